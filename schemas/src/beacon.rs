@@ -1,0 +1,79 @@
+//! `optiview.beacons.v1`: accepted raw hits, written by ingest-edge.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use apache_avro::Schema;
+use serde::{Deserialize, Serialize};
+
+use crate::codec::{parse_once, Contract};
+
+/// One accepted hit. Exactly one of `tag` or `hit` is set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Beacon {
+    pub event_id: String,
+    /// Milliseconds since the Unix epoch, at the edge.
+    pub received_at: i64,
+    pub request_id: String,
+    pub key_id: String,
+    pub project_id: String,
+    pub property_id: i64,
+    pub visitor_id: String,
+    pub user_agent: String,
+    pub ip_hash: String,
+    pub country: Option<String>,
+    pub tag: Option<TagEvent>,
+    pub hit: Option<ServerHit>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TagEventType {
+    Pageview,
+    Click,
+    Custom,
+    Conversion,
+}
+
+/// An event sent by tag.js from a browser.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TagEvent {
+    pub event_type: TagEventType,
+    pub client_ts: Option<i64>,
+    pub session_id: Option<String>,
+    pub url: String,
+    pub referrer: Option<String>,
+    pub title: Option<String>,
+    pub screen: Option<String>,
+    pub language: Option<String>,
+    pub time_zone: Option<String>,
+    pub utm: HashMap<String, String>,
+    pub name: Option<String>,
+    pub props: HashMap<String, String>,
+    pub value: Option<f64>,
+    pub currency: Option<String>,
+}
+
+/// A request forwarded from a partner's edge or CDN log (crawlers that run no JavaScript).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerHit {
+    pub ts: i64,
+    pub method: String,
+    pub host: String,
+    pub path: String,
+    pub query: Option<String>,
+    pub status: i32,
+    pub ip: Option<String>,
+    pub referrer: Option<String>,
+    pub bytes: Option<i64>,
+    pub response_ms: Option<i32>,
+}
+
+static SCHEMA: OnceLock<Schema> = OnceLock::new();
+
+impl Contract for Beacon {
+    const SCHEMA_JSON: &'static str = include_str!("../avro/beacon.avsc");
+    fn schema() -> &'static Schema {
+        parse_once(&SCHEMA, Self::SCHEMA_JSON)
+    }
+}

@@ -1,0 +1,182 @@
+//! Avro single-object encoding (marker `C3 01`, 8-byte little-endian CRC-64-AVRO fingerprint of the
+//! writer schema's canonical form, then the binary datum).
+//!
+//! Readers resolve the writer schema by fingerprint through a [`SchemaRegistry`], so a reader built
+//! against version N decodes data written with version N+1 (and the reverse) by Avro schema
+//! resolution, as long as the writer schema is registered.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use apache_avro::rabin::Rabin;
+use apache_avro::types::Value;
+use apache_avro::Schema;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// The two bytes that start every single-object encoded message.
+pub const MARKER: [u8; 2] = [0xC3, 0x01];
+const HEADER_LEN: usize = 10;
+
+/// A Rust type bound to one `.avsc` contract.
+pub trait Contract: Serialize + DeserializeOwned {
+    /// The contract's JSON schema text (the `.avsc` file).
+    const SCHEMA_JSON: &'static str;
+
+    /// The parsed schema; parsed once per process.
+    fn schema() -> &'static Schema;
+
+    /// The schema's fingerprint as written in the message header.
+    fn fingerprint() -> [u8; 8] {
+        fingerprint_of(Self::schema())
+    }
+}
+
+/// Declares the schema cache for a [`Contract`] impl without a macro hiding the type.
+pub fn parse_once(cell: &'static OnceLock<Schema>, json: &str) -> &'static Schema {
+    cell.get_or_init(|| Schema::parse_str(json).expect("bundled .avsc files are valid (tested)"))
+}
+
+/// CRC-64-AVRO (Rabin) fingerprint of the schema's parsing canonical form.
+pub fn fingerprint_of(schema: &Schema) -> [u8; 8] {
+    let bytes = schema.fingerprint::<Rabin>().bytes;
+    let mut out = [0u8; 8];
+    out.copy_from_slice(&bytes[..8]);
+    out
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EncodeError {
+    #[error("value does not fit its schema: {0}")]
+    Schema(String),
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum DecodeError {
+    #[error("message is not Avro single-object encoded (missing C3 01 marker)")]
+    NotSingleObject,
+    #[error("unknown schema fingerprint {0}")]
+    UnknownFingerprint(String),
+    #[error("corrupt datum: {0}")]
+    Corrupt(String),
+    #[error("datum does not match the reader type: {0}")]
+    Mismatch(String),
+}
+
+/// Encodes `value` with its contract's schema as a single object.
+pub fn encode<T: Contract>(value: &T) -> Result<Vec<u8>, EncodeError> {
+    let schema = T::schema();
+    let avro = apache_avro::to_value(value)
+        .and_then(|v| v.resolve(schema))
+        .map_err(|e| EncodeError::Schema(e.to_string()))?;
+    let mut out = Vec::with_capacity(256);
+    out.extend_from_slice(&MARKER);
+    out.extend_from_slice(&T::fingerprint());
+    let datum =
+        apache_avro::to_avro_datum(schema, avro).map_err(|e| EncodeError::Schema(e.to_string()))?;
+    out.extend_from_slice(&datum);
+    Ok(out)
+}
+
+/// Writer schemas known to this process, by fingerprint.
+#[derive(Clone, Default)]
+pub struct SchemaRegistry {
+    by_fingerprint: HashMap<[u8; 8], Schema>,
+}
+
+impl SchemaRegistry {
+    /// Every schema this build was compiled with.
+    pub fn builtin() -> Self {
+        let mut registry = Self::default();
+        for schema in crate::all_schemas() {
+            registry.register(schema.clone());
+        }
+        registry
+    }
+
+    /// Adds a writer schema (e.g. a newer version published by another service).
+    pub fn register(&mut self, schema: Schema) -> [u8; 8] {
+        let fp = fingerprint_of(&schema);
+        self.by_fingerprint.insert(fp, schema);
+        fp
+    }
+
+    /// Parses and registers a schema from its JSON text.
+    pub fn register_json(&mut self, json: &str) -> Result<[u8; 8], apache_avro::Error> {
+        Ok(self.register(Schema::parse_str(json)?))
+    }
+
+    fn writer_schema<'a>(&self, bytes: &'a [u8]) -> Result<(&Schema, &'a [u8]), DecodeError> {
+        if bytes.len() < HEADER_LEN || bytes[..2] != MARKER {
+            return Err(DecodeError::NotSingleObject);
+        }
+        let mut fp = [0u8; 8];
+        fp.copy_from_slice(&bytes[2..HEADER_LEN]);
+        let schema = self
+            .by_fingerprint
+            .get(&fp)
+            .ok_or_else(|| DecodeError::UnknownFingerprint(hex::encode(fp)))?;
+        Ok((schema, &bytes[HEADER_LEN..]))
+    }
+
+    /// Decodes a single-object message into `T`, resolving the writer schema to `T`'s schema.
+    pub fn decode<T: Contract>(&self, bytes: &[u8]) -> Result<T, DecodeError> {
+        let (writer, mut datum) = self.writer_schema(bytes)?;
+        let value = apache_avro::from_avro_datum(writer, &mut datum, Some(T::schema()))
+            .map_err(|e| DecodeError::Corrupt(e.to_string()))?;
+        if !datum.is_empty() {
+            return Err(DecodeError::Corrupt(format!(
+                "{} trailing bytes after the datum",
+                datum.len()
+            )));
+        }
+        apache_avro::from_value(&value).map_err(|e| DecodeError::Mismatch(e.to_string()))
+    }
+
+    /// Decodes a message with its own writer schema into JSON, for ops tooling.
+    pub fn decode_json(&self, bytes: &[u8]) -> Result<serde_json::Value, DecodeError> {
+        let (writer, mut datum) = self.writer_schema(bytes)?;
+        let value = apache_avro::from_avro_datum(writer, &mut datum, None)
+            .map_err(|e| DecodeError::Corrupt(e.to_string()))?;
+        if !datum.is_empty() {
+            return Err(DecodeError::Corrupt(format!(
+                "{} trailing bytes after the datum",
+                datum.len()
+            )));
+        }
+        Ok(avro_to_json(value))
+    }
+}
+
+/// Avro value to plain JSON: unions collapse to their branch, enums to their symbol, bytes to hex.
+fn avro_to_json(value: Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match value {
+        Value::Null => J::Null,
+        Value::Boolean(b) => J::Bool(b),
+        Value::Int(i) | Value::Date(i) | Value::TimeMillis(i) => J::from(i),
+        Value::Long(i)
+        | Value::TimestampMillis(i)
+        | Value::TimestampMicros(i)
+        | Value::TimestampNanos(i)
+        | Value::LocalTimestampMillis(i)
+        | Value::LocalTimestampMicros(i)
+        | Value::LocalTimestampNanos(i)
+        | Value::TimeMicros(i) => J::from(i),
+        Value::Float(f) => J::from(f),
+        Value::Double(f) => J::from(f),
+        Value::Bytes(b) | Value::Fixed(_, b) => J::String(hex::encode(b)),
+        Value::String(s) | Value::Enum(_, s) => J::String(s),
+        Value::Uuid(u) => J::String(u.to_string()),
+        Value::Union(_, inner) => avro_to_json(*inner),
+        Value::Array(items) => J::Array(items.into_iter().map(avro_to_json).collect()),
+        Value::Map(map) => J::Object(map.into_iter().map(|(k, v)| (k, avro_to_json(v))).collect()),
+        Value::Record(fields) => J::Object(
+            fields
+                .into_iter()
+                .map(|(k, v)| (k, avro_to_json(v)))
+                .collect(),
+        ),
+        other => J::String(format!("{other:?}")),
+    }
+}

@@ -1,0 +1,219 @@
+//! Control-plane entities and the event that carries one entity's full state after a change.
+
+use std::sync::OnceLock;
+
+use apache_avro::Schema;
+use serde::{Deserialize, Serialize};
+
+use crate::codec::{parse_once, Contract};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Plan {
+    Starter,
+    Growth,
+    Pro,
+}
+
+impl Plan {
+    /// Days raw events are kept (DESIGN.md: Retention).
+    pub fn event_retention_days(self) -> u32 {
+        match self {
+            Plan::Starter => 90,
+            Plan::Growth => 180,
+            Plan::Pro => 365,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Ordered by power: `Owner` can do everything `Admin` can, and so on.
+    Member,
+    Admin,
+    Owner,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum PropertyKind {
+    Website,
+    App,
+    Api,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// Send tag beacons to /v1/collect.
+    Collect,
+    /// Send server hits to /v1/hits with the secret.
+    Hits,
+    /// Read the analyst API with the secret.
+    Read,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Organization {
+    pub id: String,
+    pub name: String,
+    pub domain: String,
+    pub plan: Plan,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Membership {
+    pub organization_id: String,
+    pub user_id: String,
+    pub role: Role,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Project {
+    pub id: String,
+    pub organization_id: String,
+    pub name: String,
+    pub domain: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Property {
+    pub id: i64,
+    pub project_id: String,
+    pub domain: String,
+    pub kind: PropertyKind,
+    pub active: bool,
+    pub allow_subdomains: bool,
+    pub honor_privacy_signals: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiKey {
+    pub id: String,
+    pub project_id: String,
+    pub property_id: i64,
+    pub name: String,
+    pub permissions: Vec<Permission>,
+    pub secret_hash: String,
+    pub revoked: bool,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AiSources {
+    pub project_id: String,
+    pub enabled: Vec<String>,
+}
+
+/// One entity's full state after a change. Exactly one entity field is set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ControlEvent {
+    pub event_id: String,
+    pub at: i64,
+    pub actor: String,
+    pub entity_id: String,
+    pub action: String,
+    pub changed: Vec<String>,
+    pub organization: Option<Organization>,
+    pub user: Option<User>,
+    pub membership: Option<Membership>,
+    pub project: Option<Project>,
+    pub property: Option<Property>,
+    pub api_key: Option<ApiKey>,
+    pub ai_sources: Option<AiSources>,
+}
+
+/// The entity a [`ControlEvent`] carries, borrowed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Entity<'a> {
+    Organization(&'a Organization),
+    User(&'a User),
+    Membership(&'a Membership),
+    Project(&'a Project),
+    Property(&'a Property),
+    ApiKey(&'a ApiKey),
+    AiSources(&'a AiSources),
+}
+
+impl ControlEvent {
+    /// A new event around one entity; `entity_id` is derived from it so keys cannot drift.
+    pub fn new(actor: &str, action: &str, changed: &[&str], at: i64, entity: Entity<'_>) -> Self {
+        let mut event = ControlEvent {
+            event_id: uuid::Uuid::new_v4().to_string(),
+            at,
+            actor: actor.to_owned(),
+            entity_id: entity_id(entity),
+            action: action.to_owned(),
+            changed: changed.iter().map(|s| (*s).to_owned()).collect(),
+            organization: None,
+            user: None,
+            membership: None,
+            project: None,
+            property: None,
+            api_key: None,
+            ai_sources: None,
+        };
+        match entity {
+            Entity::Organization(e) => event.organization = Some(e.clone()),
+            Entity::User(e) => event.user = Some(e.clone()),
+            Entity::Membership(e) => event.membership = Some(e.clone()),
+            Entity::Project(e) => event.project = Some(e.clone()),
+            Entity::Property(e) => event.property = Some(e.clone()),
+            Entity::ApiKey(e) => event.api_key = Some(e.clone()),
+            Entity::AiSources(e) => event.ai_sources = Some(e.clone()),
+        }
+        event
+    }
+
+    /// The entity this event carries, or `None` for a malformed event with no entity.
+    pub fn entity(&self) -> Option<Entity<'_>> {
+        let found = [
+            self.organization.as_ref().map(Entity::Organization),
+            self.user.as_ref().map(Entity::User),
+            self.membership.as_ref().map(Entity::Membership),
+            self.project.as_ref().map(Entity::Project),
+            self.property.as_ref().map(Entity::Property),
+            self.api_key.as_ref().map(Entity::ApiKey),
+            self.ai_sources.as_ref().map(Entity::AiSources),
+        ];
+        let mut set = found.into_iter().flatten();
+        match (set.next(), set.next()) {
+            (Some(one), None) => Some(one),
+            _ => None,
+        }
+    }
+}
+
+/// The topic key of an entity: prefixed so ids of different kinds never collide.
+pub fn entity_id(entity: Entity<'_>) -> String {
+    match entity {
+        Entity::Organization(e) => e.id.clone(),
+        Entity::User(e) => e.id.clone(),
+        Entity::Membership(e) => format!("mem:{}:{}", e.organization_id, e.user_id),
+        Entity::Project(e) => e.id.clone(),
+        Entity::Property(e) => format!("prop:{}", e.id),
+        Entity::ApiKey(e) => e.id.clone(),
+        Entity::AiSources(e) => format!("ais:{}", e.project_id),
+    }
+}
+
+static SCHEMA: OnceLock<Schema> = OnceLock::new();
+
+impl Contract for ControlEvent {
+    const SCHEMA_JSON: &'static str = include_str!("../../avro/control.avsc");
+    fn schema() -> &'static Schema {
+        parse_once(&SCHEMA, Self::SCHEMA_JSON)
+    }
+}

@@ -1,0 +1,69 @@
+//! `optiview.deadletter.v1`: rejected records with a typed reason and the original bytes.
+
+use std::sync::OnceLock;
+
+use apache_avro::Schema;
+use serde::{Deserialize, Serialize};
+
+use crate::codec::{parse_once, Contract};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadLetterReason {
+    Undecodable,
+    UnknownSchema,
+    InvalidField,
+    UnknownKey,
+    UnknownProperty,
+    TooLate,
+    InsertRejected,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeadLetter {
+    pub at: i64,
+    pub stage: String,
+    pub source_topic: String,
+    pub source_partition: i32,
+    pub source_offset: i64,
+    pub reason: DeadLetterReason,
+    pub detail: String,
+    #[serde(with = "serde_bytes_vec")]
+    pub original: Vec<u8>,
+}
+
+/// apache-avro maps `bytes` to a serde byte buffer, not a sequence of u8.
+mod serde_bytes_vec {
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(bytes)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Vec<u8>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("bytes")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
+                Ok(v.to_vec())
+            }
+            fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
+                Ok(v)
+            }
+        }
+        d.deserialize_byte_buf(V)
+    }
+}
+
+static SCHEMA: OnceLock<Schema> = OnceLock::new();
+
+impl Contract for DeadLetter {
+    const SCHEMA_JSON: &'static str = include_str!("../avro/deadletter.avsc");
+    fn schema() -> &'static Schema {
+        parse_once(&SCHEMA, Self::SCHEMA_JSON)
+    }
+}

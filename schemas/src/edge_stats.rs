@@ -1,0 +1,29 @@
+//! `optiview.edge-stats.v1`: per-minute request statistics of one ingest-edge instance.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use apache_avro::Schema;
+use serde::{Deserialize, Serialize};
+
+use crate::codec::{parse_once, Contract};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EdgeStats {
+    pub instance_id: String,
+    pub minute: i64,
+    pub requests: i64,
+    pub events: i64,
+    pub errors: HashMap<String, i64>,
+    pub latency_bounds_ms: Vec<f64>,
+    pub latency_counts: Vec<i64>,
+}
+
+static SCHEMA: OnceLock<Schema> = OnceLock::new();
+
+impl Contract for EdgeStats {
+    const SCHEMA_JSON: &'static str = include_str!("../avro/edge_stats.avsc");
+    fn schema() -> &'static Schema {
+        parse_once(&SCHEMA, Self::SCHEMA_JSON)
+    }
+}

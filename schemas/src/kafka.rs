@@ -1,0 +1,36 @@
+//! Kafka client settings shared by every service, so delivery guarantees are set in one place.
+
+use rdkafka::ClientConfig;
+
+/// Environment variable naming the bootstrap brokers (`host:port,...`).
+pub const BROKERS_ENV: &str = "OPTIVIEW_KAFKA_BROKERS";
+pub const DEFAULT_BROKERS: &str = "127.0.0.1:9092";
+
+/// A producer that loses nothing it acknowledged: acks from all in-sync replicas, idempotent
+/// retries (no duplicates, order kept per partition), lz4 batches with a short linger.
+pub fn producer_config(brokers: &str) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", brokers)
+        .set("acks", "all")
+        .set("enable.idempotence", "true")
+        .set("compression.type", "lz4")
+        .set("linger.ms", "5")
+        .set("message.timeout.ms", "30000");
+    config
+}
+
+/// A group consumer whose offsets move only when the caller stores them after its output is
+/// durable: auto-commit commits only what was explicitly stored.
+pub fn consumer_config(brokers: &str, group_id: &str) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", brokers)
+        .set("group.id", group_id)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("enable.partition.eof", "false")
+        .set("session.timeout.ms", "10000");
+    config
+}

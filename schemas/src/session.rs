@@ -1,0 +1,41 @@
+//! `optiview.sessions.v1`: the sessionizer's changelog, one full session state per change.
+
+use std::sync::OnceLock;
+
+use apache_avro::Schema;
+use serde::{Deserialize, Serialize};
+
+use crate::codec::{parse_once, Contract};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionUpdate {
+    pub session_id: String,
+    pub organization_id: String,
+    pub project_id: String,
+    pub property_id: i64,
+    pub visitor_id: String,
+    pub started_at: i64,
+    pub last_seen_at: i64,
+    pub pageviews: i32,
+    pub events: i32,
+    pub entry_url: String,
+    pub exit_url: String,
+    pub referrer_host: Option<String>,
+    pub ai_source: Option<String>,
+    pub agent_class: String,
+    pub converted: bool,
+    pub conversions: i32,
+    pub conversion_value: f64,
+    pub closed: bool,
+    pub input_offset: i64,
+    pub version: i32,
+}
+
+static SCHEMA: OnceLock<Schema> = OnceLock::new();
+
+impl Contract for SessionUpdate {
+    const SCHEMA_JSON: &'static str = include_str!("../avro/session.avsc");
+    fn schema() -> &'static Schema {
+        parse_once(&SCHEMA, Self::SCHEMA_JSON)
+    }
+}

@@ -1,0 +1,295 @@
+//! Single-object encoding: round trips, schema evolution both ways, typed errors.
+
+use std::collections::HashMap;
+
+use apache_avro::Schema;
+use schemas::beacon::{Beacon, ServerHit, TagEvent, TagEventType};
+use schemas::control::{ControlEvent, Entity, Organization, Plan};
+use schemas::deadletter::{DeadLetter, DeadLetterReason};
+use schemas::edge_stats::EdgeStats;
+use schemas::event::{AgentClass, EnrichedEvent, EventSource};
+use schemas::session::SessionUpdate;
+use schemas::{encode, Contract, DecodeError, SchemaRegistry};
+use serde::{Deserialize, Serialize};
+
+fn tag_beacon() -> Beacon {
+    Beacon {
+        event_id: "6f1c7d9e-0000-4000-8000-000000000001".into(),
+        received_at: 1_764_000_000_123,
+        request_id: "req-1".into(),
+        key_id: "key_AbCdEfGh12".into(),
+        project_id: "prj_AbCdEfGh12".into(),
+        property_id: 42,
+        visitor_id: "v-123".into(),
+        user_agent: "Mozilla/5.0".into(),
+        ip_hash: "ab12".into(),
+        country: Some("DE".into()),
+        tag: Some(TagEvent {
+            event_type: TagEventType::Conversion,
+            client_ts: Some(1_764_000_000_000),
+            session_id: Some("s-1".into()),
+            url: "https://example.com/pricing?utm_source=chatgpt.com".into(),
+            referrer: Some("https://chatgpt.com/".into()),
+            title: Some("Pricing".into()),
+            screen: Some("1920x1080".into()),
+            language: Some("de-DE".into()),
+            time_zone: Some("Europe/Berlin".into()),
+            utm: HashMap::from([("utm_source".into(), "chatgpt.com".into())]),
+            name: Some("signup".into()),
+            props: HashMap::from([("plan".into(), "pro".into())]),
+            value: Some(49.5),
+            currency: Some("EUR".into()),
+        }),
+        hit: None,
+    }
+}
+
+fn server_beacon() -> Beacon {
+    Beacon {
+        tag: None,
+        hit: Some(ServerHit {
+            ts: 1_764_000_000_000,
+            method: "GET".into(),
+            host: "example.com".into(),
+            path: "/docs".into(),
+            query: None,
+            status: 200,
+            ip: Some("20.15.240.64".into()),
+            referrer: None,
+            bytes: Some(5120),
+            response_ms: Some(12),
+        }),
+        ..tag_beacon()
+    }
+}
+
+fn registry() -> SchemaRegistry {
+    SchemaRegistry::builtin()
+}
+
+#[test]
+fn beacons_round_trip_with_marker_and_fingerprint() {
+    for beacon in [tag_beacon(), server_beacon()] {
+        let bytes = encode(&beacon).unwrap();
+        assert_eq!(&bytes[..2], &[0xC3, 0x01]);
+        assert_eq!(&bytes[2..10], &Beacon::fingerprint());
+        assert_eq!(registry().decode::<Beacon>(&bytes).unwrap(), beacon);
+    }
+}
+
+#[test]
+fn every_topic_contract_round_trips() {
+    let event = EnrichedEvent {
+        event_id: "e1".into(),
+        ts: 1,
+        received_at: 2,
+        organization_id: "org_AbCdEfGh12".into(),
+        project_id: "prj_AbCdEfGh12".into(),
+        property_id: 7,
+        visitor_id: "v".into(),
+        session_id: "s".into(),
+        source: EventSource::Server,
+        event_type: "pageview".into(),
+        url: "https://example.com/".into(),
+        host: "example.com".into(),
+        path: "/".into(),
+        content_type: "html".into(),
+        referrer: None,
+        referrer_host: None,
+        agent_class: AgentClass::AiCrawler,
+        agent_name: Some("GPTBot".into()),
+        agent_operator: Some("OpenAI".into()),
+        verified: true,
+        ai_source: None,
+        browser: None,
+        os: None,
+        device: None,
+        country: None,
+        status: Some(200),
+        name: None,
+        props: HashMap::new(),
+        value: None,
+        currency: None,
+        classifier_version: "2026.11.1".into(),
+    };
+    let r = registry();
+    assert_eq!(r.decode::<EnrichedEvent>(&encode(&event).unwrap()).unwrap(), event);
+
+    let session = SessionUpdate {
+        session_id: "s".into(),
+        organization_id: "org_AbCdEfGh12".into(),
+        project_id: "prj_AbCdEfGh12".into(),
+        property_id: 7,
+        visitor_id: "v".into(),
+        started_at: 1,
+        last_seen_at: 5,
+        pageviews: 3,
+        events: 4,
+        entry_url: "https://example.com/".into(),
+        exit_url: "https://example.com/buy".into(),
+        referrer_host: Some("chatgpt.com".into()),
+        ai_source: Some("chatgpt".into()),
+        agent_class: "human".into(),
+        converted: true,
+        conversions: 1,
+        conversion_value: 10.0,
+        closed: false,
+        input_offset: 99,
+        version: 4,
+    };
+    assert_eq!(r.decode::<SessionUpdate>(&encode(&session).unwrap()).unwrap(), session);
+
+    let dead = DeadLetter {
+        at: 1,
+        stage: "enrich".into(),
+        source_topic: "optiview.beacons.v1".into(),
+        source_partition: 3,
+        source_offset: 17,
+        reason: DeadLetterReason::Undecodable,
+        detail: "bad marker".into(),
+        original: vec![0, 1, 2, 255],
+    };
+    assert_eq!(r.decode::<DeadLetter>(&encode(&dead).unwrap()).unwrap(), dead);
+
+    let stats = EdgeStats {
+        instance_id: "edge-1".into(),
+        minute: 60_000,
+        requests: 10,
+        events: 12,
+        errors: HashMap::from([("4xx_auth".into(), 2)]),
+        latency_bounds_ms: vec![1.0, 5.0],
+        latency_counts: vec![4, 5, 1],
+    };
+    assert_eq!(r.decode::<EdgeStats>(&encode(&stats).unwrap()).unwrap(), stats);
+
+    let org = Organization { id: "org_AbCdEfGh12".into(), name: "Acme".into(), domain: "acme.com".into(), plan: Plan::Growth, created_at: 3 };
+    let control = ControlEvent::new("admin-cli", "organization.created", &["name"], 3, Entity::Organization(&org));
+    assert_eq!(r.decode::<ControlEvent>(&encode(&control).unwrap()).unwrap(), control);
+}
+
+/// The beacon schema as it would look one version later: one more optional field.
+fn beacon_v2_json() -> String {
+    let mut schema: serde_json::Value = serde_json::from_str(Beacon::SCHEMA_JSON).unwrap();
+    schema["fields"].as_array_mut().unwrap().push(serde_json::json!({
+        "name": "consent", "type": ["null", "string"], "default": null
+    }));
+    schema.to_string()
+}
+
+/// A Rust reader built against v2.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+struct BeaconV2 {
+    event_id: String,
+    property_id: i64,
+    visitor_id: String,
+    consent: Option<String>,
+}
+
+static V2: std::sync::OnceLock<Schema> = std::sync::OnceLock::new();
+
+impl Contract for BeaconV2 {
+    const SCHEMA_JSON: &'static str = "";
+    fn schema() -> &'static Schema {
+        V2.get_or_init(|| Schema::parse_str(&beacon_v2_json()).unwrap())
+    }
+}
+
+/// A full v2 writer value: every v1 field plus `consent`.
+#[derive(Serialize, Deserialize)]
+struct BeaconV2Full {
+    #[serde(flatten)]
+    v1: Beacon,
+    consent: Option<String>,
+}
+
+impl Contract for BeaconV2Full {
+    const SCHEMA_JSON: &'static str = "";
+    fn schema() -> &'static Schema {
+        BeaconV2::schema()
+    }
+}
+
+#[test]
+fn v1_reader_decodes_v2_messages_with_an_added_optional_field() {
+    let v2_bytes = encode(&BeaconV2Full { v1: tag_beacon(), consent: Some("granted".into()) }).unwrap();
+    assert_ne!(&v2_bytes[2..10], &Beacon::fingerprint(), "v2 must have its own fingerprint");
+
+    let mut registry = registry();
+    assert_eq!(
+        registry.decode::<Beacon>(&v2_bytes),
+        Err(DecodeError::UnknownFingerprint(hex::encode(&v2_bytes[2..10]))),
+        "an unregistered writer schema is a typed error"
+    );
+    registry.register(BeaconV2::schema().clone());
+    assert_eq!(registry.decode::<Beacon>(&v2_bytes).unwrap(), tag_beacon());
+}
+
+#[test]
+fn v2_reader_decodes_v1_messages_taking_the_default() {
+    let v1_bytes = encode(&tag_beacon()).unwrap();
+    let decoded: BeaconV2 = registry().decode(&v1_bytes).unwrap();
+    assert_eq!(
+        decoded,
+        BeaconV2 { event_id: tag_beacon().event_id, property_id: 42, visitor_id: "v-123".into(), consent: None }
+    );
+}
+
+#[test]
+fn unknown_fingerprint_is_a_typed_error() {
+    let mut bytes = encode(&tag_beacon()).unwrap();
+    bytes[2..10].copy_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
+    assert_eq!(
+        registry().decode::<Beacon>(&bytes),
+        Err(DecodeError::UnknownFingerprint("0102030405060708".into()))
+    );
+}
+
+#[test]
+fn missing_marker_is_a_typed_error() {
+    let mut bytes = encode(&tag_beacon()).unwrap();
+    bytes[0] = b'{';
+    assert_eq!(registry().decode::<Beacon>(&bytes), Err(DecodeError::NotSingleObject));
+    assert_eq!(registry().decode::<Beacon>(&[0xC3]), Err(DecodeError::NotSingleObject));
+}
+
+#[test]
+fn corrupt_or_truncated_datum_is_a_typed_error() {
+    let bytes = encode(&tag_beacon()).unwrap();
+    let truncated = &bytes[..bytes.len() - 7];
+    assert!(matches!(registry().decode::<Beacon>(truncated), Err(DecodeError::Corrupt(_))));
+
+    let mut trailing = bytes.clone();
+    trailing.extend_from_slice(b"junk");
+    assert!(matches!(registry().decode::<Beacon>(&trailing), Err(DecodeError::Corrupt(_))));
+}
+
+#[test]
+fn decoding_as_the_wrong_contract_fails_cleanly() {
+    let bytes = encode(&tag_beacon()).unwrap();
+    let result = registry().decode::<SessionUpdate>(&bytes);
+    assert!(matches!(result, Err(DecodeError::Corrupt(_)) | Err(DecodeError::Mismatch(_))), "{result:?}");
+}
+
+#[test]
+fn decode_json_shows_the_writer_fields() {
+    let json = registry().decode_json(&encode(&server_beacon()).unwrap()).unwrap();
+    assert_eq!(json["hit"]["path"], "/docs");
+    assert_eq!(json["hit"]["status"], 200);
+    assert_eq!(json["tag"], serde_json::Value::Null);
+    assert_eq!(json["property_id"], 42);
+}
+
+#[test]
+fn every_bundled_schema_has_a_distinct_fingerprint() {
+    let mut fps: Vec<[u8; 8]> = schemas::all_schemas().iter().map(|s| schemas::codec::fingerprint_of(s)).collect();
+    fps.sort();
+    fps.dedup();
+    assert_eq!(fps.len(), 6);
+}
+
+#[test]
+fn fingerprint_is_crc64_avro_little_endian() {
+    // Vector from the Avro specification's reference implementation: fingerprint64("int").
+    let int = Schema::parse_str("\"int\"").unwrap();
+    assert_eq!(u64::from_le_bytes(schemas::codec::fingerprint_of(&int)), 0x7275_d51a_3f39_5c8f);
+}
