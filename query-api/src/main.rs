@@ -1,1 +1,76 @@
-fn main() {}
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use query_api::admin_cli::{self, AdminCommand};
+use query_api::ops::{control_writer, ClickHouseArgs, KafkaArgs};
+use schemas::clickhouse_migrations::{load_dir, migrate};
+use schemas::kafka_admin::ensure_topics;
+use schemas::topics::parse_definitions;
+
+#[derive(Debug, Parser)]
+#[command(name = "query-api", about = "Optiview query API, control plane and ops commands")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Onboard from the shell: organizations, projects, properties, API keys.
+    Admin {
+        #[command(flatten)]
+        kafka: KafkaArgs,
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Apply pending ClickHouse migrations in order.
+    Migrate {
+        #[command(flatten)]
+        clickhouse: ClickHouseArgs,
+        /// Folder of NNNN_name.sql files.
+        #[arg(long, default_value = "infra/clickhouse/migrations")]
+        dir: PathBuf,
+    },
+    /// Create missing topics from their definition file.
+    Topics {
+        #[command(flatten)]
+        kafka: KafkaArgs,
+        #[arg(long, default_value = "infra/topics.tsv")]
+        file: PathBuf,
+        /// Replication factor (1 locally, 3 in production).
+        #[arg(long, default_value_t = 1)]
+        replication: i32,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Cmd::Admin { kafka, command } => {
+            let writer = control_writer(&kafka).await?;
+            match admin_cli::run(&writer, command).await {
+                Ok(out) => println!("{}", serde_json::to_string_pretty(&out)?),
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    std::process::exit(if error.is_retryable() { 75 } else { 2 });
+                }
+            }
+        }
+        Cmd::Migrate { clickhouse, dir } => {
+            let root = clickhouse::Client::default().with_url(&clickhouse.url);
+            root.query("CREATE DATABASE IF NOT EXISTS ?").bind(clickhouse::sql::Identifier(&clickhouse.database)).execute().await?;
+            let applied = migrate(&clickhouse.client(), &load_dir(&dir)?).await?;
+            println!("applied {} migration(s): {applied:?}", applied.len());
+        }
+        Cmd::Topics { kafka, file, replication } => {
+            let definitions = parse_definitions(&std::fs::read_to_string(&file)?)?;
+            let created = ensure_topics(&kafka.brokers, &definitions, replication).await?;
+            println!("created {} topic(s): {created:?}", created.len());
+        }
+    }
+    Ok(())
+}

@@ -9,6 +9,7 @@ pub mod deadletter;
 pub mod edge_stats;
 pub mod event;
 pub mod kafka;
+pub mod kafka_admin;
 pub mod session;
 pub mod topics;
 

@@ -14,3 +14,56 @@ pub const ALL: [&str; 6] = [CONTROL, BEACONS, EVENTS, SESSIONS, DEADLETTER, EDGE
 pub fn visitor_key(property_id: i64, visitor_id: &str) -> String {
     format!("{property_id}:{visitor_id}")
 }
+
+/// One row of `infra/topics.tsv`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicDefinition {
+    pub name: String,
+    pub partitions: i32,
+    /// `-1` keeps records forever.
+    pub retention_ms: i64,
+    /// `delete` or `compact`.
+    pub cleanup_policy: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TopicFileError {
+    #[error("line {line}: {reason}")]
+    Invalid { line: usize, reason: String },
+}
+
+/// Parses the tab-separated topic definitions; `#` starts a comment line.
+pub fn parse_definitions(text: &str) -> Result<Vec<TopicDefinition>, TopicFileError> {
+    let mut out = Vec::new();
+    for (index, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let invalid = |reason: &str| TopicFileError::Invalid { line: index + 1, reason: reason.to_owned() };
+        let cols: Vec<&str> = line.split('\t').map(str::trim).collect();
+        let [name, partitions, retention, policy] = cols[..] else {
+            return Err(invalid("expected name, partitions, retention_ms, cleanup_policy"));
+        };
+        let partitions: i32 = partitions.parse().map_err(|_| invalid("partitions is not a number"))?;
+        if partitions < 1 {
+            return Err(invalid("partitions must be at least 1"));
+        }
+        let retention_ms: i64 = retention.parse().map_err(|_| invalid("retention_ms is not a number"))?;
+        if !matches!(policy, "delete" | "compact") {
+            return Err(invalid("cleanup_policy must be delete or compact"));
+        }
+        out.push(TopicDefinition {
+            name: name.to_owned(),
+            partitions,
+            retention_ms,
+            cleanup_policy: policy.to_owned(),
+        });
+    }
+    Ok(out)
+}
+
+/// The topic definitions shipped in `infra/topics.tsv`.
+pub fn bundled_definitions() -> Vec<TopicDefinition> {
+    parse_definitions(include_str!("../../infra/topics.tsv")).expect("infra/topics.tsv is valid (tested)")
+}

@@ -1,0 +1,488 @@
+#!/usr/bin/env python3
+"""ClickHouse HTTP interface on top of chDB (the real ClickHouse engine, in process).
+
+No ClickHouse server binary exists for this machine, so the local stack serves the part of the
+HTTP interface that the official `clickhouse` Rust crate (and curl users) rely on:
+
+  GET /ping, GET /?query=...            health and read-only queries
+  POST / (SQL in body or ?query=)       queries; insert data in the body when ?query= holds the INSERT
+  multipart/form-data bodies            `query` and `param_*` fields (server-side parameters)
+  database, default_format, query_id, session_id, compress, decompress, wait_end_of_query,
+  param_* URL parameters; every other URL parameter is applied as a setting.
+
+Each request gets a fresh chDB connection (settings and USE are sticky per connection), except
+requests with a session_id, which share one connection until the session times out.
+"""
+
+import argparse
+import gzip
+import json
+import os
+import re
+import signal
+import struct
+import sys
+import threading
+import time
+import uuid
+import zlib
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+import lz4.block
+from chdb.state import sqlitelike
+from clickhouse_cityhash.cityhash import CityHash128
+
+VERSION = "26.9"
+# URL parameters that are protocol, not settings.
+PROTOCOL_PARAMS = {
+    "query", "database", "default_format", "query_id", "session_id", "session_timeout",
+    "session_check", "compress", "decompress", "wait_end_of_query", "user", "password",
+    "role", "buffer_size", "client_protocol_version", "quota_key",
+}
+# Formats whose output is a concatenation of per-chunk pieces once repeated headers are removed.
+STREAMABLE = re.compile(
+    r"^(RowBinary|TabSeparated|TSV|CSV|JSONEachRow|JSONCompactEachRow|JSONStringsEachRow|"
+    r"JSONCompactStringsEachRow|Native|TabSeparatedRaw|TSVRaw|JSONLines|NDJSON)", re.I)
+# ClickHouse's HTTPHandler maps these exception codes away from 500.
+STATUS_BY_CODE = {
+    # 400: the request itself is wrong
+    **{c: 400 for c in (6, 26, 27, 32, 33, 34, 38, 41, 42, 62, 69, 70, 72, 73, 80, 115, 117,
+                        130, 131, 168, 180, 182, 183, 184, 190, 216, 247, 253, 344, 365, 457,
+                        472, 491)},
+    # 404: something named does not exist
+    **{c: 404 for c in (16, 36, 46, 47, 50, 56, 60, 81, 83, 123, 196, 230, 390, 392, 489)},
+    164: 403, 192: 403, 193: 403, 194: 403, 516: 403,
+    48: 501, 1: 501,
+    209: 503, 210: 503, 159: 503, 202: 503,
+}
+# chDB streams only statements that produce rows; DDL and the rest run in one go.
+READ_STATEMENT = re.compile(r"^\s*(\(\s*)*(SELECT|WITH|SHOW|DESC|DESCRIBE|EXPLAIN|EXISTS|VALUES)\b", re.I)
+CODE_RE = re.compile(r"Code:\s*(\d+)")
+FORMAT_CLAUSE = re.compile(r"\bFORMAT\s+([A-Za-z0-9_]+)\s*;?\s*$", re.I)
+INSERT_FORMAT = re.compile(r"^(?P<head>\s*INSERT\s+INTO\s+.*?)\s+FORMAT\s+(?P<fmt>[A-Za-z0-9_]+)\s*(?P<rest>.*)$", re.I | re.S)
+
+
+class GatewayError(Exception):
+    """An error with ClickHouse's code and text, answered with the server's status."""
+
+    def __init__(self, code, message, status=None):
+        super().__init__(message)
+        self.code = code
+        self.status = status or STATUS_BY_CODE.get(code, 500)
+
+
+def from_chdb(exc):
+    text = str(exc).strip()
+    text = re.sub(r"^Streaming query failed:\s*", "", text)
+    m = CODE_RE.search(text)
+    code = int(m.group(1)) if m else 1000
+    if not text.startswith("Code:"):
+        text = f"Code: {code}. DB::Exception: {text}"
+    if "(version" not in text:
+        text = f"{text} (version {VERSION})"
+    return GatewayError(code, text)
+
+
+# --- ClickHouse native compression framing: 16-byte CityHash128 | method | csize | usize | data ---
+
+def checksum(block):
+    h = CityHash128(block)
+    return struct.pack("<QQ", h & 0xFFFFFFFFFFFFFFFF, h >> 64)
+
+
+def decompress_blocks(data):
+    out, pos = [], 0
+    while pos < len(data):
+        if len(data) - pos < 25:
+            raise GatewayError(271, "Code: 271. DB::Exception: Truncated compressed block (CANNOT_DECOMPRESS)", 400)
+        method = data[pos + 16]
+        csize, usize = struct.unpack_from("<II", data, pos + 17)
+        block = data[pos + 16:pos + 16 + csize]
+        if len(block) != csize:
+            raise GatewayError(271, "Code: 271. DB::Exception: Truncated compressed block (CANNOT_DECOMPRESS)", 400)
+        if checksum(block) != data[pos:pos + 16]:
+            raise GatewayError(40, "Code: 40. DB::Exception: Checksum doesn't match: corrupted data (CHECKSUM_DOESNT_MATCH)", 400)
+        payload = block[9:]
+        if method == 0x82:
+            out.append(lz4.block.decompress(payload, uncompressed_size=usize))
+        elif method == 0x02:
+            out.append(payload)
+        else:
+            raise GatewayError(89, f"Code: 89. DB::Exception: Unknown compression method {method:#x} (UNKNOWN_COMPRESSION_METHOD)", 400)
+        pos += 16 + csize
+    return b"".join(out)
+
+
+def compress_block(data):
+    payload = lz4.block.compress(data, store_size=False)
+    block = struct.pack("<BII", 0x82, 9 + len(payload), len(data)) + payload
+    return checksum(block) + block
+
+
+# --- result streaming: chDB repeats the format header in every chunk ---
+
+def read_varint(buf, pos):
+    shift = value = 0
+    while True:
+        b = buf[pos]
+        pos += 1
+        value |= (b & 0x7F) << shift
+        if b < 0x80:
+            return value, pos
+        shift += 7
+
+
+def header_length(fmt, chunk):
+    f = fmt.lower()
+    if f.startswith("rowbinarywithnames"):
+        count, pos = read_varint(chunk, 0)
+        strings = count * (2 if f.endswith("andtypes") else 1)
+        for _ in range(strings):
+            n, pos = read_varint(chunk, pos)
+            pos += n
+        return pos
+    lines = 2 if f.endswith("withnamesandtypes") else 1 if f.endswith("withnames") else 0
+    pos = 0
+    for _ in range(lines):
+        pos = chunk.index(b"\n", pos) + 1
+    return pos
+
+
+# --- sessions ---
+
+class Sessions:
+    """One chDB connection per session_id, dropped after its timeout."""
+
+    def __init__(self, path):
+        self.path = path
+        self.lock = threading.Lock()
+        self.items = {}
+
+    def get(self, session_id, timeout, must_exist):
+        now = time.monotonic()
+        with self.lock:
+            for sid, (conn, lock, expires) in list(self.items.items()):
+                if expires < now:
+                    conn.close()
+                    del self.items[sid]
+            if session_id not in self.items:
+                if must_exist:
+                    raise GatewayError(372, f"Code: 372. DB::Exception: Session {session_id} not found (SESSION_NOT_FOUND)", 404)
+                self.items[session_id] = (connect(self.path), threading.Lock(), 0)
+            conn, lock, _ = self.items[session_id]
+            self.items[session_id] = (conn, lock, now + timeout)
+            return conn, lock
+
+    def close(self):
+        with self.lock:
+            for conn, _, _ in self.items.values():
+                conn.close()
+            self.items.clear()
+
+
+def connect(path):
+    try:
+        return sqlitelike.Connection(path)
+    except Exception as exc:  # noqa: BLE001 - chDB raises plain RuntimeError
+        raise from_chdb(exc)
+
+
+def quote(value):
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def parse_multipart(body, content_type):
+    m = re.search(r'boundary="?([^";]+)"?', content_type)
+    if not m:
+        raise GatewayError(27, "Code: 27. DB::Exception: multipart body without boundary (CANNOT_PARSE_INPUT_ASSERTION_FAILED)", 400)
+    delimiter = b"--" + m.group(1).encode()
+    fields = {}
+    for part in body.split(delimiter)[1:]:
+        if part.startswith(b"--"):
+            break
+        head, _, value = part.lstrip(b"\r\n").partition(b"\r\n\r\n")
+        name = re.search(rb'name="([^"]*)"', head)
+        if name:
+            fields[name.group(1).decode()] = value[:-2] if value.endswith(b"\r\n") else value
+    return fields
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = f"ClickHouse-chDB-gateway/{VERSION}"
+
+    def log_message(self, fmt, *args):
+        if self.server.verbose:
+            sys.stderr.write("%s - %s\n" % (self.address_string(), fmt % args))
+
+    # -- request plumbing --
+
+    def read_body(self):
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            parts = []
+            while True:
+                size_line = self.rfile.readline()
+                size = int(size_line.split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                parts.append(self.rfile.read(size))
+                self.rfile.readline()
+            body = b"".join(parts)
+        else:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        encoding = self.headers.get("Content-Encoding", "").lower()
+        if encoding == "gzip":
+            body = gzip.decompress(body)
+        elif encoding == "deflate":
+            body = zlib.decompress(body)
+        elif encoding not in ("", "identity"):
+            raise GatewayError(89, f"Code: 89. DB::Exception: Unknown Content-Encoding {encoding} (UNKNOWN_COMPRESSION_METHOD)", 400)
+        return body
+
+    def send_plain(self, status, text, extra=None):
+        data = text.encode() if isinstance(text, str) else text
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain; charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def send_error_response(self, err, query_id):
+        self.send_plain(err.status, str(err) + "\n", {
+            "X-ClickHouse-Exception-Code": str(err.code),
+            "X-ClickHouse-Query-Id": query_id,
+            "X-ClickHouse-Timezone": "UTC",
+        })
+
+    def do_GET(self):
+        url = urlsplit(self.path)
+        if url.path in ("/ping", "/replicas_status") or (url.path == "/" and "query=" not in url.query):
+            self.send_plain(200, "Ok.\n")
+            return
+        self.handle_query(readonly=True)
+
+    def do_POST(self):
+        self.handle_query(readonly=False)
+
+    # -- queries --
+
+    def handle_query(self, readonly):
+        url = urlsplit(self.path)
+        params = dict(parse_qsl(url.query, keep_blank_values=True))
+        query_id = params.get("query_id") or str(uuid.uuid4())
+        try:
+            if url.path != "/":
+                raise GatewayError(0, f"Code: 0. DB::Exception: There is no handle {url.path} (version {VERSION})", 404)
+            body = b"" if readonly else self.read_body()
+            query_params = {k[6:]: v for k, v in params.items() if k.startswith("param_")}
+            content_type = self.headers.get("Content-Type", "")
+            if content_type.startswith("multipart/form-data"):
+                fields = parse_multipart(body, content_type)
+                body = b""
+                sql = fields.pop("query", b"").decode()
+                if params.get("query"):
+                    sql = params["query"] + (" " + sql if sql else "")
+                query_params.update({k[6:]: v.decode() for k, v in fields.items() if k.startswith("param_")})
+            elif "query" in params:
+                sql = params["query"]
+            else:
+                sql, body = body.decode(), b""
+            if params.get("decompress") == "1" and body:
+                body = decompress_blocks(body)
+            settings = {k: v for k, v in params.items() if k not in PROTOCOL_PARAMS and not k.startswith("param_")}
+            if readonly:
+                settings.setdefault("readonly", "2")
+            self.run(sql.strip(), body, params, settings, query_params, query_id)
+        except GatewayError as err:
+            self.send_error_response(err, query_id)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def connection_for(self, params):
+        session_id = params.get("session_id")
+        if session_id:
+            timeout = float(params.get("session_timeout") or 60)
+            return self.server.sessions.get(session_id, timeout, params.get("session_check") == "1")
+        return connect(self.server.data_path), None
+
+    def run(self, sql, body, params, settings, query_params, query_id):
+        if not sql:
+            raise GatewayError(62, f"Code: 62. DB::Exception: Empty query (SYNTAX_ERROR) (version {VERSION})", 400)
+        conn, session_lock = self.connection_for(params)
+        if session_lock:
+            session_lock.acquire()
+        try:
+            if "database" in params:
+                self.execute(conn, f"USE `{params['database'].replace('`', '')}`")
+            for name, value in settings.items():
+                if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+                    raise GatewayError(115, f"Code: 115. DB::Exception: Unknown setting '{name}' (UNKNOWN_SETTING) (version {VERSION})", 400)
+                self.execute(conn, f"SET {name} = {quote(value)}")
+            insert = INSERT_FORMAT.match(sql)
+            if insert and not insert.group("rest").strip(" ;"):
+                self.run_insert(conn, insert.group("head"), insert.group("fmt"), body, params, query_id)
+            elif body:
+                # Data in the body with the query in the URL: ClickHouse appends it as insert data.
+                self.run_insert_inline(conn, sql, body, params, query_id)
+            else:
+                fmt_match = FORMAT_CLAUSE.search(sql)
+                fmt = fmt_match.group(1) if fmt_match else params.get("default_format") or "TabSeparated"
+                self.run_select(conn, sql, fmt, query_params, params, query_id)
+        finally:
+            if session_lock:
+                session_lock.release()
+            else:
+                conn.close()
+
+    def execute(self, conn, sql):
+        try:
+            conn.query(sql, "TabSeparated")
+        except Exception as exc:  # noqa: BLE001
+            raise from_chdb(exc)
+
+    def summary(self, read_rows=0, read_bytes=0, written_rows=0, written_bytes=0, result_rows=0, result_bytes=0, elapsed=0.0):
+        return json.dumps({
+            "read_rows": str(read_rows), "read_bytes": str(read_bytes),
+            "written_rows": str(written_rows), "written_bytes": str(written_bytes),
+            "total_rows_to_read": str(read_rows), "result_rows": str(result_rows),
+            "result_bytes": str(result_bytes), "elapsed_ns": str(int(elapsed * 1e9)),
+        }, separators=(",", ":"))
+
+    def common_headers(self, query_id, fmt):
+        self.send_header("X-ClickHouse-Query-Id", query_id)
+        self.send_header("X-ClickHouse-Format", fmt)
+        self.send_header("X-ClickHouse-Timezone", "UTC")
+        self.send_header("X-ClickHouse-Server-Display-Name", "chdb-gateway")
+
+    def finish_insert(self, result, query_id, fmt):
+        self.send_response(200)
+        self.common_headers(query_id, fmt)
+        self.send_header("X-ClickHouse-Summary", self.summary(
+            written_rows=result.rows_written, written_bytes=result.bytes_written, elapsed=result.elapsed))
+        self.send_header("Content-Type", "text/plain; charset=UTF-8")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def run_insert(self, conn, head, fmt, body, params, query_id):
+        try:
+            with conn.send_insert(head, fmt) as inserter:
+                if body:
+                    inserter.append(body)
+                result = inserter.finish()
+        except GatewayError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise from_chdb(exc)
+        self.finish_insert(result, query_id, fmt)
+
+    def run_insert_inline(self, conn, sql, body, params, query_id):
+        m = re.match(r"^\s*(INSERT\s+INTO\s+.*?)(?:\s+VALUES)?\s*$", sql, re.I | re.S)
+        if not m:
+            raise GatewayError(62, f"Code: 62. DB::Exception: Request body given for a query that takes no data (SYNTAX_ERROR) (version {VERSION})", 400)
+        self.run_insert(conn, m.group(1), "Values" if re.search(r"\bVALUES\s*$", sql, re.I) else "TabSeparated", body, params, query_id)
+
+    def run_select(self, conn, sql, fmt, query_params, params, query_id):
+        compress = params.get("compress") == "1"
+        streamable = (STREAMABLE.match(fmt) and READ_STATEMENT.match(sql)
+                      and params.get("wait_end_of_query") != "1")
+        started = time.monotonic()
+        try:
+            if not streamable:
+                result = conn.query(sql, fmt, params=query_params)
+                data = bytes(result.bytes())
+                self.send_response(200)
+                self.common_headers(query_id, fmt)
+                self.send_header("X-ClickHouse-Summary", self.summary(
+                    read_rows=result.rows_read(), read_bytes=result.bytes_read(),
+                    result_rows=result.rows_read(), result_bytes=len(data), elapsed=time.monotonic() - started))
+                payload = compress_block(data) if compress and data else data
+                self.send_header("Content-Type", "text/plain; charset=UTF-8")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                return
+            stream = conn.send_query(sql, fmt, params=query_params)
+            first = stream.fetch()
+            if first is None:
+                # An empty stream yields no chunk at all, but clients need the format's header.
+                stream.close()
+                return self.run_select(conn, sql, fmt, query_params, {**params, "wait_end_of_query": "1"}, query_id)
+        except GatewayError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise from_chdb(exc)
+        # Headers go out once the first chunk shows the query started without error.
+        self.send_response(200)
+        self.common_headers(query_id, fmt)
+        first_bytes = bytes(first.bytes()) if first is not None else b""
+        self.send_header("X-ClickHouse-Summary", self.summary(
+            read_rows=first.rows_read() if first is not None else 0,
+            read_bytes=first.bytes_read() if first is not None else 0))
+        self.send_header("Content-Type", "text/plain; charset=UTF-8")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        header_len = header_length(fmt, first_bytes) if first_bytes and not fmt.lower().startswith("native") else 0
+        chunk = first_bytes
+        try:
+            while True:
+                if chunk:
+                    self.write_chunk(compress_block(chunk) if compress else chunk)
+                nxt = stream.fetch()
+                if nxt is None:
+                    break
+                chunk = bytes(nxt.bytes())[header_len:]
+        except Exception as exc:  # noqa: BLE001
+            # A mid-stream failure must not look like a complete result: drop the connection
+            # without the terminating chunk, as the server does.
+            sys.stderr.write(f"query {query_id} failed mid-stream: {exc}\n")
+            self.close_connection = True
+            return
+        finally:
+            stream.close()
+        self.wfile.write(b"0\r\n\r\n")
+
+    def write_chunk(self, data):
+        self.wfile.write(b"%x\r\n" % len(data) + data + b"\r\n")
+
+
+class Gateway(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default=os.environ.get("OPTIVIEW_CH_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("OPTIVIEW_CH_PORT", "8123")))
+    parser.add_argument("--data-dir", default=os.environ.get("OPTIVIEW_CH_DATA", ".stack/clickhouse"))
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args()
+
+    os.makedirs(args.data_dir, exist_ok=True)
+    # One chDB data directory per process: the engine is loaded once for this path.
+    data_path = os.path.abspath(args.data_dir)
+    connect(data_path).close()
+
+    server = Gateway((args.host, args.port), Handler)
+    server.data_path = data_path
+    server.sessions = Sessions(data_path)
+    server.verbose = args.verbose
+
+    def stop(signum, _frame):
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    print(f"clickhouse gateway listening on http://{args.host}:{server.server_address[1]} data={data_path}", flush=True)
+    server.serve_forever()
+    server.sessions.close()
+    server.server_close()
+
+
+if __name__ == "__main__":
+    main()

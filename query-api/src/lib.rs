@@ -1,0 +1,5 @@
+//! query-api: dashboards JSON, analyst API, the control plane's only writer, and ops commands.
+
+pub mod admin_cli;
+pub mod control_writer;
+pub mod ops;
