@@ -45,11 +45,3 @@ pub async fn ensure_topics(brokers: &str, definitions: &[TopicDefinition], repli
     }
     Ok(created)
 }
-
-/// Deletes topics (used by tests to clean up their random topics).
-pub async fn delete_topics(brokers: &str, names: &[&str]) -> Result<(), TopicAdminError> {
-    let admin = admin_client(brokers)?;
-    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
-    admin.delete_topics(names, &options).await?;
-    Ok(())
-}

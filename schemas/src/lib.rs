@@ -11,6 +11,7 @@ pub mod event;
 pub mod kafka;
 pub mod kafka_admin;
 pub mod session;
+pub mod test_support;
 pub mod topics;
 
 use apache_avro::Schema;

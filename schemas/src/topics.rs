@@ -53,6 +53,11 @@ pub fn parse_definitions(text: &str) -> Result<Vec<TopicDefinition>, TopicFileEr
         if !matches!(policy, "delete" | "compact") {
             return Err(invalid("cleanup_policy must be delete or compact"));
         }
+        if policy == "delete" && retention_ms < 1 {
+            // Tansu 0.6's retention pass (at start and every 10 min) reads -1 as "older than
+            // -1 ms" and deletes every record of the topic; keep-forever topics are compacted.
+            return Err(invalid("a delete-policy topic needs a finite retention_ms (use compact to keep forever)"));
+        }
         out.push(TopicDefinition {
             name: name.to_owned(),
             partitions,
