@@ -57,7 +57,7 @@ STATUS_BY_CODE = {
     209: 503, 210: 503, 159: 503, 202: 503,
 }
 # chDB streams only statements that produce rows; DDL and the rest run in one go.
-READ_STATEMENT = re.compile(r"^\s*(\(\s*)*(SELECT|WITH|SHOW|DESC|DESCRIBE|EXPLAIN|EXISTS|VALUES)\b", re.I)
+READ_STATEMENT = re.compile(r"^\s*(\(\s*)*(SELECT|WITH)\b", re.I)
 CODE_RE = re.compile(r"Code:\s*(\d+)")
 FORMAT_CLAUSE = re.compile(r"\bFORMAT\s+([A-Za-z0-9_]+)\s*;?\s*$", re.I)
 INSERT_FORMAT = re.compile(r"^(?P<head>\s*INSERT\s+INTO\s+.*?)\s+FORMAT\s+(?P<fmt>[A-Za-z0-9_]+)\s*(?P<rest>.*)$", re.I | re.S)
@@ -87,8 +87,10 @@ def from_chdb(exc):
 # --- ClickHouse native compression framing: 16-byte CityHash128 | method | csize | usize | data ---
 
 def checksum(block):
+    # clickhouse-cityhash returns (first << 64) | second; ClickHouse writes `first` then `second`,
+    # each little-endian, i.e. the high half of this integer comes first on the wire.
     h = CityHash128(block)
-    return struct.pack("<QQ", h & 0xFFFFFFFFFFFFFFFF, h >> 64)
+    return struct.pack("<QQ", h >> 64, h & 0xFFFFFFFFFFFFFFFF)
 
 
 def decompress_blocks(data):
@@ -406,7 +408,12 @@ class Handler(BaseHTTPRequestHandler):
                 self.end_headers()
                 self.wfile.write(payload)
                 return
-            stream = conn.send_query(sql, fmt, params=query_params)
+            try:
+                stream = conn.send_query(sql, fmt, params=query_params)
+            except Exception as exc:  # noqa: BLE001
+                if "Streaming query is not supported" not in str(exc):
+                    raise
+                return self.run_select(conn, sql, fmt, query_params, {**params, "wait_end_of_query": "1"}, query_id)
             first = stream.fetch()
             if first is None:
                 # An empty stream yields no chunk at all, but clients need the format's header.
