@@ -76,23 +76,63 @@ pub enum AdminCommand {
 }
 
 /// Runs one admin command and returns the JSON to print.
-pub async fn run(writer: &ControlWriter, command: AdminCommand) -> Result<serde_json::Value, WriteError> {
+pub async fn run(
+    writer: &ControlWriter,
+    command: AdminCommand,
+) -> Result<serde_json::Value, WriteError> {
     match command {
         AdminCommand::CreateOrg { name, domain, plan } => {
             let id = new_id("org");
-            let events = writer.submit(ACTOR, &Command::CreateOrganization { id, name, domain, plan }).await?;
+            let events = writer
+                .submit(
+                    ACTOR,
+                    &Command::CreateOrganization {
+                        id,
+                        name,
+                        domain,
+                        plan,
+                    },
+                )
+                .await?;
             Ok(json!({ "organization": events[0].organization }))
         }
         AdminCommand::ChangePlan { org, plan } => {
-            let events = writer.submit(ACTOR, &Command::ChangePlan { organization_id: org, plan }).await?;
+            let events = writer
+                .submit(
+                    ACTOR,
+                    &Command::ChangePlan {
+                        organization_id: org,
+                        plan,
+                    },
+                )
+                .await?;
             Ok(json!({ "organization": events[0].organization }))
         }
-        AdminCommand::CreateUser { email, name, org, role } => {
+        AdminCommand::CreateUser {
+            email,
+            name,
+            org,
+            role,
+        } => {
             let id = new_id("usr");
-            let user = writer.submit(ACTOR, &Command::CreateUser { id: id.clone(), email, name }).await?;
+            let user = writer
+                .submit(
+                    ACTOR,
+                    &Command::CreateUser {
+                        id: id.clone(),
+                        email,
+                        name,
+                    },
+                )
+                .await?;
             let membership = match org {
                 Some(organization_id) => {
-                    let command = Command::SetMembership { organization_id, user_id: id, role, active: true };
+                    let command = Command::SetMembership {
+                        organization_id,
+                        user_id: id,
+                        role,
+                        active: true,
+                    };
                     writer.submit(ACTOR, &command).await?[0].membership.clone()
                 }
                 None => None,
@@ -101,20 +141,53 @@ pub async fn run(writer: &ControlWriter, command: AdminCommand) -> Result<serde_
         }
         AdminCommand::CreateProject { org, name, domain } => {
             let id = new_id("prj");
-            let events = writer.submit(ACTOR, &Command::CreateProject { id, organization_id: org, name, domain }).await?;
+            let events = writer
+                .submit(
+                    ACTOR,
+                    &Command::CreateProject {
+                        id,
+                        organization_id: org,
+                        name,
+                        domain,
+                    },
+                )
+                .await?;
             Ok(json!({ "project": events[0].project, "property": events[1].property }))
         }
-        AdminCommand::CreateProperty { project, domain, kind, allow_subdomains } => {
-            let command = Command::CreateProperty { project_id: project, domain, kind, allow_subdomains };
+        AdminCommand::CreateProperty {
+            project,
+            domain,
+            kind,
+            allow_subdomains,
+        } => {
+            let command = Command::CreateProperty {
+                project_id: project,
+                domain,
+                kind,
+                allow_subdomains,
+            };
             let events = writer.submit(ACTOR, &command).await?;
             Ok(json!({ "property": events[0].property }))
         }
-        AdminCommand::CreateKey { property, name, permissions } => {
+        AdminCommand::CreateKey {
+            property,
+            name,
+            permissions,
+        } => {
             let id = new_id("key");
             let secret = new_secret();
-            let command = Command::CreateApiKey { id, property_id: property, name, permissions, secret_hash: hash_secret(&secret) };
+            let command = Command::CreateApiKey {
+                id,
+                property_id: property,
+                name,
+                permissions,
+                secret_hash: hash_secret(&secret),
+            };
             let events = writer.submit(ACTOR, &command).await?;
-            let key = events[0].api_key.as_ref().expect("api_key.created carries the key");
+            let key = events[0]
+                .api_key
+                .as_ref()
+                .expect("api_key.created carries the key");
             let view = writer.view().view();
             let project_id = &key.project_id;
             Ok(json!({
@@ -126,8 +199,13 @@ pub async fn run(writer: &ControlWriter, command: AdminCommand) -> Result<serde_
             }))
         }
         AdminCommand::RevokeKey { key } => {
-            let events = writer.submit(ACTOR, &Command::RevokeApiKey { key_id: key }).await?;
-            let key = events[0].api_key.as_ref().expect("api_key.revoked carries the key");
+            let events = writer
+                .submit(ACTOR, &Command::RevokeApiKey { key_id: key })
+                .await?;
+            let key = events[0]
+                .api_key
+                .as_ref()
+                .expect("api_key.revoked carries the key");
             Ok(json!({ "api_key": { "id": key.id, "revoked": key.revoked } }))
         }
     }
@@ -135,7 +213,8 @@ pub async fn run(writer: &ControlWriter, command: AdminCommand) -> Result<serde_
 
 /// The `<script>` tag a partner pastes; `OPTIVIEW_EDGE_URL` names the collector's public URL.
 pub fn tag_snippet(key_id: &str, project_id: &str, property_id: i64) -> String {
-    let edge = std::env::var("OPTIVIEW_EDGE_URL").unwrap_or_else(|_| "http://127.0.0.1:8080".into());
+    let edge =
+        std::env::var("OPTIVIEW_EDGE_URL").unwrap_or_else(|_| "http://127.0.0.1:8080".into());
     format!(
         "<script async src=\"{edge}/v1/tag.js\" data-key-id=\"{key_id}\" data-project-id=\"{project_id}\" data-property-id=\"{property_id}\" data-clicks=\"1\" data-spa=\"1\"></script>"
     )

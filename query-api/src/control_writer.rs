@@ -41,7 +41,12 @@ pub struct ControlWriter {
 
 impl ControlWriter {
     pub fn new(producer: FutureProducer, topic: impl Into<String>, view: ControlHandle) -> Self {
-        Self { producer, topic: topic.into(), view, write_lock: Mutex::new(()) }
+        Self {
+            producer,
+            topic: topic.into(),
+            view,
+            write_lock: Mutex::new(()),
+        }
     }
 
     pub fn view(&self) -> &ControlHandle {
@@ -49,14 +54,20 @@ impl ControlWriter {
     }
 
     /// Validates and applies `command`; returns the events once the view reflects them.
-    pub async fn submit(&self, actor: &str, command: &Command) -> Result<Vec<ControlEvent>, WriteError> {
+    pub async fn submit(
+        &self,
+        actor: &str,
+        command: &Command,
+    ) -> Result<Vec<ControlEvent>, WriteError> {
         let _guard = self.write_lock.lock().await;
         let now = chrono::Utc::now().timestamp_millis();
         let events = self.view.view().decide(actor, now, command)?;
         let mut last_offset = None;
         for event in &events {
             let payload = encode(event)?;
-            let record = FutureRecord::to(&self.topic).key(&event.entity_id).payload(&payload);
+            let record = FutureRecord::to(&self.topic)
+                .key(&event.entity_id)
+                .payload(&payload);
             let delivery = self
                 .producer
                 .send(record, WRITE_TIMEOUT)

@@ -8,7 +8,10 @@ use schemas::kafka_admin::ensure_topics;
 use schemas::topics::parse_definitions;
 
 #[derive(Debug, Parser)]
-#[command(name = "query-api", about = "Optiview query API, control plane and ops commands")]
+#[command(
+    name = "query-api",
+    about = "Optiview query API, control plane and ops commands"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -46,7 +49,9 @@ enum Cmd {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
@@ -62,11 +67,18 @@ async fn main() -> anyhow::Result<()> {
         }
         Cmd::Migrate { clickhouse, dir } => {
             let root = clickhouse::Client::default().with_url(&clickhouse.url);
-            root.query("CREATE DATABASE IF NOT EXISTS ?").bind(clickhouse::sql::Identifier(&clickhouse.database)).execute().await?;
+            root.query("CREATE DATABASE IF NOT EXISTS ?")
+                .bind(clickhouse::sql::Identifier(&clickhouse.database))
+                .execute()
+                .await?;
             let applied = migrate(&clickhouse.client(), &load_dir(&dir)?).await?;
             println!("applied {} migration(s): {applied:?}", applied.len());
         }
-        Cmd::Topics { kafka, file, replication } => {
+        Cmd::Topics {
+            kafka,
+            file,
+            replication,
+        } => {
             let definitions = parse_definitions(&std::fs::read_to_string(&file)?)?;
             let created = ensure_topics(&kafka.brokers, &definitions, replication).await?;
             println!("created {} topic(s): {created:?}", created.len());

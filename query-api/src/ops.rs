@@ -23,16 +23,26 @@ pub struct KafkaArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ClickHouseArgs {
     /// ClickHouse HTTP endpoint.
-    #[arg(long = "clickhouse-url", env = "OPTIVIEW_CLICKHOUSE_URL", default_value = "http://127.0.0.1:8123")]
+    #[arg(
+        long = "clickhouse-url",
+        env = "OPTIVIEW_CLICKHOUSE_URL",
+        default_value = "http://127.0.0.1:8123"
+    )]
     pub url: String,
     /// Database holding Optiview's tables.
-    #[arg(long = "clickhouse-database", env = "OPTIVIEW_CLICKHOUSE_DATABASE", default_value = "optiview")]
+    #[arg(
+        long = "clickhouse-database",
+        env = "OPTIVIEW_CLICKHOUSE_DATABASE",
+        default_value = "optiview"
+    )]
     pub database: String,
 }
 
 impl ClickHouseArgs {
     pub fn client(&self) -> clickhouse::Client {
-        clickhouse::Client::default().with_url(&self.url).with_database(&self.database)
+        clickhouse::Client::default()
+            .with_url(&self.url)
+            .with_database(&self.database)
     }
 }
 
@@ -41,7 +51,11 @@ pub async fn control_writer(kafka: &KafkaArgs) -> anyhow::Result<ControlWriter> 
     let (handle, _task) = follow(&kafka.brokers, &kafka.control_topic).await?;
     handle.wait_caught_up(Duration::from_secs(30)).await?;
     let producer: FutureProducer = producer_config(&kafka.brokers).create()?;
-    Ok(ControlWriter::new(producer, kafka.control_topic.clone(), handle))
+    Ok(ControlWriter::new(
+        producer,
+        kafka.control_topic.clone(),
+        handle,
+    ))
 }
 
 /// A caught-up control view without a writer.

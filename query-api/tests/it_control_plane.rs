@@ -15,25 +15,63 @@ use schemas::test_support::TestTopics;
 
 async fn writer(topics: &TestTopics) -> ControlWriter {
     let (handle, _task) = follow(&topics.brokers, topics.name(0)).await.unwrap();
-    handle.wait_caught_up(Duration::from_secs(20)).await.unwrap();
+    handle
+        .wait_caught_up(Duration::from_secs(20))
+        .await
+        .unwrap();
     let producer: FutureProducer = producer_config(&topics.brokers).create().unwrap();
     ControlWriter::new(producer, topics.name(0), handle)
 }
 
 fn high_watermark(topics: &TestTopics) -> i64 {
-    let consumer: BaseConsumer = ClientConfig::new().set("bootstrap.servers", &topics.brokers).set("group.id", "wm").create().unwrap();
-    consumer.fetch_watermarks(topics.name(0), 0, Duration::from_secs(10)).unwrap().1
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &topics.brokers)
+        .set("group.id", "wm")
+        .create()
+        .unwrap();
+    consumer
+        .fetch_watermarks(topics.name(0), 0, Duration::from_secs(10))
+        .unwrap()
+        .1
 }
 
 /// Onboards one tenant; returns (organization id, property id, key id).
 async fn onboard(writer: &ControlWriter, domain: &str) -> (String, i64, String) {
     let org = new_id("org");
-    writer.submit("test", &Command::CreateOrganization { id: org.clone(), name: "Acme".into(), domain: domain.into(), plan: Plan::Growth }).await.unwrap();
+    writer
+        .submit(
+            "test",
+            &Command::CreateOrganization {
+                id: org.clone(),
+                name: "Acme".into(),
+                domain: domain.into(),
+                plan: Plan::Growth,
+            },
+        )
+        .await
+        .unwrap();
     let project = new_id("prj");
-    let events = writer.submit("test", &Command::CreateProject { id: project, organization_id: org.clone(), name: "Site".into(), domain: domain.into() }).await.unwrap();
+    let events = writer
+        .submit(
+            "test",
+            &Command::CreateProject {
+                id: project,
+                organization_id: org.clone(),
+                name: "Site".into(),
+                domain: domain.into(),
+            },
+        )
+        .await
+        .unwrap();
     let property = events[1].property.as_ref().unwrap().id;
     let key = new_id("key");
-    let command = Command::CreateApiKey { id: key.clone(), property_id: property, name: "tag".into(), permissions: vec![Permission::Collect], secret_hash: hash_secret(&new_secret()) };
+    let command = Command::CreateApiKey {
+        id: key.clone(),
+        property_id: property,
+        name: "tag".into(),
+        permissions: vec![Permission::Collect],
+        secret_hash: hash_secret(&new_secret()),
+    };
     writer.submit("test", &command).await.unwrap();
     (org, property, key)
 }
@@ -46,7 +84,10 @@ async fn a_write_is_visible_in_the_writers_view_when_submit_returns() {
     // No waiting here: submit only returns once its own view applied the events.
     let view = writer.view().view();
     let ctx = view.key_context(&key).expect("key visible immediately");
-    assert_eq!((ctx.organization.id.as_str(), ctx.property.id), (org.as_str(), property));
+    assert_eq!(
+        (ctx.organization.id.as_str(), ctx.property.id),
+        (org.as_str(), property)
+    );
     assert_eq!(ctx.retention_days(), 180);
 }
 
@@ -57,8 +98,20 @@ async fn a_new_follower_rebuilds_the_same_view_from_the_topic() {
     onboard(&writer, "acme.com").await;
     onboard(&writer, "beta.io").await;
     let (org, _, key) = onboard(&writer, "gamma.dev").await;
-    writer.submit("test", &Command::ChangePlan { organization_id: org, plan: Plan::Pro }).await.unwrap();
-    writer.submit("test", &Command::RevokeApiKey { key_id: key }).await.unwrap();
+    writer
+        .submit(
+            "test",
+            &Command::ChangePlan {
+                organization_id: org,
+                plan: Plan::Pro,
+            },
+        )
+        .await
+        .unwrap();
+    writer
+        .submit("test", &Command::RevokeApiKey { key_id: key })
+        .await
+        .unwrap();
 
     let (fresh, _task) = follow(&topics.brokers, topics.name(0)).await.unwrap();
     fresh.wait_caught_up(Duration::from_secs(20)).await.unwrap();
@@ -70,13 +123,20 @@ async fn a_new_follower_rebuilds_the_same_view_from_the_topic() {
 #[tokio::test]
 async fn a_running_follower_sees_a_new_key_within_two_seconds() {
     let topics = TestTopics::create(&[("control", 1)]).await;
-    let (follower, _task): (ControlHandle, _) = follow(&topics.brokers, topics.name(0)).await.unwrap();
-    follower.wait_caught_up(Duration::from_secs(20)).await.unwrap();
+    let (follower, _task): (ControlHandle, _) =
+        follow(&topics.brokers, topics.name(0)).await.unwrap();
+    follower
+        .wait_caught_up(Duration::from_secs(20))
+        .await
+        .unwrap();
     let writer = writer(&topics).await;
     let (_, _, key) = onboard(&writer, "acme.com").await;
     let started = Instant::now();
     while follower.view().key_context(&key).is_none() {
-        assert!(started.elapsed() < Duration::from_secs(2), "key not seen by the other follower within 2 s");
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "key not seen by the other follower within 2 s"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -87,12 +147,31 @@ async fn a_rejected_command_writes_nothing() {
     let writer = writer(&topics).await;
     let (org, _, _) = onboard(&writer, "acme.com").await;
     let before = high_watermark(&topics);
-    let duplicate = Command::CreateOrganization { id: org, name: "Again".into(), domain: "x.com".into(), plan: Plan::Starter };
+    let duplicate = Command::CreateOrganization {
+        id: org,
+        name: "Again".into(),
+        domain: "x.com".into(),
+        plan: Plan::Starter,
+    };
     let err = writer.submit("test", &duplicate).await.unwrap_err();
-    assert!(matches!(err, WriteError::Rejected(CommandError::AlreadyExists { .. })), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            WriteError::Rejected(CommandError::AlreadyExists { .. })
+        ),
+        "{err:?}"
+    );
     assert!(!err.is_retryable());
-    let bad_domain = Command::CreateProject { id: new_id("prj"), organization_id: new_id("org"), name: "x".into(), domain: "localhost".into() };
-    assert!(matches!(writer.submit("test", &bad_domain).await, Err(WriteError::Rejected(_))));
+    let bad_domain = Command::CreateProject {
+        id: new_id("prj"),
+        organization_id: new_id("org"),
+        name: "x".into(),
+        domain: "localhost".into(),
+    };
+    assert!(matches!(
+        writer.submit("test", &bad_domain).await,
+        Err(WriteError::Rejected(_))
+    ));
     assert_eq!(high_watermark(&topics), before);
 }
 
@@ -106,28 +185,60 @@ fn admin(topics: &TestTopics, args: &[&str]) -> (i32, serde_json::Value, String)
         .unwrap();
     let stdout = String::from_utf8(out.stdout).unwrap();
     let json = serde_json::from_str(&stdout).unwrap_or(serde_json::Value::Null);
-    (out.status.code().unwrap(), json, String::from_utf8(out.stderr).unwrap())
+    (
+        out.status.code().unwrap(),
+        json,
+        String::from_utf8(out.stderr).unwrap(),
+    )
 }
 
 #[tokio::test]
 async fn the_admin_cli_onboards_a_tenant_from_the_shell() {
     let topics = TestTopics::create(&[("control", 1)]).await;
-    let (code, org, _) = admin(&topics, &["create-org", "--name", "Acme", "--domain", "https://www.Acme.com/", "--plan", "pro"]);
+    let (code, org, _) = admin(
+        &topics,
+        &[
+            "create-org",
+            "--name",
+            "Acme",
+            "--domain",
+            "https://www.Acme.com/",
+            "--plan",
+            "pro",
+        ],
+    );
     assert_eq!(code, 0);
     assert_eq!(org["organization"]["domain"], "acme.com");
     let org_id = org["organization"]["id"].as_str().unwrap().to_owned();
 
-    let (code, project, _) = admin(&topics, &["create-project", "--org", &org_id, "--name", "Site", "--domain", "acme.com"]);
+    let (code, project, _) = admin(
+        &topics,
+        &[
+            "create-project",
+            "--org",
+            &org_id,
+            "--name",
+            "Site",
+            "--domain",
+            "acme.com",
+        ],
+    );
     assert_eq!(code, 0);
     let property = project["property"]["id"].as_i64().unwrap();
     let project_id = project["project"]["id"].as_str().unwrap().to_owned();
 
-    let (code, key, _) = admin(&topics, &["create-key", "--property", &property.to_string()]);
+    let (code, key, _) = admin(
+        &topics,
+        &["create-key", "--property", &property.to_string()],
+    );
     assert_eq!(code, 0);
     let key_id = key["api_key"]["id"].as_str().unwrap();
     let secret = key["secret"].as_str().unwrap();
     let snippet = key["snippet"].as_str().unwrap();
-    assert!(snippet.contains(&format!("data-key-id=\"{key_id}\"")) && snippet.contains(&format!("data-project-id=\"{project_id}\"")));
+    assert!(
+        snippet.contains(&format!("data-key-id=\"{key_id}\""))
+            && snippet.contains(&format!("data-project-id=\"{project_id}\""))
+    );
 
     // The secret was shown once and only its hash is in the log.
     let (view, _task) = follow(&topics.brokers, topics.name(0)).await.unwrap();
@@ -136,7 +247,18 @@ async fn the_admin_cli_onboards_a_tenant_from_the_shell() {
     assert_eq!(stored.secret_hash, hash_secret(secret));
     assert_ne!(stored.secret_hash, secret);
 
-    let (code, _, stderr) = admin(&topics, &["create-project", "--org", "org_doesnotexi", "--name", "X", "--domain", "x.com"]);
+    let (code, _, stderr) = admin(
+        &topics,
+        &[
+            "create-project",
+            "--org",
+            "org_doesnotexi",
+            "--name",
+            "X",
+            "--domain",
+            "x.com",
+        ],
+    );
     assert_eq!(code, 2);
     assert!(stderr.contains("not found"), "{stderr}");
 }

@@ -3,10 +3,9 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use apache_avro::Schema;
 use serde::{Deserialize, Serialize};
 
-use crate::codec::{parse_once, Contract};
+use crate::codec::{compile_once, Compiled, Contract};
 
 /// One accepted hit. Exactly one of `tag` or `hit` is set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,11 +68,11 @@ pub struct ServerHit {
     pub response_ms: Option<i32>,
 }
 
-static SCHEMA: OnceLock<Schema> = OnceLock::new();
+static COMPILED: OnceLock<Compiled> = OnceLock::new();
 
 impl Contract for Beacon {
     const SCHEMA_JSON: &'static str = include_str!("../avro/beacon.avsc");
-    fn schema() -> &'static Schema {
-        parse_once(&SCHEMA, Self::SCHEMA_JSON)
+    fn compiled() -> &'static Compiled {
+        compile_once(&COMPILED, Self::SCHEMA_JSON)
     }
 }

@@ -50,7 +50,10 @@ fn push_statement(statements: &mut Vec<String>, text: &str) {
 #[derive(Debug, thiserror::Error)]
 pub enum MigrationError {
     #[error("reading migrations from {dir}: {source}")]
-    Io { dir: PathBuf, source: std::io::Error },
+    Io {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
     #[error("migration file name {0} is not NNNN_name.sql")]
     BadName(String),
     #[error("two migrations have version {0}")]
@@ -58,25 +61,40 @@ pub enum MigrationError {
     #[error("migration {version} ({name}) was changed after it was applied")]
     Changed { version: u32, name: String },
     #[error("migration {version} ({name}) failed: {source}")]
-    Failed { version: u32, name: String, source: clickhouse::error::Error },
+    Failed {
+        version: u32,
+        name: String,
+        source: clickhouse::error::Error,
+    },
     #[error("clickhouse: {0}")]
     ClickHouse(#[from] clickhouse::error::Error),
 }
 
 /// Loads `NNNN_name.sql` files from `dir`, sorted by version.
 pub fn load_dir(dir: &Path) -> Result<Vec<Migration>, MigrationError> {
-    let io = |source| MigrationError::Io { dir: dir.to_owned(), source };
+    let io = |source| MigrationError::Io {
+        dir: dir.to_owned(),
+        source,
+    };
     let mut migrations = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let path = entry.map_err(io)?.path();
-        let Some(file) = path.file_name().and_then(|f| f.to_str()).map(str::to_owned) else { continue };
-        let Some(stem) = file.strip_suffix(".sql") else { continue };
+        let Some(file) = path.file_name().and_then(|f| f.to_str()).map(str::to_owned) else {
+            continue;
+        };
+        let Some(stem) = file.strip_suffix(".sql") else {
+            continue;
+        };
         let (version, name) = stem
             .split_once('_')
             .and_then(|(v, n)| Some((v.parse::<u32>().ok()?, n)))
             .ok_or_else(|| MigrationError::BadName(file.clone()))?;
         let sql = std::fs::read_to_string(&path).map_err(io)?;
-        migrations.push(Migration { version, name: name.to_owned(), sql });
+        migrations.push(Migration {
+            version,
+            name: name.to_owned(),
+            sql,
+        });
     }
     migrations.sort_by_key(|m| m.version);
     if let Some(pair) = migrations.windows(2).find(|w| w[0].version == w[1].version) {
@@ -92,7 +110,10 @@ struct Applied {
 }
 
 /// Applies the migrations not yet recorded, in order; returns the versions it applied.
-pub async fn migrate(client: &Client, migrations: &[Migration]) -> Result<Vec<u32>, MigrationError> {
+pub async fn migrate(
+    client: &Client,
+    migrations: &[Migration],
+) -> Result<Vec<u32>, MigrationError> {
     client
         .query(
             "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -109,16 +130,23 @@ pub async fn migrate(client: &Client, migrations: &[Migration]) -> Result<Vec<u3
     for migration in migrations {
         if let Some(previous) = applied.iter().find(|a| a.version == migration.version) {
             if previous.checksum != migration.checksum() {
-                return Err(MigrationError::Changed { version: migration.version, name: migration.name.clone() });
+                return Err(MigrationError::Changed {
+                    version: migration.version,
+                    name: migration.name.clone(),
+                });
             }
             continue;
         }
         for statement in migration.statements() {
-            client.query(&statement).execute().await.map_err(|source| MigrationError::Failed {
-                version: migration.version,
-                name: migration.name.clone(),
-                source,
-            })?;
+            client
+                .query(&statement)
+                .execute()
+                .await
+                .map_err(|source| MigrationError::Failed {
+                    version: migration.version,
+                    name: migration.name.clone(),
+                    source,
+                })?;
         }
         client
             .query("INSERT INTO schema_migrations (version, name, checksum) VALUES (?, ?, ?)")

@@ -18,23 +18,40 @@ use serde::Serialize;
 pub const MARKER: [u8; 2] = [0xC3, 0x01];
 const HEADER_LEN: usize = 10;
 
+/// A schema parsed once per process, with its fingerprint.
+pub struct Compiled {
+    pub schema: Schema,
+    pub fingerprint: [u8; 8],
+}
+
 /// A Rust type bound to one `.avsc` contract.
 pub trait Contract: Serialize + DeserializeOwned {
     /// The contract's JSON schema text (the `.avsc` file).
     const SCHEMA_JSON: &'static str;
 
-    /// The parsed schema; parsed once per process.
-    fn schema() -> &'static Schema;
+    /// The parsed schema and its fingerprint; computed once per process.
+    fn compiled() -> &'static Compiled;
+
+    fn schema() -> &'static Schema {
+        &Self::compiled().schema
+    }
 
     /// The schema's fingerprint as written in the message header.
     fn fingerprint() -> [u8; 8] {
-        fingerprint_of(Self::schema())
+        Self::compiled().fingerprint
     }
 }
 
-/// Declares the schema cache for a [`Contract`] impl without a macro hiding the type.
-pub fn parse_once(cell: &'static OnceLock<Schema>, json: &str) -> &'static Schema {
-    cell.get_or_init(|| Schema::parse_str(json).expect("bundled .avsc files are valid (tested)"))
+/// Parses a contract's schema into its cell on first use.
+pub fn compile_once(cell: &'static OnceLock<Compiled>, json: &str) -> &'static Compiled {
+    cell.get_or_init(|| {
+        let schema = Schema::parse_str(json).expect("bundled .avsc files are valid (tested)");
+        let fingerprint = fingerprint_of(&schema);
+        Compiled {
+            schema,
+            fingerprint,
+        }
+    })
 }
 
 /// CRC-64-AVRO (Rabin) fingerprint of the schema's parsing canonical form.
@@ -63,18 +80,15 @@ pub enum DecodeError {
     Mismatch(String),
 }
 
-/// Encodes `value` with its contract's schema as a single object.
+/// Encodes `value` with its contract's schema as a single object. Serializes straight from serde
+/// against the schema (no intermediate `Value`): this runs once per event on the hot path.
 pub fn encode<T: Contract>(value: &T) -> Result<Vec<u8>, EncodeError> {
-    let schema = T::schema();
-    let avro = apache_avro::to_value(value)
-        .and_then(|v| v.resolve(schema))
-        .map_err(|e| EncodeError::Schema(e.to_string()))?;
+    let compiled = T::compiled();
     let mut out = Vec::with_capacity(256);
     out.extend_from_slice(&MARKER);
-    out.extend_from_slice(&T::fingerprint());
-    let datum =
-        apache_avro::to_avro_datum(schema, avro).map_err(|e| EncodeError::Schema(e.to_string()))?;
-    out.extend_from_slice(&datum);
+    out.extend_from_slice(&compiled.fingerprint);
+    apache_avro::write_avro_datum_ref(&compiled.schema, value, &mut out)
+        .map_err(|e| EncodeError::Schema(e.to_string()))?;
     Ok(out)
 }
 
@@ -122,7 +136,10 @@ impl SchemaRegistry {
     /// Decodes a single-object message into `T`, resolving the writer schema to `T`'s schema.
     pub fn decode<T: Contract>(&self, bytes: &[u8]) -> Result<T, DecodeError> {
         let (writer, mut datum) = self.writer_schema(bytes)?;
-        let value = apache_avro::from_avro_datum(writer, &mut datum, Some(T::schema()))
+        // Resolution is only needed across versions; same-version reads skip it.
+        let same_version = bytes[2..HEADER_LEN] == T::fingerprint();
+        let reader_schema = (!same_version).then(T::schema);
+        let value = apache_avro::from_avro_datum(writer, &mut datum, reader_schema)
             .map_err(|e| DecodeError::Corrupt(e.to_string()))?;
         if !datum.is_empty() {
             return Err(DecodeError::Corrupt(format!(

@@ -2,10 +2,9 @@
 
 use std::sync::OnceLock;
 
-use apache_avro::Schema;
 use serde::{Deserialize, Serialize};
 
-use crate::codec::{parse_once, Contract};
+use crate::codec::{compile_once, Compiled, Contract};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -59,11 +58,11 @@ mod serde_bytes_vec {
     }
 }
 
-static SCHEMA: OnceLock<Schema> = OnceLock::new();
+static COMPILED: OnceLock<Compiled> = OnceLock::new();
 
 impl Contract for DeadLetter {
     const SCHEMA_JSON: &'static str = include_str!("../avro/deadletter.avsc");
-    fn schema() -> &'static Schema {
-        parse_once(&SCHEMA, Self::SCHEMA_JSON)
+    fn compiled() -> &'static Compiled {
+        compile_once(&COMPILED, Self::SCHEMA_JSON)
     }
 }

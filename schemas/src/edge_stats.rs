@@ -3,10 +3,9 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use apache_avro::Schema;
 use serde::{Deserialize, Serialize};
 
-use crate::codec::{parse_once, Contract};
+use crate::codec::{compile_once, Compiled, Contract};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EdgeStats {
@@ -19,11 +18,11 @@ pub struct EdgeStats {
     pub latency_counts: Vec<i64>,
 }
 
-static SCHEMA: OnceLock<Schema> = OnceLock::new();
+static COMPILED: OnceLock<Compiled> = OnceLock::new();
 
 impl Contract for EdgeStats {
     const SCHEMA_JSON: &'static str = include_str!("../avro/edge_stats.avsc");
-    fn schema() -> &'static Schema {
-        parse_once(&SCHEMA, Self::SCHEMA_JSON)
+    fn compiled() -> &'static Compiled {
+        compile_once(&COMPILED, Self::SCHEMA_JSON)
     }
 }

@@ -3,10 +3,9 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use apache_avro::Schema;
 use serde::{Deserialize, Serialize};
 
-use crate::codec::{parse_once, Contract};
+use crate::codec::{compile_once, Compiled, Contract};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -61,11 +60,11 @@ pub struct EnrichedEvent {
     pub classifier_version: String,
 }
 
-static SCHEMA: OnceLock<Schema> = OnceLock::new();
+static COMPILED: OnceLock<Compiled> = OnceLock::new();
 
 impl Contract for EnrichedEvent {
     const SCHEMA_JSON: &'static str = include_str!("../avro/event.avsc");
-    fn schema() -> &'static Schema {
-        parse_once(&SCHEMA, Self::SCHEMA_JSON)
+    fn compiled() -> &'static Compiled {
+        compile_once(&COMPILED, Self::SCHEMA_JSON)
     }
 }

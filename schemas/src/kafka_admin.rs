@@ -14,17 +14,29 @@ pub enum TopicAdminError {
     #[error("kafka: {0}")]
     Kafka(#[from] rdkafka::error::KafkaError),
     #[error("creating topic {topic}: {code}")]
-    Create { topic: String, code: RDKafkaErrorCode },
+    Create {
+        topic: String,
+        code: RDKafkaErrorCode,
+    },
 }
 
 pub fn admin_client(brokers: &str) -> Result<AdminClient<DefaultClientContext>, TopicAdminError> {
-    Ok(ClientConfig::new().set("bootstrap.servers", brokers).create()?)
+    Ok(ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()?)
 }
 
 /// Creates each missing topic; returns the names it created. Idempotent.
-pub async fn ensure_topics(brokers: &str, definitions: &[TopicDefinition], replication: i32) -> Result<Vec<String>, TopicAdminError> {
+pub async fn ensure_topics(
+    brokers: &str,
+    definitions: &[TopicDefinition],
+    replication: i32,
+) -> Result<Vec<String>, TopicAdminError> {
     let admin = admin_client(brokers)?;
-    let retention: Vec<String> = definitions.iter().map(|d| d.retention_ms.to_string()).collect();
+    let retention: Vec<String> = definitions
+        .iter()
+        .map(|d| d.retention_ms.to_string())
+        .collect();
     let topics: Vec<NewTopic<'_>> = definitions
         .iter()
         .zip(&retention)

@@ -2,10 +2,9 @@
 
 use std::sync::OnceLock;
 
-use apache_avro::Schema;
 use serde::{Deserialize, Serialize};
 
-use crate::codec::{parse_once, Contract};
+use crate::codec::{compile_once, Compiled, Contract};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionUpdate {
@@ -31,11 +30,11 @@ pub struct SessionUpdate {
     pub version: i32,
 }
 
-static SCHEMA: OnceLock<Schema> = OnceLock::new();
+static COMPILED: OnceLock<Compiled> = OnceLock::new();
 
 impl Contract for SessionUpdate {
     const SCHEMA_JSON: &'static str = include_str!("../avro/session.avsc");
-    fn schema() -> &'static Schema {
-        parse_once(&SCHEMA, Self::SCHEMA_JSON)
+    fn compiled() -> &'static Compiled {
+        compile_once(&COMPILED, Self::SCHEMA_JSON)
     }
 }

@@ -28,19 +28,35 @@ pub fn tool(name: &str) -> String {
 
 /// `prefix_` + 12 random lowercase letters and digits.
 pub fn random_name(prefix: &str) -> String {
-    format!("{prefix}_{}", Alphanumeric.sample_string(&mut rand::rng(), 12).to_lowercase())
+    format!(
+        "{prefix}_{}",
+        Alphanumeric
+            .sample_string(&mut rand::rng(), 12)
+            .to_lowercase()
+    )
 }
 
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Runs async cleanup from `Drop`, where no runtime may be available.
 fn block_on_cleanup<F: std::future::Future<Output = ()> + Send + 'static>(future: F) {
     let _ = std::thread::spawn(move || {
-        if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
-            rt.block_on(async { tokio::time::timeout(Duration::from_secs(20), future).await.ok() });
+        if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            rt.block_on(async {
+                tokio::time::timeout(Duration::from_secs(20), future)
+                    .await
+                    .ok()
+            });
         }
     })
     .join();
@@ -68,7 +84,9 @@ impl TestDatabase {
 
     /// A client whose unqualified table names resolve in this database.
     pub fn client(&self) -> clickhouse::Client {
-        clickhouse::Client::default().with_url(&self.url).with_database(&self.name)
+        clickhouse::Client::default()
+            .with_url(&self.url)
+            .with_database(&self.name)
     }
 }
 
@@ -108,8 +126,13 @@ impl TestTopics {
                 cleanup_policy: "delete".into(),
             })
             .collect();
-        crate::kafka_admin::ensure_topics(&brokers, &definitions, 1).await.expect("create test topics");
-        Self { brokers, names: definitions.into_iter().map(|d| d.name).collect() }
+        crate::kafka_admin::ensure_topics(&brokers, &definitions, 1)
+            .await
+            .expect("create test topics");
+        Self {
+            brokers,
+            names: definitions.into_iter().map(|d| d.name).collect(),
+        }
     }
 
     pub fn name(&self, index: usize) -> &str {

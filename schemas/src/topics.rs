@@ -40,23 +40,34 @@ pub fn parse_definitions(text: &str) -> Result<Vec<TopicDefinition>, TopicFileEr
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let invalid = |reason: &str| TopicFileError::Invalid { line: index + 1, reason: reason.to_owned() };
+        let invalid = |reason: &str| TopicFileError::Invalid {
+            line: index + 1,
+            reason: reason.to_owned(),
+        };
         let cols: Vec<&str> = line.split('\t').map(str::trim).collect();
         let [name, partitions, retention, policy] = cols[..] else {
-            return Err(invalid("expected name, partitions, retention_ms, cleanup_policy"));
+            return Err(invalid(
+                "expected name, partitions, retention_ms, cleanup_policy",
+            ));
         };
-        let partitions: i32 = partitions.parse().map_err(|_| invalid("partitions is not a number"))?;
+        let partitions: i32 = partitions
+            .parse()
+            .map_err(|_| invalid("partitions is not a number"))?;
         if partitions < 1 {
             return Err(invalid("partitions must be at least 1"));
         }
-        let retention_ms: i64 = retention.parse().map_err(|_| invalid("retention_ms is not a number"))?;
+        let retention_ms: i64 = retention
+            .parse()
+            .map_err(|_| invalid("retention_ms is not a number"))?;
         if !matches!(policy, "delete" | "compact") {
             return Err(invalid("cleanup_policy must be delete or compact"));
         }
         if policy == "delete" && retention_ms < 1 {
             // Tansu 0.6's retention pass (at start and every 10 min) reads -1 as "older than
             // -1 ms" and deletes every record of the topic; keep-forever topics are compacted.
-            return Err(invalid("a delete-policy topic needs a finite retention_ms (use compact to keep forever)"));
+            return Err(invalid(
+                "a delete-policy topic needs a finite retention_ms (use compact to keep forever)",
+            ));
         }
         out.push(TopicDefinition {
             name: name.to_owned(),
@@ -70,5 +81,6 @@ pub fn parse_definitions(text: &str) -> Result<Vec<TopicDefinition>, TopicFileEr
 
 /// The topic definitions shipped in `infra/topics.tsv`.
 pub fn bundled_definitions() -> Vec<TopicDefinition> {
-    parse_definitions(include_str!("../../infra/topics.tsv")).expect("infra/topics.tsv is valid (tested)")
+    parse_definitions(include_str!("../../infra/topics.tsv"))
+        .expect("infra/topics.tsv is valid (tested)")
 }

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use apache_avro::Schema;
 use schemas::beacon::{Beacon, ServerHit, TagEvent, TagEventType};
+use schemas::codec::{compile_once, Compiled};
 use schemas::control::{ControlEvent, Entity, Organization, Plan};
 use schemas::deadletter::{DeadLetter, DeadLetterReason};
 use schemas::edge_stats::EdgeStats;
@@ -113,7 +114,10 @@ fn every_topic_contract_round_trips() {
         classifier_version: "2026.11.1".into(),
     };
     let r = registry();
-    assert_eq!(r.decode::<EnrichedEvent>(&encode(&event).unwrap()).unwrap(), event);
+    assert_eq!(
+        r.decode::<EnrichedEvent>(&encode(&event).unwrap()).unwrap(),
+        event
+    );
 
     let session = SessionUpdate {
         session_id: "s".into(),
@@ -137,7 +141,11 @@ fn every_topic_contract_round_trips() {
         input_offset: 99,
         version: 4,
     };
-    assert_eq!(r.decode::<SessionUpdate>(&encode(&session).unwrap()).unwrap(), session);
+    assert_eq!(
+        r.decode::<SessionUpdate>(&encode(&session).unwrap())
+            .unwrap(),
+        session
+    );
 
     let dead = DeadLetter {
         at: 1,
@@ -149,7 +157,10 @@ fn every_topic_contract_round_trips() {
         detail: "bad marker".into(),
         original: vec![0, 1, 2, 255],
     };
-    assert_eq!(r.decode::<DeadLetter>(&encode(&dead).unwrap()).unwrap(), dead);
+    assert_eq!(
+        r.decode::<DeadLetter>(&encode(&dead).unwrap()).unwrap(),
+        dead
+    );
 
     let stats = EdgeStats {
         instance_id: "edge-1".into(),
@@ -160,19 +171,41 @@ fn every_topic_contract_round_trips() {
         latency_bounds_ms: vec![1.0, 5.0],
         latency_counts: vec![4, 5, 1],
     };
-    assert_eq!(r.decode::<EdgeStats>(&encode(&stats).unwrap()).unwrap(), stats);
+    assert_eq!(
+        r.decode::<EdgeStats>(&encode(&stats).unwrap()).unwrap(),
+        stats
+    );
 
-    let org = Organization { id: "org_AbCdEfGh12".into(), name: "Acme".into(), domain: "acme.com".into(), plan: Plan::Growth, created_at: 3 };
-    let control = ControlEvent::new("admin-cli", "organization.created", &["name"], 3, Entity::Organization(&org));
-    assert_eq!(r.decode::<ControlEvent>(&encode(&control).unwrap()).unwrap(), control);
+    let org = Organization {
+        id: "org_AbCdEfGh12".into(),
+        name: "Acme".into(),
+        domain: "acme.com".into(),
+        plan: Plan::Growth,
+        created_at: 3,
+    };
+    let control = ControlEvent::new(
+        "admin-cli",
+        "organization.created",
+        &["name"],
+        3,
+        Entity::Organization(&org),
+    );
+    assert_eq!(
+        r.decode::<ControlEvent>(&encode(&control).unwrap())
+            .unwrap(),
+        control
+    );
 }
 
 /// The beacon schema as it would look one version later: one more optional field.
 fn beacon_v2_json() -> String {
     let mut schema: serde_json::Value = serde_json::from_str(Beacon::SCHEMA_JSON).unwrap();
-    schema["fields"].as_array_mut().unwrap().push(serde_json::json!({
-        "name": "consent", "type": ["null", "string"], "default": null
-    }));
+    schema["fields"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "name": "consent", "type": ["null", "string"], "default": null
+        }));
     schema.to_string()
 }
 
@@ -185,39 +218,48 @@ struct BeaconV2 {
     consent: Option<String>,
 }
 
-static V2: std::sync::OnceLock<Schema> = std::sync::OnceLock::new();
+static V2: std::sync::OnceLock<Compiled> = std::sync::OnceLock::new();
+static V2_JSON: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 impl Contract for BeaconV2 {
     const SCHEMA_JSON: &'static str = "";
-    fn schema() -> &'static Schema {
-        V2.get_or_init(|| Schema::parse_str(&beacon_v2_json()).unwrap())
+    fn compiled() -> &'static Compiled {
+        compile_once(&V2, V2_JSON.get_or_init(beacon_v2_json))
     }
 }
 
-/// A full v2 writer value: every v1 field plus `consent`.
-#[derive(Serialize, Deserialize)]
-struct BeaconV2Full {
-    #[serde(flatten)]
-    v1: Beacon,
-    consent: Option<String>,
-}
-
-impl Contract for BeaconV2Full {
-    const SCHEMA_JSON: &'static str = "";
-    fn schema() -> &'static Schema {
-        BeaconV2::schema()
-    }
+/// A real v2 message: the v1 record's values plus the new field, encoded with the v2 schema.
+fn encode_v2(beacon: &Beacon, consent: &str) -> Vec<u8> {
+    use apache_avro::types::Value;
+    let Value::Record(mut fields) = apache_avro::to_value(beacon).unwrap() else {
+        panic!("record")
+    };
+    fields.push((
+        "consent".into(),
+        Value::Union(1, Box::new(Value::String(consent.into()))),
+    ));
+    let value = Value::Record(fields).resolve(BeaconV2::schema()).unwrap();
+    let mut bytes = schemas::codec::MARKER.to_vec();
+    bytes.extend_from_slice(&BeaconV2::fingerprint());
+    bytes.extend(apache_avro::to_avro_datum(BeaconV2::schema(), value).unwrap());
+    bytes
 }
 
 #[test]
 fn v1_reader_decodes_v2_messages_with_an_added_optional_field() {
-    let v2_bytes = encode(&BeaconV2Full { v1: tag_beacon(), consent: Some("granted".into()) }).unwrap();
-    assert_ne!(&v2_bytes[2..10], &Beacon::fingerprint(), "v2 must have its own fingerprint");
+    let v2_bytes = encode_v2(&tag_beacon(), "granted");
+    assert_ne!(
+        &v2_bytes[2..10],
+        &Beacon::fingerprint(),
+        "v2 must have its own fingerprint"
+    );
 
     let mut registry = registry();
     assert_eq!(
         registry.decode::<Beacon>(&v2_bytes),
-        Err(DecodeError::UnknownFingerprint(hex::encode(&v2_bytes[2..10]))),
+        Err(DecodeError::UnknownFingerprint(hex::encode(
+            &v2_bytes[2..10]
+        ))),
         "an unregistered writer schema is a typed error"
     );
     registry.register(BeaconV2::schema().clone());
@@ -230,7 +272,12 @@ fn v2_reader_decodes_v1_messages_taking_the_default() {
     let decoded: BeaconV2 = registry().decode(&v1_bytes).unwrap();
     assert_eq!(
         decoded,
-        BeaconV2 { event_id: tag_beacon().event_id, property_id: 42, visitor_id: "v-123".into(), consent: None }
+        BeaconV2 {
+            event_id: tag_beacon().event_id,
+            property_id: 42,
+            visitor_id: "v-123".into(),
+            consent: None
+        }
     );
 }
 
@@ -248,31 +295,51 @@ fn unknown_fingerprint_is_a_typed_error() {
 fn missing_marker_is_a_typed_error() {
     let mut bytes = encode(&tag_beacon()).unwrap();
     bytes[0] = b'{';
-    assert_eq!(registry().decode::<Beacon>(&bytes), Err(DecodeError::NotSingleObject));
-    assert_eq!(registry().decode::<Beacon>(&[0xC3]), Err(DecodeError::NotSingleObject));
+    assert_eq!(
+        registry().decode::<Beacon>(&bytes),
+        Err(DecodeError::NotSingleObject)
+    );
+    assert_eq!(
+        registry().decode::<Beacon>(&[0xC3]),
+        Err(DecodeError::NotSingleObject)
+    );
 }
 
 #[test]
 fn corrupt_or_truncated_datum_is_a_typed_error() {
     let bytes = encode(&tag_beacon()).unwrap();
     let truncated = &bytes[..bytes.len() - 7];
-    assert!(matches!(registry().decode::<Beacon>(truncated), Err(DecodeError::Corrupt(_))));
+    assert!(matches!(
+        registry().decode::<Beacon>(truncated),
+        Err(DecodeError::Corrupt(_))
+    ));
 
     let mut trailing = bytes.clone();
     trailing.extend_from_slice(b"junk");
-    assert!(matches!(registry().decode::<Beacon>(&trailing), Err(DecodeError::Corrupt(_))));
+    assert!(matches!(
+        registry().decode::<Beacon>(&trailing),
+        Err(DecodeError::Corrupt(_))
+    ));
 }
 
 #[test]
 fn decoding_as_the_wrong_contract_fails_cleanly() {
     let bytes = encode(&tag_beacon()).unwrap();
     let result = registry().decode::<SessionUpdate>(&bytes);
-    assert!(matches!(result, Err(DecodeError::Corrupt(_)) | Err(DecodeError::Mismatch(_))), "{result:?}");
+    assert!(
+        matches!(
+            result,
+            Err(DecodeError::Corrupt(_)) | Err(DecodeError::Mismatch(_))
+        ),
+        "{result:?}"
+    );
 }
 
 #[test]
 fn decode_json_shows_the_writer_fields() {
-    let json = registry().decode_json(&encode(&server_beacon()).unwrap()).unwrap();
+    let json = registry()
+        .decode_json(&encode(&server_beacon()).unwrap())
+        .unwrap();
     assert_eq!(json["hit"]["path"], "/docs");
     assert_eq!(json["hit"]["status"], 200);
     assert_eq!(json["tag"], serde_json::Value::Null);
@@ -281,7 +348,10 @@ fn decode_json_shows_the_writer_fields() {
 
 #[test]
 fn every_bundled_schema_has_a_distinct_fingerprint() {
-    let mut fps: Vec<[u8; 8]> = schemas::all_schemas().iter().map(|s| schemas::codec::fingerprint_of(s)).collect();
+    let mut fps: Vec<[u8; 8]> = schemas::all_schemas()
+        .iter()
+        .map(|s| schemas::codec::fingerprint_of(s))
+        .collect();
     fps.sort();
     fps.dedup();
     assert_eq!(fps.len(), 6);
@@ -291,5 +361,8 @@ fn every_bundled_schema_has_a_distinct_fingerprint() {
 fn fingerprint_is_crc64_avro_little_endian() {
     // Vector from the Avro specification's reference implementation: fingerprint64("int").
     let int = Schema::parse_str("\"int\"").unwrap();
-    assert_eq!(u64::from_le_bytes(schemas::codec::fingerprint_of(&int)), 0x7275_d51a_3f39_5c8f);
+    assert_eq!(
+        u64::from_le_bytes(schemas::codec::fingerprint_of(&int)),
+        0x7275_d51a_3f39_5c8f
+    );
 }

@@ -1,7 +1,9 @@
 //! The control-plane fold and command validation, as pure logic.
 
 use schemas::control::ids::{hash_secret, is_valid_id, new_id, new_secret};
-use schemas::control::{Command, CommandError, ControlEvent, ControlView, Permission, Plan, PropertyKind, Role};
+use schemas::control::{
+    Command, CommandError, ControlEvent, ControlView, Permission, Plan, PropertyKind, Role,
+};
 
 const NOW: i64 = 1_764_000_000_000;
 
@@ -24,14 +26,48 @@ struct Tenant {
 
 fn onboard(view: &mut ControlView, domain: &str, plan: Plan) -> Tenant {
     let org = new_id("org");
-    submit(view, Command::CreateOrganization { id: org.clone(), name: "Acme".into(), domain: domain.into(), plan }).unwrap();
+    submit(
+        view,
+        Command::CreateOrganization {
+            id: org.clone(),
+            name: "Acme".into(),
+            domain: domain.into(),
+            plan,
+        },
+    )
+    .unwrap();
     let project = new_id("prj");
-    let events = submit(view, Command::CreateProject { id: project.clone(), organization_id: org.clone(), name: "Site".into(), domain: domain.into() }).unwrap();
+    let events = submit(
+        view,
+        Command::CreateProject {
+            id: project.clone(),
+            organization_id: org.clone(),
+            name: "Site".into(),
+            domain: domain.into(),
+        },
+    )
+    .unwrap();
     let property = events[1].property.as_ref().unwrap().id;
     let key = new_id("key");
     let secret = new_secret();
-    submit(view, Command::CreateApiKey { id: key.clone(), property_id: property, name: "tag".into(), permissions: vec![Permission::Collect, Permission::Hits], secret_hash: hash_secret(&secret) }).unwrap();
-    Tenant { org, project, property, key, secret }
+    submit(
+        view,
+        Command::CreateApiKey {
+            id: key.clone(),
+            property_id: property,
+            name: "tag".into(),
+            permissions: vec![Permission::Collect, Permission::Hits],
+            secret_hash: hash_secret(&secret),
+        },
+    )
+    .unwrap();
+    Tenant {
+        org,
+        project,
+        property,
+        key,
+        secret,
+    }
 }
 
 #[test]
@@ -44,8 +80,16 @@ fn key_resolves_through_property_and_project_to_organization_and_plan() {
     assert_eq!(ctx.organization.id, a.org);
     assert_eq!(ctx.retention_days(), 180);
     assert!(ctx.usable());
-    assert_eq!(view.key_context_by_secret_hash(&hash_secret(&a.secret)).unwrap().key.id, a.key);
-    assert!(view.key_context_by_secret_hash(&hash_secret("wrong")).is_none());
+    assert_eq!(
+        view.key_context_by_secret_hash(&hash_secret(&a.secret))
+            .unwrap()
+            .key
+            .id,
+        a.key
+    );
+    assert!(view
+        .key_context_by_secret_hash(&hash_secret("wrong"))
+        .is_none());
 }
 
 #[test]
@@ -66,7 +110,16 @@ fn property_ids_are_dense_and_distinct_across_tenants() {
     let a = onboard(&mut view, "acme.com", Plan::Starter);
     let b = onboard(&mut view, "beta.io", Plan::Pro);
     assert_eq!((a.property, b.property), (1, 2));
-    let extra = submit(&mut view, Command::CreateProperty { project_id: a.project.clone(), domain: "api.acme.com".into(), kind: PropertyKind::Api, allow_subdomains: false }).unwrap();
+    let extra = submit(
+        &mut view,
+        Command::CreateProperty {
+            project_id: a.project.clone(),
+            domain: "api.acme.com".into(),
+            kind: PropertyKind::Api,
+            allow_subdomains: false,
+        },
+    )
+    .unwrap();
     assert_eq!(extra[0].property.as_ref().unwrap().id, 3);
 }
 
@@ -74,14 +127,32 @@ fn property_ids_are_dense_and_distinct_across_tenants() {
 fn revoking_a_key_and_deactivating_a_property_make_keys_unusable() {
     let mut view = ControlView::new();
     let a = onboard(&mut view, "acme.com", Plan::Starter);
-    submit(&mut view, Command::RevokeApiKey { key_id: a.key.clone() }).unwrap();
+    submit(
+        &mut view,
+        Command::RevokeApiKey {
+            key_id: a.key.clone(),
+        },
+    )
+    .unwrap();
     assert!(view.key_context(&a.key).unwrap().key.revoked);
     assert!(!view.key_context(&a.key).unwrap().usable());
 
     let b = onboard(&mut view, "beta.io", Plan::Starter);
-    submit(&mut view, Command::UpdateProperty { property_id: b.property, active: false, allow_subdomains: false, honor_privacy_signals: false }).unwrap();
+    submit(
+        &mut view,
+        Command::UpdateProperty {
+            property_id: b.property,
+            active: false,
+            allow_subdomains: false,
+            honor_privacy_signals: false,
+        },
+    )
+    .unwrap();
     assert!(!view.key_context(&b.key).unwrap().usable());
-    assert!(!view.origin_allowed(b.property, "beta.io"), "inactive property accepts no origin");
+    assert!(
+        !view.origin_allowed(b.property, "beta.io"),
+        "inactive property accepts no origin"
+    );
 }
 
 #[test]
@@ -89,7 +160,14 @@ fn plan_change_changes_retention() {
     let mut view = ControlView::new();
     let a = onboard(&mut view, "acme.com", Plan::Starter);
     assert_eq!(view.key_context(&a.key).unwrap().retention_days(), 90);
-    let events = submit(&mut view, Command::ChangePlan { organization_id: a.org.clone(), plan: Plan::Pro }).unwrap();
+    let events = submit(
+        &mut view,
+        Command::ChangePlan {
+            organization_id: a.org.clone(),
+            plan: Plan::Pro,
+        },
+    )
+    .unwrap();
     assert_eq!(events[0].changed, ["plan"]);
     assert_eq!(view.key_context(&a.key).unwrap().retention_days(), 365);
 }
@@ -99,35 +177,141 @@ fn duplicate_ids_and_dangling_references_are_rejected_without_events() {
     let mut view = ControlView::new();
     let a = onboard(&mut view, "acme.com", Plan::Starter);
     let before = view.clone();
-    let dup_org = Command::CreateOrganization { id: a.org.clone(), name: "Again".into(), domain: "other.com".into(), plan: Plan::Pro };
-    assert!(matches!(submit(&mut view, dup_org), Err(CommandError::AlreadyExists { kind: "organization", .. })));
-    let dup_key = Command::CreateApiKey { id: a.key.clone(), property_id: a.property, name: "x".into(), permissions: vec![Permission::Read], secret_hash: hash_secret("s") };
-    assert!(matches!(submit(&mut view, dup_key), Err(CommandError::AlreadyExists { .. })));
-    let orphan = Command::CreateProject { id: new_id("prj"), organization_id: "org_missing123".into(), name: "x".into(), domain: "x.com".into() };
-    assert!(matches!(submit(&mut view, orphan), Err(CommandError::NotFound { kind: "organization", .. })));
-    let orphan_key = Command::CreateApiKey { id: new_id("key"), property_id: 999, name: "x".into(), permissions: vec![Permission::Read], secret_hash: hash_secret("s") };
-    assert!(matches!(submit(&mut view, orphan_key), Err(CommandError::NotFound { kind: "property", .. })));
-    let dup_property = Command::CreateProperty { project_id: a.project.clone(), domain: "www.acme.com".into(), kind: PropertyKind::Website, allow_subdomains: false };
-    assert!(matches!(submit(&mut view, dup_property), Err(CommandError::AlreadyExists { kind: "property", .. })));
+    let dup_org = Command::CreateOrganization {
+        id: a.org.clone(),
+        name: "Again".into(),
+        domain: "other.com".into(),
+        plan: Plan::Pro,
+    };
+    assert!(matches!(
+        submit(&mut view, dup_org),
+        Err(CommandError::AlreadyExists {
+            kind: "organization",
+            ..
+        })
+    ));
+    let dup_key = Command::CreateApiKey {
+        id: a.key.clone(),
+        property_id: a.property,
+        name: "x".into(),
+        permissions: vec![Permission::Read],
+        secret_hash: hash_secret("s"),
+    };
+    assert!(matches!(
+        submit(&mut view, dup_key),
+        Err(CommandError::AlreadyExists { .. })
+    ));
+    let orphan = Command::CreateProject {
+        id: new_id("prj"),
+        organization_id: "org_missing123".into(),
+        name: "x".into(),
+        domain: "x.com".into(),
+    };
+    assert!(matches!(
+        submit(&mut view, orphan),
+        Err(CommandError::NotFound {
+            kind: "organization",
+            ..
+        })
+    ));
+    let orphan_key = Command::CreateApiKey {
+        id: new_id("key"),
+        property_id: 999,
+        name: "x".into(),
+        permissions: vec![Permission::Read],
+        secret_hash: hash_secret("s"),
+    };
+    assert!(matches!(
+        submit(&mut view, orphan_key),
+        Err(CommandError::NotFound {
+            kind: "property",
+            ..
+        })
+    ));
+    let dup_property = Command::CreateProperty {
+        project_id: a.project.clone(),
+        domain: "www.acme.com".into(),
+        kind: PropertyKind::Website,
+        allow_subdomains: false,
+    };
+    assert!(matches!(
+        submit(&mut view, dup_property),
+        Err(CommandError::AlreadyExists {
+            kind: "property",
+            ..
+        })
+    ));
     assert_eq!(view, before, "a rejected command changes nothing");
 }
 
 #[test]
 fn malformed_ids_names_emails_and_domains_are_rejected() {
     let mut view = ControlView::new();
-    let bad_id = Command::CreateOrganization { id: "org_short".into(), name: "A".into(), domain: "a.com".into(), plan: Plan::Starter };
-    assert!(matches!(submit(&mut view, bad_id), Err(CommandError::Invalid { field: "id", .. })));
-    let blank = Command::CreateOrganization { id: new_id("org"), name: "   ".into(), domain: "a.com".into(), plan: Plan::Starter };
-    assert!(matches!(submit(&mut view, blank), Err(CommandError::Invalid { field: "name", .. })));
-    let ip = Command::CreateOrganization { id: new_id("org"), name: "A".into(), domain: "10.0.0.1".into(), plan: Plan::Starter };
+    let bad_id = Command::CreateOrganization {
+        id: "org_short".into(),
+        name: "A".into(),
+        domain: "a.com".into(),
+        plan: Plan::Starter,
+    };
+    assert!(matches!(
+        submit(&mut view, bad_id),
+        Err(CommandError::Invalid { field: "id", .. })
+    ));
+    let blank = Command::CreateOrganization {
+        id: new_id("org"),
+        name: "   ".into(),
+        domain: "a.com".into(),
+        plan: Plan::Starter,
+    };
+    assert!(matches!(
+        submit(&mut view, blank),
+        Err(CommandError::Invalid { field: "name", .. })
+    ));
+    let ip = Command::CreateOrganization {
+        id: new_id("org"),
+        name: "A".into(),
+        domain: "10.0.0.1".into(),
+        plan: Plan::Starter,
+    };
     assert_eq!(submit(&mut view, ip).unwrap_err().code(), "invalid_domain");
-    let email = Command::CreateUser { id: new_id("usr"), email: "not-an-email".into(), name: "A".into() };
-    assert!(matches!(submit(&mut view, email), Err(CommandError::Invalid { field: "email", .. })));
+    let email = Command::CreateUser {
+        id: new_id("usr"),
+        email: "not-an-email".into(),
+        name: "A".into(),
+    };
+    assert!(matches!(
+        submit(&mut view, email),
+        Err(CommandError::Invalid { field: "email", .. })
+    ));
     let a = onboard(&mut view, "acme.com", Plan::Starter);
-    let no_perms = Command::CreateApiKey { id: new_id("key"), property_id: a.property, name: "x".into(), permissions: vec![], secret_hash: hash_secret("s") };
-    assert!(matches!(submit(&mut view, no_perms), Err(CommandError::Invalid { field: "permissions", .. })));
-    let raw_secret = Command::CreateApiKey { id: new_id("key"), property_id: a.property, name: "x".into(), permissions: vec![Permission::Read], secret_hash: "plaintext".into() };
-    assert!(matches!(submit(&mut view, raw_secret), Err(CommandError::Invalid { field: "secret_hash", .. })));
+    let no_perms = Command::CreateApiKey {
+        id: new_id("key"),
+        property_id: a.property,
+        name: "x".into(),
+        permissions: vec![],
+        secret_hash: hash_secret("s"),
+    };
+    assert!(matches!(
+        submit(&mut view, no_perms),
+        Err(CommandError::Invalid {
+            field: "permissions",
+            ..
+        })
+    ));
+    let raw_secret = Command::CreateApiKey {
+        id: new_id("key"),
+        property_id: a.property,
+        name: "x".into(),
+        permissions: vec![Permission::Read],
+        secret_hash: "plaintext".into(),
+    };
+    assert!(matches!(
+        submit(&mut view, raw_secret),
+        Err(CommandError::Invalid {
+            field: "secret_hash",
+            ..
+        })
+    ));
 }
 
 #[test]
@@ -135,16 +319,53 @@ fn memberships_give_roles_and_emails_are_unique() {
     let mut view = ControlView::new();
     let a = onboard(&mut view, "acme.com", Plan::Starter);
     let user = new_id("usr");
-    submit(&mut view, Command::CreateUser { id: user.clone(), email: "Ada@Acme.com".into(), name: "Ada".into() }).unwrap();
+    submit(
+        &mut view,
+        Command::CreateUser {
+            id: user.clone(),
+            email: "Ada@Acme.com".into(),
+            name: "Ada".into(),
+        },
+    )
+    .unwrap();
     assert_eq!(view.user_by_email("ada@acme.com").unwrap().id, user);
-    let again = Command::CreateUser { id: new_id("usr"), email: "ada@acme.COM".into(), name: "Ada 2".into() };
-    assert!(matches!(submit(&mut view, again), Err(CommandError::AlreadyExists { .. })));
+    let again = Command::CreateUser {
+        id: new_id("usr"),
+        email: "ada@acme.COM".into(),
+        name: "Ada 2".into(),
+    };
+    assert!(matches!(
+        submit(&mut view, again),
+        Err(CommandError::AlreadyExists { .. })
+    ));
 
     assert_eq!(view.role_of(&user, &a.org), None);
-    submit(&mut view, Command::SetMembership { organization_id: a.org.clone(), user_id: user.clone(), role: Role::Admin, active: true }).unwrap();
+    submit(
+        &mut view,
+        Command::SetMembership {
+            organization_id: a.org.clone(),
+            user_id: user.clone(),
+            role: Role::Admin,
+            active: true,
+        },
+    )
+    .unwrap();
     assert_eq!(view.role_of(&user, &a.org), Some(Role::Admin));
-    submit(&mut view, Command::SetMembership { organization_id: a.org.clone(), user_id: user.clone(), role: Role::Admin, active: false }).unwrap();
-    assert_eq!(view.role_of(&user, &a.org), None, "inactive membership grants nothing");
+    submit(
+        &mut view,
+        Command::SetMembership {
+            organization_id: a.org.clone(),
+            user_id: user.clone(),
+            role: Role::Admin,
+            active: false,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        view.role_of(&user, &a.org),
+        None,
+        "inactive membership grants nothing"
+    );
     assert!(Role::Owner > Role::Admin && Role::Admin > Role::Member);
 }
 
@@ -154,23 +375,55 @@ fn folding_the_same_log_gives_the_same_view_and_latest_state_wins() {
     let mut log = Vec::new();
     let mut record = |view: &mut ControlView, c: Command| log.extend(submit(view, c).unwrap());
     let org = new_id("org");
-    record(&mut live, Command::CreateOrganization { id: org.clone(), name: "Acme".into(), domain: "acme.com".into(), plan: Plan::Starter });
-    record(&mut live, Command::ChangePlan { organization_id: org.clone(), plan: Plan::Growth });
-    record(&mut live, Command::ChangePlan { organization_id: org.clone(), plan: Plan::Pro });
+    record(
+        &mut live,
+        Command::CreateOrganization {
+            id: org.clone(),
+            name: "Acme".into(),
+            domain: "acme.com".into(),
+            plan: Plan::Starter,
+        },
+    );
+    record(
+        &mut live,
+        Command::ChangePlan {
+            organization_id: org.clone(),
+            plan: Plan::Growth,
+        },
+    );
+    record(
+        &mut live,
+        Command::ChangePlan {
+            organization_id: org.clone(),
+            plan: Plan::Pro,
+        },
+    );
     let rebuilt = ControlView::fold(&log);
     assert_eq!(rebuilt, live);
     assert_eq!(rebuilt.organization(&org).unwrap().plan, Plan::Pro);
 
     // Only the latest record per entity (what compaction keeps) rebuilds the same state.
     let latest_only: Vec<ControlEvent> = vec![log.last().unwrap().clone()];
-    assert_eq!(ControlView::fold(&latest_only).organization(&org), live.organization(&org));
+    assert_eq!(
+        ControlView::fold(&latest_only).organization(&org),
+        live.organization(&org)
+    );
 }
 
 #[test]
 fn an_event_without_exactly_one_entity_is_rejected_by_the_fold() {
     let mut view = ControlView::new();
     let a = onboard(&mut view, "acme.com", Plan::Starter);
-    let mut event = view.decide("t", NOW, &Command::RevokeApiKey { key_id: a.key.clone() }).unwrap().remove(0);
+    let mut event = view
+        .decide(
+            "t",
+            NOW,
+            &Command::RevokeApiKey {
+                key_id: a.key.clone(),
+            },
+        )
+        .unwrap()
+        .remove(0);
     event.organization = view.organization(&a.org).cloned();
     assert!(view.apply(&event).is_err());
     event.organization = None;

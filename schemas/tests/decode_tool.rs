@@ -15,12 +15,28 @@ fn run(args: &[&str], stdin: &[u8]) -> (i32, String) {
         .unwrap();
     child.stdin.take().unwrap().write_all(stdin).unwrap();
     let out = child.wait_with_output().unwrap();
-    (out.status.code().unwrap(), String::from_utf8(out.stdout).unwrap())
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+    )
 }
 
 fn org_event(name: &str) -> Vec<u8> {
-    let org = Organization { id: "org_AbCdEfGh12".into(), name: name.into(), domain: "acme.com".into(), plan: Plan::Pro, created_at: 1 };
-    encode(&ControlEvent::new("admin-cli", "organization.created", &["name"], 1, Entity::Organization(&org))).unwrap()
+    let org = Organization {
+        id: "org_AbCdEfGh12".into(),
+        name: name.into(),
+        domain: "acme.com".into(),
+        plan: Plan::Pro,
+        created_at: 1,
+    };
+    encode(&ControlEvent::new(
+        "admin-cli",
+        "organization.created",
+        &["name"],
+        1,
+        Entity::Organization(&org),
+    ))
+    .unwrap()
 }
 
 #[test]
@@ -41,7 +57,15 @@ fn decodes_size_prefixed_and_hex_streams() {
     framed.extend_from_slice(&b);
     let (code, out) = run(&["decode", "--framed"], &framed);
     assert_eq!(code, 0);
-    let names: Vec<String> = out.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["organization"]["name"].as_str().unwrap().to_owned()).collect();
+    let names: Vec<String> = out
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["organization"]["name"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
     assert_eq!(names, ["A", "B"]);
 
     let hex_lines = format!("{}\n{}\n", hex::encode(&a), hex::encode(&b));
@@ -55,5 +79,8 @@ fn undecodable_input_reports_a_json_error_and_fails() {
     let (code, out) = run(&["decode"], b"{\"not\": \"avro\"}");
     assert_eq!(code, 1);
     let json: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
-    assert!(json["error"].as_str().unwrap().contains("single-object"), "{out}");
+    assert!(
+        json["error"].as_str().unwrap().contains("single-object"),
+        "{out}"
+    );
 }

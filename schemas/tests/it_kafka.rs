@@ -12,13 +12,20 @@ use schemas::kafka_admin::ensure_topics;
 use schemas::test_support::{free_port, random_name, tool, TestTopics};
 use schemas::topics::TopicDefinition;
 
-async fn produce_all(producer: &FutureProducer, topic: &str, range: std::ops::Range<u32>) -> Vec<(i32, i64)> {
+async fn produce_all(
+    producer: &FutureProducer,
+    topic: &str,
+    range: std::ops::Range<u32>,
+) -> Vec<(i32, i64)> {
     let mut acks = Vec::new();
     for i in range {
         let payload = format!("msg-{i}");
         let key = format!("k{}", i % 7);
         let delivery = producer
-            .send(FutureRecord::to(topic).key(&key).payload(&payload), Duration::from_secs(30))
+            .send(
+                FutureRecord::to(topic).key(&key).payload(&payload),
+                Duration::from_secs(30),
+            )
             .await
             .unwrap_or_else(|(e, _)| panic!("produce {i}: {e}"));
         acks.push((delivery.partition, delivery.offset));
@@ -39,10 +46,17 @@ async fn recv_n(consumer: &StreamConsumer, n: usize) -> Vec<(i32, i64, String)> 
 }
 
 fn describe(m: &BorrowedMessage<'_>) -> (i32, i64, String) {
-    (m.partition(), m.offset(), String::from_utf8(m.payload().unwrap().to_vec()).unwrap())
+    (
+        m.partition(),
+        m.offset(),
+        String::from_utf8(m.payload().unwrap().to_vec()).unwrap(),
+    )
 }
 
-async fn wait_for_assignment(consumer: &StreamConsumer, what: impl Fn(&TopicPartitionList) -> bool) -> TopicPartitionList {
+async fn wait_for_assignment(
+    consumer: &StreamConsumer,
+    what: impl Fn(&TopicPartitionList) -> bool,
+) -> TopicPartitionList {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         // Polling drives the group protocol; no message is expected here.
@@ -51,7 +65,10 @@ async fn wait_for_assignment(consumer: &StreamConsumer, what: impl Fn(&TopicPart
         if what(&assignment) {
             return assignment;
         }
-        assert!(Instant::now() < deadline, "group assignment did not settle: {assignment:?}");
+        assert!(
+            Instant::now() < deadline,
+            "group assignment did not settle: {assignment:?}"
+        );
     }
 }
 
@@ -61,15 +78,28 @@ async fn idempotent_acks_all_producer_delivers_every_message_once_in_order() {
     let producer: FutureProducer = producer_config(&topics.brokers).create().unwrap();
     let acks = produce_all(&producer, topics.name(0), 0..500).await;
     let offsets: Vec<i64> = acks.iter().map(|a| a.1).collect();
-    assert_eq!(offsets, (0..500).collect::<Vec<i64>>(), "one partition: dense offsets in send order");
+    assert_eq!(
+        offsets,
+        (0..500).collect::<Vec<i64>>(),
+        "one partition: dense offsets in send order"
+    );
 
-    let consumer: StreamConsumer = consumer_config(&topics.brokers, &random_name("g")).create().unwrap();
+    let consumer: StreamConsumer = consumer_config(&topics.brokers, &random_name("g"))
+        .create()
+        .unwrap();
     consumer.subscribe(&[topics.name(0)]).unwrap();
     let got = recv_n(&consumer, 500).await;
     let payloads: Vec<String> = got.into_iter().map(|m| m.2).collect();
-    assert_eq!(payloads, (0..500).map(|i| format!("msg-{i}")).collect::<Vec<_>>());
+    assert_eq!(
+        payloads,
+        (0..500).map(|i| format!("msg-{i}")).collect::<Vec<_>>()
+    );
     // Nothing extra arrives: no duplicates from retries.
-    assert!(tokio::time::timeout(Duration::from_millis(700), consumer.recv()).await.is_err());
+    assert!(
+        tokio::time::timeout(Duration::from_millis(700), consumer.recv())
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -84,7 +114,10 @@ async fn manual_commits_let_a_rejoining_consumer_resume_exactly_after_the_last_c
         first.subscribe(&[topics.name(0)]).unwrap();
         let mut last = None;
         for _ in 0..40 {
-            let m = tokio::time::timeout(Duration::from_secs(30), first.recv()).await.unwrap().unwrap();
+            let m = tokio::time::timeout(Duration::from_secs(30), first.recv())
+                .await
+                .unwrap()
+                .unwrap();
             last = Some(m.offset());
             if m.offset() == 39 {
                 // Only what was processed is committed: offset 40 is the next to read.
@@ -121,10 +154,16 @@ async fn a_second_consumer_joining_the_group_takes_over_part_of_the_partitions()
         let pa: Vec<i32> = ta.elements().iter().map(|e| e.partition()).collect();
         let pb: Vec<i32> = tb.elements().iter().map(|e| e.partition()).collect();
         if !pa.is_empty() && !pb.is_empty() && pa.len() + pb.len() == 4 {
-            assert!(pa.iter().all(|p| !pb.contains(p)), "partitions shared: {pa:?} {pb:?}");
+            assert!(
+                pa.iter().all(|p| !pb.contains(p)),
+                "partitions shared: {pa:?} {pb:?}"
+            );
             break;
         }
-        assert!(Instant::now() < deadline, "rebalance did not split partitions: {pa:?} {pb:?}");
+        assert!(
+            Instant::now() < deadline,
+            "rebalance did not split partitions: {pa:?} {pb:?}"
+        );
     }
 }
 
@@ -171,7 +210,12 @@ impl OwnBroker {
 async fn acked_messages_survive_kill_9_and_restart_of_the_broker() {
     let broker = OwnBroker::start(tempfile::tempdir().unwrap(), free_port());
     let topic = random_name("it_durable");
-    let def = TopicDefinition { name: topic.clone(), partitions: 2, retention_ms: 86_400_000, cleanup_policy: "delete".into() };
+    let def = TopicDefinition {
+        name: topic.clone(),
+        partitions: 2,
+        retention_ms: 86_400_000,
+        cleanup_policy: "delete".into(),
+    };
     ensure_topics(&broker.brokers(), &[def], 1).await.unwrap();
     let acks = {
         let producer: FutureProducer = producer_config(&broker.brokers()).create().unwrap();
@@ -191,14 +235,20 @@ async fn acked_messages_survive_kill_9_and_restart_of_the_broker() {
         .unwrap();
     let mut assignment = TopicPartitionList::new();
     for p in 0..2 {
-        assignment.add_partition_offset(&topic, p, Offset::Beginning).unwrap();
+        assignment
+            .add_partition_offset(&topic, p, Offset::Beginning)
+            .unwrap();
     }
     consumer.assign(&assignment).unwrap();
     let mut got = recv_n(&consumer, 200).await;
     got.sort_by_key(|m| (m.0, m.1));
     let mut acked = acks.clone();
     acked.sort();
-    assert_eq!(got.iter().map(|m| (m.0, m.1)).collect::<Vec<_>>(), acked, "every acked (partition, offset) is back");
+    assert_eq!(
+        got.iter().map(|m| (m.0, m.1)).collect::<Vec<_>>(),
+        acked,
+        "every acked (partition, offset) is back"
+    );
     let mut payloads: Vec<String> = got.into_iter().map(|m| m.2).collect();
     payloads.sort();
     let mut expected: Vec<String> = (0..200).map(|i| format!("msg-{i}")).collect();

@@ -11,7 +11,10 @@ use clap::{Parser, Subcommand};
 use schemas::SchemaRegistry;
 
 #[derive(Parser)]
-#[command(name = "optiview-schemas", about = "Decode Optiview topic messages to JSON")]
+#[command(
+    name = "optiview-schemas",
+    about = "Decode Optiview topic messages to JSON"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -40,11 +43,18 @@ fn main() -> anyhow::Result<()> {
         Cmd::Fingerprints => {
             for schema in schemas::all_schemas() {
                 let name = schema.name().map(|n| n.fullname(None)).unwrap_or_default();
-                println!("{}\t{name}", hex::encode(schemas::codec::fingerprint_of(schema)));
+                println!(
+                    "{}\t{name}",
+                    hex::encode(schemas::codec::fingerprint_of(schema))
+                );
             }
             Ok(())
         }
-        Cmd::Decode { hex, framed, schemas: extra } => {
+        Cmd::Decode {
+            hex,
+            framed,
+            schemas: extra,
+        } => {
             let mut registry = SchemaRegistry::builtin();
             for path in extra {
                 registry.register_json(&std::fs::read_to_string(&path)?)?;
@@ -84,10 +94,17 @@ fn main() -> anyhow::Result<()> {
 fn split_framed(mut input: &[u8]) -> anyhow::Result<Vec<Vec<u8>>> {
     let mut out = Vec::new();
     while !input.is_empty() {
-        let space = input.iter().position(|b| *b == b' ').ok_or_else(|| anyhow::anyhow!("missing length prefix"))?;
+        let space = input
+            .iter()
+            .position(|b| *b == b' ')
+            .ok_or_else(|| anyhow::anyhow!("missing length prefix"))?;
         let len: usize = std::str::from_utf8(&input[..space])?.trim().parse()?;
         let rest = &input[space + 1..];
-        anyhow::ensure!(rest.len() >= len, "truncated message: want {len} bytes, have {}", rest.len());
+        anyhow::ensure!(
+            rest.len() >= len,
+            "truncated message: want {len} bytes, have {}",
+            rest.len()
+        );
         out.push(rest[..len].to_vec());
         input = &rest[len..];
     }

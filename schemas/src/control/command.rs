@@ -11,17 +11,60 @@ use super::view::ControlView;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
-    CreateOrganization { id: String, name: String, domain: String, plan: Plan },
-    ChangePlan { organization_id: String, plan: Plan },
-    CreateUser { id: String, email: String, name: String },
-    SetMembership { organization_id: String, user_id: String, role: Role, active: bool },
+    CreateOrganization {
+        id: String,
+        name: String,
+        domain: String,
+        plan: Plan,
+    },
+    ChangePlan {
+        organization_id: String,
+        plan: Plan,
+    },
+    CreateUser {
+        id: String,
+        email: String,
+        name: String,
+    },
+    SetMembership {
+        organization_id: String,
+        user_id: String,
+        role: Role,
+        active: bool,
+    },
     /// Creates the project and its default website property on the same domain.
-    CreateProject { id: String, organization_id: String, name: String, domain: String },
-    CreateProperty { project_id: String, domain: String, kind: PropertyKind, allow_subdomains: bool },
-    UpdateProperty { property_id: i64, active: bool, allow_subdomains: bool, honor_privacy_signals: bool },
-    CreateApiKey { id: String, property_id: i64, name: String, permissions: Vec<Permission>, secret_hash: String },
-    RevokeApiKey { key_id: String },
-    SetAiSources { project_id: String, enabled: Vec<String> },
+    CreateProject {
+        id: String,
+        organization_id: String,
+        name: String,
+        domain: String,
+    },
+    CreateProperty {
+        project_id: String,
+        domain: String,
+        kind: PropertyKind,
+        allow_subdomains: bool,
+    },
+    UpdateProperty {
+        property_id: i64,
+        active: bool,
+        allow_subdomains: bool,
+        honor_privacy_signals: bool,
+    },
+    CreateApiKey {
+        id: String,
+        property_id: i64,
+        name: String,
+        permissions: Vec<Permission>,
+        secret_hash: String,
+    },
+    RevokeApiKey {
+        key_id: String,
+    },
+    SetAiSources {
+        project_id: String,
+        enabled: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -49,14 +92,20 @@ impl CommandError {
 }
 
 fn invalid(field: &'static str, reason: impl Into<String>) -> CommandError {
-    CommandError::Invalid { field, reason: reason.into() }
+    CommandError::Invalid {
+        field,
+        reason: reason.into(),
+    }
 }
 
 fn require_id(prefix: &'static str, field: &'static str, id: &str) -> Result<(), CommandError> {
     if is_valid_id(prefix, id) {
         Ok(())
     } else {
-        Err(invalid(field, format!("must be {prefix}_ followed by 10 letters or digits")))
+        Err(invalid(
+            field,
+            format!("must be {prefix}_ followed by 10 letters or digits"),
+        ))
     }
 }
 
@@ -70,15 +119,28 @@ fn require_name(field: &'static str, name: &str) -> Result<String, CommandError>
 
 impl ControlView {
     /// Validates `command` against the current state and returns the events that carry it out.
-    pub fn decide(&self, actor: &str, now_ms: i64, command: &Command) -> Result<Vec<ControlEvent>, CommandError> {
+    pub fn decide(
+        &self,
+        actor: &str,
+        now_ms: i64,
+        command: &Command,
+    ) -> Result<Vec<ControlEvent>, CommandError> {
         let event = |action: &str, changed: &[&str], entity: Entity<'_>| {
             ControlEvent::new(actor, action, changed, now_ms, entity)
         };
         match command {
-            Command::CreateOrganization { id, name, domain, plan } => {
+            Command::CreateOrganization {
+                id,
+                name,
+                domain,
+                plan,
+            } => {
                 require_id("org", "id", id)?;
                 if self.organization(id).is_some() {
-                    return Err(CommandError::AlreadyExists { kind: "organization", id: id.clone() });
+                    return Err(CommandError::AlreadyExists {
+                        kind: "organization",
+                        id: id.clone(),
+                    });
                 }
                 let org = Organization {
                     id: id.clone(),
@@ -87,35 +149,69 @@ impl ControlView {
                     plan: *plan,
                     created_at: now_ms,
                 };
-                Ok(vec![event("organization.created", &["id", "name", "domain", "plan", "created_at"], Entity::Organization(&org))])
+                Ok(vec![event(
+                    "organization.created",
+                    &["id", "name", "domain", "plan", "created_at"],
+                    Entity::Organization(&org),
+                )])
             }
-            Command::ChangePlan { organization_id, plan } => {
+            Command::ChangePlan {
+                organization_id,
+                plan,
+            } => {
                 let mut org = self.existing_organization(organization_id)?.clone();
                 org.plan = *plan;
-                Ok(vec![event("organization.plan_changed", &["plan"], Entity::Organization(&org))])
+                Ok(vec![event(
+                    "organization.plan_changed",
+                    &["plan"],
+                    Entity::Organization(&org),
+                )])
             }
             Command::CreateUser { id, email, name } => {
                 require_id("usr", "id", id)?;
                 if self.user(id).is_some() {
-                    return Err(CommandError::AlreadyExists { kind: "user", id: id.clone() });
+                    return Err(CommandError::AlreadyExists {
+                        kind: "user",
+                        id: id.clone(),
+                    });
                 }
                 let email = email.trim().to_lowercase();
-                let valid_email = email
-                    .split_once('@')
-                    .is_some_and(|(local, host)| !local.is_empty() && host.contains('.') && !email.contains(char::is_whitespace));
+                let valid_email = email.split_once('@').is_some_and(|(local, host)| {
+                    !local.is_empty() && host.contains('.') && !email.contains(char::is_whitespace)
+                });
                 if !valid_email {
                     return Err(invalid("email", "must look like name@example.com"));
                 }
                 if self.user_by_email(&email).is_some() {
-                    return Err(CommandError::AlreadyExists { kind: "user with email", id: email });
+                    return Err(CommandError::AlreadyExists {
+                        kind: "user with email",
+                        id: email,
+                    });
                 }
-                let user = User { id: id.clone(), email, name: require_name("name", name)?, created_at: now_ms };
-                Ok(vec![event("user.created", &["id", "email", "name", "created_at"], Entity::User(&user))])
+                let user = User {
+                    id: id.clone(),
+                    email,
+                    name: require_name("name", name)?,
+                    created_at: now_ms,
+                };
+                Ok(vec![event(
+                    "user.created",
+                    &["id", "email", "name", "created_at"],
+                    Entity::User(&user),
+                )])
             }
-            Command::SetMembership { organization_id, user_id, role, active } => {
+            Command::SetMembership {
+                organization_id,
+                user_id,
+                role,
+                active,
+            } => {
                 self.existing_organization(organization_id)?;
                 if self.user(user_id).is_none() {
-                    return Err(CommandError::NotFound { kind: "user", id: user_id.clone() });
+                    return Err(CommandError::NotFound {
+                        kind: "user",
+                        id: user_id.clone(),
+                    });
                 }
                 let membership = Membership {
                     organization_id: organization_id.clone(),
@@ -123,13 +219,25 @@ impl ControlView {
                     role: *role,
                     active: *active,
                 };
-                Ok(vec![event("membership.set", &["role", "active"], Entity::Membership(&membership))])
+                Ok(vec![event(
+                    "membership.set",
+                    &["role", "active"],
+                    Entity::Membership(&membership),
+                )])
             }
-            Command::CreateProject { id, organization_id, name, domain } => {
+            Command::CreateProject {
+                id,
+                organization_id,
+                name,
+                domain,
+            } => {
                 require_id("prj", "id", id)?;
                 self.existing_organization(organization_id)?;
                 if self.project(id).is_some() {
-                    return Err(CommandError::AlreadyExists { kind: "project", id: id.clone() });
+                    return Err(CommandError::AlreadyExists {
+                        kind: "project",
+                        id: id.clone(),
+                    });
                 }
                 let domain = domain::normalize(domain)?.host;
                 let project = Project {
@@ -149,17 +257,46 @@ impl ControlView {
                     honor_privacy_signals: false,
                 };
                 Ok(vec![
-                    event("project.created", &["id", "organization_id", "name", "domain", "created_at"], Entity::Project(&project)),
-                    event("property.created", &["id", "project_id", "domain", "kind", "active", "allow_subdomains"], Entity::Property(&property)),
+                    event(
+                        "project.created",
+                        &["id", "organization_id", "name", "domain", "created_at"],
+                        Entity::Project(&project),
+                    ),
+                    event(
+                        "property.created",
+                        &[
+                            "id",
+                            "project_id",
+                            "domain",
+                            "kind",
+                            "active",
+                            "allow_subdomains",
+                        ],
+                        Entity::Property(&property),
+                    ),
                 ])
             }
-            Command::CreateProperty { project_id, domain, kind, allow_subdomains } => {
+            Command::CreateProperty {
+                project_id,
+                domain,
+                kind,
+                allow_subdomains,
+            } => {
                 if self.project(project_id).is_none() {
-                    return Err(CommandError::NotFound { kind: "project", id: project_id.clone() });
+                    return Err(CommandError::NotFound {
+                        kind: "project",
+                        id: project_id.clone(),
+                    });
                 }
                 let domain = domain::normalize(domain)?.host;
-                if self.properties_of(project_id).any(|p| p.domain == domain && p.kind == *kind) {
-                    return Err(CommandError::AlreadyExists { kind: "property", id: format!("{kind:?} {domain}").to_lowercase() });
+                if self
+                    .properties_of(project_id)
+                    .any(|p| p.domain == domain && p.kind == *kind)
+                {
+                    return Err(CommandError::AlreadyExists {
+                        kind: "property",
+                        id: format!("{kind:?} {domain}").to_lowercase(),
+                    });
                 }
                 let property = Property {
                     id: self.next_property_id(),
@@ -170,27 +307,65 @@ impl ControlView {
                     allow_subdomains: *allow_subdomains,
                     honor_privacy_signals: false,
                 };
-                Ok(vec![event("property.created", &["id", "project_id", "domain", "kind", "active", "allow_subdomains"], Entity::Property(&property))])
+                Ok(vec![event(
+                    "property.created",
+                    &[
+                        "id",
+                        "project_id",
+                        "domain",
+                        "kind",
+                        "active",
+                        "allow_subdomains",
+                    ],
+                    Entity::Property(&property),
+                )])
             }
-            Command::UpdateProperty { property_id, active, allow_subdomains, honor_privacy_signals } => {
+            Command::UpdateProperty {
+                property_id,
+                active,
+                allow_subdomains,
+                honor_privacy_signals,
+            } => {
                 let mut property = self.existing_property(*property_id)?.clone();
                 let mut changed = Vec::new();
-                if property.active != *active { changed.push("active"); }
-                if property.allow_subdomains != *allow_subdomains { changed.push("allow_subdomains"); }
-                if property.honor_privacy_signals != *honor_privacy_signals { changed.push("honor_privacy_signals"); }
+                if property.active != *active {
+                    changed.push("active");
+                }
+                if property.allow_subdomains != *allow_subdomains {
+                    changed.push("allow_subdomains");
+                }
+                if property.honor_privacy_signals != *honor_privacy_signals {
+                    changed.push("honor_privacy_signals");
+                }
                 property.active = *active;
                 property.allow_subdomains = *allow_subdomains;
                 property.honor_privacy_signals = *honor_privacy_signals;
-                Ok(vec![event("property.updated", &changed, Entity::Property(&property))])
+                Ok(vec![event(
+                    "property.updated",
+                    &changed,
+                    Entity::Property(&property),
+                )])
             }
-            Command::CreateApiKey { id, property_id, name, permissions, secret_hash } => {
+            Command::CreateApiKey {
+                id,
+                property_id,
+                name,
+                permissions,
+                secret_hash,
+            } => {
                 require_id("key", "id", id)?;
                 if self.api_key(id).is_some() {
-                    return Err(CommandError::AlreadyExists { kind: "api key", id: id.clone() });
+                    return Err(CommandError::AlreadyExists {
+                        kind: "api key",
+                        id: id.clone(),
+                    });
                 }
                 let property = self.existing_property(*property_id)?;
                 if permissions.is_empty() {
-                    return Err(invalid("permissions", "at least one of collect, hits, read"));
+                    return Err(invalid(
+                        "permissions",
+                        "at least one of collect, hits, read",
+                    ));
                 }
                 if secret_hash.len() != 64 || !secret_hash.bytes().all(|b| b.is_ascii_hexdigit()) {
                     return Err(invalid("secret_hash", "must be a hex SHA-256"));
@@ -208,34 +383,76 @@ impl ControlView {
                     revoked: false,
                     created_at: now_ms,
                 };
-                Ok(vec![event("api_key.created", &["id", "project_id", "property_id", "name", "permissions", "secret_hash", "created_at"], Entity::ApiKey(&key))])
+                Ok(vec![event(
+                    "api_key.created",
+                    &[
+                        "id",
+                        "project_id",
+                        "property_id",
+                        "name",
+                        "permissions",
+                        "secret_hash",
+                        "created_at",
+                    ],
+                    Entity::ApiKey(&key),
+                )])
             }
             Command::RevokeApiKey { key_id } => {
                 let mut key = self
                     .api_key(key_id)
-                    .ok_or_else(|| CommandError::NotFound { kind: "api key", id: key_id.clone() })?
+                    .ok_or_else(|| CommandError::NotFound {
+                        kind: "api key",
+                        id: key_id.clone(),
+                    })?
                     .clone();
                 key.revoked = true;
-                Ok(vec![event("api_key.revoked", &["revoked"], Entity::ApiKey(&key))])
+                Ok(vec![event(
+                    "api_key.revoked",
+                    &["revoked"],
+                    Entity::ApiKey(&key),
+                )])
             }
-            Command::SetAiSources { project_id, enabled } => {
+            Command::SetAiSources {
+                project_id,
+                enabled,
+            } => {
                 if self.project(project_id).is_none() {
-                    return Err(CommandError::NotFound { kind: "project", id: project_id.clone() });
+                    return Err(CommandError::NotFound {
+                        kind: "project",
+                        id: project_id.clone(),
+                    });
                 }
-                let mut enabled: Vec<String> = enabled.iter().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()).collect();
+                let mut enabled: Vec<String> = enabled
+                    .iter()
+                    .map(|s| s.trim().to_lowercase())
+                    .filter(|s| !s.is_empty())
+                    .collect();
                 enabled.sort();
                 enabled.dedup();
-                let sources = AiSources { project_id: project_id.clone(), enabled };
-                Ok(vec![event("ai_sources.set", &["enabled"], Entity::AiSources(&sources))])
+                let sources = AiSources {
+                    project_id: project_id.clone(),
+                    enabled,
+                };
+                Ok(vec![event(
+                    "ai_sources.set",
+                    &["enabled"],
+                    Entity::AiSources(&sources),
+                )])
             }
         }
     }
 
     fn existing_organization(&self, id: &str) -> Result<&Organization, CommandError> {
-        self.organization(id).ok_or_else(|| CommandError::NotFound { kind: "organization", id: id.to_owned() })
+        self.organization(id).ok_or_else(|| CommandError::NotFound {
+            kind: "organization",
+            id: id.to_owned(),
+        })
     }
 
     fn existing_property(&self, id: i64) -> Result<&Property, CommandError> {
-        self.property(id).ok_or_else(|| CommandError::NotFound { kind: "property", id: id.to_string() })
+        self.property(id).ok_or_else(|| CommandError::NotFound {
+            kind: "property",
+            id: id.to_string(),
+        })
     }
 }

@@ -53,7 +53,8 @@ pub fn normalize(input: &str) -> Result<Domain, DomainError> {
         return Err(DomainError::Localhost);
     }
     validate_labels(host)?;
-    let registrable = registrable_domain(host).ok_or_else(|| DomainError::PublicSuffix(host.to_owned()))?;
+    let registrable =
+        registrable_domain(host).ok_or_else(|| DomainError::PublicSuffix(host.to_owned()))?;
     Ok(Domain {
         host: host.to_owned(),
         registrable,
@@ -71,12 +72,18 @@ fn validate_labels(host: &str) -> Result<(), DomainError> {
             && label.len() <= 63
             && !label.starts_with('-')
             && !label.ends_with('-')
-            && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
         if !ok {
             return Err(invalid());
         }
     }
-    if host.rsplit('.').next().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit())) {
+    if host
+        .rsplit('.')
+        .next()
+        .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+    {
         return Err(invalid());
     }
     Ok(())

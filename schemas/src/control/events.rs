@@ -2,10 +2,9 @@
 
 use std::sync::OnceLock;
 
-use apache_avro::Schema;
 use serde::{Deserialize, Serialize};
 
-use crate::codec::{parse_once, Contract};
+use crate::codec::{compile_once, Compiled, Contract};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
@@ -26,7 +25,9 @@ impl Plan {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Ordered by power: `Owner` can do everything `Admin` can, and so on.
@@ -209,11 +210,11 @@ pub fn entity_id(entity: Entity<'_>) -> String {
     }
 }
 
-static SCHEMA: OnceLock<Schema> = OnceLock::new();
+static COMPILED: OnceLock<Compiled> = OnceLock::new();
 
 impl Contract for ControlEvent {
     const SCHEMA_JSON: &'static str = include_str!("../../avro/control.avsc");
-    fn schema() -> &'static Schema {
-        parse_once(&SCHEMA, Self::SCHEMA_JSON)
+    fn compiled() -> &'static Compiled {
+        compile_once(&COMPILED, Self::SCHEMA_JSON)
     }
 }

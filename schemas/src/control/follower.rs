@@ -42,7 +42,9 @@ pub struct ControlHandle {
 
 impl ControlHandle {
     pub fn view(&self) -> RwLockReadGuard<'_, ControlView> {
-        self.view.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.view
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Offset of the next record the follower will apply.
@@ -63,7 +65,10 @@ impl ControlHandle {
         match result {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(_)) => Err(FollowerError::Stopped),
-            Err(_) => Err(FollowerError::Timeout { wanted: offset, applied: self.next_offset() - 1 }),
+            Err(_) => Err(FollowerError::Timeout {
+                wanted: offset,
+                applied: self.next_offset() - 1,
+            }),
         }
     }
 
@@ -72,35 +77,52 @@ impl ControlHandle {
         if self.start_high_watermark == 0 {
             return Ok(());
         }
-        self.wait_applied(self.start_high_watermark - 1, timeout).await
+        self.wait_applied(self.start_high_watermark - 1, timeout)
+            .await
     }
 }
 
 /// Starts following `topic`; the returned task runs until the handle's runtime shuts down.
-pub async fn follow(brokers: &str, topic: &str) -> Result<(ControlHandle, JoinHandle<()>), FollowerError> {
+pub async fn follow(
+    brokers: &str,
+    topic: &str,
+) -> Result<(ControlHandle, JoinHandle<()>), FollowerError> {
     let consumer: StreamConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         // Assigned, never subscribed: no group membership and no commits, but librdkafka wants an id.
-        .set("group.id", format!("control-follower-{}", uuid::Uuid::new_v4()))
+        .set(
+            "group.id",
+            format!("control-follower-{}", uuid::Uuid::new_v4()),
+        )
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "false")
         .set("fetch.wait.max.ms", "50")
         .create()?;
     let topic_name = topic.to_owned();
     // Blocks briefly, once, at start-up; fine on any runtime flavour.
-    let (_, high) = consumer.fetch_watermarks(&topic_name, CONTROL_PARTITION, Duration::from_secs(10))?;
+    let (_, high) =
+        consumer.fetch_watermarks(&topic_name, CONTROL_PARTITION, Duration::from_secs(10))?;
     let mut assignment = TopicPartitionList::new();
     assignment.add_partition_offset(&topic_name, CONTROL_PARTITION, Offset::Beginning)?;
     consumer.assign(&assignment)?;
 
     let view = Arc::new(RwLock::new(ControlView::new()));
     let (tx, rx) = watch::channel(0i64);
-    let handle = ControlHandle { view: view.clone(), next_offset: rx, start_high_watermark: high };
+    let handle = ControlHandle {
+        view: view.clone(),
+        next_offset: rx,
+        start_high_watermark: high,
+    };
     let task = tokio::spawn(run(consumer, view, tx, topic_name));
     Ok((handle, task))
 }
 
-async fn run(consumer: StreamConsumer, view: Arc<RwLock<ControlView>>, tx: watch::Sender<i64>, topic: String) {
+async fn run(
+    consumer: StreamConsumer,
+    view: Arc<RwLock<ControlView>>,
+    tx: watch::Sender<i64>,
+    topic: String,
+) {
     let registry = SchemaRegistry::builtin();
     loop {
         let message = match consumer.recv().await {
@@ -112,14 +134,19 @@ async fn run(consumer: StreamConsumer, view: Arc<RwLock<ControlView>>, tx: watch
             }
         };
         let offset = message.offset();
-        match message.payload().map(|p| registry.decode::<ControlEvent>(p)) {
+        match message
+            .payload()
+            .map(|p| registry.decode::<ControlEvent>(p))
+        {
             Some(Ok(event)) => {
                 let mut guard = view.write().unwrap_or_else(|p| p.into_inner());
                 if let Err(error) = guard.apply(&event) {
                     tracing::error!(%error, offset, "control follower: skipped malformed event");
                 }
             }
-            Some(Err(error)) => tracing::error!(%error, offset, "control follower: skipped undecodable record"),
+            Some(Err(error)) => {
+                tracing::error!(%error, offset, "control follower: skipped undecodable record")
+            }
             // A tombstone (compaction delete) carries no state to apply.
             None => {}
         }

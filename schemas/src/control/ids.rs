@@ -7,7 +7,10 @@ pub const ID_SUFFIX_LEN: usize = 10;
 
 /// A new random id such as `key_a1B2c3D4e5`.
 pub fn new_id(prefix: &str) -> String {
-    format!("{prefix}_{}", Alphanumeric.sample_string(&mut rand::rng(), ID_SUFFIX_LEN))
+    format!(
+        "{prefix}_{}",
+        Alphanumeric.sample_string(&mut rand::rng(), ID_SUFFIX_LEN)
+    )
 }
 
 /// True when `id` is `prefix_` followed by exactly 10 ASCII letters or digits.

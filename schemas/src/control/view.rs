@@ -74,7 +74,8 @@ impl ControlView {
                 if let Some(old) = self.users.get(&u.id) {
                     self.user_by_email.remove(&old.email);
                 }
-                self.user_by_email.insert(u.email.to_lowercase(), u.id.clone());
+                self.user_by_email
+                    .insert(u.email.to_lowercase(), u.id.clone());
                 self.users.insert(u.id.clone(), u.clone());
             }
             Entity::Membership(m) => {
@@ -91,7 +92,8 @@ impl ControlView {
                 if let Some(old) = self.api_keys.get(&k.id) {
                     self.key_by_secret_hash.remove(&old.secret_hash);
                 }
-                self.key_by_secret_hash.insert(k.secret_hash.clone(), k.id.clone());
+                self.key_by_secret_hash
+                    .insert(k.secret_hash.clone(), k.id.clone());
                 self.api_keys.insert(k.id.clone(), k.clone());
             }
             Entity::AiSources(a) => {
@@ -149,13 +151,19 @@ impl ControlView {
         self.organizations.values()
     }
 
-    pub fn projects_of<'a>(&'a self, organization_id: &'a str) -> impl Iterator<Item = &'a Project> + 'a {
+    pub fn projects_of<'a>(
+        &'a self,
+        organization_id: &'a str,
+    ) -> impl Iterator<Item = &'a Project> + 'a {
         self.projects
             .values()
             .filter(move |p| p.organization_id == organization_id)
     }
 
-    pub fn properties_of<'a>(&'a self, project_id: &'a str) -> impl Iterator<Item = &'a Property> + 'a {
+    pub fn properties_of<'a>(
+        &'a self,
+        project_id: &'a str,
+    ) -> impl Iterator<Item = &'a Property> + 'a {
         self.properties
             .values()
             .filter(move |p| p.project_id == project_id)
@@ -199,9 +207,9 @@ impl ControlView {
 
     /// Whether a request whose `Origin` host is `origin_host` may send events for the property.
     pub fn origin_allowed(&self, property_id: i64, origin_host: &str) -> bool {
-        self.properties.get(&property_id).is_some_and(|p| {
-            p.active && origin_allowed(&p.domain, origin_host, p.allow_subdomains)
-        })
+        self.properties
+            .get(&property_id)
+            .is_some_and(|p| p.active && origin_allowed(&p.domain, origin_host, p.allow_subdomains))
     }
 
     /// The user's active role in the organization, if any.
