@@ -66,7 +66,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Cmd::Migrate { clickhouse, dir } => {
-            let root = clickhouse::Client::default().with_url(&clickhouse.url);
+            let root = clickhouse.server_client();
             root.query("CREATE DATABASE IF NOT EXISTS ?")
                 .bind(clickhouse::sql::Identifier(&clickhouse.database))
                 .execute()
