@@ -1,44 +1,15 @@
 //! Avro single-object encode/decode of a beacon, against serde_json of the same value as the
 //! baseline measured in the same run. `cargo bench -p benches --bench codec`
 
-use std::collections::HashMap;
 use std::hint::black_box;
 use std::time::Instant;
 
 use criterion::{criterion_group, Criterion};
-use schemas::beacon::{Beacon, TagEvent, TagEventType};
+use schemas::beacon::Beacon;
 use schemas::{encode, SchemaRegistry};
 
 fn beacon() -> Beacon {
-    Beacon {
-        event_id: "6f1c7d9e-0000-4000-8000-000000000001".into(),
-        received_at: 1_764_000_000_123,
-        request_id: "req-1".into(),
-        key_id: "key_AbCdEfGh12".into(),
-        project_id: "prj_AbCdEfGh12".into(),
-        property_id: 42,
-        visitor_id: "v-123".into(),
-        user_agent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36".into(),
-        ip_hash: "ab12cd34".into(),
-        country: Some("DE".into()),
-        tag: Some(TagEvent {
-            event_type: TagEventType::Pageview,
-            client_ts: Some(1_764_000_000_000),
-            session_id: Some("s-1".into()),
-            url: "https://example.com/pricing?utm_source=chatgpt.com".into(),
-            referrer: Some("https://chatgpt.com/".into()),
-            title: Some("Pricing".into()),
-            screen: Some("1920x1080".into()),
-            language: Some("de-DE".into()),
-            time_zone: Some("Europe/Berlin".into()),
-            utm: HashMap::from([("utm_source".into(), "chatgpt.com".into())]),
-            name: None,
-            props: HashMap::new(),
-            value: None,
-            currency: None,
-        }),
-        hit: None,
-    }
+    schemas::test_support::sample_tag_beacon()
 }
 
 fn codec(c: &mut Criterion) {

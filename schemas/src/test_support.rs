@@ -139,3 +139,38 @@ impl TestTopics {
         &self.names[index]
     }
 }
+
+/// A browser conversion beacon with every optional field set, for tests and benchmarks.
+pub fn sample_tag_beacon() -> crate::beacon::Beacon {
+    use crate::beacon::{Beacon, TagEvent, TagEventType};
+    use std::collections::HashMap;
+    Beacon {
+        event_id: "6f1c7d9e-0000-4000-8000-000000000001".into(),
+        received_at: 1_764_000_000_123,
+        request_id: "req-1".into(),
+        key_id: "key_AbCdEfGh12".into(),
+        project_id: "prj_AbCdEfGh12".into(),
+        property_id: 42,
+        visitor_id: "v-123".into(),
+        user_agent: "Mozilla/5.0".into(),
+        ip_hash: "ab12".into(),
+        country: Some("DE".into()),
+        tag: Some(TagEvent {
+            event_type: TagEventType::Conversion,
+            client_ts: Some(1_764_000_000_000),
+            session_id: Some("s-1".into()),
+            url: "https://example.com/pricing?utm_source=chatgpt.com".into(),
+            referrer: Some("https://chatgpt.com/".into()),
+            title: Some("Pricing".into()),
+            screen: Some("1920x1080".into()),
+            language: Some("de-DE".into()),
+            time_zone: Some("Europe/Berlin".into()),
+            utm: HashMap::from([("utm_source".into(), "chatgpt.com".into())]),
+            name: Some("signup".into()),
+            props: HashMap::from([("plan".into(), "pro".into())]),
+            value: Some(49.5),
+            currency: Some("EUR".into()),
+        }),
+        hit: None,
+    }
+}

@@ -91,6 +91,16 @@ impl CommandError {
     }
 }
 
+/// The fields a `property.created` event sets.
+const PROPERTY_CREATED: &[&str] = &[
+    "id",
+    "project_id",
+    "domain",
+    "kind",
+    "active",
+    "allow_subdomains",
+];
+
 fn invalid(field: &'static str, reason: impl Into<String>) -> CommandError {
     CommandError::Invalid {
         field,
@@ -247,15 +257,7 @@ impl ControlView {
                     domain: domain.clone(),
                     created_at: now_ms,
                 };
-                let property = Property {
-                    id: self.next_property_id(),
-                    project_id: id.clone(),
-                    domain,
-                    kind: PropertyKind::Website,
-                    active: true,
-                    allow_subdomains: false,
-                    honor_privacy_signals: false,
-                };
+                let property = self.new_property(id, domain, PropertyKind::Website, false);
                 Ok(vec![
                     event(
                         "project.created",
@@ -264,14 +266,7 @@ impl ControlView {
                     ),
                     event(
                         "property.created",
-                        &[
-                            "id",
-                            "project_id",
-                            "domain",
-                            "kind",
-                            "active",
-                            "allow_subdomains",
-                        ],
+                        PROPERTY_CREATED,
                         Entity::Property(&property),
                     ),
                 ])
@@ -298,25 +293,10 @@ impl ControlView {
                         id: format!("{kind:?} {domain}").to_lowercase(),
                     });
                 }
-                let property = Property {
-                    id: self.next_property_id(),
-                    project_id: project_id.clone(),
-                    domain,
-                    kind: *kind,
-                    active: true,
-                    allow_subdomains: *allow_subdomains,
-                    honor_privacy_signals: false,
-                };
+                let property = self.new_property(project_id, domain, *kind, *allow_subdomains);
                 Ok(vec![event(
                     "property.created",
-                    &[
-                        "id",
-                        "project_id",
-                        "domain",
-                        "kind",
-                        "active",
-                        "allow_subdomains",
-                    ],
+                    PROPERTY_CREATED,
                     Entity::Property(&property),
                 )])
             }
@@ -439,6 +419,25 @@ impl ControlView {
                     Entity::AiSources(&sources),
                 )])
             }
+        }
+    }
+
+    /// A new active property with the next free id.
+    fn new_property(
+        &self,
+        project_id: &str,
+        domain: String,
+        kind: PropertyKind,
+        allow_subdomains: bool,
+    ) -> Property {
+        Property {
+            id: self.next_property_id(),
+            project_id: project_id.to_owned(),
+            domain,
+            kind,
+            active: true,
+            allow_subdomains,
+            honor_privacy_signals: false,
         }
     }
 
