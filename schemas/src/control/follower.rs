@@ -41,6 +41,19 @@ pub struct ControlHandle {
 }
 
 impl ControlHandle {
+    /// A handle over a view that never changes: for tests and tools that need no broker.
+    pub fn fixed(view: ControlView) -> Self {
+        let applied = i64::try_from(view.events_applied()).unwrap_or(i64::MAX);
+        let (tx, rx) = watch::channel(applied);
+        // The sender is dropped: the offset never moves, and waits beyond it fail as Stopped.
+        drop(tx);
+        Self {
+            view: Arc::new(RwLock::new(view)),
+            next_offset: rx,
+            start_high_watermark: applied,
+        }
+    }
+
     pub fn view(&self) -> RwLockReadGuard<'_, ControlView> {
         self.view
             .read()

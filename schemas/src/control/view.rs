@@ -139,6 +139,10 @@ impl ControlView {
         self.properties.get(&id)
     }
 
+    pub fn properties(&self) -> impl Iterator<Item = &Property> {
+        self.properties.values()
+    }
+
     pub fn api_key(&self, id: &str) -> Option<&ApiKey> {
         self.api_keys.get(id)
     }

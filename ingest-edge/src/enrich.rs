@@ -1,0 +1,108 @@
+//! What only the edge knows: receive time, request id, client IP in truncated and salted-hash
+//! form, country from a trusted header.
+
+use std::net::IpAddr;
+
+use actix_web::HttpRequest;
+use sha2::{Digest, Sha256};
+
+/// IPv4 keeps its /24, IPv6 its /48: enough for coarse geography, not for one household.
+pub fn truncate_ip(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            IpAddr::from([a, b, c, 0])
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            IpAddr::from([s[0], s[1], s[2], 0, 0, 0, 0, 0])
+        }
+    }
+}
+
+/// Salted SHA-256 of the truncated address, 16 hex characters. The raw IP is never stored.
+pub fn ip_hash(salt: &str, ip: IpAddr) -> String {
+    let digest = Sha256::new()
+        .chain_update(salt.as_bytes())
+        .chain_update(truncate_ip(ip).to_string().as_bytes())
+        .finalize();
+    hex::encode(&digest[..8])
+}
+
+/// A stable pseudonymous visitor id for server hits: salted hash of IP and user agent.
+pub fn server_visitor_id(salt: &str, ip: Option<&str>, user_agent: &str) -> String {
+    let digest = Sha256::new()
+        .chain_update(salt.as_bytes())
+        .chain_update(ip.unwrap_or("").as_bytes())
+        .chain_update([0])
+        .chain_update(user_agent.as_bytes())
+        .finalize();
+    format!("srv-{}", hex::encode(&digest[..8]))
+}
+
+/// The client's address: the first entry of a trusted proxy header when configured, else the peer.
+pub fn client_ip(req: &HttpRequest, trusted_header: Option<&str>) -> Option<IpAddr> {
+    if let Some(name) = trusted_header {
+        let forwarded = req
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok());
+        if forwarded.is_some() {
+            return forwarded;
+        }
+    }
+    req.peer_addr().map(|a| a.ip())
+}
+
+/// Two-letter country code from a trusted header (e.g. CF-IPCountry); `XX`/`T1` mean unknown.
+pub fn country(req: &HttpRequest, header: Option<&str>) -> Option<String> {
+    let value = req
+        .headers()
+        .get(header?)?
+        .to_str()
+        .ok()?
+        .trim()
+        .to_ascii_uppercase();
+    (value.len() == 2 && value.bytes().all(|b| b.is_ascii_alphabetic()) && value != "XX")
+        .then_some(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_drops_the_host_part() {
+        assert_eq!(
+            truncate_ip("203.0.113.77".parse().unwrap()).to_string(),
+            "203.0.113.0"
+        );
+        assert_eq!(
+            truncate_ip("2001:db8:abcd:12::1".parse().unwrap()).to_string(),
+            "2001:db8:abcd::"
+        );
+    }
+
+    #[test]
+    fn the_hash_is_salted_and_stable_within_a_slash_24() {
+        let a = ip_hash("s1", "203.0.113.77".parse().unwrap());
+        assert_eq!(a, ip_hash("s1", "203.0.113.5".parse().unwrap()));
+        assert_ne!(a, ip_hash("s2", "203.0.113.77".parse().unwrap()));
+        assert!(!a.contains("203"));
+        assert_eq!(a.len(), 16);
+    }
+
+    #[test]
+    fn server_visitor_ids_differ_by_agent() {
+        assert_ne!(
+            server_visitor_id("s", Some("1.2.3.4"), "GPTBot"),
+            server_visitor_id("s", Some("1.2.3.4"), "ClaudeBot")
+        );
+        assert_eq!(
+            server_visitor_id("s", Some("1.2.3.4"), "GPTBot"),
+            server_visitor_id("s", Some("1.2.3.4"), "GPTBot")
+        );
+    }
+}

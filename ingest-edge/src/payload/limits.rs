@@ -1,0 +1,92 @@
+//! Shared field checks.
+
+use crate::error::EdgeError;
+
+/// An optional string, trimmed, at most `max` characters; empty becomes `None`.
+pub fn bounded(
+    field: &str,
+    value: Option<&serde_json::Value>,
+    max: usize,
+) -> Result<Option<String>, EdgeError> {
+    match value {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(s)) => {
+            let s = s.trim();
+            if s.chars().count() > max {
+                return Err(EdgeError::malformed(
+                    field,
+                    format!("{field} is longer than {max} characters"),
+                ));
+            }
+            Ok((!s.is_empty()).then(|| s.to_owned()))
+        }
+        Some(_) => Err(EdgeError::malformed(
+            field,
+            format!("{field} must be a string"),
+        )),
+    }
+}
+
+/// A required string (see [`bounded`]).
+pub fn required(
+    field: &str,
+    value: Option<&serde_json::Value>,
+    max: usize,
+) -> Result<String, EdgeError> {
+    bounded(field, value, max)?
+        .ok_or_else(|| EdgeError::malformed(field, format!("{field} is required")))
+}
+
+/// An identifier: 1–64 letters, digits, `-` or `_`.
+pub fn identifier(
+    field: &str,
+    value: Option<&serde_json::Value>,
+) -> Result<Option<String>, EdgeError> {
+    let id = bounded(field, value, 64)?;
+    if let Some(id) = &id {
+        if !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(EdgeError::malformed(
+                field,
+                format!("{field} may hold only letters, digits, - and _"),
+            ));
+        }
+    }
+    Ok(id)
+}
+
+/// An absolute http(s) URL of at most 2048 characters.
+pub fn http_url(
+    field: &str,
+    value: Option<&serde_json::Value>,
+) -> Result<Option<String>, EdgeError> {
+    let url = bounded(field, value, 2048)?;
+    if let Some(url) = &url {
+        let lower = url.to_ascii_lowercase();
+        let rest = lower
+            .strip_prefix("https://")
+            .or_else(|| lower.strip_prefix("http://"));
+        if rest.is_none_or(|r| r.is_empty() || r.starts_with('/')) {
+            return Err(EdgeError::malformed(
+                field,
+                format!("{field} must be an absolute http(s) URL"),
+            ));
+        }
+    }
+    Ok(url)
+}
+
+/// The host of an absolute URL, lowercased, without port or credentials.
+pub fn url_host(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit('@').next()?;
+    let host = if host.starts_with('[') {
+        host.split(']').next()?.trim_start_matches('[')
+    } else {
+        host.split(':').next()?
+    };
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}

@@ -1,0 +1,196 @@
+//! `POST /v1/collect` and `OPTIONS /v1/collect`: tag beacons from browsers.
+
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use schemas::beacon::{Beacon, TagEvent};
+use schemas::control::Permission;
+use schemas::topics::visitor_key;
+use serde_json::json;
+
+use crate::body::{media_type, read_limited};
+use crate::cors;
+use crate::enrich::{client_ip, country, ip_hash};
+use crate::error::EdgeError;
+use crate::payload::{parse_collect, CollectBatch};
+use crate::sink::{Record, SinkError};
+use crate::state::AppState;
+
+const ACCEPTED_TYPES: [&str; 2] = ["text/plain", "application/json"];
+
+pub async fn preflight(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let origin = cors::request_origin(&req)
+        .filter(|(_, host)| cors::any_property_allows(&state.control.view(), host));
+    cors::preflight(origin.as_ref().map(|(o, _)| o.as_str()))
+}
+
+pub async fn collect(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let mut allowed_origin = None;
+    let result = accept(&req, payload, &state, &mut allowed_origin).await;
+    let mut response = match result {
+        Ok(response) => response,
+        Err(error) => error.error_response(),
+    };
+    // CORS only once the origin was checked against the key's property.
+    if let Some(origin) = allowed_origin {
+        cors::add_headers(&mut response, &origin);
+    }
+    response
+}
+
+/// What the handler keeps from the view; the lock is not held across awaits.
+struct Target {
+    property_domain: String,
+    allow_subdomains: bool,
+    honor_privacy_signals: bool,
+}
+
+async fn accept(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+    allowed_origin: &mut Option<String>,
+) -> Result<HttpResponse, EdgeError> {
+    let config = &state.config;
+    let ip = client_ip(req, config.client_ip_header.as_deref());
+    if let Some(ip) = ip {
+        state.limits.check_ip(ip)?;
+    }
+    let media = media_type(req).unwrap_or_default();
+    if !ACCEPTED_TYPES.contains(&media.as_str()) {
+        return Err(EdgeError::UnsupportedType(if media.is_empty() {
+            "(none)".into()
+        } else {
+            media
+        }));
+    }
+    let body = read_limited(req, payload, config.max_body_bytes).await?;
+    let batch = parse_collect(&body, config.max_events)?;
+    let target = authorize(state, &batch)?;
+
+    let (origin, origin_host) = cors::request_origin(req).ok_or(EdgeError::OriginNotAllowed)?;
+    if !schemas::control::domain::origin_allowed(
+        &target.property_domain,
+        &origin_host,
+        target.allow_subdomains,
+    ) {
+        return Err(EdgeError::OriginNotAllowed);
+    }
+    *allowed_origin = Some(origin);
+    state.limits.check_key(&batch.key_id)?;
+
+    if target.honor_privacy_signals && batch.privacy_signal {
+        return Ok(HttpResponse::Accepted().json(
+            json!({ "accepted": 0, "dropped": batch.events.len(), "reason": "privacy_signal" }),
+        ));
+    }
+    let received_at = chrono::Utc::now().timestamp_millis();
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let ip_hash = ip
+        .map(|ip| ip_hash(&config.ip_salt, ip))
+        .unwrap_or_default();
+    let country = country(req, config.country_header.as_deref());
+    let user_agent = req
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(1024)
+        .collect::<String>();
+    let key = visitor_key(batch.property_id, &batch.visitor_id);
+    let count = batch.events.len();
+    let records = batch
+        .events
+        .into_iter()
+        .map(|event| {
+            let beacon = Beacon {
+                event_id: event.id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+                received_at,
+                request_id: request_id.clone(),
+                key_id: batch.key_id.clone(),
+                project_id: batch.project_id.clone(),
+                property_id: batch.property_id,
+                visitor_id: batch.visitor_id.clone(),
+                user_agent: user_agent.clone(),
+                ip_hash: ip_hash.clone(),
+                country: country.clone(),
+                tag: Some(TagEvent {
+                    event_type: event.event_type,
+                    client_ts: event.client_ts,
+                    session_id: batch.session_id.clone(),
+                    url: event.url,
+                    referrer: event.referrer,
+                    title: event.title,
+                    screen: event.screen,
+                    language: event.language,
+                    time_zone: event.time_zone,
+                    utm: event.utm,
+                    name: event.name,
+                    props: event.props,
+                    value: event.value,
+                    currency: event.currency,
+                }),
+                hit: None,
+            };
+            encode_record(&key, &beacon)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    deliver(state, records).await?;
+    Ok(HttpResponse::Accepted().json(json!({ "accepted": count })))
+}
+
+/// Key → property checks, in the order that tells the caller the most precise error.
+fn authorize(state: &AppState, batch: &CollectBatch) -> Result<Target, EdgeError> {
+    let view = state.control.view();
+    let ctx = view
+        .key_context(&batch.key_id)
+        .ok_or(EdgeError::UnknownKey)?;
+    if ctx.key.revoked {
+        return Err(EdgeError::RevokedKey);
+    }
+    if !ctx.key.permissions.contains(&Permission::Collect) {
+        return Err(EdgeError::MissingPermission("collect"));
+    }
+    if !ctx.property.active {
+        return Err(EdgeError::InactiveProperty);
+    }
+    if ctx.project.id != batch.project_id {
+        return Err(EdgeError::KeyMismatch {
+            field: "project_id",
+        });
+    }
+    if ctx.property.id != batch.property_id {
+        return Err(EdgeError::KeyMismatch {
+            field: "property_id",
+        });
+    }
+    Ok(Target {
+        property_domain: ctx.property.domain.clone(),
+        allow_subdomains: ctx.property.allow_subdomains,
+        honor_privacy_signals: ctx.property.honor_privacy_signals,
+    })
+}
+
+pub(crate) fn encode_record(key: &str, beacon: &Beacon) -> Result<Record, EdgeError> {
+    let payload =
+        schemas::encode(beacon).map_err(|e| EdgeError::malformed("event", e.to_string()))?;
+    Ok(Record {
+        key: key.to_owned(),
+        payload,
+    })
+}
+
+/// Answers only after the sink confirmed every record durable.
+pub(crate) async fn deliver(state: &AppState, records: Vec<Record>) -> Result<(), EdgeError> {
+    let count = records.len();
+    state.sink.send_batch(records).await.map_err(|e| match e {
+        SinkError::Unavailable => EdgeError::Unavailable,
+        SinkError::Overloaded => EdgeError::Overloaded,
+    })?;
+    state.stats.add_events(count);
+    metrics::counter!(crate::telemetry::EVENTS_ACCEPTED).increment(count as u64);
+    Ok(())
+}

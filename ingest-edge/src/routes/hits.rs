@@ -1,0 +1,129 @@
+//! `POST /v1/hits`: server-side hits forwarded from a partner's edge, authenticated by the key's
+//! secret. The hit's IP travels to the processors for crawler verification and is truncated
+//! there; only its salted hash is kept beside it.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use schemas::beacon::{Beacon, ServerHit};
+use schemas::control::ids::hash_secret;
+use schemas::control::Permission;
+use schemas::topics::visitor_key;
+use serde_json::json;
+
+use super::collect::{deliver, encode_record};
+use crate::body::{media_type, read_limited};
+use crate::enrich::{client_ip, ip_hash, server_visitor_id};
+use crate::error::EdgeError;
+use crate::payload::hits::HitFormat;
+use crate::payload::parse_hits;
+use crate::state::AppState;
+
+struct Target {
+    key_id: String,
+    project_id: String,
+    property_id: i64,
+    domain: String,
+}
+
+fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Target, EdgeError> {
+    let secret = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or(EdgeError::MissingSecret)?;
+    let view = state.control.view();
+    let ctx = view
+        .key_context_by_secret_hash(&hash_secret(secret))
+        .ok_or(EdgeError::UnknownKey)?;
+    if ctx.key.revoked {
+        return Err(EdgeError::RevokedKey);
+    }
+    if !ctx.key.permissions.contains(&Permission::Hits) {
+        return Err(EdgeError::MissingPermission("hits"));
+    }
+    if !ctx.property.active {
+        return Err(EdgeError::InactiveProperty);
+    }
+    Ok(Target {
+        key_id: ctx.key.id.clone(),
+        project_id: ctx.project.id.clone(),
+        property_id: ctx.property.id,
+        domain: ctx.property.domain.clone(),
+    })
+}
+
+pub async fn hits(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, EdgeError> {
+    let config = &state.config;
+    if let Some(ip) = client_ip(&req, config.client_ip_header.as_deref()) {
+        state.limits.check_ip(ip)?;
+    }
+    let target = authenticate(&req, &state)?;
+    let format = match media_type(&req).as_deref() {
+        Some(
+            "application/x-ndjson"
+            | "application/ndjson"
+            | "application/jsonl"
+            | "application/json",
+        ) => HitFormat::NdJson,
+        Some("text/plain") => HitFormat::CombinedLog,
+        other => {
+            return Err(EdgeError::UnsupportedType(
+                other.unwrap_or("(none)").to_owned(),
+            ))
+        }
+    };
+    let body = read_limited(&req, payload, config.max_body_bytes).await?;
+    let parsed = parse_hits(&body, format, &target.domain, config.max_events)?;
+    state.limits.check_key(&target.key_id)?;
+
+    let received_at = chrono::Utc::now().timestamp_millis();
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let count = parsed.len();
+    let records = parsed
+        .into_iter()
+        .map(|hit| {
+            let visitor_id = server_visitor_id(&config.ip_salt, hit.ip.as_deref(), &hit.user_agent);
+            let hashed = hit
+                .ip
+                .as_deref()
+                .and_then(|ip| ip.parse().ok())
+                .map(|ip| ip_hash(&config.ip_salt, ip))
+                .unwrap_or_default();
+            let beacon = Beacon {
+                event_id: uuid::Uuid::new_v4().to_string(),
+                received_at,
+                request_id: request_id.clone(),
+                key_id: target.key_id.clone(),
+                project_id: target.project_id.clone(),
+                property_id: target.property_id,
+                visitor_id: visitor_id.clone(),
+                user_agent: hit.user_agent.clone(),
+                ip_hash: hashed,
+                country: None,
+                tag: None,
+                hit: Some(ServerHit {
+                    ts: hit.ts,
+                    method: hit.method,
+                    host: hit.host,
+                    path: hit.path,
+                    query: hit.query,
+                    status: hit.status,
+                    ip: hit.ip,
+                    referrer: hit.referrer,
+                    bytes: hit.bytes,
+                    response_ms: hit.response_ms,
+                }),
+            };
+            encode_record(&visitor_key(target.property_id, &visitor_id), &beacon)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    deliver(&state, records).await?;
+    Ok(HttpResponse::Accepted().json(json!({ "accepted": count })))
+}

@@ -1,0 +1,6 @@
+//! HTTP handlers, one file per route family.
+
+pub mod collect;
+pub mod health;
+pub mod hits;
+pub mod tag;

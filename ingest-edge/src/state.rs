@@ -1,0 +1,45 @@
+//! Everything a request handler needs, in one place.
+
+use std::sync::Arc;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use schemas::control::ControlHandle;
+
+use crate::config::EdgeConfig;
+use crate::rate_limit::RateLimits;
+use crate::sink::BeaconSink;
+use crate::stats::StatsCollector;
+
+pub struct AppState {
+    pub config: EdgeConfig,
+    pub control: ControlHandle,
+    pub sink: Arc<dyn BeaconSink>,
+    pub limits: RateLimits,
+    pub stats: Arc<StatsCollector>,
+    pub prometheus: Option<PrometheusHandle>,
+}
+
+impl AppState {
+    pub fn new(
+        config: EdgeConfig,
+        control: ControlHandle,
+        sink: Arc<dyn BeaconSink>,
+        prometheus: Option<PrometheusHandle>,
+    ) -> Self {
+        let limits = RateLimits::new(
+            config.key_rps,
+            config.key_burst,
+            config.ip_rps,
+            config.ip_burst,
+        );
+        let stats = Arc::new(StatsCollector::new(config.instance_id.clone()));
+        Self {
+            config,
+            control,
+            sink,
+            limits,
+            stats,
+            prometheus,
+        }
+    }
+}
