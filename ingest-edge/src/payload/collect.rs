@@ -177,12 +177,36 @@ fn parse_event(e: &Map<String, Value>, prefix: &str) -> Result<IncomingEvent, Ed
         screen: bounded(&f("screen"), e.get("screen"), 32)?,
         language: bounded(&f("language"), e.get("language"), 35)?,
         time_zone: bounded(&f("time_zone"), e.get("time_zone"), 64)?,
-        utm: string_map(&f("utm"), e.get("utm"))?,
+        utm: utm_of(
+            &f("utm"),
+            e.get("utm"),
+            e.get("url").and_then(Value::as_str).unwrap_or(""),
+        )?,
         name,
         props: string_map(&f("props"), e.get("props"))?,
         value,
         currency,
     })
+}
+
+/// The event's utm map, or the `utm_*` parameters of its URL when the event carries none.
+fn utm_of(
+    field: &str,
+    value: Option<&Value>,
+    url: &str,
+) -> Result<HashMap<String, String>, EdgeError> {
+    let given = string_map(field, value)?;
+    if !given.is_empty() {
+        return Ok(given);
+    }
+    let query = url
+        .split_once('?')
+        .map_or("", |(_, q)| q.split('#').next().unwrap_or(""));
+    Ok(form_urlencoded::parse(query.as_bytes())
+        .filter(|(k, v)| k.starts_with("utm_") && k.len() <= 64 && !v.is_empty())
+        .take(MAX_PROPS)
+        .map(|(k, v)| (k.into_owned(), v.chars().take(512).collect()))
+        .collect())
 }
 
 /// A flat object of at most 25 entries; scalar values become strings.
