@@ -1,0 +1,100 @@
+//! A control view with several tenants, and the real server on port 0.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::web;
+use clap::Parser;
+use ingest_edge::config::EdgeConfig;
+use ingest_edge::server::serve;
+use ingest_edge::sink::BeaconSink;
+use ingest_edge::state::AppState;
+use schemas::control::ids::{hash_secret, new_id};
+use schemas::control::{Command, ControlEvent, ControlHandle, ControlView, Permission, Plan};
+
+pub struct Tenant {
+    pub org: String,
+    pub project: String,
+    pub property: i64,
+    pub key: String,
+    pub secret: String,
+}
+
+pub fn submit(view: &mut ControlView, command: Command) -> Vec<ControlEvent> {
+    let events = view.decide("test", 1, &command).unwrap();
+    for e in &events {
+        view.apply(e).unwrap();
+    }
+    events
+}
+
+pub fn onboard(view: &mut ControlView, domain: &str, permissions: Vec<Permission>) -> Tenant {
+    let org = new_id("org");
+    submit(view, Command::CreateOrganization { id: org.clone(), name: "T".into(), domain: domain.into(), plan: Plan::Growth });
+    let project = new_id("prj");
+    let events = submit(view, Command::CreateProject { id: project.clone(), organization_id: org.clone(), name: "S".into(), domain: domain.into() });
+    let property = events[1].property.as_ref().unwrap().id;
+    let key = new_id("key");
+    let secret = format!("ovs_secret_for_{domain}");
+    submit(view, Command::CreateApiKey { id: key.clone(), property_id: property, name: "k".into(), permissions, secret_hash: hash_secret(&secret) });
+    Tenant { org, project, property, key, secret }
+}
+
+pub fn all() -> Vec<Permission> {
+    vec![Permission::Collect, Permission::Hits, Permission::Read]
+}
+
+/// Default configuration with test overrides given as command-line flags.
+pub fn config(flags: &[&str]) -> EdgeConfig {
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        config: EdgeConfig,
+    }
+    let mut args = vec!["ingest-edge", "--ip-salt", "test-salt"];
+    args.extend_from_slice(flags);
+    Cli::parse_from(args).config
+}
+
+pub struct Running {
+    pub base: String,
+    pub state: web::Data<AppState>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl Running {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        actix_web::rt::spawn(async move { handle.stop(false).await });
+    }
+}
+
+pub fn start(view: ControlView, sink: Arc<dyn BeaconSink>, config: EdgeConfig) -> Running {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state = web::Data::new(AppState::new(config, ControlHandle::fixed(view), sink, None));
+    let server = serve(state.clone(), listener).unwrap();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    Running { base, state, handle }
+}
+
+/// A tag envelope for a tenant, with the given events.
+pub fn envelope(t: &Tenant, events: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({
+        "key_id": t.key, "project_id": t.project, "property_id": t.property,
+        "visitor_id": "v1", "session_id": "s1", "events": events
+    })
+}
+
+pub fn pageview(url: &str) -> serde_json::Value {
+    serde_json::json!({ "id": "evt-1", "type": "pageview", "ts": 1795515332000i64, "url": url, "title": "Home", "referrer": "https://chatgpt.com/" })
+}
