@@ -32,14 +32,45 @@ pub fn submit(view: &mut ControlView, command: Command) -> Vec<ControlEvent> {
 
 pub fn onboard(view: &mut ControlView, domain: &str, permissions: Vec<Permission>) -> Tenant {
     let org = new_id("org");
-    submit(view, Command::CreateOrganization { id: org.clone(), name: "T".into(), domain: domain.into(), plan: Plan::Growth });
+    submit(
+        view,
+        Command::CreateOrganization {
+            id: org.clone(),
+            name: "T".into(),
+            domain: domain.into(),
+            plan: Plan::Growth,
+        },
+    );
     let project = new_id("prj");
-    let events = submit(view, Command::CreateProject { id: project.clone(), organization_id: org.clone(), name: "S".into(), domain: domain.into() });
+    let events = submit(
+        view,
+        Command::CreateProject {
+            id: project.clone(),
+            organization_id: org.clone(),
+            name: "S".into(),
+            domain: domain.into(),
+        },
+    );
     let property = events[1].property.as_ref().unwrap().id;
     let key = new_id("key");
     let secret = format!("ovs_secret_for_{domain}");
-    submit(view, Command::CreateApiKey { id: key.clone(), property_id: property, name: "k".into(), permissions, secret_hash: hash_secret(&secret) });
-    Tenant { org, project, property, key, secret }
+    submit(
+        view,
+        Command::CreateApiKey {
+            id: key.clone(),
+            property_id: property,
+            name: "k".into(),
+            permissions,
+            secret_hash: hash_secret(&secret),
+        },
+    );
+    Tenant {
+        org,
+        project,
+        property,
+        key,
+        secret,
+    }
 }
 
 pub fn all() -> Vec<Permission> {
@@ -80,11 +111,20 @@ impl Drop for Running {
 pub fn start(view: ControlView, sink: Arc<dyn BeaconSink>, config: EdgeConfig) -> Running {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = web::Data::new(AppState::new(config, ControlHandle::fixed(view), sink, None));
+    let state = web::Data::new(AppState::new(
+        config,
+        ControlHandle::fixed(view),
+        sink,
+        None,
+    ));
     let server = serve(state.clone(), listener).unwrap();
     let handle = server.handle();
     actix_web::rt::spawn(server);
-    Running { base, state, handle }
+    Running {
+        base,
+        state,
+        handle,
+    }
 }
 
 /// A tag envelope for a tenant, with the given events.
