@@ -1,17 +1,11 @@
 use std::net::TcpListener;
-use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::web;
 use clap::Parser;
 use ingest_edge::config::EdgeConfig;
 use ingest_edge::server::serve;
-use ingest_edge::sink::KafkaSink;
-use ingest_edge::state::AppState;
 use ingest_edge::stats::emit_every_minute;
-use rdkafka::producer::FutureProducer;
-use schemas::control::follow;
-use schemas::kafka::producer_config;
+use ingest_edge::wiring::connect;
 
 #[derive(Parser)]
 #[command(
@@ -32,49 +26,31 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let config = Cli::parse().config;
-    config.validate()?;
     if config.ip_salt.is_empty() {
         tracing::warn!(
             "OPTIVIEW_IP_SALT is empty: IP hashes are unsalted; set a secret in production"
         );
     }
     let prometheus = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder()?;
-
-    let (control, _follower) = follow(&config.brokers, &config.control_topic).await?;
-    if let Err(error) = control.wait_caught_up(Duration::from_secs(30)).await {
-        tracing::warn!(%error, "control view not caught up yet; /readyz answers 503 until it is");
-    }
-    let producer: FutureProducer = producer_config(&config.brokers).create()?;
-    let sink = Arc::new(KafkaSink::new(
-        producer.clone(),
-        config.beacons_topic.clone(),
-        config.produce_timeout(),
-        config.max_in_flight,
-    ));
-    let state = web::Data::new(AppState::new(
-        config.clone(),
-        control,
-        sink.clone(),
-        Some(prometheus),
-    ));
+    let edge = connect(&config, Some(prometheus)).await?;
 
     tokio::spawn(emit_every_minute(
-        state.stats.clone(),
-        producer,
+        edge.state.stats.clone(),
+        edge.producer.clone(),
         config.edge_stats_topic.clone(),
     ));
-    let limits_state = state.clone();
+    let state = edge.state.clone();
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(Duration::from_secs(60)).await;
-            limits_state.limits.shrink();
+            state.limits.shrink();
         }
     });
 
     let listener = TcpListener::bind(config.listen)?;
     tracing::info!(listen = %listener.local_addr()?, "ingest-edge listening");
     // Stops on SIGTERM/SIGINT after in-flight requests finish, then flushes what was acknowledged.
-    serve(state, listener)?.await?;
-    sink.flush(Duration::from_secs(30));
+    serve(edge.state, listener)?.await?;
+    edge.sink.flush(Duration::from_secs(30));
     Ok(())
 }

@@ -174,3 +174,73 @@ pub fn sample_tag_beacon() -> crate::beacon::Beacon {
         hit: None,
     }
 }
+
+/// A broker of the test's own (same Tansu binary, own port and data directory), so a test can
+/// kill and restart it without disturbing the shared one.
+pub struct OwnBroker {
+    child: Option<std::process::Child>,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+}
+
+impl OwnBroker {
+    pub fn start() -> Self {
+        let mut broker = Self {
+            child: None,
+            port: free_port(),
+            dir: tempfile::tempdir().expect("temp dir"),
+        };
+        broker.launch();
+        broker
+    }
+
+    fn launch(&mut self) {
+        let child = std::process::Command::new(tool("OPTIVIEW_TANSU_BIN"))
+            .current_dir(self.dir.path())
+            .args(["broker", "--cluster-id", "own-broker"])
+            .arg(format!("--listener-url=tcp://127.0.0.1:{}", self.port))
+            .arg(format!(
+                "--advertised-listener-url=tcp://127.0.0.1:{}",
+                self.port
+            ))
+            .arg("--storage-engine=sqlite://tansu.db")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start tansu");
+        self.child = Some(child);
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "tansu did not listen on {}",
+                self.port
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn brokers(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// SIGKILL: nothing that was not already durable survives.
+    pub fn kill_9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts again on the same port and data directory.
+    pub fn restart(&mut self) {
+        self.kill_9();
+        self.launch();
+    }
+}
+
+impl Drop for OwnBroker {
+    fn drop(&mut self) {
+        self.kill_9();
+    }
+}

@@ -1,6 +1,5 @@
 //! rdkafka (bundled librdkafka) against the real broker: the delivery guarantees DESIGN.md relies on.
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
@@ -9,7 +8,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use schemas::kafka::{consumer_config, producer_config};
 use schemas::kafka_admin::ensure_topics;
-use schemas::test_support::{free_port, random_name, tool, TestTopics};
+use schemas::test_support::{random_name, OwnBroker, TestTopics};
 use schemas::topics::TopicDefinition;
 
 async fn produce_all(
@@ -167,48 +166,9 @@ async fn a_second_consumer_joining_the_group_takes_over_part_of_the_partitions()
     }
 }
 
-/// A broker of our own, so the test can kill it without disturbing the shared one.
-struct OwnBroker {
-    child: Child,
-    port: u16,
-    dir: tempfile::TempDir,
-}
-
-impl OwnBroker {
-    fn start(dir: tempfile::TempDir, port: u16) -> Self {
-        let child = Command::new(tool("OPTIVIEW_TANSU_BIN"))
-            .current_dir(dir.path())
-            .args(["broker", "--cluster-id", "restart-test"])
-            .arg(format!("--listener-url=tcp://127.0.0.1:{port}"))
-            .arg(format!("--advertised-listener-url=tcp://127.0.0.1:{port}"))
-            .arg("--storage-engine=sqlite://tansu.db")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start tansu");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "tansu did not listen on {port}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Self { child, port, dir }
-    }
-
-    fn brokers(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    /// SIGKILL: no chance to flush anything that was not already durable.
-    fn kill_9(mut self) -> (tempfile::TempDir, u16) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-        (self.dir, self.port)
-    }
-}
-
 #[tokio::test]
 async fn acked_messages_survive_kill_9_and_restart_of_the_broker() {
-    let broker = OwnBroker::start(tempfile::tempdir().unwrap(), free_port());
+    let mut broker = OwnBroker::start();
     let topic = random_name("it_durable");
     let def = TopicDefinition {
         name: topic.clone(),
@@ -224,8 +184,8 @@ async fn acked_messages_survive_kill_9_and_restart_of_the_broker() {
         acks
     };
 
-    let (dir, port) = broker.kill_9();
-    let broker = OwnBroker::start(dir, port);
+    broker.kill_9();
+    broker.restart();
 
     let consumer: StreamConsumer = ClientConfig::new()
         .set("bootstrap.servers", broker.brokers())

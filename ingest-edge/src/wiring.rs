@@ -1,0 +1,50 @@
+//! Builds the collector's dependencies from its configuration: the control follower, the Kafka
+//! producer and sink, and the state handlers share. Used by `main` and by integration tests.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::web;
+use metrics_exporter_prometheus::PrometheusHandle;
+use rdkafka::producer::FutureProducer;
+use schemas::control::follow;
+use schemas::kafka::producer_config;
+
+use crate::config::EdgeConfig;
+use crate::sink::KafkaSink;
+use crate::state::AppState;
+
+pub struct Edge {
+    pub state: web::Data<AppState>,
+    pub sink: Arc<KafkaSink>,
+    pub producer: FutureProducer,
+}
+
+pub async fn connect(
+    config: &EdgeConfig,
+    prometheus: Option<PrometheusHandle>,
+) -> anyhow::Result<Edge> {
+    config.validate()?;
+    let (control, _follower) = follow(&config.brokers, &config.control_topic).await?;
+    if let Err(error) = control.wait_caught_up(Duration::from_secs(30)).await {
+        tracing::warn!(%error, "control view not caught up yet; /readyz answers 503 until it is");
+    }
+    let producer: FutureProducer = producer_config(&config.brokers).create()?;
+    let sink = Arc::new(KafkaSink::new(
+        producer.clone(),
+        config.beacons_topic.clone(),
+        config.produce_timeout(),
+        config.max_in_flight,
+    ));
+    let state = web::Data::new(AppState::new(
+        config.clone(),
+        control,
+        sink.clone(),
+        prometheus,
+    ));
+    Ok(Edge {
+        state,
+        sink,
+        producer,
+    })
+}
