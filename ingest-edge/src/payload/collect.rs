@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use schemas::beacon::TagEventType;
 use serde_json::{Map, Value};
 
-use super::limits::{bounded, http_url, identifier, required};
+use super::limits::{bounded, http_url, identifier, required, Field};
 use crate::error::EdgeError;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -118,7 +118,7 @@ pub fn parse_collect(body: &[u8], max_events: usize) -> Result<CollectBatch, Edg
 }
 
 fn parse_event(e: &Map<String, Value>, prefix: &str) -> Result<IncomingEvent, EdgeError> {
-    let f = |name: &str| format!("{prefix}{name}");
+    let f = |name: &'static str| Field(prefix, name);
     let event_type = match e.get("type").and_then(Value::as_str) {
         Some("pageview") => TagEventType::Pageview,
         Some("click") => TagEventType::Click,
@@ -131,7 +131,7 @@ fn parse_event(e: &Map<String, Value>, prefix: &str) -> Result<IncomingEvent, Ed
             ))
         }
     };
-    let name = bounded(&f("name"), e.get("name"), 100)?;
+    let name = bounded(f("name"), e.get("name"), 100)?;
     if name.is_none() && matches!(event_type, TagEventType::Custom | TagEventType::Conversion) {
         return Err(EdgeError::malformed(
             f("name"),
@@ -148,7 +148,7 @@ fn parse_event(e: &Map<String, Value>, prefix: &str) -> Result<IncomingEvent, Ed
                 })?,
         ),
     };
-    let currency = bounded(&f("currency"), e.get("currency"), 3)?.map(|c| c.to_ascii_uppercase());
+    let currency = bounded(f("currency"), e.get("currency"), 3)?.map(|c| c.to_ascii_uppercase());
     if currency
         .as_ref()
         .is_some_and(|c| c.len() != 3 || !c.bytes().all(|b| b.is_ascii_alphabetic()))
@@ -167,23 +167,23 @@ fn parse_event(e: &Map<String, Value>, prefix: &str) -> Result<IncomingEvent, Ed
         ),
     };
     Ok(IncomingEvent {
-        id: identifier(&f("id"), e.get("id"))?,
+        id: identifier(f("id"), e.get("id"))?,
         event_type,
         client_ts,
-        url: http_url(&f("url"), e.get("url"))?
+        url: http_url(f("url"), e.get("url"))?
             .ok_or_else(|| EdgeError::malformed(f("url"), "url is required"))?,
-        referrer: bounded(&f("referrer"), e.get("referrer"), 2048)?,
-        title: bounded(&f("title"), e.get("title"), 512)?,
-        screen: bounded(&f("screen"), e.get("screen"), 32)?,
-        language: bounded(&f("language"), e.get("language"), 35)?,
-        time_zone: bounded(&f("time_zone"), e.get("time_zone"), 64)?,
+        referrer: bounded(f("referrer"), e.get("referrer"), 2048)?,
+        title: bounded(f("title"), e.get("title"), 512)?,
+        screen: bounded(f("screen"), e.get("screen"), 32)?,
+        language: bounded(f("language"), e.get("language"), 35)?,
+        time_zone: bounded(f("time_zone"), e.get("time_zone"), 64)?,
         utm: utm_of(
-            &f("utm"),
+            f("utm"),
             e.get("utm"),
             e.get("url").and_then(Value::as_str).unwrap_or(""),
         )?,
         name,
-        props: string_map(&f("props"), e.get("props"))?,
+        props: string_map(f("props"), e.get("props"))?,
         value,
         currency,
     })
@@ -191,7 +191,7 @@ fn parse_event(e: &Map<String, Value>, prefix: &str) -> Result<IncomingEvent, Ed
 
 /// The event's utm map, or the `utm_*` parameters of its URL when the event carries none.
 fn utm_of(
-    field: &str,
+    field: Field<'_>,
     value: Option<&Value>,
     url: &str,
 ) -> Result<HashMap<String, String>, EdgeError> {
@@ -210,19 +210,22 @@ fn utm_of(
 }
 
 /// A flat object of at most 25 entries; scalar values become strings.
-fn string_map(field: &str, value: Option<&Value>) -> Result<HashMap<String, String>, EdgeError> {
+fn string_map(
+    field: Field<'_>,
+    value: Option<&Value>,
+) -> Result<HashMap<String, String>, EdgeError> {
     let Some(value) = value.filter(|v| !v.is_null()) else {
         return Ok(HashMap::new());
     };
     let Value::Object(map) = value else {
         return Err(EdgeError::malformed(
-            field,
+            field.to_string(),
             format!("{field} must be an object"),
         ));
     };
     if map.len() > MAX_PROPS {
         return Err(EdgeError::malformed(
-            field,
+            field.to_string(),
             format!("{field} has more than {MAX_PROPS} entries"),
         ));
     }

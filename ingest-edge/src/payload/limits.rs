@@ -1,10 +1,29 @@
 //! Shared field checks.
 
+use std::fmt::Display;
+
 use crate::error::EdgeError;
+
+/// A field name such as `events[2].url`, formatted only when an error needs it (the success path
+/// runs for every field of every event).
+#[derive(Clone, Copy)]
+pub struct Field<'a>(pub &'a str, pub &'a str);
+
+impl From<Field<'_>> for String {
+    fn from(field: Field<'_>) -> String {
+        field.to_string()
+    }
+}
+
+impl Display for Field<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}", self.0, self.1)
+    }
+}
 
 /// An optional string, trimmed, at most `max` characters; empty becomes `None`.
 pub fn bounded(
-    field: &str,
+    field: impl Display + Copy,
     value: Option<&serde_json::Value>,
     max: usize,
 ) -> Result<Option<String>, EdgeError> {
@@ -14,14 +33,14 @@ pub fn bounded(
             let s = s.trim();
             if s.chars().count() > max {
                 return Err(EdgeError::malformed(
-                    field,
+                    field.to_string(),
                     format!("{field} is longer than {max} characters"),
                 ));
             }
             Ok((!s.is_empty()).then(|| s.to_owned()))
         }
         Some(_) => Err(EdgeError::malformed(
-            field,
+            field.to_string(),
             format!("{field} must be a string"),
         )),
     }
@@ -29,17 +48,17 @@ pub fn bounded(
 
 /// A required string (see [`bounded`]).
 pub fn required(
-    field: &str,
+    field: impl Display + Copy,
     value: Option<&serde_json::Value>,
     max: usize,
 ) -> Result<String, EdgeError> {
     bounded(field, value, max)?
-        .ok_or_else(|| EdgeError::malformed(field, format!("{field} is required")))
+        .ok_or_else(|| EdgeError::malformed(field.to_string(), format!("{field} is required")))
 }
 
 /// An identifier: 1–64 letters, digits, `-` or `_`.
 pub fn identifier(
-    field: &str,
+    field: impl Display + Copy,
     value: Option<&serde_json::Value>,
 ) -> Result<Option<String>, EdgeError> {
     let id = bounded(field, value, 64)?;
@@ -49,7 +68,7 @@ pub fn identifier(
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         {
             return Err(EdgeError::malformed(
-                field,
+                field.to_string(),
                 format!("{field} may hold only letters, digits, - and _"),
             ));
         }
@@ -59,7 +78,7 @@ pub fn identifier(
 
 /// An absolute http(s) URL of at most 2048 characters.
 pub fn http_url(
-    field: &str,
+    field: impl Display + Copy,
     value: Option<&serde_json::Value>,
 ) -> Result<Option<String>, EdgeError> {
     let url = bounded(field, value, 2048)?;
@@ -70,7 +89,7 @@ pub fn http_url(
             .or_else(|| lower.strip_prefix("http://"));
         if rest.is_none_or(|r| r.is_empty() || r.starts_with('/')) {
             return Err(EdgeError::malformed(
-                field,
+                field.to_string(),
                 format!("{field} must be an absolute http(s) URL"),
             ));
         }

@@ -1,0 +1,425 @@
+//! Load tool for the collector. Each mode runs in a child process (so its RSS is its own) and is
+//! measured at maximum load (closed loop) and at half of that rate (open loop, latency counted
+//! from the scheduled send time so a stall cannot hide):
+//!   noop   an actix-web handler that answers 202 and does nothing (the HTTP baseline)
+//!   null   the collector with a null sink (parse, validate, encode; no Kafka)
+//!   kafka  the collector writing to the broker in OPTIVIEW_KAFKA_BROKERS (acks=all)
+//! and, in-process, a bare rdkafka producer sending the same messages (the broker baseline).
+//!
+//!   eval "$(infra/stack env)"; cargo run --release -p benches --bin edge_load -- --seconds 10
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::{web, App, HttpResponse, HttpServer};
+use clap::Parser;
+use ingest_edge::sink::{BeaconSink, KafkaSink, NullSink};
+use ingest_edge::state::AppState;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use schemas::control::{Command, ControlHandle, ControlView, Permission, Plan};
+use schemas::kafka::producer_config;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const KEY: &str = "key_benchKey01";
+const PROJECT: &str = "prj_benchProj1";
+const EVENTS_PER_REQUEST: usize = 2;
+
+#[derive(Parser)]
+struct Args {
+    /// Seconds per measurement.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Concurrent keep-alive connections.
+    #[arg(long, default_value_t = 32)]
+    connections: usize,
+    /// Connections for the Kafka runs: broker acknowledgement takes milliseconds, so reaching the
+    /// broker's ceiling needs as many messages in flight as the bare producer keeps.
+    #[arg(long, default_value_t = 512)]
+    kafka_connections: usize,
+    /// Internal: run as the server of one mode and print its port.
+    #[arg(long, hide = true)]
+    serve: Option<String>,
+    #[arg(long, hide = true)]
+    topic: Option<String>,
+}
+
+fn bench_view() -> ControlView {
+    let mut view = ControlView::new();
+    let commands = [
+        Command::CreateOrganization {
+            id: "org_benchOrg01".into(),
+            name: "Bench".into(),
+            domain: "bench.dev".into(),
+            plan: Plan::Pro,
+        },
+        Command::CreateProject {
+            id: PROJECT.into(),
+            organization_id: "org_benchOrg01".into(),
+            name: "Bench".into(),
+            domain: "bench.dev".into(),
+        },
+        Command::CreateApiKey {
+            id: KEY.into(),
+            property_id: 1,
+            name: "bench".into(),
+            permissions: vec![Permission::Collect],
+            secret_hash: "0".repeat(64),
+        },
+    ];
+    for command in commands {
+        for event in view.decide("bench", 1, &command).expect("bench tenant") {
+            view.apply(&event).expect("apply");
+        }
+    }
+    view
+}
+
+fn request_bytes(port: u16) -> Vec<u8> {
+    let events: Vec<serde_json::Value> = (0..EVENTS_PER_REQUEST)
+        .map(|i| serde_json::json!({"type": "pageview", "url": format!("https://bench.dev/docs/{i}?utm_source=chatgpt.com"), "title": "Docs", "referrer": "https://chatgpt.com/", "screen": "1920x1080", "language": "en-US", "time_zone": "Europe/Berlin"}))
+        .collect();
+    let body = serde_json::to_vec(&serde_json::json!({"key_id": KEY, "project_id": PROJECT, "property_id": 1, "visitor_id": "v-bench-1", "session_id": "s-bench-1", "events": events})).expect("json");
+    let mut req = format!(
+        "POST /v1/collect HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: https://bench.dev\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    req.extend_from_slice(&body);
+    req
+}
+
+fn serve(mode: &str, topic: Option<String>) -> anyhow::Result<()> {
+    actix_web::rt::System::new().block_on(async move {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        println!("{}", listener.local_addr()?.port());
+        if mode == "noop" {
+            HttpServer::new(|| {
+                App::new().route(
+                    "/v1/collect",
+                    web::post().to(|_body: web::Bytes| async { HttpResponse::Accepted().finish() }),
+                )
+            })
+            .listen(listener)?
+            .run()
+            .await?;
+            return Ok(());
+        }
+        let sink: Arc<dyn BeaconSink> = match mode {
+            "null" => Arc::new(NullSink),
+            _ => {
+                let brokers = std::env::var(schemas::kafka::BROKERS_ENV)?;
+                let producer: FutureProducer = producer_config(&brokers).create()?;
+                Arc::new(KafkaSink::new(
+                    producer,
+                    topic.expect("topic"),
+                    Duration::from_secs(5),
+                    50_000,
+                ))
+            }
+        };
+        let config = <ingest_edge::config::EdgeConfig as clap::FromArgMatches>::from_arg_matches(
+            &<EdgeArgs as clap::CommandFactory>::command().get_matches_from([
+                "edge",
+                "--ip-rps",
+                "10000000",
+                "--ip-burst",
+                "10000000",
+                "--key-rps",
+                "10000000",
+                "--key-burst",
+                "10000000",
+                "--max-in-flight",
+                "50000",
+            ]),
+        )?;
+        let state = web::Data::new(AppState::new(
+            config,
+            ControlHandle::fixed(bench_view()),
+            sink,
+            None,
+        ));
+        ingest_edge::server::serve(state, listener)?.await?;
+        Ok(())
+    })
+}
+
+#[derive(Parser)]
+struct EdgeArgs {
+    #[command(flatten)]
+    config: ingest_edge::config::EdgeConfig,
+}
+
+struct Run {
+    requests: u64,
+    errors: u64,
+    seconds: f64,
+    latencies_us: Vec<u64>,
+}
+
+impl Run {
+    fn rps(&self) -> f64 {
+        self.requests as f64 / self.seconds
+    }
+    fn percentile_ms(&self, p: f64) -> f64 {
+        if self.latencies_us.is_empty() {
+            return f64::NAN;
+        }
+        let mut v = self.latencies_us.clone();
+        v.sort_unstable();
+        v[((v.len() as f64 - 1.0) * p) as usize] as f64 / 1000.0
+    }
+}
+
+/// One keep-alive connection; `interval` set = open loop at a fixed rate.
+async fn connection(
+    port: u16,
+    request: Arc<Vec<u8>>,
+    until: Instant,
+    interval: Option<Duration>,
+) -> anyhow::Result<(u64, u64, Vec<u64>)> {
+    let connect = || async {
+        let stream = TcpStream::connect(("127.0.0.1", port)).await?;
+        stream.set_nodelay(true)?;
+        anyhow::Ok(stream)
+    };
+    let mut stream = connect().await?;
+    let mut buf = vec![0u8; 16 * 1024];
+    let (mut ok, mut errors, mut latencies) = (0u64, 0u64, Vec::new());
+    let mut next = Instant::now();
+    while Instant::now() < until {
+        if interval.is_some() {
+            tokio::time::sleep_until(next.into()).await;
+        }
+        let scheduled = if interval.is_some() {
+            next
+        } else {
+            Instant::now()
+        };
+        if stream.write_all(&request).await.is_err() {
+            stream = connect().await?;
+            stream.write_all(&request).await?;
+        }
+        let mut filled = 0;
+        let (head_end, body_len, status) = loop {
+            let n = stream.read(&mut buf[filled..]).await?;
+            anyhow::ensure!(n > 0, "server closed the connection");
+            filled += n;
+            if let Some(pos) = buf[..filled].windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = std::str::from_utf8(&buf[..pos])?;
+                let status: u16 = head.get(9..12).unwrap_or("0").parse()?;
+                let len = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse::<usize>())
+                    })
+                    .transpose()?
+                    .unwrap_or(0);
+                break (pos + 4, len, status);
+            }
+        };
+        while filled < head_end + body_len {
+            let n = stream.read(&mut buf[filled..]).await?;
+            anyhow::ensure!(n > 0, "server closed the connection");
+            filled += n;
+        }
+        latencies.push(scheduled.elapsed().as_micros() as u64);
+        if buf[..head_end]
+            .windows(17)
+            .any(|w| w.eq_ignore_ascii_case(b"connection: close"))
+        {
+            stream = connect().await?;
+        }
+        if status == 202 {
+            ok += 1
+        } else {
+            errors += 1
+        }
+        if let Some(interval) = interval {
+            next += interval;
+        }
+    }
+    Ok((ok, errors, latencies))
+}
+
+async fn load(
+    port: u16,
+    connections: usize,
+    seconds: u64,
+    rate: Option<f64>,
+) -> anyhow::Result<Run> {
+    let request = Arc::new(request_bytes(port));
+    let started = Instant::now();
+    let until = started + Duration::from_secs(seconds);
+    let interval = rate.map(|r| Duration::from_secs_f64(connections as f64 / r));
+    let tasks: Vec<_> = (0..connections)
+        .map(|_| tokio::spawn(connection(port, request.clone(), until, interval)))
+        .collect();
+    let mut run = Run {
+        requests: 0,
+        errors: 0,
+        seconds: 0.0,
+        latencies_us: Vec::new(),
+    };
+    for task in tasks {
+        let (ok, errors, latencies) = task.await??;
+        run.requests += ok;
+        run.errors += errors;
+        run.latencies_us.extend(latencies);
+    }
+    run.seconds = started.elapsed().as_secs_f64();
+    Ok(run)
+}
+
+/// Peak resident memory of a process, in MB.
+fn peak_rss_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .unwrap_or(f64::NAN)
+        / 1024.0
+}
+
+struct Measured {
+    max: Run,
+    half: Run,
+    rss_mb: f64,
+}
+
+async fn measure(
+    mode: &str,
+    args: &Args,
+    connections: usize,
+    topic: Option<&str>,
+) -> anyhow::Result<Measured> {
+    // The server gets core 0 and the load generator the others (see main), so a ratio compares
+    // servers, not how much CPU each left to the load generator.
+    let mut command = std::process::Command::new("taskset");
+    command
+        .args(["-c", "0"])
+        .arg(std::env::current_exe()?)
+        .args(["--serve", mode])
+        .stdout(std::process::Stdio::piped());
+    if let Some(topic) = topic {
+        command.args(["--topic", topic]);
+    }
+    let mut child = command.spawn()?;
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().expect("stdout")),
+        &mut line,
+    )?;
+    let port: u16 = line.trim().parse()?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let max = load(port, connections, args.seconds, None).await?;
+    let half = load(port, connections, args.seconds, Some(max.rps() / 2.0)).await?;
+    let rss_mb = peak_rss_mb(child.id());
+    child.kill()?;
+    child.wait()?;
+    Ok(Measured { max, half, rss_mb })
+}
+
+/// The broker's ceiling: the same messages from a bare producer with the same settings.
+async fn bare_producer(brokers: &str, topic: &str, seconds: u64) -> anyhow::Result<f64> {
+    let producer: FutureProducer = producer_config(brokers).create()?;
+    let beacon = schemas::test_support::sample_tag_beacon();
+    let payload = schemas::encode(&beacon)?;
+    let key = "1:v-bench-1";
+    let until = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut sent = 0u64;
+    let mut pending = futures::stream::FuturesUnordered::new();
+    use futures::StreamExt;
+    while Instant::now() < until {
+        while pending.len() < 2000 {
+            pending.push(producer.send(
+                FutureRecord::to(topic).key(key).payload(&payload),
+                Duration::from_secs(10),
+            ));
+        }
+        if let Some(result) = pending.next().await {
+            result.map_err(|(e, _)| e)?;
+            sent += 1;
+        }
+    }
+    while let Some(result) = pending.next().await {
+        result.map_err(|(e, _)| e)?;
+        sent += 1;
+    }
+    Ok(sent as f64 / started.elapsed().as_secs_f64())
+}
+
+fn report(name: &str, m: &Measured) {
+    println!(
+        "{name:<6} max {:>8.0} req/s ({:>8.0} events/s, {} errors)  p50 {:>6.2} ms  p99 {:>6.2} ms | at half load {:>7.0} req/s: p50 {:>6.2} ms  p99 {:>6.2} ms | peak RSS {:>5.1} MB",
+        m.max.rps(),
+        m.max.rps() * EVENTS_PER_REQUEST as f64,
+        m.max.errors,
+        m.max.percentile_ms(0.5),
+        m.max.percentile_ms(0.99),
+        m.half.rps(),
+        m.half.percentile_ms(0.5),
+        m.half.percentile_ms(0.99),
+        m.rss_mb
+    );
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    match &args.serve {
+        // The server child runs on actix's own runtime; the load runs on tokio's.
+        Some(mode) => serve(mode, args.topic.clone()),
+        None => {
+            let cores = std::thread::available_parallelism().map_or(1, usize::from);
+            if cores > 1 {
+                std::process::Command::new("taskset")
+                    .args([
+                        "-pc",
+                        &format!("1-{}", cores - 1),
+                        &std::process::id().to_string(),
+                    ])
+                    .output()?;
+            }
+            tokio::runtime::Runtime::new()?.block_on(run(args))
+        }
+    }
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let noop = measure("noop", &args, args.connections, None).await?;
+    report("noop", &noop);
+    let null = measure("null", &args, args.connections, None).await?;
+    report("null", &null);
+    println!(
+        "null sink vs no-op handler: {:.2}x requests/s (goal >= 0.50)",
+        null.max.rps() / noop.max.rps()
+    );
+
+    let Ok(brokers) = std::env::var(schemas::kafka::BROKERS_ENV) else {
+        println!("OPTIVIEW_KAFKA_BROKERS not set: skipping the Kafka measurements");
+        return Ok(());
+    };
+    let topic = format!("bench_beacons_{}", std::process::id());
+    let definition = schemas::topics::TopicDefinition {
+        name: topic.clone(),
+        partitions: 6,
+        retention_ms: 3_600_000,
+        cleanup_policy: "delete".into(),
+    };
+    schemas::kafka_admin::ensure_topics(&brokers, &[definition], 1).await?;
+    let baseline = bare_producer(&brokers, &topic, args.seconds).await?;
+    println!("bare rdkafka producer: {baseline:.0} msgs/s (acks=all, idempotent, lz4)");
+    let kafka = measure("kafka", &args, args.kafka_connections, Some(&topic)).await?;
+    report("kafka", &kafka);
+    let events = kafka.max.rps() * EVENTS_PER_REQUEST as f64;
+    println!(
+        "collector with Kafka vs bare producer: {:.2}x messages/s (goal >= 0.70)",
+        events / baseline
+    );
+    Ok(())
+}
