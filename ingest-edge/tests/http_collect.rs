@@ -636,6 +636,37 @@ async fn a_hot_key_is_rate_limited_with_retry_after_while_another_key_is_served(
 }
 
 #[actix_web::test]
+async fn one_client_address_over_its_burst_is_limited_before_any_work() {
+    let w = world();
+    let sink = Arc::new(MemorySink::default());
+    let server = start(
+        w.view,
+        sink.clone(),
+        config(&["--ip-rps", "1", "--ip-burst", "2"]),
+    );
+    let body = envelope(&w.acme, json!([pageview("https://acme.com/")]));
+    for _ in 0..2 {
+        assert_eq!(
+            collect(&server, Some("https://acme.com"), &body)
+                .await
+                .status,
+            StatusCode::ACCEPTED
+        );
+    }
+    let other_key = envelope(&w.beta, json!([pageview("https://beta.io/")]));
+    let reply = rejected(
+        &server,
+        &sink,
+        Some("https://beta.io"),
+        &other_key,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+    )
+    .await;
+    assert!(reply.headers.get("retry-after").is_some());
+}
+
+#[actix_web::test]
 async fn when_the_sink_fails_the_answer_is_503_retryable_and_never_2xx() {
     let w = world();
     let sink = Arc::new(MemorySink::default());
