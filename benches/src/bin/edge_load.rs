@@ -354,6 +354,52 @@ async fn bare_producer(brokers: &str, topic: &str, seconds: u64) -> anyhow::Resu
     Ok(sent as f64 / started.elapsed().as_secs_f64())
 }
 
+/// The broker's own latency at a fixed rate: one message every `1/rate` s from a bare producer,
+/// latency from the scheduled send time to the acknowledgement.
+async fn bare_producer_latency(
+    brokers: &str,
+    topic: &str,
+    seconds: u64,
+    rate: f64,
+) -> anyhow::Result<Run> {
+    let producer: FutureProducer = producer_config(brokers).create()?;
+    let payload = Arc::new(schemas::encode(&schemas::test_support::sample_tag_beacon())?);
+    let topic = Arc::new(topic.to_owned());
+    let interval = Duration::from_secs_f64(1.0 / rate);
+    let started = Instant::now();
+    let mut next = started;
+    let mut tasks = Vec::new();
+    while started.elapsed() < Duration::from_secs(seconds) {
+        tokio::time::sleep_until(next.into()).await;
+        let (producer, payload, topic, scheduled) =
+            (producer.clone(), payload.clone(), topic.clone(), next);
+        tasks.push(tokio::spawn(async move {
+            let record = FutureRecord::to(topic.as_str())
+                .key("1:v-bench-1")
+                .payload(payload.as_slice());
+            let acked = producer.send(record, Duration::from_secs(10)).await.is_ok();
+            (acked, scheduled.elapsed().as_micros() as u64)
+        }));
+        next += interval;
+    }
+    let mut run = Run {
+        requests: 0,
+        errors: 0,
+        seconds: started.elapsed().as_secs_f64(),
+        latencies_us: Vec::new(),
+    };
+    for task in tasks {
+        let (acked, us) = task.await?;
+        if acked {
+            run.requests += 1;
+        } else {
+            run.errors += 1;
+        }
+        run.latencies_us.push(us);
+    }
+    Ok(run)
+}
+
 fn report(name: &str, m: &Measured) {
     println!(
         "{name:<6} max {:>8.0} req/s ({:>8.0} events/s, {} errors)  p50 {:>6.2} ms  p99 {:>6.2} ms | at half load {:>7.0} req/s: p50 {:>6.2} ms  p99 {:>6.2} ms | peak RSS {:>5.1} MB",
@@ -420,6 +466,20 @@ async fn run(args: Args) -> anyhow::Result<()> {
     println!(
         "collector with Kafka vs bare producer: {:.2}x messages/s (goal >= 0.70)",
         events / baseline
+    );
+    let broker = bare_producer_latency(
+        &brokers,
+        &topic,
+        args.seconds,
+        kafka.half.rps() * EVENTS_PER_REQUEST as f64,
+    )
+    .await?;
+    println!(
+        "broker alone at the half-load message rate ({:.0} msgs/s): p50 {:.2} ms  p99 {:.2} ms; collector p99 / broker p99 = {:.2}x",
+        broker.rps(),
+        broker.percentile_ms(0.5),
+        broker.percentile_ms(0.99),
+        kafka.half.percentile_ms(0.99) / broker.percentile_ms(0.99)
     );
     Ok(())
 }
