@@ -340,6 +340,23 @@ async fn malformed_payloads_get_400_naming_the_field() {
         .body["field"],
         "visitor_id"
     );
+    let wrong_type = envelope(
+        &w.acme,
+        json!([{"type": "pageview", "url": "https://acme.com/", "ts": "yesterday"}]),
+    );
+    assert_eq!(
+        rejected(
+            &server,
+            &sink,
+            o,
+            &wrong_type,
+            StatusCode::BAD_REQUEST,
+            "malformed"
+        )
+        .await
+        .body["field"],
+        "events[0].ts"
+    );
     let relative = envelope(&w.acme, json!([pageview("/pricing")]));
     rejected(
         &server,

@@ -10,7 +10,9 @@
 use std::collections::HashMap;
 
 use schemas::beacon::TagEventType;
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+use serde::Deserialize;
 
 use super::limits::{bounded, http_url, identifier, required, Field};
 use crate::error::EdgeError;
@@ -48,78 +50,148 @@ pub struct IncomingEvent {
 
 const MAX_PROPS: usize = 25;
 
+/// The envelope as sent. Strings borrow from the body where JSON has no escapes; unknown fields
+/// are ignored so newer tags keep working.
+#[derive(Deserialize)]
+struct RawEnvelope<'a> {
+    #[serde(borrow, default)]
+    key_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    project_id: Option<Cow<'a, str>>,
+    #[serde(default)]
+    property_id: Option<PropertyId>,
+    #[serde(borrow, default)]
+    visitor_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    session_id: Option<Cow<'a, str>>,
+    #[serde(default)]
+    gpc: Option<bool>,
+    #[serde(default)]
+    dnt: Option<bool>,
+    #[serde(borrow, default)]
+    events: Option<Vec<RawEvent<'a>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum PropertyId {
+    Number(i64),
+    Text(String),
+}
+
+#[derive(Deserialize)]
+struct RawEvent<'a> {
+    #[serde(borrow, default)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow, default, rename = "type")]
+    event_type: Option<Cow<'a, str>>,
+    #[serde(default)]
+    ts: Option<i64>,
+    #[serde(borrow, default)]
+    url: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    referrer: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    title: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    screen: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    language: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    time_zone: Option<Cow<'a, str>>,
+    #[serde(default)]
+    utm: Option<HashMap<String, Scalar>>,
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(default)]
+    props: Option<HashMap<String, Scalar>>,
+    #[serde(default)]
+    value: Option<f64>,
+    #[serde(borrow, default)]
+    currency: Option<Cow<'a, str>>,
+}
+
+/// Property values: strings, numbers and booleans, kept as text.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Scalar {
+    Text(String),
+    Number(serde_json::Number),
+    Bool(bool),
+}
+
+impl Scalar {
+    fn into_text(self) -> String {
+        match self {
+            Scalar::Text(s) => s,
+            Scalar::Number(n) => n.to_string(),
+            Scalar::Bool(b) => b.to_string(),
+        }
+    }
+}
+
+/// Deserializes with the path of a type error (`events[0].ts`) as the field name.
+fn typed<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, EdgeError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            EdgeError::malformed("body", format!("body is not valid JSON: {inner}"))
+        } else if path == "." {
+            EdgeError::malformed("body", "body must be a JSON object")
+        } else {
+            EdgeError::malformed(path.clone(), format!("{path}: {inner}"))
+        }
+    })
+}
+
 pub fn parse_collect(body: &[u8], max_events: usize) -> Result<CollectBatch, EdgeError> {
-    let root: Value = serde_json::from_slice(body)
-        .map_err(|e| EdgeError::malformed("body", format!("body is not valid JSON: {e}")))?;
-    let Value::Object(root) = root else {
-        return Err(EdgeError::malformed("body", "body must be a JSON object"));
-    };
-    let property_id = root
-        .get("property_id")
-        .and_then(|v| {
-            v.as_i64()
-                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-        })
-        .filter(|id| *id > 0)
-        .ok_or_else(|| {
-            EdgeError::malformed("property_id", "property_id must be a positive integer")
-        })?;
-    let raw_events: Vec<&Map<String, Value>> = match root.get("events") {
-        Some(Value::Array(items)) => {
-            if items.len() > max_events {
+    let root: RawEnvelope<'_> = typed(body)?;
+    let property_id = match &root.property_id {
+        Some(PropertyId::Number(n)) => Some(*n),
+        Some(PropertyId::Text(s)) => s.parse().ok(),
+        None => None,
+    }
+    .filter(|id| *id > 0)
+    .ok_or_else(|| EdgeError::malformed("property_id", "property_id must be a positive integer"))?;
+    let (raw_events, prefixes) = match root.events {
+        Some(events) => {
+            if events.len() > max_events {
                 return Err(EdgeError::BatchTooLarge {
-                    count: items.len(),
+                    count: events.len(),
                     limit: max_events,
                 });
             }
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, v)| {
-                    v.as_object().ok_or_else(|| {
-                        EdgeError::malformed(format!("events[{i}]"), "each event must be an object")
-                    })
-                })
-                .collect::<Result<_, _>>()?
+            let prefixes = (0..events.len()).map(|i| format!("events[{i}].")).collect();
+            (events, prefixes)
         }
-        Some(_) => return Err(EdgeError::malformed("events", "events must be an array")),
-        None => vec![&root],
+        // One event: its fields sit beside the envelope's (a second, rare pass).
+        None => (vec![typed::<RawEvent<'_>>(body)?], vec![String::new()]),
     };
     if raw_events.is_empty() {
         return Err(EdgeError::malformed("events", "events is empty"));
     }
-    let batched = root.contains_key("events");
     let events = raw_events
-        .iter()
-        .enumerate()
-        .map(|(i, e)| {
-            parse_event(
-                e,
-                &if batched {
-                    format!("events[{i}].")
-                } else {
-                    String::new()
-                },
-            )
-        })
+        .into_iter()
+        .zip(&prefixes)
+        .map(|(e, prefix)| parse_event(e, prefix))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(CollectBatch {
-        key_id: required("key_id", root.get("key_id"), 64)?,
-        project_id: required("project_id", root.get("project_id"), 64)?,
+        key_id: required("key_id", root.key_id.as_deref(), 64)?,
+        project_id: required("project_id", root.project_id.as_deref(), 64)?,
         property_id,
-        visitor_id: identifier("visitor_id", root.get("visitor_id"))?
+        visitor_id: identifier("visitor_id", root.visitor_id.as_deref())?
             .ok_or_else(|| EdgeError::malformed("visitor_id", "visitor_id is required"))?,
-        session_id: identifier("session_id", root.get("session_id"))?,
-        privacy_signal: [root.get("gpc"), root.get("dnt")]
-            .iter()
-            .any(|v| v.and_then(Value::as_bool).unwrap_or(false)),
+        session_id: identifier("session_id", root.session_id.as_deref())?,
+        privacy_signal: root.gpc.unwrap_or(false) || root.dnt.unwrap_or(false),
         events,
     })
 }
 
-fn parse_event(e: &Map<String, Value>, prefix: &str) -> Result<IncomingEvent, EdgeError> {
+fn parse_event(e: RawEvent<'_>, prefix: &str) -> Result<IncomingEvent, EdgeError> {
     let f = |name: &'static str| Field(prefix, name);
-    let event_type = match e.get("type").and_then(Value::as_str) {
+    let event_type = match e.event_type.as_deref() {
         Some("pageview") => TagEventType::Pageview,
         Some("click") => TagEventType::Click,
         Some("custom") => TagEventType::Custom,
@@ -131,24 +203,21 @@ fn parse_event(e: &Map<String, Value>, prefix: &str) -> Result<IncomingEvent, Ed
             ))
         }
     };
-    let name = bounded(f("name"), e.get("name"), 100)?;
+    let name = bounded(f("name"), e.name.as_deref(), 100)?;
     if name.is_none() && matches!(event_type, TagEventType::Custom | TagEventType::Conversion) {
         return Err(EdgeError::malformed(
             f("name"),
             "custom events and conversions need a name",
         ));
     }
-    let value = match e.get("value") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(
-            v.as_f64()
-                .filter(|x| x.is_finite() && *x >= 0.0)
-                .ok_or_else(|| {
-                    EdgeError::malformed(f("value"), "value must be a non-negative number")
-                })?,
-        ),
-    };
-    let currency = bounded(f("currency"), e.get("currency"), 3)?.map(|c| c.to_ascii_uppercase());
+    if e.value.is_some_and(|v| !v.is_finite() || v < 0.0) {
+        return Err(EdgeError::malformed(
+            f("value"),
+            "value must be a non-negative number",
+        ));
+    }
+    let currency =
+        bounded(f("currency"), e.currency.as_deref(), 3)?.map(|c| c.to_ascii_uppercase());
     if currency
         .as_ref()
         .is_some_and(|c| c.len() != 3 || !c.bytes().all(|b| b.is_ascii_alphabetic()))
@@ -158,33 +227,28 @@ fn parse_event(e: &Map<String, Value>, prefix: &str) -> Result<IncomingEvent, Ed
             "currency must be a 3-letter ISO 4217 code",
         ));
     }
-    let client_ts = match e.get("ts") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(
-            v.as_i64()
-                .filter(|t| *t > 0)
-                .ok_or_else(|| EdgeError::malformed(f("ts"), "ts must be epoch milliseconds"))?,
-        ),
-    };
+    if e.ts.is_some_and(|t| t <= 0) {
+        return Err(EdgeError::malformed(
+            f("ts"),
+            "ts must be epoch milliseconds",
+        ));
+    }
+    let url = http_url(f("url"), e.url.as_deref())?
+        .ok_or_else(|| EdgeError::malformed(f("url"), "url is required"))?;
     Ok(IncomingEvent {
-        id: identifier(f("id"), e.get("id"))?,
+        id: identifier(f("id"), e.id.as_deref())?,
         event_type,
-        client_ts,
-        url: http_url(f("url"), e.get("url"))?
-            .ok_or_else(|| EdgeError::malformed(f("url"), "url is required"))?,
-        referrer: bounded(f("referrer"), e.get("referrer"), 2048)?,
-        title: bounded(f("title"), e.get("title"), 512)?,
-        screen: bounded(f("screen"), e.get("screen"), 32)?,
-        language: bounded(f("language"), e.get("language"), 35)?,
-        time_zone: bounded(f("time_zone"), e.get("time_zone"), 64)?,
-        utm: utm_of(
-            f("utm"),
-            e.get("utm"),
-            e.get("url").and_then(Value::as_str).unwrap_or(""),
-        )?,
+        client_ts: e.ts,
+        utm: utm_of(f("utm"), e.utm, &url)?,
+        url,
+        referrer: bounded(f("referrer"), e.referrer.as_deref(), 2048)?,
+        title: bounded(f("title"), e.title.as_deref(), 512)?,
+        screen: bounded(f("screen"), e.screen.as_deref(), 32)?,
+        language: bounded(f("language"), e.language.as_deref(), 35)?,
+        time_zone: bounded(f("time_zone"), e.time_zone.as_deref(), 64)?,
         name,
-        props: string_map(f("props"), e.get("props"))?,
-        value,
+        props: string_map(f("props"), e.props)?,
+        value: e.value,
         currency,
     })
 }
@@ -192,10 +256,10 @@ fn parse_event(e: &Map<String, Value>, prefix: &str) -> Result<IncomingEvent, Ed
 /// The event's utm map, or the `utm_*` parameters of its URL when the event carries none.
 fn utm_of(
     field: Field<'_>,
-    value: Option<&Value>,
+    given: Option<HashMap<String, Scalar>>,
     url: &str,
 ) -> Result<HashMap<String, String>, EdgeError> {
-    let given = string_map(field, value)?;
+    let given = string_map(field, given)?;
     if !given.is_empty() {
         return Ok(given);
     }
@@ -209,19 +273,13 @@ fn utm_of(
         .collect())
 }
 
-/// A flat object of at most 25 entries; scalar values become strings.
+/// At most 25 entries; keys up to 64 and values up to 512 characters.
 fn string_map(
     field: Field<'_>,
-    value: Option<&Value>,
+    map: Option<HashMap<String, Scalar>>,
 ) -> Result<HashMap<String, String>, EdgeError> {
-    let Some(value) = value.filter(|v| !v.is_null()) else {
+    let Some(map) = map else {
         return Ok(HashMap::new());
-    };
-    let Value::Object(map) = value else {
-        return Err(EdgeError::malformed(
-            field.to_string(),
-            format!("{field} must be an object"),
-        ));
     };
     if map.len() > MAX_PROPS {
         return Err(EdgeError::malformed(
@@ -229,26 +287,16 @@ fn string_map(
             format!("{field} has more than {MAX_PROPS} entries"),
         ));
     }
-    map.iter()
+    map.into_iter()
         .map(|(k, v)| {
-            let text = match v {
-                Value::String(s) => s.clone(),
-                Value::Number(n) => n.to_string(),
-                Value::Bool(b) => b.to_string(),
-                _ => {
-                    return Err(EdgeError::malformed(
-                        format!("{field}.{k}"),
-                        "values must be strings, numbers or booleans",
-                    ))
-                }
-            };
+            let text = v.into_text();
             if k.chars().count() > 64 || text.chars().count() > 512 {
                 return Err(EdgeError::malformed(
                     format!("{field}.{k}"),
                     "keys are at most 64 and values 512 characters",
                 ));
             }
-            Ok((k.clone(), text))
+            Ok((k, text))
         })
         .collect()
 }

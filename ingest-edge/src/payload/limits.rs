@@ -21,35 +21,51 @@ impl Display for Field<'_> {
     }
 }
 
-/// An optional string, trimmed, at most `max` characters; empty becomes `None`.
-pub fn bounded(
-    field: impl Display + Copy,
-    value: Option<&serde_json::Value>,
-    max: usize,
-) -> Result<Option<String>, EdgeError> {
-    match value {
-        None | Some(serde_json::Value::Null) => Ok(None),
-        Some(serde_json::Value::String(s)) => {
-            let s = s.trim();
-            if s.chars().count() > max {
-                return Err(EdgeError::malformed(
-                    field.to_string(),
-                    format!("{field} is longer than {max} characters"),
-                ));
-            }
-            Ok((!s.is_empty()).then(|| s.to_owned()))
+/// A field's raw value as text: absent or null is `None`; a non-string is an error.
+pub trait TextValue<'a> {
+    fn text(self) -> Result<Option<&'a str>, ()>;
+}
+
+impl<'a> TextValue<'a> for Option<&'a serde_json::Value> {
+    fn text(self) -> Result<Option<&'a str>, ()> {
+        match self {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(()),
         }
-        Some(_) => Err(EdgeError::malformed(
-            field.to_string(),
-            format!("{field} must be a string"),
-        )),
     }
 }
 
-/// A required string (see [`bounded`]).
-pub fn required(
+impl<'a> TextValue<'a> for Option<&'a str> {
+    fn text(self) -> Result<Option<&'a str>, ()> {
+        Ok(self)
+    }
+}
+
+/// An optional string, trimmed, at most `max` characters; empty becomes `None`.
+pub fn bounded<'a>(
     field: impl Display + Copy,
-    value: Option<&serde_json::Value>,
+    value: impl TextValue<'a>,
+    max: usize,
+) -> Result<Option<String>, EdgeError> {
+    let s = value
+        .text()
+        .map_err(|()| EdgeError::malformed(field.to_string(), format!("{field} must be a string")))?
+        .map(str::trim)
+        .unwrap_or("");
+    if s.chars().count() > max {
+        return Err(EdgeError::malformed(
+            field.to_string(),
+            format!("{field} is longer than {max} characters"),
+        ));
+    }
+    Ok((!s.is_empty()).then(|| s.to_owned()))
+}
+
+/// A required string (see [`bounded`]).
+pub fn required<'a>(
+    field: impl Display + Copy,
+    value: impl TextValue<'a>,
     max: usize,
 ) -> Result<String, EdgeError> {
     bounded(field, value, max)?
@@ -57,9 +73,9 @@ pub fn required(
 }
 
 /// An identifier: 1–64 letters, digits, `-` or `_`.
-pub fn identifier(
+pub fn identifier<'a>(
     field: impl Display + Copy,
-    value: Option<&serde_json::Value>,
+    value: impl TextValue<'a>,
 ) -> Result<Option<String>, EdgeError> {
     let id = bounded(field, value, 64)?;
     if let Some(id) = &id {
@@ -77,9 +93,9 @@ pub fn identifier(
 }
 
 /// An absolute http(s) URL of at most 2048 characters.
-pub fn http_url(
+pub fn http_url<'a>(
     field: impl Display + Copy,
-    value: Option<&serde_json::Value>,
+    value: impl TextValue<'a>,
 ) -> Result<Option<String>, EdgeError> {
     let url = bounded(field, value, 2048)?;
     if let Some(url) = &url {
