@@ -15,15 +15,11 @@ use common::*;
 use ingest_edge::server::serve;
 use ingest_edge::sink::{BeaconSink, KafkaSink, Record, SinkError, SinkFuture};
 use ingest_edge::state::AppState;
-use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::message::Message;
 use rdkafka::producer::FutureProducer;
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use schemas::beacon::{Beacon, TagEventType};
 use schemas::control::{ControlHandle, ControlView};
 use schemas::kafka::producer_config;
-use schemas::test_support::{random_name, TestTopics};
-use schemas::SchemaRegistry;
+use schemas::test_support::TestTopics;
 use serde_json::Value;
 
 /// The Kafka sink with an outage switch the browser script flips.
@@ -261,24 +257,7 @@ async fn the_tag_in_a_real_browser_delivers_every_event_through_an_outage() {
 }
 
 async fn read_beacons(brokers: &str, topic: &str) -> Vec<Beacon> {
-    let consumer: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("group.id", random_name("read"))
-        .create()
-        .unwrap();
-    let mut assignment = TopicPartitionList::new();
-    for p in 0..2 {
-        assignment
-            .add_partition_offset(topic, p, Offset::Beginning)
-            .unwrap();
-    }
-    consumer.assign(&assignment).unwrap();
-    let registry = SchemaRegistry::builtin();
-    let mut beacons = Vec::new();
-    while let Ok(Ok(m)) = tokio::time::timeout(Duration::from_secs(3), consumer.recv()).await {
-        beacons.push(registry.decode::<Beacon>(m.payload().unwrap()).unwrap());
-    }
-    // One visitor lands on one partition, so partition order is send order.
+    let mut beacons: Vec<Beacon> = read_all(brokers, topic, 2, usize::MAX).await;
     beacons.sort_by_key(|b| b.tag.as_ref().and_then(|t| t.client_ts).unwrap_or(0));
     beacons
 }

@@ -11,18 +11,15 @@ use awc::http::StatusCode;
 use common::*;
 use ingest_edge::server::serve;
 use ingest_edge::wiring::connect;
-use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::message::Message;
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use schemas::beacon::Beacon;
 use schemas::control::ControlView;
 use schemas::edge_stats::EdgeStats;
+use schemas::encode;
 use schemas::kafka::producer_config;
 use schemas::kafka_admin::ensure_topics;
 use schemas::test_support::{random_name, OwnBroker, TestTopics};
 use schemas::topics::TopicDefinition;
-use schemas::{encode, Contract, SchemaRegistry};
 use serde_json::json;
 
 /// Writes the view's events to the control topic, as query-api would.
@@ -40,31 +37,6 @@ async fn publish(brokers: &str, topic: &str, events: &[schemas::control::Control
             .await
             .unwrap();
     }
-}
-
-/// Reads a topic from the beginning until `want` messages arrived or nothing came for 3 s.
-async fn read_all<T: Contract>(brokers: &str, topic: &str, partitions: i32, want: usize) -> Vec<T> {
-    let consumer: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("group.id", random_name("read"))
-        .create()
-        .unwrap();
-    let mut assignment = TopicPartitionList::new();
-    for p in 0..partitions {
-        assignment
-            .add_partition_offset(topic, p, Offset::Beginning)
-            .unwrap();
-    }
-    consumer.assign(&assignment).unwrap();
-    let registry = SchemaRegistry::builtin();
-    let mut out = Vec::new();
-    while out.len() < want {
-        match tokio::time::timeout(Duration::from_secs(3), consumer.recv()).await {
-            Ok(Ok(m)) => out.push(registry.decode::<T>(m.payload().unwrap()).unwrap()),
-            _ => break,
-        }
-    }
-    out
 }
 
 fn edge_config(

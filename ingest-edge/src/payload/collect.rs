@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use schemas::beacon::TagEventType;
+use schemas::beacon::{TagEvent, TagEventType};
 use std::borrow::Cow;
 
 use serde::Deserialize;
@@ -29,23 +29,12 @@ pub struct CollectBatch {
     pub events: Vec<IncomingEvent>,
 }
 
+/// One validated event: the tag's own event id (stable across its retries, so duplicates can be
+/// dropped downstream) and the event as the beacon carries it (`session_id` is the envelope's).
 #[derive(Debug, Clone, PartialEq)]
 pub struct IncomingEvent {
-    /// Client-made id, stable across the tag's retries, so duplicates can be dropped downstream.
     pub id: Option<String>,
-    pub event_type: TagEventType,
-    pub client_ts: Option<i64>,
-    pub url: String,
-    pub referrer: Option<String>,
-    pub title: Option<String>,
-    pub screen: Option<String>,
-    pub language: Option<String>,
-    pub time_zone: Option<String>,
-    pub utm: HashMap<String, String>,
-    pub name: Option<String>,
-    pub props: HashMap<String, String>,
-    pub value: Option<f64>,
-    pub currency: Option<String>,
+    pub event: TagEvent,
 }
 
 const MAX_PROPS: usize = 25;
@@ -245,19 +234,22 @@ fn parse_event(e: RawEvent<'_>, prefix: &str) -> Result<IncomingEvent, EdgeError
         .ok_or_else(|| EdgeError::malformed(f("url"), "url is required"))?;
     Ok(IncomingEvent {
         id: identifier(f("id"), e.id.as_deref())?,
-        event_type,
-        client_ts: e.ts,
-        utm: utm_of(f("utm"), e.utm, &url)?,
-        url,
-        referrer: bounded(f("referrer"), e.referrer.as_deref(), 2048)?,
-        title: bounded(f("title"), e.title.as_deref(), 512)?,
-        screen: bounded(f("screen"), e.screen.as_deref(), 32)?,
-        language: bounded(f("language"), e.language.as_deref(), 35)?,
-        time_zone: bounded(f("time_zone"), e.time_zone.as_deref(), 64)?,
-        name,
-        props: string_map(f("props"), e.props)?,
-        value: e.value,
-        currency,
+        event: TagEvent {
+            event_type,
+            client_ts: e.ts,
+            session_id: None,
+            utm: utm_of(f("utm"), e.utm, &url)?,
+            url,
+            referrer: bounded(f("referrer"), e.referrer.as_deref(), 2048)?,
+            title: bounded(f("title"), e.title.as_deref(), 512)?,
+            screen: bounded(f("screen"), e.screen.as_deref(), 32)?,
+            language: bounded(f("language"), e.language.as_deref(), 35)?,
+            time_zone: bounded(f("time_zone"), e.time_zone.as_deref(), 64)?,
+            name,
+            props: string_map(f("props"), e.props)?,
+            value: e.value,
+            currency,
+        },
     })
 }
 

@@ -1,24 +1,18 @@
 //! Server-side hits forwarded from a partner's edge: NDJSON objects, or the combined log format
 //! (`ip - user [time] "METHOD path HTTP/x" status bytes "referrer" "user agent"`), one per line.
 
+use schemas::beacon::ServerHit;
 use serde_json::Value;
 
 use super::limits::{bounded, required};
 use crate::error::EdgeError;
 
+/// One validated hit: the requesting user agent (which the beacon carries beside the hit) and the
+/// hit as the beacon carries it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IncomingHit {
-    pub ts: i64,
-    pub method: String,
-    pub host: String,
-    pub path: String,
-    pub query: Option<String>,
-    pub status: i32,
     pub user_agent: String,
-    pub ip: Option<String>,
-    pub referrer: Option<String>,
-    pub bytes: Option<i64>,
-    pub response_ms: Option<i32>,
+    pub hit: ServerHit,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,17 +100,19 @@ fn parse_json_line(line: &str, n: usize) -> Result<IncomingHit, EdgeError> {
         }
     };
     Ok(IncomingHit {
-        ts,
-        method: required(&field("method"), obj.get("method"), 16)?.to_ascii_uppercase(),
-        host: required(&field("host"), obj.get("host"), 253)?.to_ascii_lowercase(),
-        path,
-        query: bounded(&field("query"), obj.get("query"), 2048)?,
-        status: status as i32,
         user_agent: bounded(&field("user_agent"), obj.get("user_agent"), 1024)?.unwrap_or_default(),
-        ip: bounded(&field("ip"), obj.get("ip"), 45)?,
-        referrer: bounded(&field("referrer"), obj.get("referrer"), 2048)?,
-        bytes: number("bytes")?,
-        response_ms: number("response_ms")?.map(|ms| i32::try_from(ms).unwrap_or(i32::MAX)),
+        hit: ServerHit {
+            ts,
+            method: required(&field("method"), obj.get("method"), 16)?.to_ascii_uppercase(),
+            host: required(&field("host"), obj.get("host"), 253)?.to_ascii_lowercase(),
+            path,
+            query: bounded(&field("query"), obj.get("query"), 2048)?,
+            status: status as i32,
+            ip: bounded(&field("ip"), obj.get("ip"), 45)?,
+            referrer: bounded(&field("referrer"), obj.get("referrer"), 2048)?,
+            bytes: number("bytes")?,
+            response_ms: number("response_ms")?.map(|ms| i32::try_from(ms).unwrap_or(i32::MAX)),
+        },
     })
 }
 
@@ -190,17 +186,19 @@ fn parse_log_line(line: &str, n: usize, default_host: &str) -> Result<IncomingHi
         .ok_or_else(|| bad("status"))?;
     let dash_none = |s: &str| (s != "-" && !s.is_empty()).then(|| s.to_owned());
     Ok(IncomingHit {
-        ts,
-        method: method.to_ascii_uppercase(),
-        host: default_host.to_owned(),
-        path: path.to_owned(),
-        query,
-        status,
         user_agent: f[8].replace("\\\"", "\""),
-        ip: dash_none(f[0]),
-        referrer: dash_none(f[7]),
-        bytes: f[6].parse().ok(),
-        response_ms: None,
+        hit: ServerHit {
+            ts,
+            method: method.to_ascii_uppercase(),
+            host: default_host.to_owned(),
+            path: path.to_owned(),
+            query,
+            status,
+            ip: dash_none(f[0]),
+            referrer: dash_none(f[7]),
+            bytes: f[6].parse().ok(),
+            response_ms: None,
+        },
     })
 }
 
@@ -213,7 +211,7 @@ mod tests {
     #[test]
     fn combined_log_lines_parse_into_hits() {
         let hits = parse_hits(LOG.as_bytes(), HitFormat::CombinedLog, "acme.com", 10).unwrap();
-        let hit = &hits[0];
+        let hit = &hits[0].hit;
         assert_eq!(hit.ts, 1_795_515_332_000);
         assert_eq!(
             (hit.method.as_str(), hit.path.as_str(), hit.query.as_deref()),
@@ -225,7 +223,7 @@ mod tests {
         );
         assert_eq!(hit.ip.as_deref(), Some("20.15.240.64"));
         assert_eq!(hit.referrer, None);
-        assert!(hit.user_agent.contains("GPTBot/1.2"));
+        assert!(hits[0].user_agent.contains("GPTBot/1.2"));
     }
 
     #[test]
@@ -239,13 +237,13 @@ mod tests {
         assert_eq!(hits.len(), 2);
         assert_eq!(
             (
-                hits[0].method.as_str(),
-                hits[0].host.as_str(),
-                hits[0].response_ms
+                hits[0].hit.method.as_str(),
+                hits[0].hit.host.as_str(),
+                hits[0].hit.response_ms
             ),
             ("GET", "acme.com", Some(7))
         );
-        assert_eq!(hits[1].ts, 1_795_515_332_000);
+        assert_eq!(hits[1].hit.ts, 1_795_515_332_000);
     }
 
     #[test]

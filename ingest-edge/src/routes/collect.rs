@@ -105,9 +105,11 @@ async fn accept(
     let records = batch
         .events
         .into_iter()
-        .map(|event| {
+        .map(|incoming| {
             let beacon = Beacon {
-                event_id: event.id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+                event_id: incoming
+                    .id
+                    .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
                 received_at,
                 request_id: request_id.clone(),
                 key_id: batch.key_id.clone(),
@@ -118,20 +120,8 @@ async fn accept(
                 ip_hash: ip_hash.clone(),
                 country: country.clone(),
                 tag: Some(TagEvent {
-                    event_type: event.event_type,
-                    client_ts: event.client_ts,
                     session_id: batch.session_id.clone(),
-                    url: event.url,
-                    referrer: event.referrer,
-                    title: event.title,
-                    screen: event.screen,
-                    language: event.language,
-                    time_zone: event.time_zone,
-                    utm: event.utm,
-                    name: event.name,
-                    props: event.props,
-                    value: event.value,
-                    currency: event.currency,
+                    ..incoming.event
                 }),
                 hit: None,
             };

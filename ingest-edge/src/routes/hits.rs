@@ -4,7 +4,7 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use schemas::beacon::{Beacon, ServerHit};
+use schemas::beacon::Beacon;
 use schemas::control::ids::hash_secret;
 use schemas::control::Permission;
 use schemas::topics::visitor_key;
@@ -15,7 +15,7 @@ use crate::body::{media_type, read_limited};
 use crate::enrich::{client_ip, ip_hash, server_visitor_id};
 use crate::error::EdgeError;
 use crate::payload::hits::HitFormat;
-use crate::payload::parse_hits;
+use crate::payload::{parse_hits, IncomingHit};
 use crate::state::AppState;
 
 struct Target {
@@ -88,8 +88,8 @@ pub async fn hits(
     let count = parsed.len();
     let records = parsed
         .into_iter()
-        .map(|hit| {
-            let visitor_id = server_visitor_id(&config.ip_salt, hit.ip.as_deref(), &hit.user_agent);
+        .map(|IncomingHit { user_agent, hit }| {
+            let visitor_id = server_visitor_id(&config.ip_salt, hit.ip.as_deref(), &user_agent);
             let hashed = hit
                 .ip
                 .as_deref()
@@ -104,22 +104,11 @@ pub async fn hits(
                 project_id: target.project_id.clone(),
                 property_id: target.property_id,
                 visitor_id: visitor_id.clone(),
-                user_agent: hit.user_agent.clone(),
+                user_agent,
                 ip_hash: hashed,
                 country: None,
                 tag: None,
-                hit: Some(ServerHit {
-                    ts: hit.ts,
-                    method: hit.method,
-                    host: hit.host,
-                    path: hit.path,
-                    query: hit.query,
-                    status: hit.status,
-                    ip: hit.ip,
-                    referrer: hit.referrer,
-                    bytes: hit.bytes,
-                    response_ms: hit.response_ms,
-                }),
+                hit: Some(hit),
             };
             encode_record(&visitor_key(target.property_id, &visitor_id), &beacon)
         })

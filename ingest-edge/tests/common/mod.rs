@@ -11,8 +11,12 @@ use ingest_edge::config::EdgeConfig;
 use ingest_edge::server::serve;
 use ingest_edge::sink::BeaconSink;
 use ingest_edge::state::AppState;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::Message;
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use schemas::control::ids::{hash_secret, new_id};
 use schemas::control::{Command, ControlEvent, ControlHandle, ControlView, Permission, Plan};
+use schemas::{Contract, SchemaRegistry};
 
 pub struct Tenant {
     pub org: String,
@@ -137,4 +141,34 @@ pub fn envelope(t: &Tenant, events: serde_json::Value) -> serde_json::Value {
 
 pub fn pageview(url: &str) -> serde_json::Value {
     serde_json::json!({ "id": "evt-1", "type": "pageview", "ts": 1795515332000i64, "url": url, "title": "Home", "referrer": "https://chatgpt.com/" })
+}
+
+/// Reads a topic from the beginning until `want` messages arrived or nothing came for 3 s.
+pub async fn read_all<T: Contract>(
+    brokers: &str,
+    topic: &str,
+    partitions: i32,
+    want: usize,
+) -> Vec<T> {
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", schemas::test_support::random_name("read"))
+        .create()
+        .unwrap();
+    let mut assignment = TopicPartitionList::new();
+    for p in 0..partitions {
+        assignment
+            .add_partition_offset(topic, p, Offset::Beginning)
+            .unwrap();
+    }
+    consumer.assign(&assignment).unwrap();
+    let registry = SchemaRegistry::builtin();
+    let mut out = Vec::new();
+    while out.len() < want {
+        match tokio::time::timeout(std::time::Duration::from_secs(3), consumer.recv()).await {
+            Ok(Ok(m)) => out.push(registry.decode::<T>(m.payload().unwrap()).unwrap()),
+            _ => break,
+        }
+    }
+    out
 }
