@@ -244,3 +244,76 @@ impl Drop for OwnBroker {
         self.kill_9();
     }
 }
+
+/// A tenant onboarded into a [`crate::control::ControlView`] for tests.
+pub struct Tenant {
+    pub org: String,
+    pub project: String,
+    pub property: i64,
+    pub key: String,
+    pub secret: String,
+}
+
+/// Decides `command` against `view` and applies its events, as the follower would after the
+/// broker acknowledged them.
+pub fn submit(
+    view: &mut crate::control::ControlView,
+    command: crate::control::Command,
+) -> Result<Vec<crate::control::ControlEvent>, crate::control::CommandError> {
+    let events = view.decide("test", 1_764_000_000_000, &command)?;
+    for event in &events {
+        view.apply(event).expect("decided events apply");
+    }
+    Ok(events)
+}
+
+/// Organization, project (with its default property) and an API key with `permissions`.
+pub fn onboard(
+    view: &mut crate::control::ControlView,
+    domain: &str,
+    plan: crate::control::Plan,
+    permissions: Vec<crate::control::Permission>,
+) -> Tenant {
+    use crate::control::ids::{hash_secret, new_id, new_secret};
+    use crate::control::Command;
+    let org = new_id("org");
+    submit(
+        view,
+        Command::CreateOrganization {
+            id: org.clone(),
+            name: "Tenant".into(),
+            domain: domain.into(),
+            plan,
+        },
+    )
+    .expect("organization");
+    let project = new_id("prj");
+    let events = submit(
+        view,
+        Command::CreateProject {
+            id: project.clone(),
+            organization_id: org.clone(),
+            name: "Site".into(),
+            domain: domain.into(),
+        },
+    )
+    .expect("project");
+    let property = events[1].property.as_ref().expect("default property").id;
+    let key = new_id("key");
+    let secret = new_secret();
+    let command = Command::CreateApiKey {
+        id: key.clone(),
+        property_id: property,
+        name: "key".into(),
+        permissions,
+        secret_hash: hash_secret(&secret),
+    };
+    submit(view, command).expect("api key");
+    Tenant {
+        org,
+        project,
+        property,
+        key,
+        secret,
+    }
+}

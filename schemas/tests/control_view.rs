@@ -4,70 +4,17 @@ use schemas::control::ids::{hash_secret, is_valid_id, new_id, new_secret};
 use schemas::control::{
     Command, CommandError, ControlEvent, ControlView, Permission, Plan, PropertyKind, Role,
 };
+use schemas::test_support::{self, submit, Tenant};
 
 const NOW: i64 = 1_764_000_000_000;
 
-/// Applies a command's events to the view, as the follower would after the broker acked them.
-fn submit(view: &mut ControlView, command: Command) -> Result<Vec<ControlEvent>, CommandError> {
-    let events = view.decide("test", NOW, &command)?;
-    for event in &events {
-        view.apply(event).unwrap();
-    }
-    Ok(events)
-}
-
-struct Tenant {
-    org: String,
-    project: String,
-    property: i64,
-    key: String,
-    secret: String,
-}
-
 fn onboard(view: &mut ControlView, domain: &str, plan: Plan) -> Tenant {
-    let org = new_id("org");
-    submit(
+    test_support::onboard(
         view,
-        Command::CreateOrganization {
-            id: org.clone(),
-            name: "Acme".into(),
-            domain: domain.into(),
-            plan,
-        },
+        domain,
+        plan,
+        vec![Permission::Collect, Permission::Hits],
     )
-    .unwrap();
-    let project = new_id("prj");
-    let events = submit(
-        view,
-        Command::CreateProject {
-            id: project.clone(),
-            organization_id: org.clone(),
-            name: "Site".into(),
-            domain: domain.into(),
-        },
-    )
-    .unwrap();
-    let property = events[1].property.as_ref().unwrap().id;
-    let key = new_id("key");
-    let secret = new_secret();
-    submit(
-        view,
-        Command::CreateApiKey {
-            id: key.clone(),
-            property_id: property,
-            name: "tag".into(),
-            permissions: vec![Permission::Collect, Permission::Hits],
-            secret_hash: hash_secret(&secret),
-        },
-    )
-    .unwrap();
-    Tenant {
-        org,
-        project,
-        property,
-        key,
-        secret,
-    }
 }
 
 #[test]

@@ -14,67 +14,21 @@ use ingest_edge::state::AppState;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::Message;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
-use schemas::control::ids::{hash_secret, new_id};
-use schemas::control::{Command, ControlEvent, ControlHandle, ControlView, Permission, Plan};
+use schemas::control::{ControlHandle, ControlView, Permission, Plan};
 use schemas::{Contract, SchemaRegistry};
 
-pub struct Tenant {
-    pub org: String,
-    pub project: String,
-    pub property: i64,
-    pub key: String,
-    pub secret: String,
-}
+pub use schemas::test_support::Tenant;
 
-pub fn submit(view: &mut ControlView, command: Command) -> Vec<ControlEvent> {
-    let events = view.decide("test", 1, &command).unwrap();
-    for e in &events {
-        view.apply(e).unwrap();
-    }
-    events
+/// Applies a command that must succeed.
+pub fn submit(
+    view: &mut ControlView,
+    command: schemas::control::Command,
+) -> Vec<schemas::control::ControlEvent> {
+    schemas::test_support::submit(view, command).unwrap()
 }
 
 pub fn onboard(view: &mut ControlView, domain: &str, permissions: Vec<Permission>) -> Tenant {
-    let org = new_id("org");
-    submit(
-        view,
-        Command::CreateOrganization {
-            id: org.clone(),
-            name: "T".into(),
-            domain: domain.into(),
-            plan: Plan::Growth,
-        },
-    );
-    let project = new_id("prj");
-    let events = submit(
-        view,
-        Command::CreateProject {
-            id: project.clone(),
-            organization_id: org.clone(),
-            name: "S".into(),
-            domain: domain.into(),
-        },
-    );
-    let property = events[1].property.as_ref().unwrap().id;
-    let key = new_id("key");
-    let secret = format!("ovs_secret_for_{domain}");
-    submit(
-        view,
-        Command::CreateApiKey {
-            id: key.clone(),
-            property_id: property,
-            name: "k".into(),
-            permissions,
-            secret_hash: hash_secret(&secret),
-        },
-    );
-    Tenant {
-        org,
-        project,
-        property,
-        key,
-        secret,
-    }
+    schemas::test_support::onboard(view, domain, Plan::Growth, permissions)
 }
 
 pub fn all() -> Vec<Permission> {
