@@ -14,7 +14,6 @@ use serde_json::json;
 use crate::error::error_class;
 use crate::routes::{collect, health, hits, tag};
 use crate::state::AppState;
-use crate::telemetry;
 
 pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Result<Server> {
     let server = HttpServer::new(move || {
@@ -76,10 +75,11 @@ async fn observe(
     let response = next.call(req).await?;
     let status = response.status().as_u16();
     let seconds = started.elapsed().as_secs_f64();
-    metrics::counter!(telemetry::REQUESTS, "route" => route, "status" => status.to_string())
-        .increment(1);
-    metrics::histogram!(telemetry::REQUEST_SECONDS, "route" => route).record(seconds);
-    if let (Some(state), "collect" | "hits") = (state, route) {
+    let Some(state) = state else {
+        return Ok(response);
+    };
+    state.request_metrics.record(route, status, seconds);
+    if matches!(route, "collect" | "hits") {
         state.stats.record(
             chrono::Utc::now().timestamp_millis(),
             seconds * 1000.0,

@@ -9,6 +9,7 @@ use crate::config::EdgeConfig;
 use crate::rate_limit::RateLimits;
 use crate::sink::BeaconSink;
 use crate::stats::StatsCollector;
+use crate::telemetry::RequestMetrics;
 
 pub struct AppState {
     pub config: EdgeConfig,
@@ -17,6 +18,7 @@ pub struct AppState {
     pub limits: RateLimits,
     pub stats: Arc<StatsCollector>,
     pub prometheus: Option<PrometheusHandle>,
+    pub request_metrics: RequestMetrics,
 }
 
 impl AppState {
@@ -40,6 +42,7 @@ impl AppState {
             limits,
             stats,
             prometheus,
+            request_metrics: RequestMetrics::default(),
         }
     }
 }
