@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::Args;
 use rdkafka::producer::FutureProducer;
-use schemas::control::{follow, ControlHandle};
+use schemas::control::follow;
 use schemas::kafka::{producer_config, BROKERS_ENV, DEFAULT_BROKERS};
 use schemas::topics;
 
@@ -76,11 +76,4 @@ pub async fn control_writer(kafka: &KafkaArgs) -> anyhow::Result<ControlWriter> 
         kafka.control_topic.clone(),
         handle,
     ))
-}
-
-/// A caught-up control view without a writer.
-pub async fn control_view(kafka: &KafkaArgs) -> anyhow::Result<ControlHandle> {
-    let (handle, _task) = follow(&kafka.brokers, &kafka.control_topic).await?;
-    handle.wait_caught_up(Duration::from_secs(30)).await?;
-    Ok(handle)
 }

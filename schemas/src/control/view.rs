@@ -203,12 +203,6 @@ impl ControlView {
         })
     }
 
-    /// The organization a project belongs to, with its plan.
-    pub fn organization_of_project(&self, project_id: &str) -> Option<&Organization> {
-        let project = self.projects.get(project_id)?;
-        self.organizations.get(&project.organization_id)
-    }
-
     /// Whether a request whose `Origin` host is `origin_host` may send events for the property.
     pub fn origin_allowed(&self, property_id: i64, origin_host: &str) -> bool {
         self.properties
@@ -222,13 +216,6 @@ impl ControlView {
             .get(&(organization_id.to_owned(), user_id.to_owned()))
             .filter(|m| m.active)
             .map(|m| m.role)
-    }
-
-    /// Organizations where the user has an active membership.
-    pub fn memberships_of<'a>(&'a self, user_id: &'a str) -> impl Iterator<Item = &'a Membership> {
-        self.memberships
-            .values()
-            .filter(move |m| m.active && m.user_id == user_id)
     }
 
     /// The id the next property gets: ids are dense and never reused.
