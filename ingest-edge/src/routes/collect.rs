@@ -6,6 +6,7 @@ use schemas::control::Permission;
 use schemas::topics::visitor_key;
 use serde_json::json;
 
+use super::key_access;
 use crate::body::{media_type, read_limited};
 use crate::cors;
 use crate::enrich::{client_ip, country, ip_hash};
@@ -138,15 +139,7 @@ fn authorize(state: &AppState, batch: &CollectBatch) -> Result<Target, EdgeError
     let ctx = view
         .key_context(&batch.key_id)
         .ok_or(EdgeError::UnknownKey)?;
-    if ctx.key.revoked {
-        return Err(EdgeError::RevokedKey);
-    }
-    if !ctx.key.permissions.contains(&Permission::Collect) {
-        return Err(EdgeError::MissingPermission("collect"));
-    }
-    if !ctx.property.active {
-        return Err(EdgeError::InactiveProperty);
-    }
+    key_access::require(&ctx, Permission::Collect)?;
     if ctx.project.id != batch.project_id {
         return Err(EdgeError::KeyMismatch {
             field: "project_id",

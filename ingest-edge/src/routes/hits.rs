@@ -11,6 +11,7 @@ use schemas::topics::visitor_key;
 use serde_json::json;
 
 use super::collect::{deliver, encode_record};
+use super::key_access;
 use crate::body::{media_type, read_limited};
 use crate::enrich::{client_ip, ip_hash, server_visitor_id};
 use crate::error::EdgeError;
@@ -38,15 +39,7 @@ fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Target, EdgeError
     let ctx = view
         .key_context_by_secret_hash(&hash_secret(secret))
         .ok_or(EdgeError::UnknownKey)?;
-    if ctx.key.revoked {
-        return Err(EdgeError::RevokedKey);
-    }
-    if !ctx.key.permissions.contains(&Permission::Hits) {
-        return Err(EdgeError::MissingPermission("hits"));
-    }
-    if !ctx.property.active {
-        return Err(EdgeError::InactiveProperty);
-    }
+    key_access::require(&ctx, Permission::Hits)?;
     Ok(Target {
         key_id: ctx.key.id.clone(),
         project_id: ctx.project.id.clone(),

@@ -3,4 +3,5 @@
 pub mod collect;
 pub mod health;
 pub mod hits;
+pub mod key_access;
 pub mod tag;
