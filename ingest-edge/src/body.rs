@@ -41,7 +41,12 @@ pub async fn read_limited(
         if body.len() + chunk.len() > limit {
             return Err(EdgeError::BodyTooLarge { limit });
         }
-        body.extend_from_slice(&chunk);
+        if body.is_empty() {
+            // Most beacons arrive in one chunk: take it without copying.
+            body = BytesMut::from(chunk);
+        } else {
+            body.extend_from_slice(&chunk);
+        }
     }
     Ok(body)
 }

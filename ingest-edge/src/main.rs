@@ -7,6 +7,9 @@ use ingest_edge::server::serve;
 use ingest_edge::stats::emit_every_minute;
 use ingest_edge::wiring::connect;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "ingest-edge",

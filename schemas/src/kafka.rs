@@ -8,6 +8,9 @@ pub const DEFAULT_BROKERS: &str = "127.0.0.1:9092";
 
 /// A producer that loses nothing it acknowledged: acks from all in-sync replicas, idempotent
 /// retries (no duplicates, order kept per partition), lz4 batches with a short linger.
+/// The collector answers only after the acknowledgement, so linger is request latency: 2 ms
+/// measured p99 ≈ 18 ms at half load against 23 ms with 5 ms, at 0.80× vs 0.93× of the
+/// bare producer's throughput (edge_load). Nagle off: produce requests are latency-bound.
 pub fn producer_config(brokers: &str) -> ClientConfig {
     let mut config = ClientConfig::new();
     config
@@ -15,7 +18,8 @@ pub fn producer_config(brokers: &str) -> ClientConfig {
         .set("acks", "all")
         .set("enable.idempotence", "true")
         .set("compression.type", "lz4")
-        .set("linger.ms", "5")
+        .set("linger.ms", "2")
+        .set("socket.nagle.disable", "true")
         .set("message.timeout.ms", "30000");
     config
 }

@@ -14,7 +14,9 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
-use super::limits::{bounded, http_url, identifier, required, Field};
+use super::limits::{
+    bounded, exceeds_chars, http_url, identifier, required, truncate_chars, Field,
+};
 use crate::error::EdgeError;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -152,7 +154,7 @@ pub fn parse_collect(body: &[u8], max_events: usize) -> Result<CollectBatch, Edg
     }
     .filter(|id| *id > 0)
     .ok_or_else(|| EdgeError::malformed("property_id", "property_id must be a positive integer"))?;
-    let (raw_events, prefixes) = match root.events {
+    let (raw_events, lists) = match root.events {
         Some(events) => {
             if events.len() > max_events {
                 return Err(EdgeError::BatchTooLarge {
@@ -160,19 +162,19 @@ pub fn parse_collect(body: &[u8], max_events: usize) -> Result<CollectBatch, Edg
                     limit: max_events,
                 });
             }
-            let prefixes = (0..events.len()).map(|i| format!("events[{i}].")).collect();
-            (events, prefixes)
+            let lists = (0..events.len()).map(|i| Some(("events", i))).collect();
+            (events, lists)
         }
         // One event: its fields sit beside the envelope's (a second, rare pass).
-        None => (vec![typed::<RawEvent<'_>>(body)?], vec![String::new()]),
+        None => (vec![typed::<RawEvent<'_>>(body)?], vec![None]),
     };
     if raw_events.is_empty() {
         return Err(EdgeError::malformed("events", "events is empty"));
     }
     let events = raw_events
         .into_iter()
-        .zip(&prefixes)
-        .map(|(e, prefix)| parse_event(e, prefix))
+        .zip(lists)
+        .map(|(e, list)| parse_event(e, list))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(CollectBatch {
         key_id: required("key_id", root.key_id.as_deref(), 64)?,
@@ -186,8 +188,8 @@ pub fn parse_collect(body: &[u8], max_events: usize) -> Result<CollectBatch, Edg
     })
 }
 
-fn parse_event(e: RawEvent<'_>, prefix: &str) -> Result<IncomingEvent, EdgeError> {
-    let f = |name: &'static str| Field(prefix, name);
+fn parse_event(e: RawEvent<'_>, list: Option<(&str, usize)>) -> Result<IncomingEvent, EdgeError> {
+    let f = |name: &'static str| Field { list, name };
     let event_type = match e.event_type.as_deref() {
         Some("pageview") => TagEventType::Pageview,
         Some("click") => TagEventType::Click,
@@ -269,7 +271,7 @@ fn utm_of(
     Ok(form_urlencoded::parse(query.as_bytes())
         .filter(|(k, v)| k.starts_with("utm_") && k.len() <= 64 && !v.is_empty())
         .take(MAX_PROPS)
-        .map(|(k, v)| (k.into_owned(), v.chars().take(512).collect()))
+        .map(|(k, v)| (k.into_owned(), truncate_chars(&v, 512).to_owned()))
         .collect())
 }
 
@@ -290,7 +292,7 @@ fn string_map(
     map.into_iter()
         .map(|(k, v)| {
             let text = v.into_text();
-            if k.chars().count() > 64 || text.chars().count() > 512 {
+            if exceeds_chars(&k, 64) || exceeds_chars(&text, 512) {
                 return Err(EdgeError::malformed(
                     format!("{field}.{k}"),
                     "keys are at most 64 and values 512 characters",

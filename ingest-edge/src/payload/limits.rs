@@ -4,10 +4,13 @@ use std::fmt::Display;
 
 use crate::error::EdgeError;
 
-/// A field name such as `events[2].url`, formatted only when an error needs it (the success path
-/// runs for every field of every event).
+/// A field name such as `events[2].url` (`list` = `Some(("events", 2))`), formatted only when an
+/// error needs it: the success path runs for every field of every event.
 #[derive(Clone, Copy)]
-pub struct Field<'a>(pub &'a str, pub &'a str);
+pub struct Field<'a> {
+    pub list: Option<(&'a str, usize)>,
+    pub name: &'a str,
+}
 
 impl From<Field<'_>> for String {
     fn from(field: Field<'_>) -> String {
@@ -17,7 +20,10 @@ impl From<Field<'_>> for String {
 
 impl Display for Field<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}{}", self.0, self.1)
+        match self.list {
+            Some((list, index)) => write!(f, "{list}[{index}].{}", self.name),
+            None => f.write_str(self.name),
+        }
     }
 }
 
@@ -53,13 +59,32 @@ pub fn bounded<'a>(
         .map_err(|()| EdgeError::malformed(field.to_string(), format!("{field} must be a string")))?
         .map(str::trim)
         .unwrap_or("");
-    if s.chars().count() > max {
+    if exceeds_chars(s, max) {
         return Err(EdgeError::malformed(
             field.to_string(),
             format!("{field} is longer than {max} characters"),
         ));
     }
     Ok((!s.is_empty()).then(|| s.to_owned()))
+}
+
+/// Whether `s` has more than `max` characters; counts only when the byte length allows it.
+pub fn exceeds_chars(s: &str, max: usize) -> bool {
+    s.len() > max && s.chars().count() > max
+}
+
+/// The first `max` characters of `s`.
+pub fn truncate_chars(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    s.char_indices().nth(max).map_or(s, |(end, _)| &s[..end])
+}
+
+fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
 }
 
 /// A required string (see [`bounded`]).
@@ -99,10 +124,8 @@ pub fn http_url<'a>(
 ) -> Result<Option<String>, EdgeError> {
     let url = bounded(field, value, 2048)?;
     if let Some(url) = &url {
-        let lower = url.to_ascii_lowercase();
-        let rest = lower
-            .strip_prefix("https://")
-            .or_else(|| lower.strip_prefix("http://"));
+        let rest = strip_prefix_ignore_case(url, "https://")
+            .or_else(|| strip_prefix_ignore_case(url, "http://"));
         if rest.is_none_or(|r| r.is_empty() || r.starts_with('/')) {
             return Err(EdgeError::malformed(
                 field.to_string(),
@@ -124,4 +147,28 @@ pub fn url_host(url: &str) -> Option<String> {
         host.split(':').next()?
     };
     (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn character_limits_count_characters_not_bytes() {
+        // Four 2-byte characters: 8 bytes, 4 characters.
+        assert!(!exceeds_chars("éééé", 4));
+        assert!(exceeds_chars("ééééé", 4));
+        assert_eq!(truncate_chars("ééééé", 4), "éééé");
+        assert_eq!(truncate_chars("abc", 4), "abc");
+        assert_eq!(truncate_chars("abcdef", 4), "abcd");
+    }
+
+    #[test]
+    fn urls_need_an_http_scheme_in_any_case() {
+        assert!(http_url("u", Some("HTTPS://Acme.com/x")).unwrap().is_some());
+        assert!(http_url("u", Some("http://acme.com")).unwrap().is_some());
+        assert!(http_url("u", Some("ftp://acme.com")).is_err());
+        assert!(http_url("u", Some("https:///path")).is_err());
+        assert!(http_url("u", Some("https://")).is_err());
+    }
 }

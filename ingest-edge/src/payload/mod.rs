@@ -6,6 +6,7 @@ mod limits;
 
 pub use collect::{parse_collect, CollectBatch, IncomingEvent};
 pub use hits::{parse_hits, IncomingHit};
+pub use limits::truncate_chars;
 
 /// Host of an origin or URL (`https://www.acme.com:8443` → `www.acme.com`).
 pub fn collect_host(url: &str) -> Option<String> {

@@ -9,9 +9,9 @@ use serde_json::json;
 use super::key_access;
 use crate::body::{media_type, read_limited};
 use crate::cors;
-use crate::enrich::{client_ip, country, ip_hash};
+use crate::enrich::{client_ip, country, ip_hash, new_id};
 use crate::error::EdgeError;
-use crate::payload::{parse_collect, CollectBatch};
+use crate::payload::{parse_collect, truncate_chars, CollectBatch};
 use crate::sink::{Record, SinkError};
 use crate::state::AppState;
 
@@ -88,49 +88,51 @@ async fn accept(
         ));
     }
     let received_at = chrono::Utc::now().timestamp_millis();
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let request_id = new_id();
     let ip_hash = ip
         .map(|ip| ip_hash(&config.ip_salt, ip))
         .unwrap_or_default();
     let country = country(req, config.country_header.as_deref());
-    let user_agent = req
-        .headers()
-        .get(actix_web::http::header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .chars()
-        .take(1024)
-        .collect::<String>();
+    let user_agent = truncate_chars(
+        req.headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or(""),
+        1024,
+    )
+    .to_owned();
     let key = visitor_key(batch.property_id, &batch.visitor_id);
     let count = batch.events.len();
-    let records = batch
-        .events
-        .into_iter()
-        .map(|incoming| {
-            let beacon = Beacon {
-                event_id: incoming
-                    .id
-                    .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
-                received_at,
-                request_id: request_id.clone(),
-                key_id: batch.key_id.clone(),
-                project_id: batch.project_id.clone(),
-                property_id: batch.property_id,
-                visitor_id: batch.visitor_id.clone(),
-                user_agent: user_agent.clone(),
-                ip_hash: ip_hash.clone(),
-                country: country.clone(),
-                tag: Some(TagEvent {
-                    session_id: batch.session_id.clone(),
-                    ..incoming.event
-                }),
-                hit: None,
-            };
-            encode_record(&key, &beacon)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    // One beacon whose per-event fields are replaced in turn: the request's fields are shared by
+    // every event and need no copy each.
+    let mut beacon = Beacon {
+        event_id: String::new(),
+        received_at,
+        request_id,
+        key_id: batch.key_id,
+        project_id: batch.project_id,
+        property_id: batch.property_id,
+        visitor_id: batch.visitor_id,
+        user_agent,
+        ip_hash,
+        country,
+        tag: None,
+        hit: None,
+    };
+    let mut records = Vec::with_capacity(count);
+    for incoming in batch.events {
+        beacon.event_id = incoming.id.unwrap_or_else(new_id);
+        beacon.tag = Some(TagEvent {
+            session_id: batch.session_id.clone(),
+            ..incoming.event
+        });
+        records.push(encode_record(&key, &beacon)?);
+    }
     deliver(state, records).await?;
-    Ok(HttpResponse::Accepted().json(json!({ "accepted": count })))
+    // Written out rather than through serde_json::Value: this is the answer to every beacon.
+    Ok(HttpResponse::Accepted()
+        .content_type("application/json")
+        .body(format!(r#"{{"accepted":{count}}}"#)))
 }
 
 /// Key → property checks, in the order that tells the caller the most precise error.

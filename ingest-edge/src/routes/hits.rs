@@ -13,7 +13,7 @@ use serde_json::json;
 use super::collect::{deliver, encode_record};
 use super::key_access;
 use crate::body::{media_type, read_limited};
-use crate::enrich::{client_ip, ip_hash, server_visitor_id};
+use crate::enrich::{client_ip, ip_hash, new_id, server_visitor_id};
 use crate::error::EdgeError;
 use crate::payload::hits::HitFormat;
 use crate::payload::{parse_hits, IncomingHit};
@@ -77,7 +77,7 @@ pub async fn hits(
     state.limits.check_key(&target.key_id)?;
 
     let received_at = chrono::Utc::now().timestamp_millis();
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let request_id = new_id();
     let count = parsed.len();
     let records = parsed
         .into_iter()
@@ -90,7 +90,7 @@ pub async fn hits(
                 .map(|ip| ip_hash(&config.ip_salt, ip))
                 .unwrap_or_default();
             let beacon = Beacon {
-                event_id: uuid::Uuid::new_v4().to_string(),
+                event_id: new_id(),
                 received_at,
                 request_id: request_id.clone(),
                 key_id: target.key_id.clone(),
