@@ -28,7 +28,6 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const KEY: &str = "key_benchKey01";
 const PROJECT: &str = "prj_benchProj1";
-const EVENTS_PER_REQUEST: usize = 2;
 
 #[derive(Parser)]
 struct Args {
@@ -42,6 +41,10 @@ struct Args {
     /// broker's ceiling needs as many messages in flight as the bare producer keeps.
     #[arg(long, default_value_t = 512)]
     kafka_connections: usize,
+    /// Events in each request's batch. The tag sends one pageview per page load, and batches only
+    /// when several events fire together.
+    #[arg(long, default_value_t = 2)]
+    events_per_request: usize,
     /// Back-to-back no-op / null-sink rounds whose median ratio is reported.
     #[arg(long, default_value_t = 5)]
     rounds: usize,
@@ -89,8 +92,8 @@ fn bench_view() -> ControlView {
     view
 }
 
-fn request_bytes(port: u16) -> Vec<u8> {
-    let events: Vec<serde_json::Value> = (0..EVENTS_PER_REQUEST)
+fn request_bytes(port: u16, events_per_request: usize) -> Vec<u8> {
+    let events: Vec<serde_json::Value> = (0..events_per_request)
         .map(|i| serde_json::json!({"type": "pageview", "url": format!("https://bench.dev/docs/{i}?utm_source=chatgpt.com"), "title": "Docs", "referrer": "https://chatgpt.com/", "screen": "1920x1080", "language": "en-US", "time_zone": "Europe/Berlin"}))
         .collect();
     let body = serde_json::to_vec(&serde_json::json!({"key_id": KEY, "project_id": PROJECT, "property_id": 1, "visitor_id": "v-bench-1", "session_id": "s-bench-1", "events": events})).expect("json");
@@ -262,11 +265,12 @@ async fn connection(
 
 async fn load(
     port: u16,
+    events_per_request: usize,
     connections: usize,
     seconds: u64,
     rate: Option<f64>,
 ) -> anyhow::Result<Run> {
-    let request = Arc::new(request_bytes(port));
+    let request = Arc::new(request_bytes(port, events_per_request));
     // Every connection is open before the clock starts: a burst of connects can overflow the
     // accept queue, and a retransmitted SYN (1 s) would be counted as request latency.
     let started = Instant::now() + Duration::from_secs(1);
@@ -353,9 +357,23 @@ async fn measure(
     topic: Option<&str>,
 ) -> anyhow::Result<Measured> {
     let (mut child, port) = spawn_server(mode, topic).await?;
-    let max = load(port, connections, args.seconds, None).await?;
+    let max = load(
+        port,
+        args.events_per_request,
+        connections,
+        args.seconds,
+        None,
+    )
+    .await?;
     let half_rate = args.half_rate.unwrap_or(max.rps() / 2.0);
-    let half = load(port, connections, args.seconds, Some(half_rate)).await?;
+    let half = load(
+        port,
+        args.events_per_request,
+        connections,
+        args.seconds,
+        Some(half_rate),
+    )
+    .await?;
     let rss_mb = peak_rss_mb(child.id());
     child.kill()?;
     child.wait()?;
@@ -365,7 +383,14 @@ async fn measure(
 /// Requests/s of one maximum-load run against a fresh server of `mode`.
 async fn measure_max(mode: &str, args: &Args) -> anyhow::Result<f64> {
     let (mut child, port) = spawn_server(mode, None).await?;
-    let max = load(port, args.connections, args.seconds, None).await;
+    let max = load(
+        port,
+        args.events_per_request,
+        args.connections,
+        args.seconds,
+        None,
+    )
+    .await;
     child.kill()?;
     child.wait()?;
     Ok(max?.rps())
@@ -458,11 +483,11 @@ async fn bare_producer_latency(
     Ok(run)
 }
 
-fn report(name: &str, m: &Measured) {
+fn report(name: &str, m: &Measured, events_per_request: usize) {
     println!(
         "{name:<6} max {:>8.0} req/s ({:>8.0} events/s, {} errors)  p50 {:>6.2} ms  p99 {:>6.2} ms | at half load {:>7.0} req/s: p50 {:>6.2} ms  p99 {:>6.2} ms | peak RSS {:>5.1} MB",
         m.max.rps(),
-        m.max.rps() * EVENTS_PER_REQUEST as f64,
+        m.max.rps() * events_per_request as f64,
         m.max.errors,
         m.max.percentile_ms(0.5),
         m.max.percentile_ms(0.99),
@@ -503,9 +528,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
 
 async fn http_baselines(args: &Args) -> anyhow::Result<()> {
     let noop = measure("noop", args, args.connections, None).await?;
-    report("noop", &noop);
+    report("noop", &noop, args.events_per_request);
     let null = measure("null", args, args.connections, None).await?;
-    report("null", &null);
+    report("null", &null, args.events_per_request);
     // This machine's speed drifts between runs, so the ratio is taken per round from back-to-back
     // maximum-load runs and the median reported.
     let mut ratios = vec![null.max.rps() / noop.max.rps()];
@@ -541,8 +566,8 @@ async fn kafka_measurements(args: &Args) -> anyhow::Result<()> {
     let baseline = bare_producer(&brokers, &topic, args.seconds).await?;
     println!("bare rdkafka producer: {baseline:.0} msgs/s (acks=all, idempotent, lz4)");
     let kafka = measure("kafka", args, args.kafka_connections, Some(&topic)).await?;
-    report("kafka", &kafka);
-    let events = kafka.max.rps() * EVENTS_PER_REQUEST as f64;
+    report("kafka", &kafka, args.events_per_request);
+    let events = kafka.max.rps() * args.events_per_request as f64;
     println!(
         "collector with Kafka vs bare producer: {:.2}x messages/s (goal >= 0.70)",
         events / baseline
@@ -551,7 +576,7 @@ async fn kafka_measurements(args: &Args) -> anyhow::Result<()> {
         &brokers,
         &topic,
         args.seconds,
-        kafka.half.rps() * EVENTS_PER_REQUEST as f64,
+        kafka.half.rps() * args.events_per_request as f64,
     )
     .await?;
     println!(
