@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""Builds the classifier catalogs in this folder from the public reference sets in shared/data.
+
+    python3 stream-processors/catalog/generate.py ../shared/data
+
+The outputs are committed and versioned (the `# version:` line); the processors compile them into
+matchers at start. Corrections belong in the OVERRIDES / EXTRA tables below (a catalog entry), never
+in the matching code.
+"""
+import json
+import re
+import sys
+from pathlib import Path
+
+import yaml
+
+VERSION = "2026-11-24.1"
+HERE = Path(__file__).resolve().parent
+
+# Catalog entries whose class or operator the source's free-text fields do not state precisely.
+OVERRIDES = {
+    "GPTBot": ("OpenAI", "ai_training_crawler"),
+    "OAI-SearchBot": ("OpenAI", "ai_search_crawler"),
+    "ChatGPT-User": ("OpenAI", "ai_assistant"),
+    "ChatGPT Agent": ("OpenAI", "ai_agent"),
+    "Operator": ("OpenAI", "ai_agent"),
+    "ClaudeBot": ("Anthropic", "ai_training_crawler"),
+    "Claude-SearchBot": ("Anthropic", "ai_search_crawler"),
+    "Claude-User": ("Anthropic", "ai_assistant"),
+    "Claude-Web": ("Anthropic", "ai_assistant"),
+    "anthropic-ai": ("Anthropic", "ai_training_crawler"),
+    "PerplexityBot": ("Perplexity", "ai_search_crawler"),
+    "Perplexity-User": ("Perplexity", "ai_assistant"),
+    "Google-Extended": ("Google", "ai_training_crawler"),
+    "Google-CloudVertexBot": ("Google", "ai_agent"),
+    "Gemini-Deep-Research": ("Google", "ai_assistant"),
+    "Applebot": ("Apple", "search_engine_crawler"),
+    "Applebot-Extended": ("Apple", "ai_training_crawler"),
+    "Meta-ExternalFetcher": ("Meta", "ai_assistant"),
+    "meta-externalagent": ("Meta", "ai_training_crawler"),
+    "Meta-ExternalAgent": ("Meta", "ai_training_crawler"),
+    "DuckAssistBot": ("DuckDuckGo", "ai_assistant"),
+    "MistralAI-User": ("Mistral", "ai_assistant"),
+    "Amazonbot": ("Amazon", "ai_search_crawler"),
+    "Bytespider": ("ByteDance", "ai_training_crawler"),
+    "CCBot": ("Common Crawl", "ai_training_crawler"),
+    "Devin": ("Cognition", "ai_agent"),
+}
+
+# Robots.txt-only tokens that are words in ordinary user agents; matching them would flag humans.
+ROBOTS_ONLY = {"Code", "Cursor", "Trae", "Spider", "OpenAI", "UseAI", "newsai", "Operator"}
+
+# Crawlers with published IP ranges that the AI list does not carry (verification needs them too).
+EXTRA_AGENTS = [
+    ("Googlebot", "Google", "search_engine_crawler", "Googlebot", "https://developers.google.com/static/search/apis/ipranges/googlebot.json"),
+    ("bingbot", "Microsoft", "search_engine_crawler", "bingbot", "https://www.bing.com/toolbox/bingbot.json"),
+]
+
+# AI assistants: display names for hosts the LLM referrer list gives without one.
+REFERRER_NAMES = {
+    "chatgpt.com": "ChatGPT", "chat.openai.com": "ChatGPT", "claude.ai": "Claude",
+    "perplexity.ai": "Perplexity", "gemini.google.com": "Gemini", "bard.google.com": "Gemini",
+    "copilot.microsoft.com": "Copilot", "copilot.cloud.microsoft": "Copilot",
+    "edgeservices.bing.com": "Copilot", "grok.com": "Grok", "chat.deepseek.com": "DeepSeek",
+    "meta.ai": "Meta AI", "chat.mistral.ai": "Le Chat", "you.com": "You.com", "phind.com": "Phind",
+    "poe.com": "Poe", "notebooklm.google.com": "NotebookLM", "duck.ai": "Duck.ai",
+    "kimi.ai": "Kimi", "kimi.com": "Kimi", "chat.qwen.ai": "Qwen", "qwen.ai": "Qwen",
+    "huggingface.co": "HuggingChat", "openrouter.ai": "OpenRouter", "hey.pi.ai": "Pi",
+}
+# URL markers: the parameter and value an assistant adds when it sends no referrer.
+URL_MARKERS = [
+    ("utm_source", "chatgpt.com", "ChatGPT"),
+    ("utm_source", "perplexity", "Perplexity"),
+    ("utm_source", "copilot.com", "Copilot"),
+    ("referrer", "grok.com", "Grok"),
+]
+# Referrer paths that make an otherwise non-AI host an assistant.
+PATH_REFERRERS = [("x.com", "/i/grok", "Grok")]
+
+
+def operator_name(raw, name):
+    link = re.match(r"\[([^\]]+)\]", raw or "")
+    if link:
+        return link.group(1).strip()
+    if not raw or raw.lower().startswith("unclear"):
+        return ""
+    return raw.strip().rstrip(".")
+
+
+def class_of(function):
+    f = function.lower()
+    if "assistant" in f or "user-initiated" in f or "user quer" in f or "user prompt" in f:
+        return "ai_assistant"
+    if "agent" in f or "takes action" in f:
+        return "ai_agent"
+    if "search" in f:
+        return "ai_search_crawler"
+    return "ai_training_crawler"
+
+
+def ip_sources(data):
+    sources = {}
+    with open(data / "ip-ranges/published_ip_lists.tsv") as f:
+        next(f)
+        for line in f:
+            cols = line.rstrip("\n").split("\t")
+            url = cols[2].split()[0]
+            if not url.startswith("https://") or not url.endswith(".json"):
+                continue
+            bots = re.sub(r"\(.*?\)", "", cols[1])
+            for bot in re.split(r"[,/]", bots):
+                sources.setdefault(bot.strip(), url)
+    return sources
+
+
+def agents(data):
+    robots = json.loads((data / "ai-agents/ai-robots-txt.robots.json").read_text())
+    sources = ip_sources(data)
+    rows = []
+    for name, entry in robots.items():
+        if name in ROBOTS_ONLY:
+            continue
+        operator, cls = OVERRIDES.get(name, (operator_name(entry.get("operator"), name), class_of(entry.get("function", ""))))
+        rows.append((name, operator or name, cls, name, sources.get(name, "")))
+    known = {r[0] for r in rows}
+    rows += [r for r in EXTRA_AGENTS if r[0] not in known]
+    rows.sort(key=lambda r: r[0].lower())
+    with open(HERE / "ai_agents.tsv", "w") as out:
+        out.write(f"# version: {VERSION}\n# source: ai-robots-txt/ai.robots.txt (MIT) + published IP lists; see generate.py\n")
+        out.write("name\toperator\tclass\tua_tokens\tip_ranges_url\n")
+        for r in rows:
+            out.write("\t".join(r) + "\n")
+
+
+def bot_patterns(data):
+    entries = json.loads((data / "crawlers/crawler-user-agents.json").read_text())
+    with open(HERE / "bot_patterns.tsv", "w") as out:
+        out.write(f"# version: {VERSION}\n# source: monperrus/crawler-user-agents (MIT); pattern is a regex\n")
+        out.write("pattern\ttags\n")
+        for e in entries:
+            out.write(f"{e['pattern']}\t{','.join(e.get('tags', []))}\n")
+
+
+def referrers(data):
+    ai = yaml.safe_load((data / "referrers/AIAssistants.yml").read_text())
+    rows = {}
+    for name, hosts in ai.items():
+        for host in hosts:
+            if "/" in host:
+                h, p = host.split("/", 1)
+                rows[(h, "/" + p)] = REFERRER_NAMES.get(host, name)
+            else:
+                rows[(host, "")] = REFERRER_NAMES.get(host, name)
+    for line in (data / "referrers/llm-referrer.txt").read_text().splitlines():
+        host = line.strip()
+        if host and not host.startswith("#"):
+            rows.setdefault((host, ""), REFERRER_NAMES.get(host, host))
+    for host, path, name in PATH_REFERRERS:
+        rows[(host, path)] = name
+    for key in list(rows):
+        if key[0] in REFERRER_NAMES and key[1] == "":
+            rows[key] = REFERRER_NAMES[key[0]]
+    with open(HERE / "ai_referrers.tsv", "w") as out:
+        out.write(f"# version: {VERSION}\n# source: matomo searchengine-and-social-list (CC0), MalteBerlin/LLM-Referrer (CC0)\n")
+        out.write("kind\tsource\thost\tpath_prefix_or_param\tvalue\n")
+        for (host, path), name in sorted(rows.items()):
+            out.write(f"host\t{name}\t{host}\t{path}\t\n")
+        for param, value, name in URL_MARKERS:
+            out.write(f"marker\t{name}\t\t{param}\t{value}\n")
+
+
+def channels(data):
+    with open(HERE / "channel_hosts.tsv", "w") as out:
+        out.write(f"# version: {VERSION}\n# source: matomo searchengine-and-social-list (CC0); '{{}}' = any public suffix\n")
+        out.write("channel\tname\thost\n")
+        search = yaml.safe_load((data / "referrers/SearchEngines.yml").read_text())
+        for name, groups in sorted(search.items()):
+            for group in groups:
+                for url in group.get("urls", []):
+                    if "/" not in url:
+                        out.write(f"search\t{name}\t{url.lower()}\n")
+        social = yaml.safe_load((data / "referrers/Socials.yml").read_text())
+        for name, hosts in sorted(social.items()):
+            for host in hosts:
+                if "/" not in host:
+                    out.write(f"social\t{name}\t{host.lower()}\n")
+
+
+def main():
+    data = Path(sys.argv[1] if len(sys.argv) > 1 else HERE.parents[2] / "shared/data").resolve()
+    agents(data)
+    bot_patterns(data)
+    referrers(data)
+    channels(data)
+
+
+if __name__ == "__main__":
+    main()

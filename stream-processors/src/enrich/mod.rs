@@ -1,0 +1,11 @@
+//! Pure enrichment shared by every processor: user-agent class, AI referral source, URL
+//! normalization and content type. Catalogs are data (`catalog/`), compiled once at start.
+
+pub mod agent_class;
+pub mod bots;
+pub mod browser;
+pub mod catalog;
+pub mod user_agent;
+
+pub use agent_class::AgentClass;
+pub use user_agent::{Classifier, UaClass};

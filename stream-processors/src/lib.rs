@@ -1,0 +1,3 @@
+//! Optiview stream processors: enrichment, sessionization and the ClickHouse sink.
+
+pub mod enrich;
