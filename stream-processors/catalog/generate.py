@@ -50,6 +50,11 @@ OVERRIDES = {
 # Robots.txt-only tokens that are words in ordinary user agents; matching them would flag humans.
 ROBOTS_ONLY = {"Code", "Cursor", "Trae", "Spider", "OpenAI", "UseAI", "newsai", "Operator"}
 
+# crawler-user-agents patterns left out, with why (written to bot_patterns_excluded.tsv).
+EXCLUDED_PATTERNS = {
+    "AP3A\\.240617\\.008": "an Android build id shipped on real phones; its one example is Instagram's in-app browser",
+}
+
 # Crawlers with published IP ranges that the AI list does not carry (verification needs them too).
 EXTRA_AGENTS = [
     ("Googlebot", "Google", "search_engine_crawler", "Googlebot", "https://developers.google.com/static/search/apis/ipranges/googlebot.json"),
@@ -117,9 +122,13 @@ def agents(data):
     robots = json.loads((data / "ai-agents/ai-robots-txt.robots.json").read_text())
     sources = ip_sources(data)
     rows = []
-    for name, entry in robots.items():
-        if name in ROBOTS_ONLY:
+    seen = set()
+    # The list repeats some tokens in another case (meta-externalagent / Meta-ExternalAgent); one
+    # entry each, preferring the spelling with a catalog override.
+    for name, entry in sorted(robots.items(), key=lambda kv: kv[0] not in OVERRIDES):
+        if name in ROBOTS_ONLY or name.lower() in seen:
             continue
+        seen.add(name.lower())
         operator, cls = OVERRIDES.get(name, (operator_name(entry.get("operator"), name), class_of(entry.get("function", ""))))
         rows.append((name, operator or name, cls, name, sources.get(name, "")))
     known = {r[0] for r in rows}
@@ -138,7 +147,13 @@ def bot_patterns(data):
         out.write(f"# version: {VERSION}\n# source: monperrus/crawler-user-agents (MIT); pattern is a regex\n")
         out.write("pattern\ttags\n")
         for e in entries:
-            out.write(f"{e['pattern']}\t{','.join(e.get('tags', []))}\n")
+            if e["pattern"] not in EXCLUDED_PATTERNS:
+                out.write(f"{e['pattern']}\t{','.join(e.get('tags', []))}\n")
+    with open(HERE / "bot_patterns_excluded.tsv", "w") as out:
+        out.write(f"# version: {VERSION}\n")
+        out.write("pattern\treason\n")
+        for pattern, reason in EXCLUDED_PATTERNS.items():
+            out.write(f"{pattern}\t{reason}\n")
 
 
 def referrers(data):

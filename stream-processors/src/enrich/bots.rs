@@ -29,10 +29,19 @@ pub struct BotMatcher {
     generic: AhoCorasick,
 }
 
+const SHORT_PATTERN: usize = 5;
+
 /// Words that only robots put in a user agent. `…bot` counts only as a product name with a version
 /// (`SomethingBot/1.0`): phone models end in "bot" too.
 const GENERIC_MARKERS: [&str; 8] = [
-    "bot/", "bot)", "bot;", "crawler", "spider", "scraper", "headless", "http-client",
+    "bot/",
+    "bot)",
+    "bot;",
+    "crawler",
+    "spider",
+    "scraper",
+    "headless",
+    "http-client",
 ];
 
 impl BotMatcher {
@@ -70,7 +79,7 @@ impl BotMatcher {
             agent_tokens,
             agent_of_token,
             literal_patterns: AhoCorasickBuilder::new()
-                .match_kind(MatchKind::LeftmostFirst)
+                .match_kind(MatchKind::Standard)
                 .build(&literals)?,
             literal_meta,
             regex_patterns: RegexSet::new(&sources)?,
@@ -96,7 +105,20 @@ impl BotMatcher {
                 agent: Some(i),
             });
         }
-        if let Some(m) = self.literal_patterns.find(ua) {
+        // A short pattern turns up inside unrelated words by chance ("RED/" in "WIRED/", "008/" in
+        // a build number), so one under 5 characters must start a word.
+        let bytes = ua.as_bytes();
+        let starts_word = |m: &aho_corasick::Match| {
+            m.len() >= SHORT_PATTERN
+                || m.start() == 0
+                || !bytes[m.start()].is_ascii_alphanumeric()
+                || !bytes[m.start() - 1].is_ascii_alphanumeric()
+        };
+        if let Some(m) = self
+            .literal_patterns
+            .find_overlapping_iter(ua)
+            .find(starts_word)
+        {
             let (name, class) = &self.literal_meta[m.pattern().as_usize()];
             return Some(generic(name, *class));
         }
@@ -126,7 +148,6 @@ impl BotMatcher {
             })
             .map(|m| self.agent_of_token[m.pattern().as_usize()])
     }
-
 }
 
 fn generic(name: &str, class: AgentClass) -> BotMatch<'_> {
@@ -227,7 +248,10 @@ mod tests {
             (hit.class, hit.name),
             (AgentClass::AiTrainingCrawler, "GPTBot")
         );
-        assert_eq!(m.find("Claude-User/1.0").unwrap().class, AgentClass::AiAssistant);
+        assert_eq!(
+            m.find("Claude-User/1.0").unwrap().class,
+            AgentClass::AiAssistant
+        );
         // Inside a longer word the token is something else.
         assert!(m.find("Mozilla/5.0 NotGPTBotAtAll").is_none());
     }
@@ -236,9 +260,14 @@ mod tests {
     fn crawler_patterns_and_generic_markers_are_bots() {
         let m = matcher();
         let g = m.find("Mozilla/5.0 (compatible; Googlebot/2.1)").unwrap();
-        assert_eq!((g.class, g.name), (AgentClass::SearchEngineCrawler, "Googlebot"));
+        assert_eq!(
+            (g.class, g.name),
+            (AgentClass::SearchEngineCrawler, "Googlebot")
+        );
         assert_eq!(m.find("Wget/1.21").unwrap().class, AgentClass::OtherBot);
         assert_eq!(m.find("AcmeBot/0.1").unwrap().class, AgentClass::OtherBot);
-        assert!(m.find("Mozilla/5.0 (Linux; Android 12; CUBOT P40)").is_none());
+        assert!(m
+            .find("Mozilla/5.0 (Linux; Android 12; CUBOT P40)")
+            .is_none());
     }
 }

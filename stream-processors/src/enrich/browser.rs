@@ -71,9 +71,12 @@ impl BrowserParser {
 /// Android without "Mobile", explicit "Tablet"), phones ("Mobile", iPhone), else desktop.
 pub fn device_type(ua: &str, os: &str) -> DeviceType {
     let has = |needle: &str| ua.contains(needle);
-    if ["SmartTV", "SMART-TV", "Tizen", "Web0S", "webOS.TV", "AppleTV", "CrKey", "BRAVIA", "HbbTV", "AFT", "Roku"]
-        .iter()
-        .any(|m| has(m))
+    if [
+        "SmartTV", "SMART-TV", "Tizen", "Web0S", "webOS.TV", "AppleTV", "CrKey", "BRAVIA", "HbbTV",
+        "AFT", "Roku",
+    ]
+    .iter()
+    .any(|m| has(m))
         && !has("Mobile")
     {
         return DeviceType::Tv;

@@ -81,7 +81,9 @@ pub fn agents() -> Vec<AgentEntry> {
                     .filter(|t| !t.is_empty())
                     .map(str::to_owned)
                     .collect(),
-                ip_ranges_url: Some(col(&r, 4)).filter(|u| !u.is_empty()).map(str::to_owned),
+                ip_ranges_url: Some(col(&r, 4))
+                    .filter(|u| !u.is_empty())
+                    .map(str::to_owned),
             })
         })
         .collect()
@@ -106,7 +108,9 @@ pub fn referrer_rules() -> Vec<ReferrerRule> {
             "host" => Some(ReferrerRule::Host {
                 source: col(&r, 1).to_owned(),
                 host: col(&r, 2).to_ascii_lowercase(),
-                path_prefix: Some(col(&r, 3)).filter(|p| !p.is_empty()).map(str::to_owned),
+                path_prefix: Some(col(&r, 3))
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_owned),
             }),
             "marker" => Some(ReferrerRule::Marker {
                 source: col(&r, 1).to_owned(),
@@ -135,7 +139,11 @@ mod tests {
     #[test]
     fn every_catalog_row_parses() {
         let agent_rows = rows(AI_AGENTS).count();
-        assert_eq!(agents().len(), agent_rows, "an agent row has an unknown class");
+        assert_eq!(
+            agents().len(),
+            agent_rows,
+            "an agent row has an unknown class"
+        );
         assert!(agents().iter().all(|a| !a.tokens.is_empty()));
         assert_eq!(bot_patterns().len(), rows(BOT_PATTERNS).count());
         assert_eq!(referrer_rules().len(), rows(AI_REFERRERS).count());
