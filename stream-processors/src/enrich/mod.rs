@@ -5,7 +5,10 @@ pub mod agent_class;
 pub mod bots;
 pub mod browser;
 pub mod catalog;
+pub mod page;
+pub mod referral;
 pub mod user_agent;
 
 pub use agent_class::AgentClass;
+pub use referral::{Attribution, Attributor};
 pub use user_agent::{Classifier, UaClass};
