@@ -201,12 +201,31 @@ def channels(data):
                     out.write(f"social\t{name}\t{host.lower()}\n")
 
 
+def ip_ranges(data):
+    """Shipped copies of the vendors' published ranges; a job replaces them with fresh downloads."""
+    rows = []
+    with open(data / "ip-ranges/ai_crawler_ip_ranges_copies.tsv") as f:
+        next(f)
+        for line in f:
+            cols = line.rstrip("\n").split("\t")
+            for bot in cols[0].split("/"):
+                rows.append((bot, cols[2]))
+    google = json.loads((data / "ip-ranges/misp_googlebot_list.json").read_text())
+    rows += [("Googlebot", cidr) for cidr in google["list"]]
+    with open(HERE / "ip_ranges.tsv", "w") as out:
+        out.write(f"# version: {VERSION}\n# source: sefinek/trusted-ips-whitelist (MIT), MISP googlebot list (CC0)\n")
+        out.write("agent\tcidr\n")
+        for bot, cidr in rows:
+            out.write(f"{bot}\t{cidr}\n")
+
+
 def main():
     data = Path(sys.argv[1] if len(sys.argv) > 1 else HERE.parents[2] / "shared/data").resolve()
     agents(data)
     bot_patterns(data)
     referrers(data)
     channels(data)
+    ip_ranges(data)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod page;
 pub mod referral;
 pub mod user_agent;
+pub mod verify;
 
 pub use agent_class::AgentClass;
 pub use referral::{Attribution, Attributor};

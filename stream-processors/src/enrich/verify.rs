@@ -1,0 +1,159 @@
+//! Crawler verification: a hit that claims an agent whose operator publishes IP ranges is
+//! `verified` when its IP is inside them and `spoofed` when not; every other hit is `unverifiable`.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use serde::Serialize;
+
+const SHIPPED: &str = include_str!("../../catalog/ip_ranges.tsv");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verification {
+    Verified,
+    Spoofed,
+    Unverifiable,
+}
+
+impl Verification {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verification::Verified => "verified",
+            Verification::Spoofed => "spoofed",
+            Verification::Unverifiable => "unverifiable",
+        }
+    }
+}
+
+/// Published ranges per agent name (case-insensitive).
+#[derive(Debug, Clone, Default)]
+pub struct IpRanges {
+    by_agent: HashMap<String, Vec<IpNet>>,
+}
+
+impl IpRanges {
+    /// The copies shipped in `catalog/ip_ranges.tsv`.
+    pub fn shipped() -> Self {
+        Self::from_tsv(SHIPPED).expect("the shipped ranges parse (tested)")
+    }
+
+    /// `agent<TAB>cidr` lines after a header; `#` lines are comments.
+    pub fn from_tsv(text: &str) -> Result<Self, String> {
+        let mut ranges = Self::default();
+        for line in text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .skip(1)
+        {
+            let (agent, cidr) = line
+                .split_once('\t')
+                .ok_or_else(|| format!("line {line:?} is not agent<TAB>cidr"))?;
+            ranges.add(agent, cidr)?;
+        }
+        Ok(ranges)
+    }
+
+    /// A vendor list as published: `{"prefixes": [{"ipv4Prefix": …} | {"ipv6Prefix": …}]}`.
+    pub fn add_published_json(&mut self, agent: &str, json: &str) -> Result<(), String> {
+        let value: serde_json::Value = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        let prefixes = value["prefixes"]
+            .as_array()
+            .ok_or("no \"prefixes\" array")?;
+        for prefix in prefixes {
+            let cidr = prefix["ipv4Prefix"]
+                .as_str()
+                .or_else(|| prefix["ipv6Prefix"].as_str())
+                .ok_or("a prefix without ipv4Prefix or ipv6Prefix")?;
+            self.add(agent, cidr)?;
+        }
+        Ok(())
+    }
+
+    fn add(&mut self, agent: &str, cidr: &str) -> Result<(), String> {
+        let net: IpNet = cidr
+            .trim()
+            .parse()
+            .map_err(|e| format!("{agent}: {cidr:?}: {e}"))?;
+        self.by_agent
+            .entry(agent.trim().to_ascii_lowercase())
+            .or_default()
+            .push(net);
+        Ok(())
+    }
+
+    pub fn publishes(&self, agent: &str) -> bool {
+        self.by_agent.contains_key(&agent.to_ascii_lowercase())
+    }
+
+    pub fn verify(&self, agent: &str, ip: Option<IpAddr>) -> Verification {
+        let (Some(nets), Some(ip)) = (self.by_agent.get(&agent.to_ascii_lowercase()), ip) else {
+            return Verification::Unverifiable;
+        };
+        if nets.iter().any(|net| net.contains(&ip)) {
+            Verification::Verified
+        } else {
+            Verification::Spoofed
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claims_inside_published_ranges_are_verified_and_outside_spoofed() {
+        let ranges = IpRanges::shipped();
+        for agent in [
+            "GPTBot",
+            "ClaudeBot",
+            "Claude-User",
+            "PerplexityBot",
+            "Googlebot",
+            "bingbot",
+        ] {
+            assert!(ranges.publishes(agent), "{agent}");
+        }
+        // The first shipped GPTBot range is 4.227.36.0/25.
+        let inside = "4.227.36.7".parse().ok();
+        assert_eq!(ranges.verify("GPTBot", inside), Verification::Verified);
+        assert_eq!(ranges.verify("gptbot", inside), Verification::Verified);
+        assert_eq!(
+            ranges.verify("GPTBot", "203.0.113.9".parse().ok()),
+            Verification::Spoofed
+        );
+        assert_eq!(ranges.verify("GPTBot", None), Verification::Unverifiable);
+        assert_eq!(ranges.verify("AcmeBot", inside), Verification::Unverifiable);
+        // A claim under one agent's name is not verified by another agent's ranges.
+        assert_eq!(ranges.verify("ClaudeBot", inside), Verification::Spoofed);
+    }
+
+    #[test]
+    fn vendor_json_lists_load_both_families() {
+        let mut ranges = IpRanges::default();
+        ranges
+            .add_published_json(
+                "ExampleBot",
+                r#"{"creationTime":"2026-11-01T00:00:00","prefixes":[{"ipv4Prefix":"198.51.100.0/24"},{"ipv6Prefix":"2001:db8::/32"}]}"#,
+            )
+            .unwrap();
+        assert_eq!(
+            ranges.verify("ExampleBot", "198.51.100.20".parse().ok()),
+            Verification::Verified
+        );
+        assert_eq!(
+            ranges.verify("ExampleBot", "2001:db8::1".parse().ok()),
+            Verification::Verified
+        );
+        assert_eq!(
+            ranges.verify("ExampleBot", "2001:db9::1".parse().ok()),
+            Verification::Spoofed
+        );
+        assert!(ranges
+            .add_published_json("X", r#"{"prefixes":[{"ipv4Prefix":"not a cidr"}]}"#)
+            .is_err());
+        assert!(IpRanges::from_tsv("agent\tcidr\nGPTBot").is_err());
+    }
+}
