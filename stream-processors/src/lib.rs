@@ -1,3 +1,4 @@
 //! Optiview stream processors: enrichment, sessionization and the ClickHouse sink.
 
 pub mod enrich;
+pub mod sessionize;
