@@ -396,8 +396,15 @@ async fn measure_max(mode: &str, args: &Args) -> anyhow::Result<f64> {
     Ok(max?.rps())
 }
 
-/// The broker's ceiling: the same messages from a bare producer with the same settings.
-async fn bare_producer(brokers: &str, topic: &str, seconds: u64) -> anyhow::Result<f64> {
+/// The broker's ceiling: the same messages from a bare producer with the same settings, keeping as
+/// many messages in flight as the collector's load does (connections × events per request), since
+/// with acks=all throughput is messages in flight ÷ acknowledgement time.
+async fn bare_producer(
+    brokers: &str,
+    topic: &str,
+    seconds: u64,
+    in_flight: usize,
+) -> anyhow::Result<f64> {
     let producer: FutureProducer = producer_config(brokers).create()?;
     let beacon = schemas::test_support::sample_tag_beacon();
     let payload = schemas::encode(&beacon)?;
@@ -408,7 +415,7 @@ async fn bare_producer(brokers: &str, topic: &str, seconds: u64) -> anyhow::Resu
     let mut pending = futures::stream::FuturesUnordered::new();
     use futures::StreamExt;
     while Instant::now() < until {
-        while pending.len() < 2000 {
+        while pending.len() < in_flight {
             pending.push(producer.send(
                 FutureRecord::to(topic).key(key).payload(&payload),
                 Duration::from_secs(10),
@@ -563,8 +570,11 @@ async fn kafka_measurements(args: &Args) -> anyhow::Result<()> {
         cleanup_policy: "delete".into(),
     };
     schemas::kafka_admin::ensure_topics(&brokers, &[definition], 1).await?;
-    let baseline = bare_producer(&brokers, &topic, args.seconds).await?;
-    println!("bare rdkafka producer: {baseline:.0} msgs/s (acks=all, idempotent, lz4)");
+    let in_flight = args.kafka_connections * args.events_per_request;
+    let baseline = bare_producer(&brokers, &topic, args.seconds, in_flight).await?;
+    println!(
+        "bare rdkafka producer: {baseline:.0} msgs/s (acks=all, idempotent, lz4, {in_flight} in flight)"
+    );
     let kafka = measure("kafka", args, args.kafka_connections, Some(&topic)).await?;
     report("kafka", &kafka, args.events_per_request);
     let events = kafka.max.rps() * args.events_per_request as f64;
