@@ -17,6 +17,10 @@ pub enum DeadLetterReason {
     TooLate,
     InsertRejected,
     Other,
+    /// Decoded, but a field breaks the contract (an event without a URL, a bad URL).
+    SchemaViolation,
+    /// The event's own time is too far from when the edge received it.
+    TimestampOutOfRange,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,4 +1,5 @@
 //! Optiview stream processors: enrichment, sessionization and the ClickHouse sink.
 
 pub mod enrich;
+pub mod load;
 pub mod sessionize;

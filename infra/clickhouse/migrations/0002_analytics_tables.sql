@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS events
     organization_id LowCardinality(String) DEFAULT '',
     visitor_id String DEFAULT '',
     session_id String DEFAULT '',
-    source Enum8('tag' = 1, 'server' = 2) DEFAULT 'tag',
+    source LowCardinality(String) DEFAULT 'tag',
     event_type LowCardinality(String) DEFAULT 'pageview',
     url String DEFAULT '',
     host LowCardinality(String) DEFAULT '',
@@ -89,7 +89,7 @@ CREATE TABLE IF NOT EXISTS crawler_hits
     agent_class LowCardinality(String),
     agent_name LowCardinality(String) DEFAULT '',
     agent_operator LowCardinality(String) DEFAULT '',
-    verification Enum8('verified' = 1, 'spoofed' = 2, 'unverifiable' = 3) DEFAULT 'unverifiable',
+    verification LowCardinality(String) DEFAULT 'unverifiable',
     method LowCardinality(String) DEFAULT 'GET',
     host LowCardinality(String) DEFAULT '',
     path String DEFAULT '',
@@ -244,7 +244,7 @@ SELECT
     retention_days,
     agent_class,
     agent_name,
-    toString(verification) AS verification,
+    verification,
     countState() AS hits,
     uniqState(path) AS pages
 FROM crawler_hits

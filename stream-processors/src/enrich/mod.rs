@@ -5,6 +5,7 @@ pub mod agent_class;
 pub mod bots;
 pub mod browser;
 pub mod catalog;
+pub mod enricher;
 pub mod page;
 pub mod referral;
 pub mod user_agent;

@@ -1,0 +1,3 @@
+//! What the processors write to ClickHouse.
+
+pub mod rows;

@@ -1,0 +1,119 @@
+//! The row structs match the shipped tables: an enriched beacon inserts through RowBinary into
+//! events, ai_referrals and crawler_hits, and reads back; the hourly rollups fill from it.
+
+use std::path::Path;
+
+use schemas::beacon::ServerHit;
+use schemas::clickhouse_migrations::{load_dir, migrate};
+use schemas::test_support::{sample_tag_beacon, TestDatabase};
+use stream_processors::enrich::enricher::{Enricher, PropertyContext};
+use stream_processors::enrich::page::ContentRules;
+use stream_processors::load::rows::{AiReferralRow, CrawlerHitRow, EventRow};
+
+#[tokio::test]
+async fn enriched_rows_insert_into_the_shipped_tables() {
+    let db = TestDatabase::create().await;
+    let dir = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../infra/clickhouse/migrations"
+    ));
+    migrate(&db.client(), &load_dir(dir).unwrap())
+        .await
+        .unwrap();
+    let enricher = Enricher::from_catalog().unwrap();
+    let rules = ContentRules::default();
+    let ctx = PropertyContext {
+        organization_id: "org_1",
+        retention_days: 90,
+        content_rules: &rules,
+    };
+    // Recent, so the 90-day TTL keeps them.
+    let received = chrono::Utc::now().timestamp_millis();
+    let mut visit = sample_tag_beacon();
+    visit.received_at = received;
+    visit.tag.as_mut().unwrap().referrer = Some("https://www.perplexity.ai/search?q=x".into());
+    visit.tag.as_mut().unwrap().client_ts = None;
+    let mut crawl = sample_tag_beacon();
+    crawl.received_at = received;
+    crawl.event_id = "evt-crawl".into();
+    crawl.tag = None;
+    crawl.user_agent = "Mozilla/5.0 (compatible; ClaudeBot/1.0; +claudebot@anthropic.com)".into();
+    crawl.hit = Some(ServerHit {
+        ts: received,
+        method: "GET".into(),
+        host: "acme.com".into(),
+        path: "/blog/launch".into(),
+        query: None,
+        status: 200,
+        ip: Some("203.0.113.1".into()),
+        referrer: None,
+        bytes: Some(10),
+        response_ms: Some(3),
+    });
+    let a = enricher.enrich(&visit, &ctx, received + 10).unwrap();
+    let b = enricher.enrich(&crawl, &ctx, received + 10).unwrap();
+
+    let mut insert = db.client().insert::<EventRow>("events").await.unwrap();
+    insert.write(&a.event).await.unwrap();
+    insert.write(&b.event).await.unwrap();
+    insert.end().await.unwrap();
+    let mut insert = db
+        .client()
+        .insert::<AiReferralRow>("ai_referrals")
+        .await
+        .unwrap();
+    insert.write(&a.event.ai_referral().unwrap()).await.unwrap();
+    insert.end().await.unwrap();
+    let mut insert = db
+        .client()
+        .insert::<CrawlerHitRow>("crawler_hits")
+        .await
+        .unwrap();
+    insert.write(b.crawler_hit.as_ref().unwrap()).await.unwrap();
+    insert.end().await.unwrap();
+
+    let events: Vec<(String, String, String, String)> = db
+        .client()
+        .query("SELECT event_id, agent_class, ai_source, content_type FROM events ORDER BY agent_class")
+        .fetch_all()
+        .await
+        .unwrap();
+    assert_eq!(
+        events,
+        vec![
+            (
+                "evt-crawl".into(),
+                "ai_training_crawler".into(),
+                "".into(),
+                "article".into()
+            ),
+            (
+                a.event.event_id.clone(),
+                "human".into(),
+                "Perplexity".into(),
+                a.event.content_type.clone()
+            ),
+        ]
+    );
+    let referrals: Vec<String> = db
+        .client()
+        .query("SELECT ai_source FROM ai_referrals")
+        .fetch_all()
+        .await
+        .unwrap();
+    assert_eq!(referrals, ["Perplexity"]);
+    let hits: Vec<(String, String)> = db
+        .client()
+        .query("SELECT agent_name, verification FROM crawler_hits")
+        .fetch_all()
+        .await
+        .unwrap();
+    assert_eq!(hits, [("ClaudeBot".to_owned(), "spoofed".to_owned())]);
+    let rolled: Vec<(String, u64)> = db
+        .client()
+        .query("SELECT agent_name, countMerge(hits) FROM crawler_hourly GROUP BY agent_name")
+        .fetch_all()
+        .await
+        .unwrap();
+    assert_eq!(rolled, [("ClaudeBot".to_owned(), 1)]);
+}
