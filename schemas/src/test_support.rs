@@ -317,3 +317,39 @@ pub fn onboard(
         secret,
     }
 }
+
+/// Reads a topic from the beginning until `want` messages arrived or nothing came for 3 s.
+pub async fn read_topic<T: crate::Contract>(
+    brokers: &str,
+    topic: &str,
+    partitions: i32,
+    want: usize,
+) -> Vec<T> {
+    use rdkafka::consumer::{Consumer, StreamConsumer};
+    use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", random_name("read"))
+        .create()
+        .expect("reader");
+    let mut assignment = TopicPartitionList::new();
+    for p in 0..partitions {
+        assignment
+            .add_partition_offset(topic, p, Offset::Beginning)
+            .expect("partition");
+    }
+    consumer.assign(&assignment).expect("assign");
+    let registry = crate::SchemaRegistry::builtin();
+    let mut out = Vec::new();
+    while out.len() < want {
+        match tokio::time::timeout(Duration::from_secs(3), consumer.recv()).await {
+            Ok(Ok(m)) => out.push(
+                registry
+                    .decode::<T>(m.payload().unwrap_or_default())
+                    .expect("decodable"),
+            ),
+            _ => break,
+        }
+    }
+    out
+}

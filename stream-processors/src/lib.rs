@@ -3,3 +3,4 @@
 pub mod enrich;
 pub mod load;
 pub mod sessionize;
+pub mod telemetry;

@@ -117,3 +117,59 @@ async fn enriched_rows_insert_into_the_shipped_tables() {
         .unwrap();
     assert_eq!(rolled, [("ClaudeBot".to_owned(), 1)]);
 }
+
+#[tokio::test]
+async fn a_batch_written_twice_is_stored_once() {
+    use stream_processors::load::batch::Batch;
+    use stream_processors::load::sink::ClickHouseSink;
+    let db = TestDatabase::create().await;
+    let dir = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../infra/clickhouse/migrations"
+    ));
+    migrate(&db.client(), &load_dir(dir).unwrap())
+        .await
+        .unwrap();
+    let enricher = Enricher::from_catalog().unwrap();
+    let rules = ContentRules::default();
+    let ctx = PropertyContext {
+        organization_id: "org_1",
+        retention_days: 90,
+        content_rules: &rules,
+    };
+    let mut batch = Batch::default();
+    for i in 0..20 {
+        let mut b = sample_tag_beacon();
+        b.event_id = format!("evt-{i}");
+        b.received_at = chrono::Utc::now().timestamp_millis();
+        b.tag.as_mut().unwrap().client_ts = None;
+        batch.saw(0, i);
+        let e = enricher.enrich(&b, &ctx, b.received_at).unwrap();
+        batch.ai_referrals.extend(e.event.ai_referral());
+        batch.events.push(e.event);
+    }
+    let sink = ClickHouseSink::new(db.client(), "beacons");
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    // The second write is what a retry after a lost answer sends.
+    sink.write(&batch, &stopped).await.unwrap();
+    sink.write(&batch, &stopped).await.unwrap();
+    for table in ["events", "ai_referrals", "traffic_hourly"] {
+        let rows: u64 = db
+            .client()
+            .query(if table == "traffic_hourly" {
+                "SELECT countMerge(events) FROM ?"
+            } else {
+                "SELECT count() FROM ?"
+            })
+            .bind(clickhouse::sql::Identifier(table))
+            .fetch_one()
+            .await
+            .unwrap();
+        let want = if table == "ai_referrals" {
+            batch.ai_referrals.len()
+        } else {
+            20
+        };
+        assert_eq!(rows, want as u64, "{table}");
+    }
+}

@@ -5,6 +5,8 @@
 -- ts >= now() - retention_days as well, so that week is never shown.
 -- ReplacingMergeTree on the event id (version = processed_at) makes a replay after a catalog change
 -- replace rows instead of adding them; ORDER BY starts with the dashboards' filters.
+-- non_replicated_deduplication_window: the loader's retried inserts carry the same
+-- insert_deduplication_token and are dropped (a replicated engine deduplicates by itself).
 
 CREATE TABLE IF NOT EXISTS events
 (
@@ -51,7 +53,7 @@ ENGINE = ReplacingMergeTree(processed_at)
 PARTITION BY (retention_days, toMonday(ts))
 ORDER BY (project_id, property_id, ts, event_id)
 TTL toDateTime(ts) + toIntervalDay(retention_days)
-SETTINGS ttl_only_drop_parts = 1;
+SETTINGS ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000;
 
 -- Visits an AI assistant sent: kept 365 days whatever the plan.
 CREATE TABLE IF NOT EXISTS ai_referrals
@@ -76,7 +78,7 @@ ENGINE = ReplacingMergeTree(processed_at)
 PARTITION BY toMonday(ts)
 ORDER BY (project_id, property_id, ts, event_id)
 TTL toDateTime(ts) + INTERVAL 365 DAY
-SETTINGS ttl_only_drop_parts = 1;
+SETTINGS ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000;
 
 -- Server-side hits of robots, with crawler verification.
 CREATE TABLE IF NOT EXISTS crawler_hits
@@ -103,7 +105,7 @@ ENGINE = ReplacingMergeTree(processed_at)
 PARTITION BY (retention_days, toMonday(ts))
 ORDER BY (project_id, property_id, ts, event_id)
 TTL toDateTime(ts) + toIntervalDay(retention_days)
-SETTINGS ttl_only_drop_parts = 1;
+SETTINGS ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000;
 
 -- Conversions with both attribution models: the session's AI source and the visitor's last AI
 -- touch within the lookback.
@@ -128,7 +130,7 @@ ENGINE = ReplacingMergeTree(processed_at)
 PARTITION BY (retention_days, toMonday(ts))
 ORDER BY (project_id, property_id, ts, event_id)
 TTL toDateTime(ts) + toIntervalDay(retention_days)
-SETTINGS ttl_only_drop_parts = 1;
+SETTINGS ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000;
 
 -- Session state after each change; the latest version per session wins. Kept 90 days.
 CREATE TABLE IF NOT EXISTS sessions
@@ -156,7 +158,7 @@ ENGINE = ReplacingMergeTree(version)
 PARTITION BY toMonday(started_at)
 ORDER BY (project_id, property_id, started_at, session_id)
 TTL toDateTime(started_at) + INTERVAL 90 DAY
-SETTINGS ttl_only_drop_parts = 1;
+SETTINGS ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000;
 
 -- Content discovery: one row per page, merged from every batch that saw it.
 CREATE TABLE IF NOT EXISTS pages
@@ -198,7 +200,7 @@ ENGINE = AggregatingMergeTree
 PARTITION BY (retention_days, toMonday(hour))
 ORDER BY (project_id, property_id, hour, agent_class, channel, ai_source, agent_name, content_type)
 TTL hour + toIntervalDay(retention_days)
-SETTINGS ttl_only_drop_parts = 1;
+SETTINGS ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS traffic_hourly_mv TO traffic_hourly AS
 SELECT
@@ -234,7 +236,7 @@ ENGINE = AggregatingMergeTree
 PARTITION BY (retention_days, toMonday(hour))
 ORDER BY (project_id, property_id, hour, agent_class, agent_name, verification)
 TTL hour + toIntervalDay(retention_days)
-SETTINGS ttl_only_drop_parts = 1;
+SETTINGS ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS crawler_hourly_mv TO crawler_hourly AS
 SELECT

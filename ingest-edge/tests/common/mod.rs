@@ -11,11 +11,8 @@ use ingest_edge::config::EdgeConfig;
 use ingest_edge::server::serve;
 use ingest_edge::sink::BeaconSink;
 use ingest_edge::state::AppState;
-use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::message::Message;
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use schemas::control::{ControlHandle, ControlView, Permission, Plan};
-use schemas::{Contract, SchemaRegistry};
+use schemas::Contract;
 
 pub use schemas::test_support::Tenant;
 
@@ -104,25 +101,5 @@ pub async fn read_all<T: Contract>(
     partitions: i32,
     want: usize,
 ) -> Vec<T> {
-    let consumer: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("group.id", schemas::test_support::random_name("read"))
-        .create()
-        .unwrap();
-    let mut assignment = TopicPartitionList::new();
-    for p in 0..partitions {
-        assignment
-            .add_partition_offset(topic, p, Offset::Beginning)
-            .unwrap();
-    }
-    consumer.assign(&assignment).unwrap();
-    let registry = SchemaRegistry::builtin();
-    let mut out = Vec::new();
-    while out.len() < want {
-        match tokio::time::timeout(std::time::Duration::from_secs(3), consumer.recv()).await {
-            Ok(Ok(m)) => out.push(registry.decode::<T>(m.payload().unwrap()).unwrap()),
-            _ => break,
-        }
-    }
-    out
+    schemas::test_support::read_topic(brokers, topic, partitions, want).await
 }

@@ -1,3 +1,6 @@
-//! What the processors write to ClickHouse.
+//! From consumed beacons to ClickHouse rows: batching with offset ranges, the sink, the loop.
 
+pub mod batch;
+pub mod loader;
 pub mod rows;
+pub mod sink;
