@@ -1,5 +1,6 @@
 //! Optiview stream processors: enrichment, sessionization and the ClickHouse sink.
 
+pub mod config;
 pub mod enrich;
 pub mod load;
 pub mod sessionize;

@@ -1,9 +1,10 @@
-//! stream-processors: the enrichment evaluation commands (`classify`, `attribute`); the consumers
-//! (sessionizer, ClickHouse sink, replay) are not built yet.
+//! stream-processors: the loader (`run`) and the enrichment evaluation commands (`classify`,
+//! `attribute`).
 
 use std::io::{BufRead, BufWriter, Write};
 
 use clap::{Parser, Subcommand};
+use stream_processors::config::RunConfig;
 use stream_processors::enrich::{Attributor, Classifier};
 
 #[derive(Parser)]
@@ -15,6 +16,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Consumes optiview.beacons.v1 and writes enriched rows to ClickHouse until SIGINT/SIGTERM.
+    Run(RunConfig),
     /// Reads one user agent per line on stdin; prints one JSON object per line
     /// (class, agent, operator, browser, browser_major, os, device).
     Classify,
@@ -27,6 +30,9 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Command::Run(config) = cli.command {
+        return run(config);
+    }
     let stdin = std::io::stdin().lock();
     let mut out = BufWriter::new(std::io::stdout().lock());
     match cli.command {
@@ -48,10 +54,57 @@ fn main() -> anyhow::Result<()> {
                 out.write_all(b"\n")?;
             }
         }
+        Command::Run(_) => unreachable!("handled above"),
         Command::CatalogVersion => {
             writeln!(out, "{}", stream_processors::enrich::catalog::version())?;
         }
     }
     out.flush()?;
     Ok(())
+}
+
+fn run(config: RunConfig) -> anyhow::Result<()> {
+    use rdkafka::consumer::StreamConsumer;
+    use stream_processors::enrich::enricher::Enricher;
+    use stream_processors::load::loader::{Loader, LoaderSettings};
+    use stream_processors::load::sink::ClickHouseSink;
+
+    config.validate().map_err(anyhow::Error::msg)?;
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
+    tokio::runtime::Runtime::new()?.block_on(async move {
+        let (control, _follower) =
+            schemas::control::follow(&config.brokers, &config.control_topic).await?;
+        control
+            .wait_caught_up(std::time::Duration::from_secs(60))
+            .await?;
+        let loader = Loader {
+            consumer: schemas::kafka::consumer_config(&config.brokers, &config.group)
+                .create::<StreamConsumer>()?,
+            producer: schemas::kafka::producer_config(&config.brokers).create()?,
+            sink: ClickHouseSink::new(config.clickhouse(), config.beacons_topic.clone()),
+            control,
+            enricher: Enricher::from_catalog()?,
+            settings: LoaderSettings {
+                beacons_topic: config.beacons_topic.clone(),
+                deadletter_topic: config.deadletter_topic.clone(),
+                batch_rows: config.batch_rows,
+                batch_period: config.batch_period(),
+            },
+        };
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("SIGTERM handler");
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            let _ = stop.send(true);
+        });
+        tracing::info!(topic = %config.beacons_topic, "loader running");
+        loader.run(stopped).await
+    })
 }

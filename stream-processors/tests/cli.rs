@@ -69,3 +69,13 @@ fn attribute_reads_url_tab_referrer_lines() {
     assert_eq!(out[2]["ai_source"], serde_json::Value::Null);
     assert_eq!(out[2]["channel"], "direct");
 }
+
+#[test]
+fn run_refuses_a_batch_of_zero_rows_before_connecting() {
+    let output = Command::new(env!("CARGO_BIN_EXE_stream-processors"))
+        .args(["run", "--batch-rows", "0", "--brokers", "127.0.0.1:1"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--batch-rows must be at least 1"));
+}
