@@ -17,7 +17,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Consumes optiview.beacons.v1 and writes enriched rows to ClickHouse until SIGINT/SIGTERM.
-    Run(RunConfig),
+    Run(Box<RunConfig>),
     /// Reads one user agent per line on stdin; prints one JSON object per line
     /// (class, agent, operator, browser, browser_major, os, device).
     Classify,
@@ -31,7 +31,7 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     if let Command::Run(config) = cli.command {
-        return run(config);
+        return run(*config);
     }
     let stdin = std::io::stdin().lock();
     let mut out = BufWriter::new(std::io::stdout().lock());
