@@ -353,3 +353,52 @@ pub async fn read_topic<T: crate::Contract>(
     }
     out
 }
+
+/// A ClickHouse gateway of the test's own (same script and engine, own port and data directory),
+/// so a test can stop and restart it.
+pub struct OwnGateway {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl OwnGateway {
+    pub fn start(dir: &std::path::Path, port: u16) -> Self {
+        let child = std::process::Command::new(tool("OPTIVIEW_GATEWAY_PYTHON"))
+            .arg(tool("OPTIVIEW_GATEWAY_SCRIPT"))
+            .args(["--port", &port.to_string(), "--data-dir"])
+            .arg(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start the gateway");
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "gateway did not listen on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Self { child, port }
+    }
+
+    pub fn client(&self) -> clickhouse::Client {
+        clickhouse::Client::default().with_url(format!("http://127.0.0.1:{}", self.port))
+    }
+
+    /// SIGTERM, as `infra/stack down` sends; waits for a clean exit.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        self.child.wait().expect("wait for the gateway")
+    }
+}
+
+impl Drop for OwnGateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,12 +1,10 @@
 //! The official `clickhouse` crate against the project's gateway over the real ClickHouse engine.
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
 use clickhouse::{Client, Compression, Row};
-use schemas::test_support::{free_port, tool, TestDatabase};
+use schemas::test_support::{free_port, OwnGateway, TestDatabase};
 use serde::{Deserialize, Serialize};
 use serde_repr::{Deserialize_repr, Serialize_repr};
 
@@ -328,47 +326,6 @@ async fn session_id_keeps_state_between_requests() {
         without_session.is_err(),
         "temporary tables belong to their session"
     );
-}
-
-/// A gateway of our own, so the test can stop and restart it.
-struct OwnGateway {
-    child: Child,
-    port: u16,
-}
-
-impl OwnGateway {
-    fn start(dir: &std::path::Path, port: u16) -> Self {
-        let child = Command::new(tool("OPTIVIEW_GATEWAY_PYTHON"))
-            .arg(tool("OPTIVIEW_GATEWAY_SCRIPT"))
-            .args(["--port", &port.to_string(), "--data-dir"])
-            .arg(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "gateway did not listen on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Self { child, port }
-    }
-
-    fn client(&self) -> Client {
-        Client::default().with_url(format!("http://127.0.0.1:{}", self.port))
-    }
-
-    /// SIGTERM, as `infra/stack down` sends; waits for a clean exit.
-    fn terminate(mut self) -> std::process::ExitStatus {
-        Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        self.child.wait().unwrap()
-    }
 }
 
 #[tokio::test]

@@ -2,93 +2,24 @@
 //! dead-letter topic with a typed reason, offsets committed only after the rows landed, so a
 //! restarted loader in the same group adds nothing.
 
-use std::path::Path;
+mod common;
+
 use std::time::Duration;
 
-use rdkafka::consumer::StreamConsumer;
+use common::{beacon, count, loader, migrations_dir, wait_for};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use schemas::beacon::Beacon;
 use schemas::clickhouse_migrations::{load_dir, migrate};
-use schemas::control::{ControlHandle, ControlView, Permission, Plan};
+use schemas::control::{ControlView, Permission, Plan};
 use schemas::deadletter::{DeadLetter, DeadLetterReason};
-use schemas::kafka::{consumer_config, producer_config};
-use schemas::test_support::{
-    onboard, random_name, read_topic, sample_tag_beacon, Tenant, TestDatabase, TestTopics,
-};
-use stream_processors::enrich::enricher::Enricher;
-use stream_processors::load::loader::{Loader, LoaderSettings};
-use stream_processors::load::sink::ClickHouseSink;
+use schemas::kafka::producer_config;
+use schemas::test_support::{onboard, random_name, read_topic, TestDatabase, TestTopics};
 use tokio::sync::watch;
-
-fn loader(topics: &TestTopics, db: &TestDatabase, view: &ControlView, group: &str) -> Loader {
-    Loader {
-        consumer: consumer_config(&topics.brokers, group)
-            .create::<StreamConsumer>()
-            .unwrap(),
-        producer: producer_config(&topics.brokers).create().unwrap(),
-        sink: ClickHouseSink::new(db.client(), topics.name(0)),
-        control: ControlHandle::fixed(view.clone()),
-        enricher: Enricher::from_catalog().unwrap(),
-        settings: LoaderSettings {
-            beacons_topic: topics.name(0).to_owned(),
-            deadletter_topic: topics.name(1).to_owned(),
-            batch_rows: 40,
-            batch_period: Duration::from_millis(300),
-        },
-    }
-}
-
-fn beacon(tenant: &Tenant, i: usize) -> Beacon {
-    let mut b = sample_tag_beacon();
-    b.event_id = format!("evt-{i}");
-    b.project_id = tenant.project.clone();
-    b.property_id = tenant.property;
-    b.visitor_id = format!("v-{}", i % 7);
-    b.received_at = chrono::Utc::now().timestamp_millis();
-    let tag = b.tag.as_mut().unwrap();
-    tag.client_ts = None;
-    tag.url = format!("https://acme.com/docs/{i}");
-    tag.referrer = Some(
-        if i.is_multiple_of(2) {
-            "https://chatgpt.com/"
-        } else {
-            "https://www.google.com/"
-        }
-        .into(),
-    );
-    b
-}
-
-async fn count(db: &TestDatabase, table: &str) -> u64 {
-    db.client()
-        .query("SELECT count() FROM ? FINAL")
-        .bind(clickhouse::sql::Identifier(table))
-        .fetch_one()
-        .await
-        .unwrap()
-}
-
-async fn wait_for(db: &TestDatabase, table: &str, want: u64) -> u64 {
-    let mut got = 0;
-    for _ in 0..100 {
-        got = count(db, table).await;
-        if got >= want {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-    got
-}
 
 #[tokio::test]
 async fn beacons_become_rows_once_and_bad_records_dead_letters() {
     let topics = TestTopics::create(&[("beacons", 3), ("deadletter", 1)]).await;
     let db = TestDatabase::create().await;
-    let dir = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../infra/clickhouse/migrations"
-    ));
-    migrate(&db.client(), &load_dir(dir).unwrap())
+    migrate(&db.client(), &load_dir(migrations_dir()).unwrap())
         .await
         .unwrap();
     let mut view = ControlView::new();
@@ -129,10 +60,10 @@ async fn beacons_become_rows_once_and_bad_records_dead_letters() {
 
     let group = random_name("loader");
     let (stop, stopped) = watch::channel(false);
-    let first = tokio::spawn(loader(&topics, &db, &view, &group).run(stopped));
-    assert_eq!(wait_for(&db, "events", N as u64).await, N as u64);
+    let first = tokio::spawn(loader(&topics, db.client(), &view, &group).run(stopped));
+    assert_eq!(wait_for(&db.client(), "events", N as u64).await, N as u64);
     assert_eq!(
-        wait_for(&db, "ai_referrals", (N / 2) as u64).await,
+        wait_for(&db.client(), "ai_referrals", (N / 2) as u64).await,
         (N / 2) as u64
     );
     stop.send(true).unwrap();
@@ -156,16 +87,11 @@ async fn beacons_become_rows_once_and_bad_records_dead_letters() {
 
     // Same group again: everything was committed after it landed, so nothing is re-inserted.
     let (stop, stopped) = watch::channel(false);
-    let second = tokio::spawn(loader(&topics, &db, &view, &group).run(stopped));
+    let second = tokio::spawn(loader(&topics, db.client(), &view, &group).run(stopped));
     tokio::time::sleep(Duration::from_secs(4)).await;
     stop.send(true).unwrap();
     second.await.unwrap().unwrap();
-    let raw: u64 = db
-        .client()
-        .query("SELECT count() FROM events")
-        .fetch_one()
-        .await
-        .unwrap();
+    let raw = count(&db.client(), "events", false).await;
     assert_eq!(raw, N as u64, "no row inserted twice");
     assert_eq!(
         read_topic::<DeadLetter>(&topics.brokers, topics.name(1), 1, 3)

@@ -1,0 +1,93 @@
+//! Helpers shared by the loader's integration tests.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rdkafka::consumer::StreamConsumer;
+use schemas::beacon::Beacon;
+use schemas::control::{ControlHandle, ControlView};
+use schemas::kafka::{consumer_config, producer_config};
+use schemas::test_support::{sample_tag_beacon, Tenant, TestTopics};
+use stream_processors::enrich::enricher::Enricher;
+use stream_processors::load::loader::{Loader, LoaderSettings};
+use stream_processors::load::sink::ClickHouseSink;
+
+pub fn migrations_dir() -> &'static Path {
+    Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../infra/clickhouse/migrations"
+    ))
+}
+
+/// A loader on `topics` (0 = beacons, 1 = dead letters) writing through `client`.
+pub fn loader(
+    topics: &TestTopics,
+    client: clickhouse::Client,
+    view: &ControlView,
+    group: &str,
+) -> Loader {
+    Loader {
+        consumer: consumer_config(&topics.brokers, group)
+            .create::<StreamConsumer>()
+            .unwrap(),
+        producer: producer_config(&topics.brokers).create().unwrap(),
+        sink: ClickHouseSink::new(client, topics.name(0)),
+        control: ControlHandle::fixed(view.clone()),
+        enricher: Enricher::from_catalog().unwrap(),
+        settings: LoaderSettings {
+            beacons_topic: topics.name(0).to_owned(),
+            deadletter_topic: topics.name(1).to_owned(),
+            batch_rows: 40,
+            batch_period: Duration::from_millis(300),
+        },
+    }
+}
+
+/// The tenant's `i`-th pageview, received now; every other one referred by ChatGPT.
+pub fn beacon(tenant: &Tenant, i: usize) -> Beacon {
+    let mut b = sample_tag_beacon();
+    b.event_id = format!("evt-{i}");
+    b.project_id = tenant.project.clone();
+    b.property_id = tenant.property;
+    b.visitor_id = format!("v-{}", i % 7);
+    b.received_at = chrono::Utc::now().timestamp_millis();
+    let tag = b.tag.as_mut().unwrap();
+    tag.client_ts = None;
+    tag.url = format!("https://acme.com/docs/{i}");
+    tag.referrer = Some(
+        if i.is_multiple_of(2) {
+            "https://chatgpt.com/"
+        } else {
+            "https://www.google.com/"
+        }
+        .into(),
+    );
+    b
+}
+
+/// `SELECT count() FROM table [FINAL]`.
+pub async fn count(client: &clickhouse::Client, table: &str, final_: bool) -> u64 {
+    client
+        .query(if final_ {
+            "SELECT count() FROM ? FINAL"
+        } else {
+            "SELECT count() FROM ?"
+        })
+        .bind(clickhouse::sql::Identifier(table))
+        .fetch_one()
+        .await
+        .unwrap()
+}
+
+/// Polls until `table` holds `want` rows (after merging replaced ones) or 60 s passed.
+pub async fn wait_for(client: &clickhouse::Client, table: &str, want: u64) -> u64 {
+    let mut got = 0;
+    for _ in 0..200 {
+        got = count(client, table, true).await;
+        if got >= want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    got
+}
