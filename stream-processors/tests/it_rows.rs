@@ -1,8 +1,6 @@
 //! The row structs match the shipped tables: an enriched beacon inserts through RowBinary into
 //! events, ai_referrals and crawler_hits, and reads back; the hourly rollups fill from it.
 
-use std::path::Path;
-
 use schemas::beacon::ServerHit;
 use schemas::clickhouse_migrations::{load_dir, migrate};
 use schemas::test_support::{sample_tag_beacon, TestDatabase};
@@ -10,23 +8,32 @@ use stream_processors::enrich::enricher::{Enricher, PropertyContext};
 use stream_processors::enrich::page::ContentRules;
 use stream_processors::load::rows::{AiReferralRow, CrawlerHitRow, EventRow};
 
-#[tokio::test]
-async fn enriched_rows_insert_into_the_shipped_tables() {
+mod common;
+
+/// A fresh database with the shipped migrations applied.
+async fn migrated_database() -> TestDatabase {
     let db = TestDatabase::create().await;
-    let dir = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../infra/clickhouse/migrations"
-    ));
-    migrate(&db.client(), &load_dir(dir).unwrap())
+    migrate(&db.client(), &load_dir(common::migrations_dir()).unwrap())
         .await
         .unwrap();
-    let enricher = Enricher::from_catalog().unwrap();
-    let rules = ContentRules::default();
-    let ctx = PropertyContext {
+    db
+}
+
+/// A 90-day (Starter) property with default content rules.
+fn context(rules: &ContentRules) -> PropertyContext<'_> {
+    PropertyContext {
         organization_id: "org_1",
         retention_days: 90,
-        content_rules: &rules,
-    };
+        content_rules: rules,
+    }
+}
+
+#[tokio::test]
+async fn enriched_rows_insert_into_the_shipped_tables() {
+    let db = migrated_database().await;
+    let enricher = Enricher::from_catalog().unwrap();
+    let rules = ContentRules::default();
+    let ctx = context(&rules);
     // Recent, so the 90-day TTL keeps them.
     let received = chrono::Utc::now().timestamp_millis();
     let mut visit = sample_tag_beacon();
@@ -122,21 +129,10 @@ async fn enriched_rows_insert_into_the_shipped_tables() {
 async fn a_batch_written_twice_is_stored_once() {
     use stream_processors::load::batch::Batch;
     use stream_processors::load::sink::ClickHouseSink;
-    let db = TestDatabase::create().await;
-    let dir = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../infra/clickhouse/migrations"
-    ));
-    migrate(&db.client(), &load_dir(dir).unwrap())
-        .await
-        .unwrap();
+    let db = migrated_database().await;
     let enricher = Enricher::from_catalog().unwrap();
     let rules = ContentRules::default();
-    let ctx = PropertyContext {
-        organization_id: "org_1",
-        retention_days: 90,
-        content_rules: &rules,
-    };
+    let ctx = context(&rules);
     let mut batch = Batch::default();
     for i in 0..20 {
         let mut b = sample_tag_beacon();

@@ -1,4 +1,6 @@
-//! Helpers shared by the loader's integration tests.
+//! Helpers shared by the stream processors' integration tests (each test binary uses a part).
+
+#![allow(dead_code)]
 
 use std::path::Path;
 use std::time::Duration;
