@@ -2,6 +2,7 @@
 //! view, and the client settings and migrations every service uses the same way.
 
 pub mod beacon;
+pub mod clickhouse_client;
 pub mod clickhouse_migrations;
 pub mod codec;
 pub mod control;

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use clap::Args;
+use schemas::clickhouse_client::ClickHouseArgs;
 use schemas::kafka::{BROKERS_ENV, DEFAULT_BROKERS};
 use schemas::topics;
 
@@ -20,19 +21,8 @@ pub struct RunConfig {
     pub deadletter_topic: String,
     #[arg(long, env = "OPTIVIEW_CONTROL_TOPIC", default_value = topics::CONTROL)]
     pub control_topic: String,
-    /// ClickHouse HTTP endpoint, database and (production) credentials.
-    #[arg(
-        long,
-        env = "OPTIVIEW_CLICKHOUSE_URL",
-        default_value = "http://127.0.0.1:8123"
-    )]
-    pub clickhouse_url: String,
-    #[arg(long, env = "OPTIVIEW_CLICKHOUSE_DATABASE", default_value = "optiview")]
-    pub clickhouse_database: String,
-    #[arg(long, env = "OPTIVIEW_CLICKHOUSE_USER")]
-    pub clickhouse_user: Option<String>,
-    #[arg(long, env = "OPTIVIEW_CLICKHOUSE_PASSWORD", hide_env_values = true)]
-    pub clickhouse_password: Option<String>,
+    #[command(flatten)]
+    pub clickhouse: ClickHouseArgs,
     /// A batch is written when it holds this many records …
     #[arg(long, env = "OPTIVIEW_BATCH_ROWS", default_value_t = 5_000)]
     pub batch_rows: usize,
@@ -54,18 +44,5 @@ impl RunConfig {
 
     pub fn batch_period(&self) -> Duration {
         Duration::from_millis(self.batch_ms)
-    }
-
-    pub fn clickhouse(&self) -> clickhouse::Client {
-        let mut client = clickhouse::Client::default()
-            .with_url(&self.clickhouse_url)
-            .with_database(&self.clickhouse_database);
-        if let Some(user) = &self.clickhouse_user {
-            client = client.with_user(user);
-        }
-        if let Some(password) = &self.clickhouse_password {
-            client = client.with_password(password);
-        }
-        client
     }
 }

@@ -83,7 +83,7 @@ fn run(config: RunConfig) -> anyhow::Result<()> {
             consumer: schemas::kafka::consumer_config(&config.brokers, &config.group)
                 .create::<StreamConsumer>()?,
             producer: schemas::kafka::producer_config(&config.brokers).create()?,
-            sink: ClickHouseSink::new(config.clickhouse(), config.beacons_topic.clone()),
+            sink: ClickHouseSink::new(config.clickhouse.client(), config.beacons_topic.clone()),
             control,
             enricher: Enricher::from_catalog()?,
             settings: LoaderSettings {

@@ -1,0 +1,49 @@
+//! How every service reaches ClickHouse: the same flags and environment variables everywhere.
+
+use clap::Args;
+
+#[derive(Debug, Clone, Args)]
+pub struct ClickHouseArgs {
+    /// ClickHouse HTTP endpoint.
+    #[arg(
+        long = "clickhouse-url",
+        env = "OPTIVIEW_CLICKHOUSE_URL",
+        default_value = "http://127.0.0.1:8123"
+    )]
+    pub url: String,
+    /// Database holding Optiview's tables.
+    #[arg(
+        long = "clickhouse-database",
+        env = "OPTIVIEW_CLICKHOUSE_DATABASE",
+        default_value = "optiview"
+    )]
+    pub database: String,
+    /// User (production; the local gateway has no authentication).
+    #[arg(long = "clickhouse-user", env = "OPTIVIEW_CLICKHOUSE_USER")]
+    pub user: Option<String>,
+    /// Password for the user.
+    #[arg(
+        long = "clickhouse-password",
+        env = "OPTIVIEW_CLICKHOUSE_PASSWORD",
+        hide_env_values = true
+    )]
+    pub password: Option<String>,
+}
+
+impl ClickHouseArgs {
+    /// A client without a default database (for CREATE DATABASE).
+    pub fn server_client(&self) -> clickhouse::Client {
+        let mut client = clickhouse::Client::default().with_url(&self.url);
+        if let Some(user) = &self.user {
+            client = client.with_user(user);
+        }
+        if let Some(password) = &self.password {
+            client = client.with_password(password);
+        }
+        client
+    }
+
+    pub fn client(&self) -> clickhouse::Client {
+        self.server_client().with_database(&self.database)
+    }
+}
