@@ -45,7 +45,13 @@ pub struct Sessionizer {
     /// Open sessions per (property, visitor), ordered by start.
     open: HashMap<(i64, String), Vec<Session>>,
     watermark: i64,
+    /// Watermark of the last sweep for closed sessions. Sweeping visits every open session, so it
+    /// runs when the watermark enters a new minute of event time, not per event; minutes are fixed
+    /// boundaries, so a restored processor sweeps where an uninterrupted one would.
+    swept_at: i64,
 }
+
+const SWEEP_EVERY_MS: i64 = 60_000;
 
 impl Sessionizer {
     pub fn new(config: SessionConfig) -> Self {
@@ -53,12 +59,14 @@ impl Sessionizer {
             config,
             open: HashMap::new(),
             watermark: i64::MIN,
+            swept_at: i64::MIN,
         }
     }
 
     /// Restores a session from its changelog record (on partition assignment), without output.
     pub fn restore(&mut self, session: Session) {
         self.watermark = self.watermark.max(session.last_seen);
+        self.swept_at = self.watermark;
         let list = self
             .open
             .entry((session.property_id, session.visitor_id.clone()))
@@ -110,7 +118,10 @@ impl Sessionizer {
             event_id: visit.event_id.clone(),
             session: Box::new(session),
         }];
-        out.extend(self.close_expired());
+        if self.watermark.div_euclid(SWEEP_EVERY_MS) > self.swept_at.div_euclid(SWEEP_EVERY_MS) {
+            self.swept_at = self.watermark;
+            out.extend(self.close_expired());
+        }
         out
     }
 
