@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use schemas::beacon::{Beacon, TagEventType};
 use schemas::deadletter::DeadLetterReason;
 
-use super::page::{normalize_url, ContentRules};
+use super::page::{normalize_parsed, ContentRules};
 use super::verify::{IpRanges, Verification};
 use super::{catalog, AgentClass, Attributor, Classifier};
 use crate::load::rows::{CrawlerHitRow, EventRow};
@@ -103,12 +103,22 @@ impl Enricher {
                 ))
             }
         };
-        let page = normalize_url(&raw_url).ok_or_else(|| {
-            reject(
-                DeadLetterReason::SchemaViolation,
-                format!("url {raw_url:?} is not an absolute http(s) URL"),
-            )
-        })?;
+        // Parsed once: normalization, attribution and the referrer host all read them.
+        let parsed_page = url::Url::parse(raw_url.trim()).ok();
+        let parsed_referrer = referrer
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .and_then(|r| url::Url::parse(r).ok());
+        let page = parsed_page
+            .clone()
+            .and_then(normalize_parsed)
+            .ok_or_else(|| {
+                reject(
+                    DeadLetterReason::SchemaViolation,
+                    format!("url {raw_url:?} is not an absolute http(s) URL"),
+                )
+            })?;
         let ua = self.classifier.classify(&beacon.user_agent);
         let verification = match (&ua.agent, hit) {
             (Some(agent), Some(hit)) if ua.class.is_bot() => {
@@ -119,11 +129,12 @@ impl Enricher {
             _ => "",
         };
         // Referral attribution describes visitors; a robot's referrer is not a referral.
-        let attribution = (ua.class == AgentClass::Human)
-            .then(|| self.attributor.attribute(&raw_url, referrer.as_deref()));
-        let referrer_host = referrer
-            .as_deref()
-            .and_then(|r| url::Url::parse(r).ok())
+        let attribution = (ua.class == AgentClass::Human).then(|| {
+            self.attributor
+                .attribute_urls(parsed_page.as_ref(), parsed_referrer.as_ref())
+        });
+        let referrer_host = parsed_referrer
+            .as_ref()
             .and_then(|r| r.host_str().map(str::to_owned))
             .unwrap_or_default();
         let tag = beacon.tag.as_ref();

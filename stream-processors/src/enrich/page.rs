@@ -23,7 +23,11 @@ pub struct NormalizedUrl {
 
 /// `None` for anything that is not an absolute http(s) URL.
 pub fn normalize_url(raw: &str) -> Option<NormalizedUrl> {
-    let mut url = Url::parse(raw.trim()).ok()?;
+    normalize_parsed(Url::parse(raw.trim()).ok()?)
+}
+
+/// [`normalize_url`] for a URL already parsed.
+pub fn normalize_parsed(mut url: Url) -> Option<NormalizedUrl> {
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return None;
     }

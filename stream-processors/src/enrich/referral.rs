@@ -91,21 +91,26 @@ impl Attributor {
         let referrer = referrer
             .filter(|r| !r.trim().is_empty())
             .and_then(|r| Url::parse(r.trim()).ok());
-        if let Some(r) = &referrer {
+        self.attribute_urls(page.as_ref(), referrer.as_ref())
+    }
+
+    /// [`Attributor::attribute`] for callers that parsed the URLs already.
+    pub fn attribute_urls(&self, page: Option<&Url>, referrer: Option<&Url>) -> Attribution {
+        if let Some(r) = referrer {
             if let Some((source, by)) = self.ai_referrer(r) {
                 return ai(source, by);
             }
         }
-        if let Some(page) = &page {
+        if let Some(page) = page {
             if let Some((source, by)) = self.ai_marker(page) {
                 return ai(source, by);
             }
         }
-        let channel = match (&referrer, &page) {
+        let channel = match (referrer, page) {
             (None, _) => "direct",
             (Some(r), page) => {
                 let host = site_host(r.host_str().unwrap_or(""));
-                if page.as_ref().and_then(|p| p.host_str()).map(site_host) == Some(host) {
+                if page.and_then(|p| p.host_str()).map(site_host) == Some(host) {
                     "internal"
                 } else {
                     self.channel_of(host)
