@@ -1,5 +1,7 @@
-//! `optiview.sessions.v1`: the sessionizer's changelog, one full session state per change.
+//! `optiview.sessions.v1`: the sessionizer's changelog, one full session state per change,
+//! with the visitor state a restore needs (last AI touch, applied input offset, watermark).
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
@@ -28,6 +30,26 @@ pub struct SessionUpdate {
     pub closed: bool,
     pub input_offset: i64,
     pub version: i32,
+    #[serde(default)]
+    pub opened_at: i64,
+    #[serde(default)]
+    pub referrer: Option<String>,
+    #[serde(default = "direct")]
+    pub channel: String,
+    #[serde(default)]
+    pub utm: HashMap<String, String>,
+    #[serde(default)]
+    pub seen: Vec<i64>,
+    #[serde(default)]
+    pub last_ai_source: Option<String>,
+    #[serde(default)]
+    pub last_ai_at: Option<i64>,
+    #[serde(default)]
+    pub watermark: i64,
+}
+
+fn direct() -> String {
+    "direct".to_owned()
 }
 
 static COMPILED: OnceLock<Compiled> = OnceLock::new();

@@ -112,6 +112,14 @@ fn every_topic_contract_round_trips() {
         closed: false,
         input_offset: 99,
         version: 4,
+        opened_at: 1,
+        referrer: Some("https://chatgpt.com/".into()),
+        channel: "ai".into(),
+        utm: HashMap::from([("utm_source".into(), "chatgpt.com".into())]),
+        seen: vec![3_000_000_000, 17],
+        last_ai_source: Some("ChatGPT".into()),
+        last_ai_at: Some(1),
+        watermark: 5,
     };
     assert_eq!(
         r.decode::<SessionUpdate>(&encode(&session).unwrap())

@@ -1,13 +1,13 @@
 //! Sessions per property + visitor: a new one after 30 minutes of inactivity or 24 hours in all.
 //! Late and out-of-order events within the allowed lateness land in the session they belong to.
-//! Pure and deterministic: the same input in the same order gives the same output, so a restore
-//! followed by a replay changes nothing.
+//! One `Sessionizer` per input partition. Pure and deterministic: the same input in the same
+//! order gives the same output, so a restore followed by a replay changes nothing.
 
 use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 
-use super::session::{Session, Visit};
+use super::session::{AiTouch, Session, Visit, Visitor};
 
 #[derive(Debug, Clone, Copy)]
 pub struct SessionConfig {
@@ -15,6 +15,8 @@ pub struct SessionConfig {
     pub max_duration_ms: i64,
     /// How far behind the newest event time an event may arrive and still be placed.
     pub lateness_ms: i64,
+    /// How far back a visitor's last AI touch is credited with a conversion.
+    pub attribution_lookback_ms: i64,
 }
 
 impl Default for SessionConfig {
@@ -23,31 +25,49 @@ impl Default for SessionConfig {
             inactivity_ms: 30 * 60_000,
             max_duration_ms: 24 * 3_600_000,
             lateness_ms: 10 * 60_000,
+            attribution_lookback_ms: 30 * 24 * 3_600_000,
         }
     }
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Output {
-    /// The session's full state after this event.
-    Updated {
-        event_id: String,
-        session: Box<Session>,
-    },
-    /// Older than the allowed lateness: not placed (a dead letter, `timestamp_out_of_range`).
-    TooLate { event_id: String },
-    /// Closed for good: no event within the lateness can reach it any more.
-    Closed { session_id: String },
+pub enum Applied {
+    Placed(Box<Placement>),
+    /// The restored state already holds this input record (it was applied before a restart).
+    AlreadyApplied,
+    /// Older than the allowed lateness: kept as an event, but not placed in a session.
+    TooLate,
 }
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Placement {
+    /// The session's full state after the event.
+    pub session: Session,
+    /// False for a retried beacon, which the session already counted.
+    pub changed: bool,
+    /// The visitor's latest AI touch at or before the event and within the lookback.
+    pub last_ai_touch: Option<AiTouch>,
+}
+
+/// One session as the changelog holds it, with the visitor state that travels along.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Restored {
+    pub property_id: i64,
+    pub visitor_id: String,
+    pub session: Session,
+    pub last_ai_touch: Option<AiTouch>,
+    pub applied_offset: i64,
+    pub watermark: i64,
+}
+
+type VisitorKey = (i64, String);
 
 pub struct Sessionizer {
     config: SessionConfig,
-    /// Open sessions per (property, visitor), ordered by start.
-    open: HashMap<(i64, String), Vec<Session>>,
+    visitors: HashMap<VisitorKey, Visitor>,
     watermark: i64,
-    /// Watermark of the last sweep for closed sessions. Sweeping visits every open session, so it
-    /// runs when the watermark enters a new minute of event time, not per event; minutes are fixed
-    /// boundaries, so a restored processor sweeps where an uninterrupted one would.
+    /// Watermark of the last sweep for closed sessions. Sweeping visits every visitor, so it runs
+    /// when the watermark enters a new minute of event time, not per event.
     swept_at: i64,
 }
 
@@ -57,44 +77,86 @@ impl Sessionizer {
     pub fn new(config: SessionConfig) -> Self {
         Self {
             config,
-            open: HashMap::new(),
+            visitors: HashMap::new(),
             watermark: i64::MIN,
             swept_at: i64::MIN,
         }
     }
 
-    /// Restores a session from its changelog record (on partition assignment), without output.
-    pub fn restore(&mut self, session: Session) {
-        self.watermark = self.watermark.max(session.last_seen);
-        self.swept_at = self.watermark;
-        let list = self
-            .open
-            .entry((session.property_id, session.visitor_id.clone()))
+    /// The newest event time seen; travels in the changelog so a restore resumes with it.
+    pub fn watermark(&self) -> i64 {
+        self.watermark
+    }
+
+    /// Folds one changelog record into the state (on partition assignment), without output. The
+    /// newest version of each session wins, whatever order the records come in.
+    pub fn restore(&mut self, record: Restored) {
+        self.watermark = self.watermark.max(record.watermark);
+        let visitor = self
+            .visitors
+            .entry((record.property_id, record.visitor_id))
             .or_default();
-        match list.iter_mut().find(|s| s.session_id == session.session_id) {
-            Some(existing) if existing.version >= session.version => {}
-            Some(existing) => *existing = session,
-            None => list.push(session),
+        visitor.applied_offset = visitor.applied_offset.max(record.applied_offset);
+        if let Some(touch) = record.last_ai_touch {
+            if visitor.last_ai_touch.as_ref().is_none_or(|t| t.at < touch.at) {
+                visitor.last_ai_touch = Some(touch);
+            }
         }
-        list.sort_by_key(|s| s.started_at);
+        let sessions = &mut visitor.sessions;
+        match sessions
+            .iter_mut()
+            .find(|s| s.session_id == record.session.session_id)
+        {
+            Some(existing) if existing.version >= record.session.version => {}
+            Some(existing) => *existing = record.session,
+            None => sessions.push(record.session),
+        }
+        sessions.sort_by_key(|s| s.started_at);
+    }
+
+    /// After the last restored record: forgets what an uninterrupted run would have forgotten.
+    pub fn finish_restore(&mut self) {
+        self.swept_at = self.watermark;
+        self.sweep();
     }
 
     pub fn open_sessions(&self) -> usize {
-        self.open.values().map(Vec::len).sum()
+        self.visitors.values().map(|v| v.sessions.len()).sum()
     }
 
-    pub fn apply(&mut self, visit: &Visit) -> Vec<Output> {
+    pub fn visitors(&self) -> usize {
+        self.visitors.len()
+    }
+
+    /// Places the event read at `offset` of this partition.
+    pub fn apply(&mut self, visit: &Visit, offset: i64) -> Applied {
+        let key = (visit.property_id, visit.visitor_id.clone());
+        if self
+            .visitors
+            .get(&key)
+            .is_some_and(|v| offset <= v.applied_offset)
+        {
+            return Applied::AlreadyApplied;
+        }
         if self.watermark != i64::MIN && visit.ts < self.watermark - self.config.lateness_ms {
-            return vec![Output::TooLate {
-                event_id: visit.event_id.clone(),
-            }];
+            return Applied::TooLate;
         }
         self.watermark = self.watermark.max(visit.ts);
         let config = self.config;
-        let list = self
-            .open
-            .entry((visit.property_id, visit.visitor_id.clone()))
-            .or_default();
+        let visitor = self.visitors.entry(key).or_default();
+        visitor.applied_offset = offset;
+        if let Some(source) = &visit.ai_source {
+            if visitor.last_ai_touch.as_ref().is_none_or(|t| t.at <= visit.ts) {
+                visitor.last_ai_touch = Some(AiTouch {
+                    source: source.clone(),
+                    at: visit.ts,
+                });
+            }
+        }
+        let last_ai_touch = visitor
+            .last_ai_touch
+            .clone()
+            .filter(|t| t.at <= visit.ts && visit.ts - t.at <= config.attribution_lookback_ms);
         let fits = |s: &Session| {
             let start = s.started_at.min(visit.ts);
             let end = s.last_seen.max(visit.ts);
@@ -102,46 +164,44 @@ impl Sessionizer {
                 && visit.ts <= s.last_seen + config.inactivity_ms
                 && end - start <= config.max_duration_ms
         };
-        let session = match list.iter().position(fits) {
+        let sessions = &mut visitor.sessions;
+        let (session, changed) = match sessions.iter().position(fits) {
             Some(i) => {
-                list[i].add(visit);
-                list[i].clone()
+                let changed = sessions[i].add(visit);
+                (sessions[i].clone(), changed)
             }
             None => {
                 let session = Session::start(session_id(visit), visit);
-                let at = list.partition_point(|s| s.started_at <= visit.ts);
-                list.insert(at, session.clone());
-                session
+                let at = sessions.partition_point(|s| s.started_at <= visit.ts);
+                sessions.insert(at, session.clone());
+                (session, true)
             }
         };
-        let mut out = vec![Output::Updated {
-            event_id: visit.event_id.clone(),
-            session: Box::new(session),
-        }];
         if self.watermark.div_euclid(SWEEP_EVERY_MS) > self.swept_at.div_euclid(SWEEP_EVERY_MS) {
             self.swept_at = self.watermark;
-            out.extend(self.close_expired());
+            self.sweep();
         }
-        out
+        Applied::Placed(Box::new(Placement {
+            session,
+            changed,
+            last_ai_touch,
+        }))
     }
 
-    /// Forgets sessions no event within the lateness can still reach.
-    fn close_expired(&mut self) -> Vec<Output> {
+    /// Forgets sessions no event within the lateness can still reach, and visitors with neither
+    /// an open session nor an AI touch inside the lookback. Their last state is already in the
+    /// changelog and in ClickHouse; closing emits nothing.
+    fn sweep(&mut self) {
         let horizon = self.watermark - self.config.lateness_ms - self.config.inactivity_ms;
-        let mut closed = Vec::new();
-        self.open.retain(|_, list| {
-            list.retain(|s| {
-                let keep = s.last_seen >= horizon;
-                if !keep {
-                    closed.push(Output::Closed {
-                        session_id: s.session_id.clone(),
-                    });
-                }
-                keep
-            });
-            !list.is_empty()
+        let touch_horizon = self.watermark - self.config.attribution_lookback_ms;
+        self.visitors.retain(|_, visitor| {
+            visitor.sessions.retain(|s| s.last_seen >= horizon);
+            !visitor.sessions.is_empty()
+                || visitor
+                    .last_ai_touch
+                    .as_ref()
+                    .is_some_and(|t| t.at >= touch_horizon)
         });
-        closed
     }
 }
 
@@ -161,6 +221,7 @@ mod tests {
     use super::*;
 
     const MIN: i64 = 60_000;
+    const DAY: i64 = 24 * 60 * MIN;
 
     fn visit(id: &str, visitor: &str, minute: i64, event_type: &str, path: &str) -> Visit {
         Visit {
@@ -170,27 +231,42 @@ mod tests {
             visitor_id: visitor.into(),
             event_type: event_type.into(),
             url: format!("https://acme.com{path}"),
-            path: path.into(),
             referrer: None,
             channel: "direct".into(),
             ai_source: None,
             utm: Default::default(),
+            value: None,
         }
     }
 
-    fn session_of(out: &[Output]) -> &Session {
-        match &out[0] {
-            Output::Updated { session, .. } => session,
-            other => panic!("expected an update, got {other:?}"),
+    fn from_ai(mut v: Visit, source: &str) -> Visit {
+        v.ai_source = Some(source.into());
+        v.channel = "ai".into();
+        v
+    }
+
+    /// Applies events at consecutive offsets starting from `first_offset`.
+    fn run(s: &mut Sessionizer, events: &[Visit], first_offset: i64) -> Vec<Applied> {
+        events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| s.apply(e, first_offset + i as i64))
+            .collect()
+    }
+
+    fn placed(applied: Applied) -> Placement {
+        match applied {
+            Applied::Placed(p) => *p,
+            other => panic!("expected a placement, got {other:?}"),
         }
     }
 
     #[test]
     fn thirty_minutes_of_inactivity_starts_a_new_session() {
         let mut s = Sessionizer::new(SessionConfig::default());
-        let a = session_of(&s.apply(&visit("e1", "v", 0, "pageview", "/"))).clone();
-        let b = session_of(&s.apply(&visit("e2", "v", 29, "pageview", "/pricing"))).clone();
-        let c = session_of(&s.apply(&visit("e3", "v", 29 + 31, "pageview", "/docs"))).clone();
+        let a = placed(s.apply(&visit("e1", "v", 0, "pageview", "/"), 0)).session;
+        let b = placed(s.apply(&visit("e2", "v", 29, "pageview", "/pricing"), 1)).session;
+        let c = placed(s.apply(&visit("e3", "v", 29 + 31, "pageview", "/docs"), 2)).session;
         assert_eq!(a.session_id, b.session_id);
         assert_ne!(b.session_id, c.session_id);
         assert_eq!(
@@ -199,21 +275,20 @@ mod tests {
         );
         assert_eq!((b.pageviews, b.events, b.duration_ms()), (2, 2, 29 * MIN));
         // Another visitor at the same time has a session of their own.
-        let other = session_of(&s.apply(&visit("e4", "w", 60, "pageview", "/"))).clone();
+        let other = placed(s.apply(&visit("e4", "w", 60, "pageview", "/"), 3)).session;
         assert_ne!(other.session_id, b.session_id);
     }
 
     #[test]
     fn a_session_ends_after_24_hours_even_when_active() {
         let mut s = Sessionizer::new(SessionConfig::default());
-        let first = session_of(&s.apply(&visit("e0", "v", 0, "pageview", "/")))
-            .session_id
-            .clone();
+        let first = placed(s.apply(&visit("e0", "v", 0, "pageview", "/"), 0))
+            .session
+            .session_id;
         let mut last = first.clone();
         for i in 1..=50 {
-            last = session_of(&s.apply(&visit(&format!("e{i}"), "v", i * 29, "pageview", "/")))
-                .session_id
-                .clone();
+            let v = visit(&format!("e{i}"), "v", i * 29, "pageview", "/");
+            last = placed(s.apply(&v, i)).session.session_id;
         }
         // 50 × 29 min ≈ 24.2 h: the last events belong to a second session.
         assert_ne!(first, last);
@@ -222,74 +297,124 @@ mod tests {
     #[test]
     fn late_and_out_of_order_events_land_in_their_session() {
         let mut s = Sessionizer::new(SessionConfig::default());
-        s.apply(&visit("e2", "v", 10, "pageview", "/pricing"));
+        let opened = placed(s.apply(&visit("e2", "v", 10, "pageview", "/pricing"), 0)).session;
         // Arrives later but happened first: becomes the entry page and the first touch.
-        let mut early = visit("e1", "v", 5, "pageview", "/landing");
-        early.ai_source = Some("ChatGPT".into());
-        early.channel = "ai".into();
-        let session = session_of(&s.apply(&early)).clone();
+        let early = from_ai(visit("e1", "v", 5, "pageview", "/landing"), "ChatGPT");
+        let session = placed(s.apply(&early, 1)).session;
+        assert_eq!(session.session_id, opened.session_id);
         assert_eq!(session.entry_url, "https://acme.com/landing");
         assert_eq!(session.exit_url, "https://acme.com/pricing");
         assert_eq!(session.ai_source.as_deref(), Some("ChatGPT"));
-        let order: Vec<&str> = session
-            .journey
-            .iter()
-            .map(|j| j.event_id.as_str())
-            .collect();
-        assert_eq!(order, ["e1", "e2"]);
+        assert_eq!(session.started_at, early.ts);
+        assert_eq!(session.opened_at, opened.opened_at, "opening time never moves");
         // A retried beacon changes nothing.
-        let again = session_of(&s.apply(&visit("e2", "v", 10, "pageview", "/pricing"))).clone();
-        assert_eq!(again.events, 2);
+        let again = placed(s.apply(&visit("e2", "v", 10, "pageview", "/pricing"), 2));
+        assert!(!again.changed);
+        assert_eq!(again.session.events, 2);
         // Beyond the lateness it is refused.
-        s.apply(&visit("e3", "v", 60, "pageview", "/"));
+        s.apply(&visit("e3", "v", 60, "pageview", "/"), 3);
         assert_eq!(
-            s.apply(&visit("e0", "v", 40, "pageview", "/")),
-            vec![Output::TooLate {
-                event_id: "e0".into()
-            }]
+            s.apply(&visit("e0", "v", 40, "pageview", "/"), 4),
+            Applied::TooLate
         );
     }
 
     #[test]
+    fn conversions_see_the_last_ai_touch_within_the_lookback() {
+        let mut s = Sessionizer::new(SessionConfig::default());
+        s.apply(&from_ai(visit("e1", "v", 0, "pageview", "/"), "Perplexity"), 0);
+        // Days later, in a session that came from search, the visitor converts.
+        let mut buy = visit("e2", "v", 3 * DAY / MIN, "conversion", "/thanks");
+        buy.value = Some(49.0);
+        let p = placed(s.apply(&buy, 1));
+        assert_eq!(p.session.ai_source, None, "the session itself was not AI");
+        assert_eq!(
+            p.last_ai_touch.map(|t| t.source).as_deref(),
+            Some("Perplexity")
+        );
+        assert_eq!((p.session.conversions, p.session.conversion_value), (1, 49.0));
+        // After the lookback the touch no longer counts.
+        let late = visit("e3", "v", 40 * DAY / MIN, "conversion", "/thanks");
+        assert_eq!(placed(s.apply(&late, 2)).last_ai_touch, None);
+    }
+
+    #[test]
+    fn input_the_restored_state_already_holds_is_skipped() {
+        let mut s = Sessionizer::new(SessionConfig::default());
+        s.apply(&visit("e1", "v", 0, "pageview", "/"), 7);
+        assert_eq!(
+            s.apply(&visit("e1", "v", 0, "pageview", "/"), 7),
+            Applied::AlreadyApplied
+        );
+        assert!(matches!(
+            s.apply(&visit("e2", "w", 0, "pageview", "/"), 5),
+            Applied::Placed(_)
+        ), "the offset is tracked per visitor");
+    }
+
+    #[test]
     fn restoring_then_continuing_gives_the_same_output_as_never_stopping() {
-        let events: Vec<Visit> = (0..12)
+        let events: Vec<Visit> = (0..40)
             .map(|i| {
-                visit(
+                let v = visit(
                     &format!("e{i}"),
-                    if i % 3 == 0 { "a" } else { "b" },
+                    ["a", "b", "c"][i as usize % 3],
                     i * 7,
-                    "pageview",
+                    if i % 5 == 4 { "conversion" } else { "pageview" },
                     "/",
-                )
+                );
+                if i % 6 == 0 {
+                    from_ai(v, "Claude")
+                } else {
+                    v
+                }
             })
             .collect();
         let mut straight = Sessionizer::new(SessionConfig::default());
-        let expected: Vec<Output> = events.iter().flat_map(|e| straight.apply(e)).collect();
+        let expected = run(&mut straight, &events, 0);
 
+        // Stops after 17 events; the changelog holds the newest state of every session so far,
+        // including a batch (events 12..17) whose offsets were never committed.
         let mut first = Sessionizer::new(SessionConfig::default());
-        let mut got: Vec<Output> = events[..5].iter().flat_map(|e| first.apply(e)).collect();
-        // What the changelog holds: the latest state of every session so far.
-        let mut latest: HashMap<String, Session> = HashMap::new();
-        for o in &got {
-            if let Output::Updated { session, .. } = o {
-                latest.insert(session.session_id.clone(), (**session).clone());
+        let mut got = run(&mut first, &events[..17], 0);
+        let mut changelog = Vec::new();
+        for (offset, applied) in got.iter().enumerate() {
+            if let Applied::Placed(p) = applied {
+                changelog.push(Restored {
+                    property_id: 1,
+                    visitor_id: events[offset].visitor_id.clone(),
+                    session: p.session.clone(),
+                    last_ai_touch: first.visitors[&(1, events[offset].visitor_id.clone())]
+                        .last_ai_touch
+                        .clone(),
+                    applied_offset: offset as i64,
+                    watermark: first.watermark(),
+                });
             }
         }
+        changelog.reverse(); // order of records does not matter
         let mut second = Sessionizer::new(SessionConfig::default());
-        for session in latest.into_values() {
-            second.restore(session);
+        for record in changelog {
+            second.restore(record);
         }
-        got.extend(events[5..].iter().flat_map(|e| second.apply(e)));
+        second.finish_restore();
+        // Resumes from the last committed offset (12): the replayed five are recognised.
+        let replayed = run(&mut second, &events[12..17], 12);
+        assert!(replayed.iter().all(|a| *a == Applied::AlreadyApplied));
+        got.extend(run(&mut second, &events[17..], 17));
         assert_eq!(got, expected);
     }
 
     #[test]
-    fn quiet_sessions_are_closed_and_forgotten() {
+    fn quiet_sessions_and_visitors_are_forgotten() {
         let mut s = Sessionizer::new(SessionConfig::default());
-        s.apply(&visit("e1", "v", 0, "pageview", "/"));
-        assert_eq!(s.open_sessions(), 1);
-        let out = s.apply(&visit("e2", "w", 45, "pageview", "/"));
-        assert!(out.iter().any(|o| matches!(o, Output::Closed { .. })));
-        assert_eq!(s.open_sessions(), 1);
+        s.apply(&visit("e1", "v", 0, "pageview", "/"), 0);
+        s.apply(&from_ai(visit("e2", "a", 0, "pageview", "/"), "Gemini"), 1);
+        assert_eq!((s.open_sessions(), s.visitors()), (2, 2));
+        s.apply(&visit("e3", "w", 45, "pageview", "/"), 2);
+        // v is gone; a keeps its AI touch for the lookback without an open session.
+        assert_eq!((s.open_sessions(), s.visitors()), (1, 2));
+        s.apply(&visit("e4", "w", 31 * DAY / MIN, "pageview", "/"), 3);
+        assert_eq!((s.open_sessions(), s.visitors()), (1, 1));
     }
 }
