@@ -23,6 +23,24 @@ pub enum DeadLetterReason {
     TimestampOutOfRange,
 }
 
+impl DeadLetterReason {
+    /// The Avro symbol, for metric labels and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Undecodable => "undecodable",
+            Self::UnknownSchema => "unknown_schema",
+            Self::InvalidField => "invalid_field",
+            Self::UnknownKey => "unknown_key",
+            Self::UnknownProperty => "unknown_property",
+            Self::TooLate => "too_late",
+            Self::InsertRejected => "insert_rejected",
+            Self::Other => "other",
+            Self::SchemaViolation => "schema_violation",
+            Self::TimestampOutOfRange => "timestamp_out_of_range",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeadLetter {
     pub at: i64,

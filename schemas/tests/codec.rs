@@ -346,3 +346,22 @@ fn fingerprint_is_crc64_avro_little_endian() {
         0x7275_d51a_3f39_5c8f
     );
 }
+
+#[test]
+fn dead_letter_reason_names_are_their_avro_symbols() {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../avro/deadletter.avsc")).unwrap();
+    let symbols: Vec<String> = schema["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "reason")
+        .map(|f| serde_json::from_value(f["type"]["symbols"].clone()).unwrap())
+        .unwrap();
+    for symbol in &symbols {
+        let reason: DeadLetterReason =
+            serde_json::from_value(serde_json::Value::String(symbol.clone())).unwrap();
+        assert_eq!(reason.as_str(), symbol);
+    }
+    assert_eq!(symbols.len(), 10);
+}

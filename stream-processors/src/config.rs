@@ -7,6 +7,8 @@ use schemas::clickhouse_client::ClickHouseArgs;
 use schemas::kafka::{BROKERS_ENV, DEFAULT_BROKERS};
 use schemas::topics;
 
+use crate::sessionize::SessionConfig;
+
 #[derive(Debug, Clone, Args)]
 pub struct RunConfig {
     /// Bootstrap brokers, host:port[,host:port].
@@ -17,6 +19,9 @@ pub struct RunConfig {
     pub group: String,
     #[arg(long, env = "OPTIVIEW_BEACONS_TOPIC", default_value = topics::BEACONS)]
     pub beacons_topic: String,
+    /// The sessionizer's changelog; needs the same partition count as the beacons topic.
+    #[arg(long, env = "OPTIVIEW_SESSIONS_TOPIC", default_value = topics::SESSIONS)]
+    pub sessions_topic: String,
     #[arg(long, env = "OPTIVIEW_DEADLETTER_TOPIC", default_value = topics::DEADLETTER)]
     pub deadletter_topic: String,
     #[arg(long, env = "OPTIVIEW_CONTROL_TOPIC", default_value = topics::CONTROL)]
@@ -29,6 +34,9 @@ pub struct RunConfig {
     /// … or this many milliseconds after the last write.
     #[arg(long, env = "OPTIVIEW_BATCH_MS", default_value_t = 1_000)]
     pub batch_ms: u64,
+    /// How many days back a visitor's last AI touch is credited with a conversion.
+    #[arg(long, env = "OPTIVIEW_ATTRIBUTION_LOOKBACK_DAYS", default_value_t = 30)]
+    pub attribution_lookback_days: u32,
 }
 
 impl RunConfig {
@@ -39,7 +47,17 @@ impl RunConfig {
         if self.batch_ms == 0 {
             return Err("--batch-ms must be at least 1".into());
         }
+        if self.attribution_lookback_days == 0 {
+            return Err("--attribution-lookback-days must be at least 1".into());
+        }
         Ok(())
+    }
+
+    pub fn sessions(&self) -> SessionConfig {
+        SessionConfig {
+            attribution_lookback_ms: i64::from(self.attribution_lookback_days) * 86_400_000,
+            ..SessionConfig::default()
+        }
     }
 
     pub fn batch_period(&self) -> Duration {

@@ -16,7 +16,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Consumes optiview.beacons.v1 and writes enriched rows to ClickHouse until SIGINT/SIGTERM.
+    /// Consumes optiview.beacons.v1, sessionizes, and writes rows to ClickHouse and the session
+    /// changelog to optiview.sessions.v1 until SIGINT/SIGTERM.
     Run(Box<RunConfig>),
     /// Reads one user agent per line on stdin; prints one JSON object per line
     /// (class, agent, operator, browser, browser_major, os, device).
@@ -64,9 +65,9 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn run(config: RunConfig) -> anyhow::Result<()> {
-    use rdkafka::consumer::StreamConsumer;
     use stream_processors::enrich::enricher::Enricher;
     use stream_processors::load::loader::{Loader, LoaderSettings};
+    use stream_processors::load::rebalance::input_consumer;
     use stream_processors::load::sink::ClickHouseSink;
 
     config.validate().map_err(anyhow::Error::msg)?;
@@ -80,13 +81,15 @@ fn run(config: RunConfig) -> anyhow::Result<()> {
             .wait_caught_up(std::time::Duration::from_secs(60))
             .await?;
         let loader = Loader {
-            consumer: schemas::kafka::consumer_config(&config.brokers, &config.group)
-                .create::<StreamConsumer>()?,
+            consumer: input_consumer(&config.brokers, &config.group)?,
             producer: schemas::kafka::producer_config(&config.brokers).create()?,
             sink: ClickHouseSink::new(config.clickhouse.client(), config.beacons_topic.clone()),
             control,
             enricher: Enricher::from_catalog()?,
             settings: LoaderSettings {
+                brokers: config.brokers.clone(),
+                sessions_topic: config.sessions_topic.clone(),
+                sessions: config.sessions(),
                 beacons_topic: config.beacons_topic.clone(),
                 deadletter_topic: config.deadletter_topic.clone(),
                 batch_rows: config.batch_rows,

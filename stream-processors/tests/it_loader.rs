@@ -17,7 +17,7 @@ use tokio::sync::watch;
 
 #[tokio::test]
 async fn beacons_become_rows_once_and_bad_records_dead_letters() {
-    let topics = TestTopics::create(&[("beacons", 3), ("deadletter", 1)]).await;
+    let topics = TestTopics::create(&[("beacons", 3), ("deadletter", 1), ("sessions", 3)]).await;
     let db = TestDatabase::create().await;
     migrate(&db.client(), &load_dir(migrations_dir()).unwrap())
         .await

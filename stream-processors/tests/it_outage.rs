@@ -16,7 +16,7 @@ use tokio::sync::watch;
 
 #[tokio::test]
 async fn a_clickhouse_outage_under_load_loses_and_duplicates_nothing() {
-    let topics = TestTopics::create(&[("beacons", 3), ("deadletter", 1)]).await;
+    let topics = TestTopics::create(&[("beacons", 3), ("deadletter", 1), ("sessions", 3)]).await;
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let gateway = OwnGateway::start(dir.path(), port);

@@ -84,7 +84,7 @@ async fn each_plan_and_data_type_keeps_exactly_its_retention() {
     // Fixed retention whatever the plan: AI referrals 365 days, sessions 90 days.
     for (table, retention, sql) in [
         ("ai_referrals", 365, format!("INSERT INTO ai_referrals (project_id, property_id, event_id, ts, ai_source) VALUES ('prj_a', 1, ?, {ts}, 'ChatGPT')")),
-        ("sessions", 90, format!("INSERT INTO sessions (project_id, property_id, session_id, started_at) VALUES ('prj_a', 1, ?, {ts})")),
+        ("sessions", 90, format!("INSERT INTO sessions (project_id, property_id, session_id, opened_at) VALUES ('prj_a', 1, ?, {ts})")),
     ] {
         let mut kept = Vec::new();
         for age in ages(retention) {

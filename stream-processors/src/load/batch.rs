@@ -4,14 +4,19 @@
 use std::collections::BTreeMap;
 
 use schemas::deadletter::DeadLetter;
+use schemas::session::SessionUpdate;
 
-use super::rows::{AiReferralRow, CrawlerHitRow, EventRow};
+use super::rows::{AiReferralRow, ConversionRow, CrawlerHitRow, EventRow};
 
 #[derive(Debug, Default)]
 pub struct Batch {
     pub events: Vec<EventRow>,
     pub ai_referrals: Vec<AiReferralRow>,
     pub crawler_hits: Vec<CrawlerHitRow>,
+    pub conversions: Vec<ConversionRow>,
+    /// session id → (input partition, newest state in this batch): one changelog record and one
+    /// sessions row per changed session, however many of its events the batch holds.
+    pub sessions: BTreeMap<String, (i32, SessionUpdate)>,
     pub dead_letters: Vec<DeadLetter>,
     /// partition → (first offset, last offset) seen in this batch.
     ranges: BTreeMap<i32, (i64, i64)>,

@@ -1,37 +1,45 @@
-//! The loader: consumes optiview.beacons.v1, enriches each beacon, and writes the rows to
-//! ClickHouse. A batch is durable (dead letters acknowledged, every insert done) before its
-//! offsets are committed, so a crash re-reads it and the deduplication tokens (or, for a batch cut
-//! differently after a restart, the tables' ReplacingMergeTree on the event id) keep rows single.
+//! The processor loop: consumes optiview.beacons.v1, enriches and sessionizes each beacon, and
+//! writes the rows to ClickHouse and each changed session to optiview.sessions.v1 (on the input's
+//! partition). A batch is durable — dead letters acknowledged, every insert done, every changelog
+//! record acknowledged, in that order — before its offsets are committed. So a crash re-reads at
+//! most the uncommitted batch: the restored sessions recognise the events they already hold, and
+//! the deduplication tokens (or, for a batch cut differently after a restart, the tables'
+//! ReplacingMergeTree on the event id) keep rows single.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::message::{BorrowedMessage, Message};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::FutureProducer;
 use rdkafka::{Offset, TopicPartitionList};
-use schemas::beacon::Beacon;
 use schemas::control::ControlHandle;
-use schemas::deadletter::{DeadLetter, DeadLetterReason};
-use schemas::{DecodeError, SchemaRegistry};
+use schemas::topics::visitor_key;
 use tokio::sync::watch;
 
 use super::batch::Batch;
+use super::changelog_reader::restore_partition;
+use super::delivery::{deliver_all, Outgoing};
+use super::process::{Position, Processor};
+use super::rebalance::InputConsumer;
 use super::sink::ClickHouseSink;
-use crate::enrich::enricher::{Enricher, PropertyContext, Rejection};
-use crate::enrich::page::ContentRules;
+use crate::enrich::enricher::Enricher;
+use crate::sessionize::{SessionConfig, Sessionizer};
 use crate::telemetry;
 
-const STAGE: &str = "loader";
-
 pub struct LoaderSettings {
+    /// For the changelog reader, which consumes outside the group.
+    pub brokers: String,
     pub beacons_topic: String,
+    pub sessions_topic: String,
     pub deadletter_topic: String,
     pub batch_rows: usize,
     pub batch_period: Duration,
+    pub sessions: SessionConfig,
 }
 
 pub struct Loader {
-    pub consumer: StreamConsumer,
+    pub consumer: InputConsumer,
     pub producer: FutureProducer,
     pub sink: ClickHouseSink,
     pub control: ControlHandle,
@@ -43,133 +51,150 @@ impl Loader {
     /// Runs until `stop` turns true, then writes what it holds and returns.
     pub async fn run(self, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
         self.consumer.subscribe(&[&self.settings.beacons_topic])?;
-        let registry = SchemaRegistry::builtin();
-        let rules = ContentRules::default();
+        let Loader {
+            consumer,
+            producer,
+            sink,
+            control,
+            enricher,
+            settings,
+        } = self;
+        let out = Output {
+            consumer: &consumer,
+            producer: &producer,
+            sink: &sink,
+            settings: &settings,
+        };
+        let processor = Processor::new(enricher, settings.beacons_topic.clone());
+        let mut sessionizers: HashMap<i32, Sessionizer> = HashMap::new();
         let mut batch = Batch::default();
-        let mut deadline = Instant::now() + self.settings.batch_period;
+        let mut deadline = Instant::now() + settings.batch_period;
         loop {
             tokio::select! {
                 _ = stop.changed() => {
-                    self.flush(std::mem::take(&mut batch), &stop).await?;
+                    out.flush(std::mem::take(&mut batch), &stop).await?;
                     return Ok(());
                 }
-                received = tokio::time::timeout_at(deadline.into(), self.consumer.recv()) => {
+                received = tokio::time::timeout_at(deadline.into(), consumer.recv()) => {
                     match received {
                         Ok(Ok(message)) => {
-                            self.process(&registry, &rules, &message, &mut batch);
-                            if batch.records() >= self.settings.batch_rows {
-                                self.flush(std::mem::take(&mut batch), &stop).await?;
-                                deadline = Instant::now() + self.settings.batch_period;
+                            for partition in consumer.context().take() {
+                                sessionizers.remove(&partition);
+                            }
+                            let Some(sessionizer) =
+                                out.sessionizer(&mut sessionizers, message.partition(), &stop).await
+                            else {
+                                continue; // stopping during a restore
+                            };
+                            let now = chrono::Utc::now().timestamp_millis();
+                            processor.process(
+                                &control.view(),
+                                sessionizer,
+                                position(&message),
+                                message.payload().unwrap_or_default(),
+                                now,
+                                &mut batch,
+                            );
+                            if batch.records() >= settings.batch_rows {
+                                out.flush(std::mem::take(&mut batch), &stop).await?;
+                                deadline = Instant::now() + settings.batch_period;
                             }
                         }
                         Ok(Err(error)) => tracing::warn!(%error, "consume error"),
                         Err(_) => {
-                            self.flush(std::mem::take(&mut batch), &stop).await?;
-                            deadline = Instant::now() + self.settings.batch_period;
+                            out.flush(std::mem::take(&mut batch), &stop).await?;
+                            deadline = Instant::now() + settings.batch_period;
+                            let visitors: usize = sessionizers.values().map(Sessionizer::visitors).sum();
+                            metrics::gauge!(telemetry::ACTIVE_VISITORS).set(visitors as f64);
                         }
                     }
                 }
             }
         }
     }
+}
 
-    fn process(
+fn position(message: &BorrowedMessage<'_>) -> Position {
+    Position {
+        partition: message.partition(),
+        offset: message.offset(),
+    }
+}
+
+/// Everything the loop writes to, borrowed for the loop's life.
+struct Output<'a> {
+    consumer: &'a InputConsumer,
+    producer: &'a FutureProducer,
+    sink: &'a ClickHouseSink,
+    settings: &'a LoaderSettings,
+}
+
+impl Output<'_> {
+    /// The partition's sessionizer, restored from the changelog on first use after an assignment.
+    /// Retries a failed restore until it succeeds; None only when stopping.
+    async fn sessionizer<'s>(
         &self,
-        registry: &SchemaRegistry,
-        rules: &ContentRules,
-        message: &BorrowedMessage<'_>,
-        batch: &mut Batch,
-    ) {
-        metrics::counter!(telemetry::RECORDS_CONSUMED).increment(1);
-        batch.saw(message.partition(), message.offset());
-        let bytes = message.payload().unwrap_or_default();
-        let outcome = registry
-            .decode::<Beacon>(bytes)
-            .map_err(|e| Rejection {
-                reason: match e {
-                    DecodeError::UnknownFingerprint(_) => DeadLetterReason::UnknownSchema,
-                    _ => DeadLetterReason::Undecodable,
-                },
-                detail: e.to_string(),
-            })
-            .and_then(|beacon| {
-                let view = self.control.view();
-                let property = view.property(beacon.property_id);
-                let project = property.and_then(|p| view.project(&p.project_id));
-                let organization = project.and_then(|p| view.organization(&p.organization_id));
-                match (project, organization) {
-                    (Some(project), Some(org)) if project.id == beacon.project_id => {
-                        let ctx = PropertyContext {
-                            organization_id: &org.id,
-                            retention_days: u16::try_from(org.plan.event_retention_days())
-                                .unwrap_or(u16::MAX),
-                            content_rules: rules,
-                        };
-                        self.enricher
-                            .enrich(&beacon, &ctx, chrono::Utc::now().timestamp_millis())
+        sessionizers: &'s mut HashMap<i32, Sessionizer>,
+        partition: i32,
+        stop: &watch::Receiver<bool>,
+    ) -> Option<&'s mut Sessionizer> {
+        if !sessionizers.contains_key(&partition) {
+            loop {
+                let restored = restore_partition(
+                    &self.settings.brokers,
+                    &self.settings.sessions_topic,
+                    partition,
+                    self.settings.sessions,
+                )
+                .await;
+                match restored {
+                    Ok(sessionizer) => {
+                        metrics::counter!(telemetry::SESSIONS_RESTORED).increment(1);
+                        sessionizers.insert(partition, sessionizer);
+                        break;
                     }
-                    _ => Err(Rejection {
-                        reason: DeadLetterReason::UnknownProperty,
-                        detail: format!(
-                            "property {} of project {} is not in the control plane",
-                            beacon.property_id, beacon.project_id
-                        ),
-                    }),
+                    Err(error) => {
+                        tracing::warn!(%error, partition, "session restore failed; retrying");
+                        if *stop.borrow() {
+                            return None;
+                        }
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
                 }
-            });
-        match outcome {
-            Ok(enriched) => {
-                if let Some(referral) = enriched.event.ai_referral() {
-                    batch.ai_referrals.push(referral);
-                }
-                if let Some(hit) = enriched.crawler_hit {
-                    batch.crawler_hits.push(hit);
-                }
-                batch.events.push(enriched.event);
-            }
-            Err(rejection) => {
-                metrics::counter!(telemetry::DEAD_LETTERS, "reason" => format!("{:?}", rejection.reason))
-                    .increment(1);
-                batch.dead_letters.push(DeadLetter {
-                    at: chrono::Utc::now().timestamp_millis(),
-                    stage: STAGE.into(),
-                    source_topic: self.settings.beacons_topic.clone(),
-                    source_partition: message.partition(),
-                    source_offset: message.offset(),
-                    reason: rejection.reason,
-                    detail: rejection.detail,
-                    original: bytes.to_vec(),
-                });
             }
         }
+        sessionizers.get_mut(&partition)
     }
 
-    /// Dead letters acknowledged, rows inserted, then offsets committed.
+    /// Dead letters acknowledged, rows inserted, changelog acknowledged, then offsets committed.
     async fn flush(&self, batch: Batch, stop: &watch::Receiver<bool>) -> anyhow::Result<()> {
         if batch.is_empty() {
             return Ok(());
         }
         let started = Instant::now();
+        let mut letters = Vec::with_capacity(batch.dead_letters.len());
         for letter in &batch.dead_letters {
-            let payload = schemas::encode(letter)?;
-            let key = format!("{}:{}", letter.source_topic, letter.source_partition);
-            loop {
-                let record = FutureRecord::to(&self.settings.deadletter_topic)
-                    .key(&key)
-                    .payload(&payload);
-                match self.producer.send(record, Duration::from_secs(10)).await {
-                    Ok(_) => break,
-                    Err((error, _)) => {
-                        tracing::warn!(%error, "dead letter not acknowledged; retrying");
-                        if *stop.borrow() {
-                            anyhow::bail!("stopping with an unacknowledged dead letter");
-                        }
-                        tokio::time::sleep(Duration::from_millis(500)).await;
-                    }
-                }
-            }
+            letters.push(Outgoing {
+                topic: self.settings.deadletter_topic.clone(),
+                partition: None,
+                key: format!("{}:{}", letter.source_topic, letter.source_partition),
+                payload: schemas::encode(letter)?,
+            });
         }
+        deliver_all(self.producer, letters, stop).await?;
         self.sink.write(&batch, stop).await?;
+        let mut changelog = Vec::with_capacity(batch.sessions.len());
+        for (partition, update) in batch.sessions.values() {
+            changelog.push(Outgoing {
+                topic: self.settings.sessions_topic.clone(),
+                partition: Some(*partition),
+                key: visitor_key(update.property_id, &update.visitor_id),
+                payload: schemas::encode(update)?,
+            });
+        }
+        let records = changelog.len();
+        deliver_all(self.producer, changelog, stop).await?;
+        metrics::counter!(telemetry::CHANGELOG_RECORDS).increment(records as u64);
         let mut offsets = TopicPartitionList::new();
         for (partition, next) in batch.commit_offsets() {
             offsets.add_partition_offset(
@@ -178,7 +203,11 @@ impl Loader {
                 Offset::Offset(next),
             )?;
         }
-        self.consumer.commit(&offsets, CommitMode::Sync)?;
+        // Everything is durable by now: a failed commit (a partition just revoked) only means
+        // the next owner re-reads records whose output it recognises.
+        if let Err(error) = self.consumer.commit(&offsets, CommitMode::Sync) {
+            tracing::warn!(%error, "offset commit failed");
+        }
         metrics::histogram!(telemetry::BATCH_SECONDS).record(started.elapsed().as_secs_f64());
         Ok(())
     }

@@ -1,6 +1,11 @@
-//! From consumed beacons to ClickHouse rows: batching with offset ranges, the sink, the loop.
+//! From consumed beacons to ClickHouse rows and the session changelog: batching with offset
+//! ranges, the sink, the restore of session state, the loop.
 
 pub mod batch;
+pub mod changelog_reader;
+pub mod delivery;
 pub mod loader;
+pub mod process;
+pub mod rebalance;
 pub mod rows;
 pub mod sink;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use clickhouse::{Client, RowOwned, RowWrite};
 
 use super::batch::Batch;
+use super::rows::SessionRow;
 
 pub struct ClickHouseSink {
     client: Client,
@@ -35,6 +36,15 @@ impl ClickHouseSink {
             .await?;
         self.table(batch, "crawler_hits", &batch.crawler_hits, stop)
             .await?;
+        self.table(batch, "conversions", &batch.conversions, stop)
+            .await?;
+        let processed_at = chrono::Utc::now();
+        let sessions: Vec<SessionRow> = batch
+            .sessions
+            .values()
+            .map(|(_, update)| SessionRow::from_update(update, processed_at))
+            .collect();
+        self.table(batch, "sessions", &sessions, stop).await?;
         Ok(())
     }
 

@@ -143,7 +143,13 @@ mod tests {
         let restored = to_restored(decoded);
         assert_eq!(restored.session, session);
         assert_eq!(restored.last_ai_touch, Some(touch));
-        assert_eq!((restored.property_id, restored.visitor_id.as_str()), (3, "v1"));
-        assert_eq!((restored.applied_offset, restored.watermark), (41, visit.ts + 5));
+        assert_eq!(
+            (restored.property_id, restored.visitor_id.as_str()),
+            (3, "v1")
+        );
+        assert_eq!(
+            (restored.applied_offset, restored.watermark),
+            (41, visit.ts + 5)
+        );
     }
 }

@@ -45,8 +45,11 @@ pub struct Placement {
     pub session: Session,
     /// False for a retried beacon, which the session already counted.
     pub changed: bool,
-    /// The visitor's latest AI touch at or before the event and within the lookback.
+    /// The visitor's latest AI touch at or before the event and within the lookback: what a
+    /// conversion is credited to.
     pub last_ai_touch: Option<AiTouch>,
+    /// The visitor's latest AI touch whatever its time: what the changelog carries.
+    pub visitor_ai_touch: Option<AiTouch>,
 }
 
 /// One session as the changelog holds it, with the visitor state that travels along.
@@ -98,7 +101,11 @@ impl Sessionizer {
             .or_default();
         visitor.applied_offset = visitor.applied_offset.max(record.applied_offset);
         if let Some(touch) = record.last_ai_touch {
-            if visitor.last_ai_touch.as_ref().is_none_or(|t| t.at < touch.at) {
+            if visitor
+                .last_ai_touch
+                .as_ref()
+                .is_none_or(|t| t.at < touch.at)
+            {
                 visitor.last_ai_touch = Some(touch);
             }
         }
@@ -146,15 +153,19 @@ impl Sessionizer {
         let visitor = self.visitors.entry(key).or_default();
         visitor.applied_offset = offset;
         if let Some(source) = &visit.ai_source {
-            if visitor.last_ai_touch.as_ref().is_none_or(|t| t.at <= visit.ts) {
+            if visitor
+                .last_ai_touch
+                .as_ref()
+                .is_none_or(|t| t.at <= visit.ts)
+            {
                 visitor.last_ai_touch = Some(AiTouch {
                     source: source.clone(),
                     at: visit.ts,
                 });
             }
         }
-        let last_ai_touch = visitor
-            .last_ai_touch
+        let visitor_ai_touch = visitor.last_ai_touch.clone();
+        let last_ai_touch = visitor_ai_touch
             .clone()
             .filter(|t| t.at <= visit.ts && visit.ts - t.at <= config.attribution_lookback_ms);
         let fits = |s: &Session| {
@@ -185,6 +196,7 @@ impl Sessionizer {
             session,
             changed,
             last_ai_touch,
+            visitor_ai_touch,
         }))
     }
 
@@ -192,8 +204,12 @@ impl Sessionizer {
     /// an open session nor an AI touch inside the lookback. Their last state is already in the
     /// changelog and in ClickHouse; closing emits nothing.
     fn sweep(&mut self) {
-        let horizon = self.watermark - self.config.lateness_ms - self.config.inactivity_ms;
-        let touch_horizon = self.watermark - self.config.attribution_lookback_ms;
+        let horizon = self
+            .watermark
+            .saturating_sub(self.config.lateness_ms + self.config.inactivity_ms);
+        let touch_horizon = self
+            .watermark
+            .saturating_sub(self.config.attribution_lookback_ms);
         self.visitors.retain(|_, visitor| {
             visitor.sessions.retain(|s| s.last_seen >= horizon);
             !visitor.sessions.is_empty()
@@ -306,7 +322,10 @@ mod tests {
         assert_eq!(session.exit_url, "https://acme.com/pricing");
         assert_eq!(session.ai_source.as_deref(), Some("ChatGPT"));
         assert_eq!(session.started_at, early.ts);
-        assert_eq!(session.opened_at, opened.opened_at, "opening time never moves");
+        assert_eq!(
+            session.opened_at, opened.opened_at,
+            "opening time never moves"
+        );
         // A retried beacon changes nothing.
         let again = placed(s.apply(&visit("e2", "v", 10, "pageview", "/pricing"), 2));
         assert!(!again.changed);
@@ -322,7 +341,10 @@ mod tests {
     #[test]
     fn conversions_see_the_last_ai_touch_within_the_lookback() {
         let mut s = Sessionizer::new(SessionConfig::default());
-        s.apply(&from_ai(visit("e1", "v", 0, "pageview", "/"), "Perplexity"), 0);
+        s.apply(
+            &from_ai(visit("e1", "v", 0, "pageview", "/"), "Perplexity"),
+            0,
+        );
         // Days later, in a session that came from search, the visitor converts.
         let mut buy = visit("e2", "v", 3 * DAY / MIN, "conversion", "/thanks");
         buy.value = Some(49.0);
@@ -332,7 +354,10 @@ mod tests {
             p.last_ai_touch.map(|t| t.source).as_deref(),
             Some("Perplexity")
         );
-        assert_eq!((p.session.conversions, p.session.conversion_value), (1, 49.0));
+        assert_eq!(
+            (p.session.conversions, p.session.conversion_value),
+            (1, 49.0)
+        );
         // After the lookback the touch no longer counts.
         let late = visit("e3", "v", 40 * DAY / MIN, "conversion", "/thanks");
         assert_eq!(placed(s.apply(&late, 2)).last_ai_touch, None);
@@ -346,10 +371,13 @@ mod tests {
             s.apply(&visit("e1", "v", 0, "pageview", "/"), 7),
             Applied::AlreadyApplied
         );
-        assert!(matches!(
-            s.apply(&visit("e2", "w", 0, "pageview", "/"), 5),
-            Applied::Placed(_)
-        ), "the offset is tracked per visitor");
+        assert!(
+            matches!(
+                s.apply(&visit("e2", "w", 0, "pageview", "/"), 5),
+                Applied::Placed(_)
+            ),
+            "the offset is tracked per visitor"
+        );
     }
 
     #[test]
@@ -403,6 +431,17 @@ mod tests {
         assert!(replayed.iter().all(|a| *a == Applied::AlreadyApplied));
         got.extend(run(&mut second, &events[17..], 17));
         assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn restoring_an_empty_changelog_gives_an_empty_sessionizer() {
+        let mut s = Sessionizer::new(SessionConfig::default());
+        s.finish_restore();
+        assert_eq!(s.visitors(), 0);
+        assert!(matches!(
+            s.apply(&visit("e1", "v", 0, "pageview", "/"), 0),
+            Applied::Placed(_)
+        ));
     }
 
     #[test]

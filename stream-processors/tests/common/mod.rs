@@ -5,14 +5,15 @@
 use std::path::Path;
 use std::time::Duration;
 
-use rdkafka::consumer::StreamConsumer;
 use schemas::beacon::Beacon;
 use schemas::control::{ControlHandle, ControlView};
-use schemas::kafka::{consumer_config, producer_config};
+use schemas::kafka::producer_config;
 use schemas::test_support::{sample_tag_beacon, Tenant, TestTopics};
 use stream_processors::enrich::enricher::Enricher;
 use stream_processors::load::loader::{Loader, LoaderSettings};
+use stream_processors::load::rebalance::input_consumer;
 use stream_processors::load::sink::ClickHouseSink;
+use stream_processors::sessionize::SessionConfig;
 
 pub fn migrations_dir() -> &'static Path {
     Path::new(concat!(
@@ -21,7 +22,7 @@ pub fn migrations_dir() -> &'static Path {
     ))
 }
 
-/// A loader on `topics` (0 = beacons, 1 = dead letters) writing through `client`.
+/// A loader on `topics` (0 = beacons, 1 = dead letters, 2 = sessions) writing through `client`.
 pub fn loader(
     topics: &TestTopics,
     client: clickhouse::Client,
@@ -29,14 +30,15 @@ pub fn loader(
     group: &str,
 ) -> Loader {
     Loader {
-        consumer: consumer_config(&topics.brokers, group)
-            .create::<StreamConsumer>()
-            .unwrap(),
+        consumer: input_consumer(&topics.brokers, group).unwrap(),
         producer: producer_config(&topics.brokers).create().unwrap(),
         sink: ClickHouseSink::new(client, topics.name(0)),
         control: ControlHandle::fixed(view.clone()),
         enricher: Enricher::from_catalog().unwrap(),
         settings: LoaderSettings {
+            brokers: topics.brokers.clone(),
+            sessions_topic: topics.name(2).to_owned(),
+            sessions: SessionConfig::default(),
             beacons_topic: topics.name(0).to_owned(),
             deadletter_topic: topics.name(1).to_owned(),
             batch_rows: 40,

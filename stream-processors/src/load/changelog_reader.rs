@@ -1,0 +1,68 @@
+//! Rebuilds one input partition's sessionizer from its co-partition of `optiview.sessions.v1`,
+//! read from the start to its end. The end is found with the fetch-side end-of-partition signal,
+//! not ListOffsets, which the local broker can misreport.
+
+use std::time::Duration;
+
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::Message;
+use rdkafka::{Offset, TopicPartitionList};
+use schemas::session::SessionUpdate;
+use schemas::SchemaRegistry;
+
+use crate::sessionize::changelog::to_restored;
+use crate::sessionize::{SessionConfig, Sessionizer};
+
+/// Longest wait for the next record (or the end) before the restore is abandoned and retried.
+const IDLE_LIMIT: Duration = Duration::from_secs(30);
+
+pub async fn restore_partition(
+    brokers: &str,
+    topic: &str,
+    partition: i32,
+    config: SessionConfig,
+) -> anyhow::Result<Sessionizer> {
+    let consumer: StreamConsumer = schemas::kafka::consumer_config(brokers, "optiview-restore")
+        .set("enable.partition.eof", "true")
+        .create()?;
+    let mut assignment = TopicPartitionList::new();
+    assignment.add_partition_offset(topic, partition, Offset::Beginning)?;
+    consumer.assign(&assignment)?;
+    let registry = SchemaRegistry::builtin();
+    let mut sessionizer = Sessionizer::new(config);
+    let mut records = 0u64;
+    loop {
+        match tokio::time::timeout(IDLE_LIMIT, consumer.recv()).await {
+            Err(_) => {
+                anyhow::bail!("restore of {topic}/{partition} stalled after {records} records")
+            }
+            Ok(Err(KafkaError::PartitionEOF(_))) => break,
+            Ok(Err(error)) => return Err(error.into()),
+            Ok(Ok(message)) => {
+                // A tombstone or an unreadable record holds no state to restore.
+                let Some(bytes) = message.payload() else {
+                    continue;
+                };
+                match registry.decode::<SessionUpdate>(bytes) {
+                    Ok(update) => {
+                        sessionizer.restore(to_restored(update));
+                        records += 1;
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, offset = message.offset(), "changelog record skipped")
+                    }
+                }
+            }
+        }
+    }
+    sessionizer.finish_restore();
+    tracing::info!(
+        topic,
+        partition,
+        records,
+        visitors = sessionizer.visitors(),
+        "sessions restored"
+    );
+    Ok(sessionizer)
+}

@@ -1,0 +1,168 @@
+//! Sessionizer state survives crashes exactly: one stream of beacons is processed once without
+//! interruption and once by processors killed twice mid-stream (each restart restoring sessions
+//! from its changelog on optiview.sessions.v1); both leave identical rows in ClickHouse.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{count, loader, migrations_dir, wait_for};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use schemas::beacon::{Beacon, TagEventType};
+use schemas::clickhouse_migrations::{load_dir, migrate};
+use schemas::control::{ControlView, Permission, Plan};
+use schemas::kafka::producer_config;
+use schemas::test_support::{onboard, random_name, sample_tag_beacon, TestDatabase, TestTopics};
+use tokio::sync::watch;
+
+const MIN: i64 = 60_000;
+
+/// Five visitors over six hours of event time: one browses every 10 minutes all along (a single
+/// long-running session that every kill lands inside), the others come back after 40-minute
+/// gaps (new sessions), some arrive from AI assistants, some convert; a few events arrive out of
+/// order.
+fn stream(tenant: &schemas::test_support::Tenant) -> Vec<Beacon> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let start = now - 6 * 60 * MIN - 10 * MIN;
+    let mut out = Vec::new();
+    for step in 0..72 {
+        let minute = step * 5;
+        for visitor in 0..5i64 {
+            let long = visitor == 0;
+            if !long && (step % 12) >= 4 + visitor {
+                continue; // away: the gap after it opens a new session
+            }
+            if long && step % 2 == 1 {
+                continue;
+            }
+            let mut b = sample_tag_beacon();
+            b.event_id = format!("evt-{step}-{visitor}");
+            b.project_id = tenant.project.clone();
+            b.property_id = tenant.property;
+            b.visitor_id = format!("visitor-{visitor}");
+            b.received_at = now;
+            let tag = b.tag.as_mut().unwrap();
+            tag.client_ts = Some(start + minute * MIN + visitor * 1_000);
+            tag.url = format!("https://acme.com/docs/{}", (step + visitor) % 9);
+            tag.utm.clear();
+            let arriving = !long && step % 12 == 0;
+            tag.referrer = arriving.then(|| {
+                ["https://chatgpt.com/", "https://www.google.com/"][(visitor % 2) as usize].into()
+            });
+            let converts = !long && step % 12 == 3 && visitor % 2 == 1;
+            tag.event_type = if converts {
+                TagEventType::Conversion
+            } else {
+                TagEventType::Pageview
+            };
+            out.push(b);
+        }
+    }
+    // Out of order by a few minutes: well within the allowed lateness.
+    for i in (10..out.len() - 1).step_by(17) {
+        out.swap(i, i + 1);
+    }
+    out
+}
+
+async fn produce(topics: &TestTopics, beacons: &[Beacon]) {
+    let producer: FutureProducer = producer_config(&topics.brokers).create().unwrap();
+    for b in beacons {
+        let key = format!("{}:{}", b.property_id, b.visitor_id);
+        let payload = schemas::encode(b).unwrap();
+        producer
+            .send(
+                FutureRecord::to(topics.name(0)).key(&key).payload(&payload),
+                Duration::from_secs(10),
+            )
+            .await
+            .unwrap();
+    }
+}
+
+/// Every table the processors write, as comparable text: final rows without processing time.
+async fn snapshot(client: &clickhouse::Client) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    for (table, order) in [
+        ("events", "event_id"),
+        ("sessions", "session_id"),
+        ("conversions", "event_id"),
+        ("ai_referrals", "event_id"),
+    ] {
+        let rows: Vec<String> = client
+            .query(
+                "SELECT formatRow('JSONEachRow', * EXCEPT (processed_at)) FROM ? FINAL ORDER BY ?",
+            )
+            .bind(clickhouse::sql::Identifier(table))
+            .bind(clickhouse::sql::Identifier(order))
+            .fetch_all()
+            .await
+            .unwrap();
+        out.push((table.to_owned(), rows));
+    }
+    out
+}
+
+async fn database() -> TestDatabase {
+    let db = TestDatabase::create().await;
+    migrate(&db.client(), &load_dir(migrations_dir()).unwrap())
+        .await
+        .unwrap();
+    db
+}
+
+#[tokio::test]
+async fn killing_the_processor_twice_changes_no_row() {
+    let mut view = ControlView::new();
+    let tenant = onboard(&mut view, "acme.com", Plan::Pro, vec![Permission::Collect]);
+    let beacons = stream(&tenant);
+    let n = beacons.len() as u64;
+    // Both runs read the same input; each has its own changelog, group and database.
+    let input = TestTopics::create(&[("beacons", 3), ("deadletter", 1), ("sessions", 3)]).await;
+    let other = TestTopics::create(&[("unused", 1), ("deadletter", 1), ("sessions", 3)]).await;
+    produce(&input, &beacons).await;
+
+    let straight = database().await;
+    let (stop, stopped) = watch::channel(false);
+    let run =
+        tokio::spawn(loader(&input, straight.client(), &view, &random_name("g")).run(stopped));
+    assert_eq!(wait_for(&straight.client(), "events", n).await, n);
+    stop.send(true).unwrap();
+    run.await.unwrap().unwrap();
+
+    let crashed = database().await;
+    let group = random_name("g");
+    let mut killed = 0;
+    for target in [n / 3, 2 * n / 3] {
+        let mut processor = loader(&input, crashed.client(), &view, &group);
+        processor.settings.deadletter_topic = other.name(1).to_owned();
+        processor.settings.sessions_topic = other.name(2).to_owned();
+        let (_keep, stopped) = watch::channel(false);
+        let run = tokio::spawn(processor.run(stopped));
+        while count(&crashed.client(), "events", false).await < target {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        run.abort(); // a crash: no flush, no commit of what is in flight
+        assert!(run.await.unwrap_err().is_cancelled());
+        killed += 1;
+    }
+    let mut processor = loader(&input, crashed.client(), &view, &group);
+    processor.settings.deadletter_topic = other.name(1).to_owned();
+    processor.settings.sessions_topic = other.name(2).to_owned();
+    let (stop, stopped) = watch::channel(false);
+    let run = tokio::spawn(processor.run(stopped));
+    assert_eq!(wait_for(&crashed.client(), "events", n).await, n);
+    stop.send(true).unwrap();
+    run.await.unwrap().unwrap();
+    assert_eq!(killed, 2);
+
+    let expected = snapshot(&straight.client()).await;
+    let got = snapshot(&crashed.client()).await;
+    for ((table, want), (_, have)) in expected.iter().zip(&got) {
+        assert!(!want.is_empty(), "{table} has rows to compare");
+        assert_eq!(have, want, "{table} differs after two crashes");
+    }
+    // The stream holds one long session and repeat visits: more sessions than visitors.
+    let sessions = expected[1].1.len();
+    assert!(sessions > 5, "{sessions} sessions");
+}
