@@ -28,6 +28,13 @@ pub struct RunConfig {
     pub control_topic: String,
     #[command(flatten)]
     pub clickhouse: ClickHouseArgs,
+    /// Address of /healthz, /readyz and /metrics.
+    #[arg(
+        long,
+        env = "OPTIVIEW_PROCESSOR_OPS_ADDR",
+        default_value = "127.0.0.1:8090"
+    )]
+    pub ops_addr: String,
     /// A batch is written when it holds this many records …
     #[arg(long, env = "OPTIVIEW_BATCH_ROWS", default_value_t = 5_000)]
     pub batch_rows: usize,

@@ -3,5 +3,6 @@
 pub mod config;
 pub mod enrich;
 pub mod load;
+pub mod ops;
 pub mod sessionize;
 pub mod telemetry;

@@ -66,11 +66,15 @@ fn main() -> anyhow::Result<()> {
 
 fn run(config: RunConfig) -> anyhow::Result<()> {
     use stream_processors::enrich::enricher::Enricher;
+    use stream_processors::load::input::input_consumer;
     use stream_processors::load::loader::{Loader, LoaderSettings};
-    use stream_processors::load::rebalance::input_consumer;
     use stream_processors::load::sink::ClickHouseSink;
 
+    use stream_processors::ops::server::{serve, OpsState};
+    use stream_processors::ops::status::Status;
+
     config.validate().map_err(anyhow::Error::msg)?;
+    let prometheus = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder()?;
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .init();
@@ -80,7 +84,19 @@ fn run(config: RunConfig) -> anyhow::Result<()> {
         control
             .wait_caught_up(std::time::Duration::from_secs(60))
             .await?;
+        let status = std::sync::Arc::new(Status::default());
+        let ops = serve(
+            std::net::TcpListener::bind(&config.ops_addr)?,
+            OpsState {
+                status: status.clone(),
+                control: control.clone(),
+                prometheus: Some(prometheus),
+            },
+        )?;
+        let ops_handle = ops.handle();
+        tokio::spawn(ops);
         let loader = Loader {
+            status,
             consumer: input_consumer(&config.brokers, &config.group)?,
             producer: schemas::kafka::producer_config(&config.brokers).create()?,
             sink: ClickHouseSink::new(config.clickhouse.client(), config.beacons_topic.clone()),
@@ -107,7 +123,9 @@ fn run(config: RunConfig) -> anyhow::Result<()> {
             }
             let _ = stop.send(true);
         });
-        tracing::info!(topic = %config.beacons_topic, "loader running");
-        loader.run(stopped).await
+        tracing::info!(topic = %config.beacons_topic, ops = %config.ops_addr, "processor running");
+        let result = loader.run(stopped).await;
+        ops_handle.stop(true).await;
+        result
     })
 }

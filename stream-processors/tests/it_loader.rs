@@ -60,8 +60,24 @@ async fn beacons_become_rows_once_and_bad_records_dead_letters() {
 
     let group = random_name("loader");
     let (stop, stopped) = watch::channel(false);
-    let first = tokio::spawn(loader(&topics, db.client(), &view, &group).run(stopped));
+    let processor = loader(&topics, db.client(), &view, &group);
+    let status = processor.status.clone();
+    let first = tokio::spawn(processor.run(stopped));
     assert_eq!(wait_for(&db.client(), "events", N as u64).await, N as u64);
+    // Lag comes from the high watermarks fetch responses carried (statistics every second): it
+    // reaches zero on every partition once all was read.
+    let mut lag = status.lag();
+    for _ in 0..50 {
+        if lag.len() == 3 && lag.values().all(|l| *l == 0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        lag = status.lag();
+    }
+    assert_eq!(
+        lag.into_iter().collect::<Vec<_>>(),
+        [(0, 0), (1, 0), (2, 0)]
+    );
     assert_eq!(
         wait_for(&db.client(), "ai_referrals", (N / 2) as u64).await,
         (N / 2) as u64

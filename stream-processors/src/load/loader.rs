@@ -7,6 +7,7 @@
 //! ReplacingMergeTree on the event id) keep rows single.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{CommitMode, Consumer};
@@ -20,12 +21,15 @@ use tokio::sync::watch;
 use super::batch::Batch;
 use super::changelog_reader::restore_partition;
 use super::delivery::{deliver_all, Outgoing};
+use super::input::InputConsumer;
 use super::process::{Position, Processor};
-use super::rebalance::InputConsumer;
 use super::sink::ClickHouseSink;
 use crate::enrich::enricher::Enricher;
+use crate::ops::status::{lag_behind, Status};
 use crate::sessionize::{SessionConfig, Sessionizer};
 use crate::telemetry;
+
+const STALL_AFTER: Duration = Duration::from_secs(5);
 
 pub struct LoaderSettings {
     /// For the changelog reader, which consumes outside the group.
@@ -40,6 +44,7 @@ pub struct LoaderSettings {
 
 pub struct Loader {
     pub consumer: InputConsumer,
+    pub status: Arc<Status>,
     pub producer: FutureProducer,
     pub sink: ClickHouseSink,
     pub control: ControlHandle,
@@ -53,6 +58,7 @@ impl Loader {
         self.consumer.subscribe(&[&self.settings.beacons_topic])?;
         let Loader {
             consumer,
+            status,
             producer,
             sink,
             control,
@@ -61,6 +67,7 @@ impl Loader {
         } = self;
         let out = Output {
             consumer: &consumer,
+            status: &status,
             producer: &producer,
             sink: &sink,
             settings: &settings,
@@ -69,6 +76,7 @@ impl Loader {
         let mut sessionizers: HashMap<i32, Sessionizer> = HashMap::new();
         let mut batch = Batch::default();
         let mut deadline = Instant::now() + settings.batch_period;
+        status.started();
         loop {
             tokio::select! {
                 _ = stop.changed() => {
@@ -78,8 +86,9 @@ impl Loader {
                 received = tokio::time::timeout_at(deadline.into(), consumer.recv()) => {
                     match received {
                         Ok(Ok(message)) => {
-                            for partition in consumer.context().take() {
+                            for partition in consumer.context().take_revoked() {
                                 sessionizers.remove(&partition);
+                                status.forget_partition(partition);
                             }
                             let Some(sessionizer) =
                                 out.sessionizer(&mut sessionizers, message.partition(), &stop).await
@@ -124,12 +133,43 @@ fn position(message: &BorrowedMessage<'_>) -> Position {
 /// Everything the loop writes to, borrowed for the loop's life.
 struct Output<'a> {
     consumer: &'a InputConsumer,
+    status: &'a Status,
     producer: &'a FutureProducer,
     sink: &'a ClickHouseSink,
     settings: &'a LoaderSettings,
 }
 
 impl Output<'_> {
+    /// A write that is still retrying after a few seconds marks the pipeline stalled (`/readyz`
+    /// answers 503) until it lands.
+    async fn watched<T>(&self, write: impl std::future::Future<Output = T>) -> T {
+        tokio::pin!(write);
+        tokio::select! {
+            done = &mut write => return done,
+            _ = tokio::time::sleep(STALL_AFTER) => self.status.set_stalled(true),
+        }
+        let done = write.await;
+        self.status.set_stalled(false);
+        done
+    }
+
+    /// Lag per partition from the high watermark fetch responses reported.
+    fn record_lag(&self, batch: &Batch) {
+        for (partition, next) in batch.commit_offsets() {
+            let Some(high) = self
+                .consumer
+                .context()
+                .high_watermark(&self.settings.beacons_topic, partition)
+            else {
+                continue;
+            };
+            let lag = lag_behind(high, next);
+            self.status.set_lag(partition, lag);
+            metrics::gauge!(telemetry::CONSUMER_LAG, "partition" => partition.to_string())
+                .set(lag as f64);
+        }
+    }
+
     /// The partition's sessionizer, restored from the changelog on first use after an assignment.
     /// Retries a failed restore until it succeeds; None only when stopping.
     async fn sessionizer<'s>(
@@ -181,8 +221,9 @@ impl Output<'_> {
                 payload: schemas::encode(letter)?,
             });
         }
-        deliver_all(self.producer, letters, stop).await?;
-        self.sink.write(&batch, stop).await?;
+        self.watched(deliver_all(self.producer, letters, stop))
+            .await?;
+        self.watched(self.sink.write(&batch, stop)).await?;
         let mut changelog = Vec::with_capacity(batch.sessions.len());
         for (partition, update) in batch.sessions.values() {
             changelog.push(Outgoing {
@@ -193,7 +234,8 @@ impl Output<'_> {
             });
         }
         let records = changelog.len();
-        deliver_all(self.producer, changelog, stop).await?;
+        self.watched(deliver_all(self.producer, changelog, stop))
+            .await?;
         metrics::counter!(telemetry::CHANGELOG_RECORDS).increment(records as u64);
         let mut offsets = TopicPartitionList::new();
         for (partition, next) in batch.commit_offsets() {
@@ -208,6 +250,7 @@ impl Output<'_> {
         if let Err(error) = self.consumer.commit(&offsets, CommitMode::Sync) {
             tracing::warn!(%error, "offset commit failed");
         }
+        self.record_lag(&batch);
         metrics::histogram!(telemetry::BATCH_SECONDS).record(started.elapsed().as_secs_f64());
         Ok(())
     }

@@ -4,8 +4,8 @@
 pub mod batch;
 pub mod changelog_reader;
 pub mod delivery;
+pub mod input;
 pub mod loader;
 pub mod process;
-pub mod rebalance;
 pub mod rows;
 pub mod sink;

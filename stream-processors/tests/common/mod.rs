@@ -10,8 +10,8 @@ use schemas::control::{ControlHandle, ControlView};
 use schemas::kafka::producer_config;
 use schemas::test_support::{sample_tag_beacon, Tenant, TestTopics};
 use stream_processors::enrich::enricher::Enricher;
+use stream_processors::load::input::input_consumer;
 use stream_processors::load::loader::{Loader, LoaderSettings};
-use stream_processors::load::rebalance::input_consumer;
 use stream_processors::load::sink::ClickHouseSink;
 use stream_processors::sessionize::SessionConfig;
 
@@ -31,6 +31,7 @@ pub fn loader(
 ) -> Loader {
     Loader {
         consumer: input_consumer(&topics.brokers, group).unwrap(),
+        status: Default::default(),
         producer: producer_config(&topics.brokers).create().unwrap(),
         sink: ClickHouseSink::new(client, topics.name(0)),
         control: ControlHandle::fixed(view.clone()),

@@ -1,0 +1,70 @@
+//! `/healthz` (the process answers), `/readyz` (control view caught up, loop running and not stuck
+//! on a write), `/metrics` (Prometheus). Deliberately public: they expose no tenant data.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::{web, App, HttpResponse, HttpServer};
+use metrics_exporter_prometheus::PrometheusHandle;
+use schemas::control::ControlHandle;
+use serde_json::json;
+
+use super::status::Status;
+
+pub struct OpsState {
+    pub status: Arc<Status>,
+    pub control: ControlHandle,
+    pub prometheus: Option<PrometheusHandle>,
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+async fn readyz(state: web::Data<OpsState>) -> HttpResponse {
+    let control = state.control.caught_up();
+    let pipeline = state.status.healthy_pipeline();
+    let lag: serde_json::Map<String, serde_json::Value> = state
+        .status
+        .lag()
+        .into_iter()
+        .map(|(p, l)| (p.to_string(), l.into()))
+        .collect();
+    let body = json!({ "control_caught_up": control, "pipeline_writing": pipeline, "lag": lag });
+    if control && pipeline {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+async fn metrics(state: web::Data<OpsState>) -> HttpResponse {
+    match &state.prometheus {
+        Some(handle) => HttpResponse::Ok()
+            .content_type("text/plain; version=0.0.4")
+            .body(handle.render()),
+        None => HttpResponse::NotFound()
+            .json(json!({ "error": "not_found", "message": "metrics are not enabled" })),
+    }
+}
+
+async fn not_found() -> HttpResponse {
+    HttpResponse::NotFound().json(json!({ "error": "not_found", "message": "no such route" }))
+}
+
+/// Serves on `listener` (tests bind port 0) until the returned server is stopped.
+pub fn serve(listener: TcpListener, state: OpsState) -> std::io::Result<actix_web::dev::Server> {
+    let state = web::Data::new(state);
+    Ok(HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .route("/healthz", web::get().to(healthz))
+            .route("/readyz", web::get().to(readyz))
+            .route("/metrics", web::get().to(metrics))
+            .default_service(web::to(not_found))
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)?
+    .run())
+}
