@@ -71,3 +71,26 @@ impl RunConfig {
         Duration::from_millis(self.batch_ms)
     }
 }
+
+/// Settings of `stream-processors replay`.
+#[derive(Debug, Clone, Args)]
+pub struct ReplayConfig {
+    /// Bootstrap brokers, host:port[,host:port].
+    #[arg(long, env = BROKERS_ENV, default_value = DEFAULT_BROKERS)]
+    pub brokers: String,
+    #[arg(long, env = "OPTIVIEW_BEACONS_TOPIC", default_value = topics::BEACONS)]
+    pub beacons_topic: String,
+    #[arg(long, env = "OPTIVIEW_CONTROL_TOPIC", default_value = topics::CONTROL)]
+    pub control_topic: String,
+    #[command(flatten)]
+    pub clickhouse: ClickHouseArgs,
+    /// `all` (everything the topic retains) or `partition=offset[,partition=offset…]`.
+    #[arg(long, default_value = "all")]
+    pub from: crate::replay::StartAt,
+    /// Rows per insert.
+    #[arg(long, default_value_t = 20_000)]
+    pub batch_rows: usize,
+    /// How many days back a visitor's last AI touch is credited with a conversion.
+    #[arg(long, env = "OPTIVIEW_ATTRIBUTION_LOOKBACK_DAYS", default_value_t = 30)]
+    pub attribution_lookback_days: u32,
+}

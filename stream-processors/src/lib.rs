@@ -4,5 +4,6 @@ pub mod config;
 pub mod enrich;
 pub mod load;
 pub mod ops;
+pub mod replay;
 pub mod sessionize;
 pub mod telemetry;

@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufWriter, Write};
 
 use clap::{Parser, Subcommand};
-use stream_processors::config::RunConfig;
+use stream_processors::config::{ReplayConfig, RunConfig};
 use stream_processors::enrich::{Attributor, Classifier};
 
 #[derive(Parser)]
@@ -25,14 +25,19 @@ enum Command {
     /// Reads `url<TAB>referrer` lines on stdin (referrer may be empty); prints one JSON object per
     /// line (ai_source, channel, matched_by).
     Attribute,
+    /// Reprocesses optiview.beacons.v1 (everything retained, or from --from offsets) into
+    /// ClickHouse with the current catalogs, without duplicating rows, showing progress.
+    Replay(Box<ReplayConfig>),
     /// Prints the catalog version the classifiers were built from.
     CatalogVersion,
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    if let Command::Run(config) = cli.command {
-        return run(*config);
+    match cli.command {
+        Command::Run(config) => return run(*config),
+        Command::Replay(config) => return replay(*config),
+        _ => {}
     }
     let stdin = std::io::stdin().lock();
     let mut out = BufWriter::new(std::io::stdout().lock());
@@ -55,7 +60,7 @@ fn main() -> anyhow::Result<()> {
                 out.write_all(b"\n")?;
             }
         }
-        Command::Run(_) => unreachable!("handled above"),
+        Command::Run(_) | Command::Replay(_) => unreachable!("handled above"),
         Command::CatalogVersion => {
             writeln!(out, "{}", stream_processors::enrich::catalog::version())?;
         }
@@ -127,5 +132,62 @@ fn run(config: RunConfig) -> anyhow::Result<()> {
         let result = loader.run(stopped).await;
         ops_handle.stop(true).await;
         result
+    })
+}
+
+fn replay(config: ReplayConfig) -> anyhow::Result<()> {
+    use stream_processors::enrich::enricher::Enricher;
+    use stream_processors::load::process::Processor;
+    use stream_processors::load::sink::ClickHouseSink;
+    use stream_processors::replay::{drop_stale_derived_rows, rebuild_rollups, reprocess, Replay};
+    use stream_processors::sessionize::SessionConfig;
+
+    if config.batch_rows == 0 || config.attribution_lookback_days == 0 {
+        anyhow::bail!("--batch-rows and --attribution-lookback-days must be at least 1");
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    tokio::runtime::Runtime::new()?.block_on(async move {
+        let (control, _follower) =
+            schemas::control::follow(&config.brokers, &config.control_topic).await?;
+        control
+            .wait_caught_up(std::time::Duration::from_secs(60))
+            .await?;
+        let started = chrono::Utc::now().timestamp_millis();
+        let client = config.clickhouse.client();
+        let report = reprocess(Replay {
+            brokers: &config.brokers,
+            topic: &config.beacons_topic,
+            start: config.from.clone(),
+            control,
+            processor: Processor::new(Enricher::from_catalog()?, config.beacons_topic.clone()),
+            // The run's start names its deduplication tokens: distinct from the live inserts'.
+            sink: ClickHouseSink::new(
+                client.clone(),
+                format!("replay-{started}/{}", config.beacons_topic),
+            ),
+            batch_rows: config.batch_rows,
+            sessions: SessionConfig {
+                attribution_lookback_ms: i64::from(config.attribution_lookback_days) * 86_400_000,
+                ..SessionConfig::default()
+            },
+            progress: true,
+        })
+        .await?;
+        eprintln!("rebuilding derived tables and rollups …");
+        drop_stale_derived_rows(&client, started).await?;
+        rebuild_rollups(&client).await?;
+        println!(
+            "{}",
+            serde_json::json!({
+                "records": report.records,
+                "events": report.events,
+                "rejected": report.rejected,
+                "catalog_version": stream_processors::enrich::catalog::version(),
+            })
+        );
+        Ok(())
     })
 }

@@ -57,6 +57,7 @@ pub fn beacon(tenant: &Tenant, i: usize) -> Beacon {
     b.visitor_id = format!("v-{}", i % 7);
     b.received_at = chrono::Utc::now().timestamp_millis();
     let tag = b.tag.as_mut().unwrap();
+    tag.event_type = schemas::beacon::TagEventType::Pageview;
     tag.client_ts = None;
     tag.url = format!("https://acme.com/docs/{i}");
     tag.referrer = Some(

@@ -1,0 +1,9 @@
+//! `stream-processors replay`: reprocesses the beacons topic (everything retained, or from given
+//! offsets) into ClickHouse with the current catalogs, then brings the tables derived from events
+//! in line with what the replay re-derived.
+
+mod rebuild;
+mod reprocess;
+
+pub use rebuild::{drop_stale_derived_rows, rebuild_rollups};
+pub use reprocess::{reprocess, Replay, ReplayReport, StartAt};
