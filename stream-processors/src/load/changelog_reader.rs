@@ -44,11 +44,15 @@ pub async fn restore_partition(
                 let Some(bytes) = message.payload() else {
                     continue;
                 };
-                match registry.decode::<SessionUpdate>(bytes) {
-                    Ok(update) => {
-                        sessionizer.restore(to_restored(update));
+                match registry.decode::<SessionUpdate>(bytes).map(to_restored) {
+                    Ok(Some(restored)) => {
+                        sessionizer.restore(restored);
                         records += 1;
                     }
+                    Ok(None) => tracing::warn!(
+                        offset = message.offset(),
+                        "changelog record with a foreign session id skipped"
+                    ),
                     Err(error) => {
                         tracing::warn!(%error, offset = message.offset(), "changelog record skipped")
                     }

@@ -12,7 +12,7 @@ use super::rows::{ConversionRow, EventRow};
 use crate::enrich::enricher::{Enricher, PropertyContext, Rejection};
 use crate::enrich::page::ContentRules;
 use crate::sessionize::changelog::{to_update, Owner};
-use crate::sessionize::{Applied, Sessionizer, Visit};
+use crate::sessionize::{canonical_utm, Applied, Sessionizer, Visit};
 use crate::telemetry;
 
 const STAGE: &str = "processor";
@@ -132,7 +132,8 @@ impl Processor {
         event: &mut EventRow,
         batch: &mut Batch,
     ) -> bool {
-        let placement = match sessionizer.apply(&visit_of(event), at.offset) {
+        let utm = canonical_utm(event.utm.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let placement = match sessionizer.apply(&visit_of(event, &utm), at.offset) {
             Applied::AlreadyApplied => return false,
             Applied::TooLate => {
                 metrics::counter!(telemetry::TOO_LATE_FOR_SESSION).increment(1);
@@ -142,7 +143,7 @@ impl Processor {
             Applied::Placed(placement) => placement,
         };
         let session = &placement.session;
-        event.session_id.clone_from(&session.session_id);
+        event.session_id = session.id.to_string();
         if event.event_type == "conversion" {
             batch.conversions.push(ConversionRow {
                 project_id: event.project_id.clone(),
@@ -151,15 +152,15 @@ impl Processor {
                 event_id: event.event_id.clone(),
                 processed_at: event.processed_at,
                 visitor_id: event.visitor_id.clone(),
-                session_id: session.session_id.clone(),
+                session_id: event.session_id.clone(),
                 name: event.name.clone(),
                 value: event.value,
                 currency: event.currency.clone(),
-                session_ai_source: session.ai_source.clone().unwrap_or_default(),
+                session_ai_source: session.ai_source.as_deref().unwrap_or_default().to_owned(),
                 last_touch_ai_source: placement
                     .last_ai_touch
                     .as_ref()
-                    .map(|t| t.source.clone())
+                    .map(|t| t.source.to_string())
                     .unwrap_or_default(),
                 last_touch_at: placement
                     .last_ai_touch
@@ -185,29 +186,25 @@ impl Processor {
             );
             batch
                 .sessions
-                .insert(session.session_id.clone(), (at.partition, update));
+                .insert(event.session_id.clone(), (at.partition, update));
         }
         true
     }
 }
 
-fn visit_of(event: &EventRow) -> Visit {
-    let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+fn visit_of<'a>(event: &'a EventRow, utm: &'a str) -> Visit<'a> {
+    let some = |s: &'a str| (!s.is_empty()).then_some(s);
     Visit {
-        event_id: event.event_id.clone(),
+        event_id: &event.event_id,
         ts: event.ts.timestamp_millis(),
         property_id: i64::try_from(event.property_id).unwrap_or_default(),
-        visitor_id: event.visitor_id.clone(),
-        event_type: event.event_type.clone(),
-        url: event.url.clone(),
+        visitor_id: &event.visitor_id,
+        event_type: &event.event_type,
+        url: &event.url,
         referrer: some(&event.referrer),
-        channel: event.channel.clone(),
+        channel: &event.channel,
         ai_source: some(&event.ai_source),
-        utm: event
-            .utm
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
+        utm,
         value: event.value,
     }
 }

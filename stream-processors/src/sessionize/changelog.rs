@@ -5,7 +5,7 @@
 use schemas::session::SessionUpdate;
 
 use super::core::Restored;
-use super::session::{AiTouch, Session};
+use super::session::{canonical_utm, utm_pairs, AiTouch, Session, SessionId};
 
 /// Whose session it is; the sessionizer itself keeps only the property and visitor.
 pub struct Owner<'a> {
@@ -24,7 +24,7 @@ pub fn to_update(
     watermark: i64,
 ) -> SessionUpdate {
     SessionUpdate {
-        session_id: session.session_id.clone(),
+        session_id: session.id.to_string(),
         organization_id: owner.organization_id.to_owned(),
         project_id: owner.project_id.to_owned(),
         property_id: owner.property_id,
@@ -33,14 +33,14 @@ pub fn to_update(
         last_seen_at: session.last_seen,
         pageviews: clamp(session.pageviews),
         events: clamp(session.events),
-        entry_url: session.entry_url.clone(),
-        exit_url: session.exit_url.clone(),
+        entry_url: session.entry_url.to_string(),
+        exit_url: session.exit_url.to_string(),
         referrer_host: session
             .referrer
             .as_deref()
             .and_then(|r| url::Url::parse(r).ok())
             .and_then(|u| u.host_str().map(str::to_owned)),
-        ai_source: session.ai_source.clone(),
+        ai_source: session.ai_source.as_deref().map(str::to_owned),
         agent_class: owner.agent_class.to_owned(),
         converted: session.conversions > 0,
         conversions: clamp(session.conversions),
@@ -49,15 +49,13 @@ pub fn to_update(
         input_offset: applied_offset,
         version: i32::try_from(session.version).unwrap_or(i32::MAX),
         opened_at: session.opened_at,
-        referrer: session.referrer.clone(),
-        channel: session.channel.clone(),
-        utm: session
-            .utm
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
+        referrer: session.referrer.as_deref().map(str::to_owned),
+        channel: session.channel.to_string(),
+        utm: utm_pairs(&session.utm)
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect(),
         seen: session.seen.iter().map(|&p| i64::from(p)).collect(),
-        last_ai_source: last_ai_touch.map(|t| t.source.clone()),
+        last_ai_source: last_ai_touch.map(|t| t.source.to_string()),
         last_ai_at: last_ai_touch.map(|t| t.at),
         watermark,
     }
@@ -67,63 +65,69 @@ fn clamp(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
-pub fn to_restored(update: SessionUpdate) -> Restored {
+/// None for a record whose session id is not one this processor writes.
+pub fn to_restored(update: SessionUpdate) -> Option<Restored> {
     let last_ai_touch = match (update.last_ai_source, update.last_ai_at) {
-        (Some(source), Some(at)) => Some(AiTouch { source, at }),
+        (Some(source), Some(at)) => Some(AiTouch {
+            source: source.into(),
+            at,
+        }),
         _ => None,
     };
-    Restored {
+    let utm = canonical_utm(update.utm.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    Some(Restored {
         property_id: update.property_id,
         visitor_id: update.visitor_id,
         session: Session {
-            session_id: update.session_id,
+            id: SessionId::parse(&update.session_id)?,
             opened_at: update.opened_at,
             started_at: update.started_at,
             last_seen: update.last_seen_at,
-            entry_url: update.entry_url,
-            exit_url: update.exit_url,
+            entry_url: update.entry_url.into(),
+            exit_url: update.exit_url.into(),
             pageviews: u32::try_from(update.pageviews).unwrap_or(0),
             events: u32::try_from(update.events).unwrap_or(0),
             conversions: u32::try_from(update.conversions).unwrap_or(0),
             conversion_value: update.conversion_value,
-            referrer: update.referrer,
-            channel: update.channel,
-            ai_source: update.ai_source,
-            utm: update.utm.into_iter().collect(),
+            referrer: update.referrer.map(Into::into),
+            channel: update.channel.into(),
+            ai_source: update.ai_source.map(Into::into),
+            utm: utm.into(),
             seen: update
                 .seen
                 .into_iter()
                 .filter_map(|p| u32::try_from(p).ok())
                 .collect(),
-            version: u64::try_from(update.version).unwrap_or(0),
+            version: u32::try_from(update.version).unwrap_or(0),
         },
         last_ai_touch,
         applied_offset: update.input_offset,
         watermark: update.watermark,
-    }
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sessionize::Visit;
+    use crate::sessionize::{Interner, Visit};
 
     #[test]
     fn a_session_survives_the_round_trip_through_its_record() {
+        let utm = canonical_utm([("utm_source", "chatgpt.com"), ("utm_medium", "ai")]);
         let visit = Visit {
-            event_id: "e1".into(),
+            event_id: "e1",
             ts: 1_700_000_000_000,
             property_id: 3,
-            visitor_id: "v1".into(),
-            event_type: "conversion".into(),
-            url: "https://acme.com/buy".into(),
-            referrer: Some("https://chatgpt.com/".into()),
-            channel: "ai".into(),
-            ai_source: Some("ChatGPT".into()),
-            utm: [("utm_source".to_owned(), "chatgpt.com".to_owned())].into(),
+            visitor_id: "v1",
+            event_type: "conversion",
+            url: "https://acme.com/buy",
+            referrer: Some("https://chatgpt.com/"),
+            channel: "ai",
+            ai_source: Some("ChatGPT"),
+            utm: &utm,
             value: Some(12.5),
         };
-        let session = Session::start("ses_x".into(), &visit);
+        let session = Session::start(SessionId([7; 10]), &visit, &mut Interner::default());
         let touch = AiTouch {
             source: "ChatGPT".into(),
             at: visit.ts,
@@ -140,7 +144,7 @@ mod tests {
         assert!(update.converted);
         let bytes = schemas::encode(&update).unwrap();
         let decoded: SessionUpdate = schemas::SchemaRegistry::builtin().decode(&bytes).unwrap();
-        let restored = to_restored(decoded);
+        let restored = to_restored(decoded).unwrap();
         assert_eq!(restored.session, session);
         assert_eq!(restored.last_ai_touch, Some(touch));
         assert_eq!(

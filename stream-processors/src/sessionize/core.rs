@@ -4,10 +4,12 @@
 //! order gives the same output, so a restore followed by a replay changes nothing.
 
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 
 use sha2::{Digest, Sha256};
 
-use super::session::{AiTouch, Session, Visit, Visitor};
+use super::interner::Interner;
+use super::session::{AiTouch, Session, SessionId, Visit, Visitor};
 
 #[derive(Debug, Clone, Copy)]
 pub struct SessionConfig {
@@ -63,11 +65,27 @@ pub struct Restored {
     pub watermark: i64,
 }
 
-type VisitorKey = (i64, String);
+/// A visitor, known by a 128-bit hash of property and visitor id: 16 bytes instead of a copy of
+/// the id. Only ever in memory (a restore recomputes it), so the hasher need not be stable
+/// across builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct VisitorKey(u64, u64);
+
+fn visitor_key(property_id: i64, visitor_id: &str) -> VisitorKey {
+    let half = |seed: u8| {
+        let mut hasher = std::hash::DefaultHasher::new();
+        seed.hash(&mut hasher);
+        property_id.hash(&mut hasher);
+        visitor_id.hash(&mut hasher);
+        hasher.finish()
+    };
+    VisitorKey(half(1), half(2))
+}
 
 pub struct Sessionizer {
     config: SessionConfig,
     visitors: HashMap<VisitorKey, Visitor>,
+    strings: Interner,
     watermark: i64,
     /// Watermark of the last sweep for closed sessions. Sweeping visits every visitor, so it runs
     /// when the watermark enters a new minute of event time, not per event.
@@ -81,6 +99,7 @@ impl Sessionizer {
         Self {
             config,
             visitors: HashMap::new(),
+            strings: Interner::default(),
             watermark: i64::MIN,
             swept_at: i64::MIN,
         }
@@ -95,9 +114,10 @@ impl Sessionizer {
     /// newest version of each session wins, whatever order the records come in.
     pub fn restore(&mut self, record: Restored) {
         self.watermark = self.watermark.max(record.watermark);
+        let strings = &mut self.strings;
         let visitor = self
             .visitors
-            .entry((record.property_id, record.visitor_id))
+            .entry(visitor_key(record.property_id, &record.visitor_id))
             .or_default();
         visitor.applied_offset = visitor.applied_offset.max(record.applied_offset);
         if let Some(touch) = record.last_ai_touch {
@@ -106,17 +126,24 @@ impl Sessionizer {
                 .as_ref()
                 .is_none_or(|t| t.at < touch.at)
             {
-                visitor.last_ai_touch = Some(touch);
+                visitor.last_ai_touch = Some(AiTouch {
+                    source: strings.intern(&touch.source),
+                    at: touch.at,
+                });
             }
         }
+        let mut session = record.session;
+        session.entry_url = strings.intern(&session.entry_url);
+        session.exit_url = strings.intern(&session.exit_url);
+        session.referrer = session.referrer.map(|r| strings.intern(&r));
+        session.channel = strings.intern(&session.channel);
+        session.ai_source = session.ai_source.map(|a| strings.intern(&a));
+        session.utm = strings.intern(&session.utm);
         let sessions = &mut visitor.sessions;
-        match sessions
-            .iter_mut()
-            .find(|s| s.session_id == record.session.session_id)
-        {
-            Some(existing) if existing.version >= record.session.version => {}
-            Some(existing) => *existing = record.session,
-            None => sessions.push(record.session),
+        match sessions.iter_mut().find(|s| s.id == session.id) {
+            Some(existing) if existing.version >= session.version => {}
+            Some(existing) => *existing = session,
+            None => sessions.push(session),
         }
         sessions.sort_by_key(|s| s.started_at);
     }
@@ -136,8 +163,8 @@ impl Sessionizer {
     }
 
     /// Places the event read at `offset` of this partition.
-    pub fn apply(&mut self, visit: &Visit, offset: i64) -> Applied {
-        let key = (visit.property_id, visit.visitor_id.clone());
+    pub fn apply(&mut self, visit: &Visit<'_>, offset: i64) -> Applied {
+        let key = visitor_key(visit.property_id, visit.visitor_id);
         if self
             .visitors
             .get(&key)
@@ -150,16 +177,17 @@ impl Sessionizer {
         }
         self.watermark = self.watermark.max(visit.ts);
         let config = self.config;
+        let strings = &mut self.strings;
         let visitor = self.visitors.entry(key).or_default();
         visitor.applied_offset = offset;
-        if let Some(source) = &visit.ai_source {
+        if let Some(source) = visit.ai_source {
             if visitor
                 .last_ai_touch
                 .as_ref()
                 .is_none_or(|t| t.at <= visit.ts)
             {
                 visitor.last_ai_touch = Some(AiTouch {
-                    source: source.clone(),
+                    source: strings.intern(source),
                     at: visit.ts,
                 });
             }
@@ -178,12 +206,15 @@ impl Sessionizer {
         let sessions = &mut visitor.sessions;
         let (session, changed) = match sessions.iter().position(fits) {
             Some(i) => {
-                let changed = sessions[i].add(visit);
+                let changed = sessions[i].add(visit, strings);
                 (sessions[i].clone(), changed)
             }
             None => {
-                let session = Session::start(session_id(visit), visit);
+                let session = Session::start(session_id(visit), visit, strings);
                 let at = sessions.partition_point(|s| s.started_at <= visit.ts);
+                // Exactly: a Vec grows to 4 elements on its first push, 3 of them never used
+                // by almost every visitor.
+                sessions.reserve_exact(1);
                 sessions.insert(at, session.clone());
                 (session, true)
             }
@@ -218,18 +249,21 @@ impl Sessionizer {
                     .as_ref()
                     .is_some_and(|t| t.at >= touch_horizon)
         });
+        self.strings.sweep();
     }
 }
 
 /// Deterministic from the event that opened the session, so a replay names it the same.
-fn session_id(visit: &Visit) -> String {
+fn session_id(visit: &Visit<'_>) -> SessionId {
     let digest = Sha256::new()
         .chain_update(visit.property_id.to_be_bytes())
         .chain_update(visit.visitor_id.as_bytes())
         .chain_update([0])
         .chain_update(visit.event_id.as_bytes())
         .finalize();
-    format!("ses_{}", hex::encode(&digest[..10]))
+    let mut id = [0u8; 10];
+    id.copy_from_slice(&digest[..10]);
+    SessionId(id)
 }
 
 #[cfg(test)]
@@ -239,30 +273,40 @@ mod tests {
     const MIN: i64 = 60_000;
     const DAY: i64 = 24 * 60 * MIN;
 
-    fn visit(id: &str, visitor: &str, minute: i64, event_type: &str, path: &str) -> Visit {
+    fn leak(text: String) -> &'static str {
+        text.leak()
+    }
+
+    fn visit(
+        id: &str,
+        visitor: &'static str,
+        minute: i64,
+        event_type: &'static str,
+        path: &str,
+    ) -> Visit<'static> {
         Visit {
-            event_id: id.into(),
+            event_id: leak(id.to_owned()),
             ts: 1_700_000_000_000 + minute * MIN,
             property_id: 1,
-            visitor_id: visitor.into(),
-            event_type: event_type.into(),
-            url: format!("https://acme.com{path}"),
+            visitor_id: visitor,
+            event_type,
+            url: leak(format!("https://acme.com{path}")),
             referrer: None,
-            channel: "direct".into(),
+            channel: "direct",
             ai_source: None,
-            utm: Default::default(),
+            utm: "",
             value: None,
         }
     }
 
-    fn from_ai(mut v: Visit, source: &str) -> Visit {
-        v.ai_source = Some(source.into());
-        v.channel = "ai".into();
+    fn from_ai(mut v: Visit<'static>, source: &'static str) -> Visit<'static> {
+        v.ai_source = Some(source);
+        v.channel = "ai";
         v
     }
 
     /// Applies events at consecutive offsets starting from `first_offset`.
-    fn run(s: &mut Sessionizer, events: &[Visit], first_offset: i64) -> Vec<Applied> {
+    fn run(s: &mut Sessionizer, events: &[Visit<'_>], first_offset: i64) -> Vec<Applied> {
         events
             .iter()
             .enumerate()
@@ -283,16 +327,16 @@ mod tests {
         let a = placed(s.apply(&visit("e1", "v", 0, "pageview", "/"), 0)).session;
         let b = placed(s.apply(&visit("e2", "v", 29, "pageview", "/pricing"), 1)).session;
         let c = placed(s.apply(&visit("e3", "v", 29 + 31, "pageview", "/docs"), 2)).session;
-        assert_eq!(a.session_id, b.session_id);
-        assert_ne!(b.session_id, c.session_id);
+        assert_eq!(a.id, b.id);
+        assert_ne!(b.id, c.id);
         assert_eq!(
-            (b.entry_url.as_str(), b.exit_url.as_str()),
+            (&*b.entry_url, &*b.exit_url),
             ("https://acme.com/", "https://acme.com/pricing")
         );
         assert_eq!((b.pageviews, b.events, b.duration_ms()), (2, 2, 29 * MIN));
         // Another visitor at the same time has a session of their own.
         let other = placed(s.apply(&visit("e4", "w", 60, "pageview", "/"), 3)).session;
-        assert_ne!(other.session_id, b.session_id);
+        assert_ne!(other.id, b.id);
     }
 
     #[test]
@@ -300,11 +344,11 @@ mod tests {
         let mut s = Sessionizer::new(SessionConfig::default());
         let first = placed(s.apply(&visit("e0", "v", 0, "pageview", "/"), 0))
             .session
-            .session_id;
+            .id;
         let mut last = first.clone();
         for i in 1..=50 {
             let v = visit(&format!("e{i}"), "v", i * 29, "pageview", "/");
-            last = placed(s.apply(&v, i)).session.session_id;
+            last = placed(s.apply(&v, i)).session.id;
         }
         // 50 × 29 min ≈ 24.2 h: the last events belong to a second session.
         assert_ne!(first, last);
@@ -317,9 +361,9 @@ mod tests {
         // Arrives later but happened first: becomes the entry page and the first touch.
         let early = from_ai(visit("e1", "v", 5, "pageview", "/landing"), "ChatGPT");
         let session = placed(s.apply(&early, 1)).session;
-        assert_eq!(session.session_id, opened.session_id);
-        assert_eq!(session.entry_url, "https://acme.com/landing");
-        assert_eq!(session.exit_url, "https://acme.com/pricing");
+        assert_eq!(session.id, opened.id);
+        assert_eq!(&*session.entry_url, "https://acme.com/landing");
+        assert_eq!(&*session.exit_url, "https://acme.com/pricing");
         assert_eq!(session.ai_source.as_deref(), Some("ChatGPT"));
         assert_eq!(session.started_at, early.ts);
         assert_eq!(
@@ -351,7 +395,7 @@ mod tests {
         let p = placed(s.apply(&buy, 1));
         assert_eq!(p.session.ai_source, None, "the session itself was not AI");
         assert_eq!(
-            p.last_ai_touch.map(|t| t.source).as_deref(),
+            p.last_ai_touch.as_ref().map(|t| &*t.source),
             Some("Perplexity")
         );
         assert_eq!(
@@ -410,9 +454,9 @@ mod tests {
             if let Applied::Placed(p) = applied {
                 changelog.push(Restored {
                     property_id: 1,
-                    visitor_id: events[offset].visitor_id.clone(),
+                    visitor_id: events[offset].visitor_id.to_owned(),
                     session: p.session.clone(),
-                    last_ai_touch: first.visitors[&(1, events[offset].visitor_id.clone())]
+                    last_ai_touch: first.visitors[&visitor_key(1, events[offset].visitor_id)]
                         .last_ai_touch
                         .clone(),
                     applied_offset: offset as i64,

@@ -3,7 +3,11 @@
 
 pub mod changelog;
 mod core;
+mod interner;
 mod session;
 
 pub use core::{Applied, Placement, Restored, SessionConfig, Sessionizer};
-pub use session::{fingerprint, AiTouch, Session, Visit, Visitor};
+pub use interner::Interner;
+pub use session::{
+    canonical_utm, fingerprint, utm_pairs, AiTouch, Session, SessionId, Visit, Visitor,
+};
