@@ -345,7 +345,7 @@ mod tests {
         let first = placed(s.apply(&visit("e0", "v", 0, "pageview", "/"), 0))
             .session
             .id;
-        let mut last = first.clone();
+        let mut last = first;
         for i in 1..=50 {
             let v = visit(&format!("e{i}"), "v", i * 29, "pageview", "/");
             last = placed(s.apply(&v, i)).session.id;
