@@ -118,7 +118,7 @@ fn workload(args: &Args, tenant: &schemas::test_support::Tenant) -> Vec<Beacon> 
                 tag.utm.clear();
                 tag.event_type = match i % 20 {
                     0 => TagEventType::Conversion,
-                    1 | 2 | 3 => TagEventType::Click,
+                    1..=3 => TagEventType::Click,
                     _ => TagEventType::Pageview,
                 };
             }
