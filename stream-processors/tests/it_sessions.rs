@@ -18,9 +18,9 @@ use tokio::sync::watch;
 const MIN: i64 = 60_000;
 
 /// Five visitors over six hours of event time: one browses every 10 minutes all along (a single
-/// long-running session that every kill lands inside), the others come back after 40-minute
-/// gaps (new sessions), some arrive from AI assistants, some convert; a few events arrive out of
-/// order.
+/// long-running session that every kill lands inside); the others visit for 15 minutes of every
+/// hour (a new session each time), arriving from ChatGPT when (visitor + hour) is even and from
+/// Google otherwise, and convert at the end of each visit; a few events arrive out of order.
 fn stream(tenant: &schemas::test_support::Tenant) -> Vec<Beacon> {
     let now = chrono::Utc::now().timestamp_millis();
     let start = now - 6 * 60 * MIN - 10 * MIN;
@@ -29,8 +29,8 @@ fn stream(tenant: &schemas::test_support::Tenant) -> Vec<Beacon> {
         let minute = step * 5;
         for visitor in 0..5i64 {
             let long = visitor == 0;
-            if !long && (step % 12) >= 4 + visitor {
-                continue; // away: the gap after it opens a new session
+            if !long && step % 12 >= 4 {
+                continue; // away for 45 minutes: the next visit is a new session
             }
             if long && step % 2 == 1 {
                 continue;
@@ -46,10 +46,12 @@ fn stream(tenant: &schemas::test_support::Tenant) -> Vec<Beacon> {
             tag.url = format!("https://acme.com/docs/{}", (step + visitor) % 9);
             tag.utm.clear();
             let arriving = !long && step % 12 == 0;
+            let hour = step / 12;
             tag.referrer = arriving.then(|| {
-                ["https://chatgpt.com/", "https://www.google.com/"][(visitor % 2) as usize].into()
+                ["https://chatgpt.com/", "https://www.google.com/"][((visitor + hour) % 2) as usize]
+                    .into()
             });
-            let converts = !long && step % 12 == 3 && visitor % 2 == 1;
+            let converts = !long && step % 12 == 3;
             tag.event_type = if converts {
                 TagEventType::Conversion
             } else {
@@ -162,7 +164,31 @@ async fn killing_the_processor_twice_changes_no_row() {
         assert!(!want.is_empty(), "{table} has rows to compare");
         assert_eq!(have, want, "{table} differs after two crashes");
     }
-    // The stream holds one long session and repeat visits: more sessions than visitors.
-    let sessions = expected[1].1.len();
-    assert!(sessions > 5, "{sessions} sessions");
+    // One long session, and one per visitor and hour for the other four.
+    assert_eq!(expected[1].1.len(), 1 + 4 * 6, "sessions");
+
+    // Both attribution models, expected from how the stream was built: the session's own source
+    // is ChatGPT when that hour's visit came from it; the last AI touch is ChatGPT from the
+    // visitor's first AI-referred visit on (30-day lookback).
+    let rows: Vec<(String, String, String, i64)> = crashed
+        .client()
+        .query(
+            "SELECT visitor_id, session_ai_source, last_touch_ai_source, toInt64(ifNull(intDiv(dateDiff('minute', (SELECT min(ts) FROM events FINAL), ts), 60), -1))
+             FROM conversions FINAL ORDER BY visitor_id, ts",
+        )
+        .fetch_all()
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 4 * 6, "one conversion per visit");
+    for (visitor, session_source, last_touch, hour) in rows {
+        let v: i64 = visitor.trim_start_matches("visitor-").parse().unwrap();
+        let from_ai = (v + hour) % 2 == 0;
+        let touched = from_ai || hour >= 1;
+        let name = |yes: bool| if yes { "ChatGPT" } else { "" };
+        assert_eq!(
+            (session_source.as_str(), last_touch.as_str()),
+            (name(from_ai), name(touched)),
+            "{visitor} in hour {hour}"
+        );
+    }
 }
