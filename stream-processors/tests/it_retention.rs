@@ -133,3 +133,47 @@ async fn the_hourly_rollup_counts_what_the_events_table_holds() {
         vec![("".to_owned(), 1, 1, 1), ("ChatGPT".to_owned(), 2, 1, 1)]
     );
 }
+
+#[tokio::test]
+async fn pages_gather_views_titles_ai_crawler_hits_and_referrals() {
+    let db = TestDatabase::create().await;
+    migrate(&db.client(), &load_dir(migrations_dir()).unwrap())
+        .await
+        .unwrap();
+    // Two batches, as two loader flushes would insert them.
+    for batch in [
+        "INSERT INTO events (project_id, property_id, event_id, ts, source, event_type, url, path, title, content_type, agent_class, ai_source, retention_days) VALUES
+         ('prj_a', 1, 'e1', '2026-11-20 10:00:00', 'tag', 'pageview', 'https://acme.com/docs', '/docs', 'Docs', 'docs', 'human', 'ChatGPT', 90),
+         ('prj_a', 1, 'e2', '2026-11-21 10:00:00', 'server', 'hit', 'https://acme.com/docs', '/docs', '', 'docs', 'ai_training_crawler', '', 90)",
+        "INSERT INTO events (project_id, property_id, event_id, ts, source, event_type, url, path, title, content_type, agent_class, ai_source, retention_days) VALUES
+         ('prj_a', 1, 'e3', '2026-11-22 10:00:00', 'tag', 'pageview', 'https://acme.com/docs', '/docs', 'Docs v2', 'docs', 'human', '', 90),
+         ('prj_a', 1, 'e4', '2026-11-23 10:00:00', 'server', 'hit', 'https://acme.com/docs', '/docs', '', 'docs', 'search_engine_crawler', '', 90),
+         ('prj_a', 1, 'e5', '2026-11-23 11:00:00', 'tag', 'click', 'https://acme.com/docs', '/docs', '', 'docs', 'human', '', 90)",
+    ] {
+        db.client().query(batch).execute().await.unwrap();
+    }
+    let page: (String, String, String, String, u64, u64, u64) = db
+        .client()
+        .query(
+            "SELECT url, argMaxIfMerge(title), toString(min(first_seen)), toString(max(last_seen)),
+                    sum(views), sum(ai_crawler_hits), sum(ai_referrals)
+             FROM pages WHERE project_id = ? GROUP BY url",
+        )
+        .bind("prj_a")
+        .fetch_one()
+        .await
+        .unwrap();
+    assert_eq!(
+        page,
+        (
+            "https://acme.com/docs".to_owned(),
+            // The latest non-empty title: crawler hits and clicks carry none.
+            "Docs v2".to_owned(),
+            "2026-11-20 10:00:00.000".to_owned(),
+            "2026-11-23 11:00:00.000".to_owned(),
+            2, // pageviews only
+            1, // AI crawlers only, not search engines
+            1,
+        )
+    );
+}
