@@ -61,10 +61,7 @@ impl RunConfig {
     }
 
     pub fn sessions(&self) -> SessionConfig {
-        SessionConfig {
-            attribution_lookback_ms: i64::from(self.attribution_lookback_days) * 86_400_000,
-            ..SessionConfig::default()
-        }
+        SessionConfig::with_lookback_days(self.attribution_lookback_days)
     }
 
     pub fn batch_period(&self) -> Duration {

@@ -80,15 +80,10 @@ fn run(config: RunConfig) -> anyhow::Result<()> {
 
     config.validate().map_err(anyhow::Error::msg)?;
     let prometheus = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder()?;
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .init();
+    init_logs();
     tokio::runtime::Runtime::new()?.block_on(async move {
         let (control, _follower) =
-            schemas::control::follow(&config.brokers, &config.control_topic).await?;
-        control
-            .wait_caught_up(std::time::Duration::from_secs(60))
-            .await?;
+            caught_up_control(&config.brokers, &config.control_topic).await?;
         let status = std::sync::Arc::new(Status::default());
         let ops = serve(
             std::net::TcpListener::bind(&config.ops_addr)?,
@@ -140,21 +135,20 @@ fn replay(config: ReplayConfig) -> anyhow::Result<()> {
     use stream_processors::load::process::Processor;
     use stream_processors::load::sink::ClickHouseSink;
     use stream_processors::replay::{drop_stale_derived_rows, rebuild_rollups, reprocess, Replay};
-    use stream_processors::sessionize::SessionConfig;
 
-    if config.batch_rows == 0 || config.attribution_lookback_days == 0 {
-        anyhow::bail!("--batch-rows and --attribution-lookback-days must be at least 1");
+    if config.batch_rows == 0 {
+        anyhow::bail!("--batch-rows must be at least 1");
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
+    if config.attribution_lookback_days == 0 {
+        anyhow::bail!("--attribution-lookback-days must be at least 1");
+    }
+    let sessions = stream_processors::sessionize::SessionConfig::with_lookback_days(
+        config.attribution_lookback_days,
+    );
+    init_logs();
     tokio::runtime::Runtime::new()?.block_on(async move {
         let (control, _follower) =
-            schemas::control::follow(&config.brokers, &config.control_topic).await?;
-        control
-            .wait_caught_up(std::time::Duration::from_secs(60))
-            .await?;
+            caught_up_control(&config.brokers, &config.control_topic).await?;
         let started = chrono::Utc::now().timestamp_millis();
         let client = config.clickhouse.client();
         let report = reprocess(Replay {
@@ -169,10 +163,7 @@ fn replay(config: ReplayConfig) -> anyhow::Result<()> {
                 format!("replay-{started}/{}", config.beacons_topic),
             ),
             batch_rows: config.batch_rows,
-            sessions: SessionConfig {
-                attribution_lookback_ms: i64::from(config.attribution_lookback_days) * 86_400_000,
-                ..SessionConfig::default()
-            },
+            sessions,
             progress: true,
         })
         .await?;
@@ -190,4 +181,24 @@ fn replay(config: ReplayConfig) -> anyhow::Result<()> {
         );
         Ok(())
     })
+}
+
+/// Logs go to stderr, so `classify`, `attribute` and `replay` keep stdout for their output.
+fn init_logs() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// The control view, once it holds everything the topic had at start.
+async fn caught_up_control(
+    brokers: &str,
+    topic: &str,
+) -> anyhow::Result<(schemas::control::ControlHandle, tokio::task::JoinHandle<()>)> {
+    let (control, follower) = schemas::control::follow(brokers, topic).await?;
+    control
+        .wait_caught_up(std::time::Duration::from_secs(60))
+        .await?;
+    Ok((control, follower))
 }

@@ -32,6 +32,15 @@ impl Default for SessionConfig {
     }
 }
 
+impl SessionConfig {
+    pub fn with_lookback_days(days: u32) -> Self {
+        Self {
+            attribution_lookback_ms: i64::from(days) * 86_400_000,
+            ..Self::default()
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Applied {
     Placed(Box<Placement>),
