@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::consumer::{Consumer, ConsumerContext, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
-use rdkafka::{Offset, TopicPartitionList};
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use schemas::session::SessionUpdate;
 use schemas::SchemaRegistry;
 
@@ -17,15 +17,35 @@ use crate::sessionize::{SessionConfig, Sessionizer};
 /// Longest wait for the next record (or the end) before the restore is abandoned and retried.
 const IDLE_LIMIT: Duration = Duration::from_secs(30);
 
+/// Reading to the end is the point here: librdkafka's end-of-partition is not an error to log.
+pub struct ReadToEnd;
+
+impl ClientContext for ReadToEnd {
+    fn error(&self, error: KafkaError, reason: &str) {
+        if !matches!(error, KafkaError::PartitionEOF(_)) {
+            tracing::error!(%error, reason, "librdkafka error");
+        }
+    }
+}
+
+impl ConsumerContext for ReadToEnd {}
+
+/// A consumer outside any group that reports the end of each assigned partition.
+pub fn read_to_end_consumer(
+    brokers: &str,
+) -> rdkafka::error::KafkaResult<StreamConsumer<ReadToEnd>> {
+    schemas::kafka::consumer_config(brokers, "optiview-read-to-end")
+        .set("enable.partition.eof", "true")
+        .create_with_context(ReadToEnd)
+}
+
 pub async fn restore_partition(
     brokers: &str,
     topic: &str,
     partition: i32,
     config: SessionConfig,
 ) -> anyhow::Result<Sessionizer> {
-    let consumer: StreamConsumer = schemas::kafka::consumer_config(brokers, "optiview-restore")
-        .set("enable.partition.eof", "true")
-        .create()?;
+    let consumer = read_to_end_consumer(brokers)?;
     let mut assignment = TopicPartitionList::new();
     assignment.add_partition_offset(topic, partition, Offset::Beginning)?;
     consumer.assign(&assignment)?;

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::consumer::Consumer;
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
@@ -17,6 +17,7 @@ use schemas::control::ControlHandle;
 use tokio::sync::watch;
 
 use crate::load::batch::Batch;
+use crate::load::changelog_reader::read_to_end_consumer;
 use crate::load::process::{Position, Processor};
 use crate::load::sink::ClickHouseSink;
 use crate::sessionize::{SessionConfig, Sessionizer};
@@ -82,10 +83,7 @@ pub struct Replay<'a> {
 }
 
 pub async fn reprocess(replay: Replay<'_>) -> anyhow::Result<ReplayReport> {
-    let consumer: StreamConsumer =
-        schemas::kafka::consumer_config(replay.brokers, "optiview-replay")
-            .set("enable.partition.eof", "true")
-            .create()?;
+    let consumer = read_to_end_consumer(replay.brokers)?;
     let metadata = consumer.fetch_metadata(Some(replay.topic), Duration::from_secs(10))?;
     let partitions: Vec<i32> = metadata
         .topics()
