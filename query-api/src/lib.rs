@@ -2,4 +2,5 @@
 
 pub mod admin_cli;
 pub mod control_writer;
+pub mod http;
 pub mod ops;

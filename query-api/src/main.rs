@@ -1,8 +1,10 @@
 use std::path::PathBuf;
 
+use actix_web::web;
 use clap::{Parser, Subcommand};
 use query_api::admin_cli::{self, AdminCommand};
-use query_api::ops::{control_writer, ClickHouseArgs, KafkaArgs};
+use query_api::http::server::serve;
+use query_api::ops::{control_writer, ClickHouseArgs, KafkaArgs, ServeArgs};
 use schemas::clickhouse_migrations::{load_dir, migrate};
 use schemas::kafka_admin::ensure_topics;
 use schemas::topics::parse_definitions;
@@ -19,6 +21,13 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Cmd {
+    /// Serve the HTTP API until SIGINT/SIGTERM.
+    Serve {
+        #[command(flatten)]
+        kafka: KafkaArgs,
+        #[command(flatten)]
+        http: ServeArgs,
+    },
     /// Onboard from the shell: organizations, projects, properties, API keys.
     Admin {
         #[command(flatten)]
@@ -55,6 +64,12 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
+        Cmd::Serve { kafka, http } => {
+            let writer = control_writer(&kafka).await?;
+            let listener = std::net::TcpListener::bind(&http.listen)?;
+            eprintln!("query-api listening on http://{}", listener.local_addr()?);
+            serve(listener, web::Data::new(http.state(writer)))?.await?;
+        }
         Cmd::Admin { kafka, command } => {
             let writer = control_writer(&kafka).await?;
             match admin_cli::run(&writer, command).await {

@@ -9,6 +9,9 @@ use schemas::kafka::{producer_config, BROKERS_ENV, DEFAULT_BROKERS};
 use schemas::topics;
 
 use crate::control_writer::ControlWriter;
+use crate::http::auth::outbox::Outbox;
+use crate::http::auth::store::AuthStore;
+use crate::http::state::{ApiConfig, ApiState, Limits};
 
 pub use schemas::clickhouse_client::ClickHouseArgs;
 
@@ -32,4 +35,45 @@ pub async fn control_writer(kafka: &KafkaArgs) -> anyhow::Result<ControlWriter> 
         kafka.control_topic.clone(),
         handle,
     ))
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "OPTIVIEW_API_LISTEN", default_value = "127.0.0.1:8081")]
+    pub listen: String,
+    /// Base URL of links sent by e-mail.
+    #[arg(
+        long,
+        env = "OPTIVIEW_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8081"
+    )]
+    pub public_url: String,
+    /// File that receives sign-in e-mails (one JSON line each) when no SMTP server is set.
+    #[arg(long, env = "OPTIVIEW_OUTBOX", default_value = ".stack/outbox.jsonl")]
+    pub outbox: std::path::PathBuf,
+    /// Send the session cookie without `Secure` (plain-HTTP localhost only).
+    #[arg(long, env = "OPTIVIEW_INSECURE_COOKIES")]
+    pub insecure_cookies: bool,
+    /// Sign-in links per e-mail address per minute.
+    #[arg(long, default_value_t = 5)]
+    pub sign_in_per_email: u32,
+    /// Sign-in links per client IP per minute.
+    #[arg(long, default_value_t = 20)]
+    pub sign_in_per_ip: u32,
+}
+
+impl ServeArgs {
+    pub fn state(&self, writer: ControlWriter) -> ApiState {
+        ApiState {
+            writer: std::sync::Arc::new(writer),
+            auth: AuthStore::default(),
+            outbox: Outbox::new(&self.outbox),
+            limits: Limits::new(self.sign_in_per_email, self.sign_in_per_ip),
+            config: ApiConfig {
+                public_url: self.public_url.clone(),
+                secure_cookies: !self.insecure_cookies,
+            },
+        }
+    }
 }

@@ -1,0 +1,138 @@
+//! Sign-in by magic link, sign-out, and who am I.
+
+use actix_web::cookie::{time::Duration as CookieAge, Cookie, SameSite};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::principal::{Principal, SESSION_COOKIE};
+use super::store::SESSION_TTL_MS;
+use crate::http::error::ApiError;
+use crate::http::state::ApiState;
+
+#[derive(Deserialize)]
+pub struct MagicLinkRequest {
+    email: String,
+}
+
+fn valid_email(email: &str) -> bool {
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// Same answer whether or not the address has an account: nothing to enumerate.
+pub async fn request_link(
+    req: HttpRequest,
+    body: web::Json<MagicLinkRequest>,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse, ApiError> {
+    let email = body.email.trim().to_lowercase();
+    if !valid_email(&email) {
+        return Err(ApiError::invalid("email", "not an e-mail address"));
+    }
+    let ip = req.peer_addr().map(|a| a.ip());
+    state.limits.sign_in(&email, ip)?;
+    let user = state
+        .writer
+        .view()
+        .view()
+        .user_by_email(&email)
+        .map(|u| u.id.clone());
+    if let Some(user_id) = user {
+        let token = state
+            .auth
+            .issue_link(&user_id, chrono::Utc::now().timestamp_millis());
+        let link = format!(
+            "{}/api/v1/auth/callback?token={token}",
+            state.config.public_url.trim_end_matches('/')
+        );
+        state
+            .outbox
+            .send(&email, "Your Optiview sign-in link", &link)
+            .map_err(ApiError::internal)?;
+    }
+    Ok(HttpResponse::Accepted().json(json!({
+        "status": "sent",
+        "message": "if this address has an account, a sign-in link valid for 15 minutes is on its way",
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct Callback {
+    token: String,
+}
+
+/// Following the link: a session cookie, then the dashboard.
+pub async fn follow_link(
+    query: web::Query<Callback>,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse, ApiError> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let user_id = state.auth.redeem_link(&query.token, now).ok_or_else(|| {
+        ApiError::new(
+            actix_web::http::StatusCode::UNAUTHORIZED,
+            "invalid_link",
+            "this sign-in link is unknown, used or expired; ask for a new one",
+        )
+    })?;
+    let (token, _) = state.auth.start_session(&user_id, now);
+    let cookie = Cookie::build(SESSION_COOKIE, token)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.secure_cookies)
+        .max_age(CookieAge::milliseconds(SESSION_TTL_MS))
+        .finish();
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", "/"))
+        .cookie(cookie)
+        .finish())
+}
+
+pub async fn logout(principal: Principal, state: web::Data<ApiState>) -> HttpResponse {
+    state.auth.end_session(&principal.session_token);
+    let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").finish();
+    gone.make_removal();
+    HttpResponse::NoContent().cookie(gone).finish()
+}
+
+pub async fn me(
+    principal: Principal,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse, ApiError> {
+    let view = state.writer.view().view();
+    let user = view
+        .user(&principal.user_id)
+        .ok_or_else(ApiError::unauthenticated)?;
+    let organizations: Vec<serde_json::Value> = view
+        .organizations()
+        .filter_map(|org| {
+            view.role_of(&user.id, &org.id)
+                .map(|role| json!({ "id": org.id, "name": org.name, "role": role }))
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "user": { "id": user.id, "email": user.email, "name": user.name },
+        "organizations": organizations,
+        "csrf_token": principal.csrf_token,
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_email;
+
+    #[test]
+    fn email_shape() {
+        assert!(valid_email("ada@acme.com"));
+        assert!(!valid_email("ada"));
+        assert!(!valid_email("@acme.com"));
+        assert!(!valid_email("ada@localhost"));
+        assert!(!valid_email("a da@acme.com"));
+    }
+}

@@ -1,0 +1,126 @@
+//! Magic-link tokens and sessions, held by the query-api process (its only instance writes the
+//! control plane too). Only hashes of the secrets are kept, so a memory dump signs nobody in. A
+//! restart signs everybody out, which is the safe direction.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use schemas::control::ids::hash_secret;
+
+/// How long a magic link may be followed.
+pub const LINK_TTL_MS: i64 = 15 * 60_000;
+/// How long a session lasts without use.
+pub const SESSION_TTL_MS: i64 = 14 * 24 * 3_600_000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub user_id: String,
+    /// Cookie-authenticated writes must echo it in `X-CSRF-Token`.
+    pub csrf_token: String,
+    pub expires_at: i64,
+}
+
+struct Link {
+    user_id: String,
+    expires_at: i64,
+}
+
+#[derive(Default)]
+pub struct AuthStore {
+    links: Mutex<HashMap<String, Link>>,
+    sessions: Mutex<HashMap<String, Session>>,
+}
+
+fn random_token() -> String {
+    use rand::distr::{Alphanumeric, SampleString};
+    Alphanumeric.sample_string(&mut rand::rng(), 43)
+}
+
+impl AuthStore {
+    /// A new single-use link token for `user_id`; only its hash is kept.
+    pub fn issue_link(&self, user_id: &str, now_ms: i64) -> String {
+        let token = random_token();
+        let mut links = self.links.lock().unwrap_or_else(|e| e.into_inner());
+        links.retain(|_, l| l.expires_at > now_ms);
+        links.insert(
+            hash_secret(&token),
+            Link {
+                user_id: user_id.to_owned(),
+                expires_at: now_ms + LINK_TTL_MS,
+            },
+        );
+        token
+    }
+
+    /// Uses up a link: the user it signs in, if it exists and has not expired. A second use fails.
+    pub fn redeem_link(&self, token: &str, now_ms: i64) -> Option<String> {
+        let mut links = self.links.lock().unwrap_or_else(|e| e.into_inner());
+        let link = links.remove(&hash_secret(token))?;
+        (link.expires_at > now_ms).then_some(link.user_id)
+    }
+
+    /// Starts a session; returns the cookie value.
+    pub fn start_session(&self, user_id: &str, now_ms: i64) -> (String, Session) {
+        let token = random_token();
+        let session = Session {
+            user_id: user_id.to_owned(),
+            csrf_token: random_token(),
+            expires_at: now_ms + SESSION_TTL_MS,
+        };
+        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        sessions.retain(|_, s| s.expires_at > now_ms);
+        sessions.insert(hash_secret(&token), session.clone());
+        (token, session)
+    }
+
+    /// The live session behind a cookie value; using it extends it.
+    pub fn session(&self, token: &str, now_ms: i64) -> Option<Session> {
+        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        let session = sessions.get_mut(&hash_secret(token))?;
+        if session.expires_at <= now_ms {
+            return None;
+        }
+        session.expires_at = now_ms + SESSION_TTL_MS;
+        Some(session.clone())
+    }
+
+    pub fn end_session(&self, token: &str) {
+        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        sessions.remove(&hash_secret(token));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_764_000_000_000;
+
+    #[test]
+    fn a_link_works_once_and_only_within_fifteen_minutes() {
+        let store = AuthStore::default();
+        let token = store.issue_link("usr_1", NOW);
+        assert_eq!(store.redeem_link(&token, NOW + 1), Some("usr_1".into()));
+        assert_eq!(store.redeem_link(&token, NOW + 2), None, "single use");
+        let late = store.issue_link("usr_1", NOW);
+        assert_eq!(store.redeem_link(&late, NOW + LINK_TTL_MS), None, "expired");
+        assert_eq!(store.redeem_link("guess", NOW), None);
+    }
+
+    #[test]
+    fn sessions_end_on_logout_and_after_idling() {
+        let store = AuthStore::default();
+        let (cookie, session) = store.start_session("usr_1", NOW);
+        assert_eq!(
+            store.session(&cookie, NOW + 1),
+            Some(Session {
+                expires_at: NOW + 1 + SESSION_TTL_MS,
+                ..session
+            })
+        );
+        store.end_session(&cookie);
+        assert_eq!(store.session(&cookie, NOW + 2), None);
+        let (idle, _) = store.start_session("usr_1", NOW);
+        assert_eq!(store.session(&idle, NOW + SESSION_TTL_MS + 1), None);
+    }
+}

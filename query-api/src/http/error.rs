@@ -1,0 +1,156 @@
+//! One error type for every handler: a status, a machine-readable `error` code and a message for
+//! people. Internal details (SQL, stack traces, broker errors) go to the log, never the response.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+use crate::control_writer::WriteError;
+use schemas::control::CommandError;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub retry_after_secs: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            retry_after_secs: None,
+        }
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "sign in or send an API token",
+        )
+    }
+
+    /// Also what another tenant's ids get: their existence is not revealed.
+    pub fn not_found(what: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
+    }
+
+    pub fn invalid(field: &str, reason: impl std::fmt::Display) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            format!("{field}: {reason}"),
+        )
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        Self {
+            retry_after_secs: Some(retry_after_secs),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("too many requests; retry after {retry_after_secs} s"),
+            )
+        }
+    }
+
+    /// Logs the cause under the request's id; the caller sees only that it may retry.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(%cause, "internal error");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "temporarily unavailable; retry shortly",
+        )
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        if let Some(seconds) = self.retry_after_secs {
+            response.insert_header(("Retry-After", seconds.to_string()));
+        }
+        response.json(json!({ "error": self.code, "message": self.message }))
+    }
+}
+
+impl From<WriteError> for ApiError {
+    fn from(error: WriteError) -> Self {
+        match error {
+            WriteError::Rejected(CommandError::NotFound { kind, .. }) => Self::not_found(kind),
+            WriteError::Rejected(CommandError::AlreadyExists { kind, id }) => Self::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                format!("{kind} {id} already exists"),
+            ),
+            WriteError::Rejected(CommandError::Invalid { field, reason }) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_field",
+                format!("{field}: {reason}"),
+            ),
+            WriteError::Rejected(CommandError::Domain(reason)) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_field",
+                format!("domain: {reason}"),
+            ),
+            other => Self::internal(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_rejections_map_to_client_errors_and_hide_nothing_internal() {
+        let conflict: ApiError = WriteError::Rejected(CommandError::AlreadyExists {
+            kind: "project",
+            id: "prj_1".into(),
+        })
+        .into();
+        assert_eq!(
+            (conflict.status, conflict.code),
+            (StatusCode::CONFLICT, "conflict")
+        );
+        let invalid: ApiError = WriteError::Rejected(CommandError::Invalid {
+            field: "name",
+            reason: "empty".into(),
+        })
+        .into();
+        assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(invalid.message.starts_with("name:"));
+        let missing: ApiError = WriteError::Rejected(CommandError::NotFound {
+            kind: "organization",
+            id: "org_x".into(),
+        })
+        .into();
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        assert!(!missing.message.contains("org_x"), "{}", missing.message);
+    }
+
+    #[test]
+    fn rate_limited_answers_carry_retry_after() {
+        let response = ApiError::rate_limited(7).error_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers().get("Retry-After").unwrap(), "7");
+    }
+}

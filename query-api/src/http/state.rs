@@ -1,0 +1,65 @@
+//! What every handler can reach, built once in `server::serve`'s caller.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use super::auth::outbox::Outbox;
+use super::auth::store::AuthStore;
+use super::error::ApiError;
+use crate::control_writer::ControlWriter;
+
+pub struct ApiConfig {
+    /// Where links in e-mails point, e.g. `http://127.0.0.1:8081`.
+    pub public_url: String,
+    /// `Secure` on the session cookie; off only when explicitly serving plain-HTTP localhost.
+    pub secure_cookies: bool,
+}
+
+pub struct ApiState {
+    pub writer: Arc<ControlWriter>,
+    pub auth: AuthStore,
+    pub outbox: Outbox,
+    pub limits: Limits,
+    pub config: ApiConfig,
+}
+
+/// Sign-in is limited harder than the rest: per e-mail address and per client IP.
+pub struct Limits {
+    sign_in_per_email: DefaultKeyedRateLimiter<String>,
+    sign_in_per_ip: DefaultKeyedRateLimiter<IpAddr>,
+}
+
+fn per_minute(n: u32) -> Quota {
+    Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN))
+}
+
+fn limited(not_until: governor::NotUntil<governor::clock::QuantaInstant>) -> ApiError {
+    ApiError::rate_limited(
+        not_until
+            .wait_time_from(DefaultClock::default().now())
+            .as_secs()
+            + 1,
+    )
+}
+
+impl Limits {
+    pub fn new(sign_in_per_email_per_minute: u32, sign_in_per_ip_per_minute: u32) -> Self {
+        Self {
+            sign_in_per_email: RateLimiter::keyed(per_minute(sign_in_per_email_per_minute)),
+            sign_in_per_ip: RateLimiter::keyed(per_minute(sign_in_per_ip_per_minute)),
+        }
+    }
+
+    pub fn sign_in(&self, email: &str, ip: Option<IpAddr>) -> Result<(), ApiError> {
+        if let Some(ip) = ip {
+            self.sign_in_per_ip.check_key(&ip).map_err(limited)?;
+        }
+        self.sign_in_per_email
+            .check_key(&email.to_owned())
+            .map_err(limited)
+    }
+}

@@ -1,0 +1,263 @@
+//! The API server on a real listener: every route in the table is public or answers 401 without a
+//! principal; magic-link sign-in, the session cookie, CSRF on cookie writes, logout, rate limits,
+//! JSON errors and request ids.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use actix_web::web;
+use query_api::control_writer::ControlWriter;
+use query_api::http::auth::outbox::Outbox;
+use query_api::http::auth::store::AuthStore;
+use query_api::http::routes::{Access, Verb, ROUTES};
+use query_api::http::server::serve;
+use query_api::http::state::{ApiConfig, ApiState, Limits};
+use schemas::control::{Command, ControlHandle, ControlView};
+use schemas::test_support::submit;
+
+struct Api {
+    base: String,
+    handle: actix_web::dev::ServerHandle,
+    _dir: tempfile::TempDir,
+    outbox: std::path::PathBuf,
+}
+
+fn start(view: ControlView) -> Api {
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = dir.path().join("outbox.jsonl");
+    // Never used to produce here: these tests only read the control view.
+    let producer = schemas::kafka::producer_config("127.0.0.1:9")
+        .create()
+        .unwrap();
+    let state = ApiState {
+        writer: Arc::new(ControlWriter::new(
+            producer,
+            "unused",
+            ControlHandle::fixed(view),
+        )),
+        auth: AuthStore::default(),
+        outbox: Outbox::new(&outbox),
+        limits: Limits::new(3, 100),
+        config: ApiConfig {
+            public_url: "http://api.test".into(),
+            secure_cookies: true,
+        },
+    };
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = serve(listener, web::Data::new(state)).unwrap();
+    let handle = server.handle();
+    actix_rt::spawn(server);
+    Api {
+        base,
+        handle,
+        _dir: dir,
+        outbox,
+    }
+}
+
+fn view_with_user(email: &str) -> ControlView {
+    let mut view = ControlView::new();
+    submit(
+        &mut view,
+        Command::CreateUser {
+            id: "usr_AdaLovelac".into(),
+            email: email.into(),
+            name: "Ada".into(),
+        },
+    )
+    .unwrap();
+    view
+}
+
+fn links(outbox: &Path) -> Vec<String> {
+    std::fs::read_to_string(outbox)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["link"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+struct Reply {
+    status: u16,
+    headers: awc::http::header::HeaderMap,
+    json: serde_json::Value,
+}
+
+async fn send(request: awc::ClientRequest, json: Option<serde_json::Value>) -> Reply {
+    let mut response = match json {
+        Some(json) => request.send_json(&json).await.unwrap(),
+        None => request.send().await.unwrap(),
+    };
+    let bytes = response.body().await.unwrap();
+    Reply {
+        status: response.status().as_u16(),
+        headers: response.headers().clone(),
+        json: serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    }
+}
+
+fn client() -> awc::Client {
+    // No redirects followed: the callback's 303 and cookie are what is tested.
+    awc::Client::builder().disable_redirects().finish()
+}
+
+#[actix_rt::test]
+async fn every_route_is_public_or_needs_a_principal() {
+    let api = start(ControlView::new());
+    for spec in ROUTES {
+        let url = format!("{}{}", api.base, spec.path);
+        let request = match spec.verb {
+            Verb::Get => client().get(&url),
+            Verb::Post => client().post(&url),
+        };
+        let reply = send(request, Some(serde_json::json!({}))).await;
+        match spec.access {
+            Access::Principal => {
+                assert_eq!(reply.status, 401, "{spec:?} without credentials");
+                assert_eq!(reply.json["error"], "unauthenticated", "{spec:?}");
+            }
+            Access::Public => assert_ne!(reply.status, 401, "{spec:?} is public"),
+        }
+        assert!(reply.headers.contains_key("x-request-id"), "{spec:?}");
+    }
+    let unknown = send(client().get(format!("{}/api/v1/nope", api.base)), None).await;
+    assert_eq!(
+        (unknown.status, unknown.json["error"].as_str()),
+        (404, Some("not_found"))
+    );
+    api.handle.stop(true).await;
+}
+
+#[actix_rt::test]
+async fn a_magic_link_signs_in_once_and_logout_ends_the_session() {
+    let api = start(view_with_user("ada@acme.com"));
+    let ask = |email: &str| {
+        send(
+            client().post(format!("{}/api/v1/auth/magic-link", api.base)),
+            Some(serde_json::json!({ "email": email })),
+        )
+    };
+    // Known and unknown addresses get the same answer; only the known one gets mail.
+    let known = ask("Ada@Acme.com ").await;
+    let unknown = ask("eve@acme.com").await;
+    assert_eq!((known.status, &known.json), (unknown.status, &unknown.json));
+    assert_eq!(known.status, 202);
+    let sent = links(&api.outbox);
+    assert_eq!(sent.len(), 1);
+    let link = sent[0].strip_prefix("http://api.test").unwrap().to_owned();
+
+    let signed_in = send(client().get(format!("{}{link}", api.base)), None).await;
+    assert_eq!(signed_in.status, 303);
+    let cookie = signed_in
+        .headers
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for attribute in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
+    }
+    let session = cookie.split(';').next().unwrap().to_owned();
+    let again = send(client().get(format!("{}{link}", api.base)), None).await;
+    assert_eq!(
+        (again.status, again.json["error"].as_str()),
+        (401, Some("invalid_link"))
+    );
+
+    let me = send(
+        client()
+            .get(format!("{}/api/v1/me", api.base))
+            .insert_header(("Cookie", session.as_str())),
+        None,
+    )
+    .await;
+    assert_eq!(me.status, 200);
+    assert_eq!(me.json["user"]["email"], "ada@acme.com");
+    let csrf = me.json["csrf_token"].as_str().unwrap().to_owned();
+
+    // A cookie write without the CSRF token is refused and changes nothing.
+    let forged = send(
+        client()
+            .post(format!("{}/api/v1/auth/logout", api.base))
+            .insert_header(("Cookie", session.as_str())),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (forged.status, forged.json["error"].as_str()),
+        (403, Some("forbidden"))
+    );
+    let still = send(
+        client()
+            .get(format!("{}/api/v1/me", api.base))
+            .insert_header(("Cookie", session.as_str())),
+        None,
+    )
+    .await;
+    assert_eq!(still.status, 200);
+
+    let out = send(
+        client()
+            .post(format!("{}/api/v1/auth/logout", api.base))
+            .insert_header(("Cookie", session.as_str()))
+            .insert_header(("X-CSRF-Token", csrf.as_str())),
+        None,
+    )
+    .await;
+    assert_eq!(out.status, 204);
+    let gone = send(
+        client()
+            .get(format!("{}/api/v1/me", api.base))
+            .insert_header(("Cookie", session.as_str())),
+        None,
+    )
+    .await;
+    assert_eq!(gone.status, 401);
+    api.handle.stop(true).await;
+}
+
+#[actix_rt::test]
+async fn sign_in_requests_are_rate_limited_and_bad_input_is_a_json_400() {
+    let api = start(view_with_user("ada@acme.com"));
+    let url = format!("{}/api/v1/auth/magic-link", api.base);
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let reply = send(
+            client().post(&url),
+            Some(serde_json::json!({ "email": "ada@acme.com" })),
+        )
+        .await;
+        statuses.push(reply.status);
+        if reply.status == 429 {
+            assert!(reply.headers.contains_key("retry-after"));
+            assert_eq!(reply.json["error"], "rate_limited");
+        }
+    }
+    assert_eq!(statuses, [202, 202, 202, 429], "3 per address per minute");
+    assert_eq!(links(&api.outbox).len(), 3);
+
+    let bad = send(
+        client().post(&url),
+        Some(serde_json::json!({ "email": "not-an-address" })),
+    )
+    .await;
+    assert_eq!(
+        (bad.status, bad.json["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+    let malformed = send(
+        client()
+            .post(&url)
+            .insert_header(("Content-Type", "application/json")),
+        None,
+    )
+    .await;
+    assert_eq!(malformed.status, 400);
+    assert_eq!(malformed.json["error"], "invalid_request");
+    api.handle.stop(true).await;
+}
