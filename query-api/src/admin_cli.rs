@@ -39,6 +39,15 @@ pub enum AdminCommand {
         #[arg(long, value_enum, default_value = "member")]
         role: Role,
     },
+    /// Make a user a platform admin (creating the user first if the address is new): how the
+    /// first platform admin is bootstrapped.
+    GrantPlatformAdmin {
+        #[arg(long)]
+        email: String,
+        /// Name for a new user.
+        #[arg(long, default_value = "Platform admin")]
+        name: String,
+    },
     /// Create a project with its default website property.
     CreateProject {
         #[arg(long)]
@@ -107,6 +116,32 @@ pub async fn run(
                 )
                 .await?;
             Ok(json!({ "organization": events[0].organization }))
+        }
+        AdminCommand::GrantPlatformAdmin { email, name } => {
+            let existing = writer
+                .view()
+                .view()
+                .user_by_email(&email.trim().to_lowercase())
+                .map(|u| u.id.clone());
+            let user_id = match existing {
+                Some(id) => id,
+                None => {
+                    let id = new_id("usr");
+                    let command = Command::CreateUser {
+                        id: id.clone(),
+                        email,
+                        name,
+                    };
+                    writer.submit(ACTOR, &command).await?;
+                    id
+                }
+            };
+            let command = Command::SetPlatformAdmin {
+                user_id,
+                platform_admin: true,
+            };
+            let events = writer.submit(ACTOR, &command).await?;
+            Ok(json!({ "user": events[0].user }))
         }
         AdminCommand::CreateUser {
             email,

@@ -262,3 +262,33 @@ async fn the_admin_cli_onboards_a_tenant_from_the_shell() {
     assert_eq!(code, 2);
     assert!(stderr.contains("not found"), "{stderr}");
 }
+
+#[tokio::test]
+async fn the_first_platform_admin_is_bootstrapped_from_the_shell() {
+    let topics = TestTopics::create(&[("control", 1)]).await;
+    let grant = [
+        "grant-platform-admin",
+        "--email",
+        "Root@Optiview.dev",
+        "--name",
+        "Root",
+    ];
+    let (code, out, stderr) = admin(&topics, &grant);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(out["user"]["platform_admin"], true);
+    let user_id = out["user"]["id"].as_str().unwrap().to_owned();
+    // Again: the same user, not a second one.
+    let (code, again, _) = admin(&topics, &grant);
+    assert_eq!(code, 0);
+    assert_eq!(again["user"]["id"], user_id.as_str());
+
+    let (view, _task) = follow(&topics.brokers, topics.name(0)).await.unwrap();
+    view.wait_caught_up(Duration::from_secs(20)).await.unwrap();
+    let user = view
+        .view()
+        .user_by_email("root@optiview.dev")
+        .unwrap()
+        .clone();
+    assert!(user.platform_admin);
+    assert_eq!(user.id, user_id);
+}

@@ -93,6 +93,13 @@ pub fn encode<T: Contract>(value: &T) -> Result<Vec<u8>, EncodeError> {
     Ok(out)
 }
 
+/// Earlier published versions of the contracts.
+pub const HISTORY: [&str; 3] = [
+    include_str!("../avro/history/control.1.avsc"),
+    include_str!("../avro/history/session.1.avsc"),
+    include_str!("../avro/history/deadletter.1.avsc"),
+];
+
 /// Writer schemas known to this process, by fingerprint.
 #[derive(Clone, Default)]
 pub struct SchemaRegistry {
@@ -100,11 +107,17 @@ pub struct SchemaRegistry {
 }
 
 impl SchemaRegistry {
-    /// Every schema this build was compiled with.
+    /// Every schema this build writes, and every earlier version messages on the topics may
+    /// still carry (`avro/history/`).
     pub fn builtin() -> Self {
         let mut registry = Self::default();
         for schema in crate::all_schemas() {
             registry.register(schema.clone());
+        }
+        for json in HISTORY {
+            registry
+                .register_json(json)
+                .expect("bundled .avsc files are valid (tested)");
         }
         registry
     }

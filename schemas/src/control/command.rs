@@ -26,6 +26,11 @@ pub enum Command {
         email: String,
         name: String,
     },
+    /// Grants or withdraws the platform-admin flag.
+    SetPlatformAdmin {
+        user_id: String,
+        platform_admin: bool,
+    },
     SetMembership {
         organization_id: String,
         user_id: String,
@@ -203,10 +208,29 @@ impl ControlView {
                     email,
                     name: require_name("name", name)?,
                     created_at: now_ms,
+                    platform_admin: false,
                 };
                 Ok(vec![event(
                     "user.created",
                     &["id", "email", "name", "created_at"],
+                    Entity::User(&user),
+                )])
+            }
+            Command::SetPlatformAdmin {
+                user_id,
+                platform_admin,
+            } => {
+                let mut user = self
+                    .user(user_id)
+                    .ok_or_else(|| CommandError::NotFound {
+                        kind: "user",
+                        id: user_id.clone(),
+                    })?
+                    .clone();
+                user.platform_admin = *platform_admin;
+                Ok(vec![event(
+                    "user.platform_admin_changed",
+                    &["platform_admin"],
                     Entity::User(&user),
                 )])
             }

@@ -70,6 +70,9 @@ pub struct User {
     pub email: String,
     pub name: String,
     pub created_at: i64,
+    /// May create organizations and see every one.
+    #[serde(default)]
+    pub platform_admin: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -117,7 +117,7 @@ pub async fn me(
         })
         .collect();
     Ok(HttpResponse::Ok().json(json!({
-        "user": { "id": user.id, "email": user.email, "name": user.name },
+        "user": { "id": user.id, "email": user.email, "name": user.name, "platform_admin": user.platform_admin },
         "organizations": organizations,
         "csrf_token": principal.csrf_token,
     })))
