@@ -2,58 +2,24 @@
 //! principal; magic-link sign-in, the session cookie, CSRF on cookie writes, logout, rate limits,
 //! JSON errors and request ids.
 
-use std::path::Path;
-use std::sync::Arc;
+mod common;
 
-use actix_web::web;
+use common::{client, links, send, start, Api};
 use query_api::control_writer::ControlWriter;
-use query_api::http::auth::outbox::Outbox;
-use query_api::http::auth::store::AuthStore;
 use query_api::http::routes::{Access, Verb, ROUTES};
-use query_api::http::server::serve;
-use query_api::http::state::{ApiConfig, ApiState, Limits};
 use schemas::control::{Command, ControlHandle, ControlView};
 use schemas::test_support::submit;
 
-struct Api {
-    base: String,
-    handle: actix_web::dev::ServerHandle,
-    _dir: tempfile::TempDir,
-    outbox: std::path::PathBuf,
-}
-
-fn start(view: ControlView) -> Api {
-    let dir = tempfile::tempdir().unwrap();
-    let outbox = dir.path().join("outbox.jsonl");
-    // Never used to produce here: these tests only read the control view.
+/// A server over a fixed view: these tests only read the control plane, never produce.
+fn start_fixed(view: ControlView) -> Api {
     let producer = schemas::kafka::producer_config("127.0.0.1:9")
         .create()
         .unwrap();
-    let state = ApiState {
-        writer: Arc::new(ControlWriter::new(
-            producer,
-            "unused",
-            ControlHandle::fixed(view),
-        )),
-        auth: AuthStore::default(),
-        outbox: Outbox::new(&outbox),
-        limits: Limits::new(3, 100),
-        config: ApiConfig {
-            public_url: "http://api.test".into(),
-            secure_cookies: true,
-        },
-    };
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let server = serve(listener, web::Data::new(state)).unwrap();
-    let handle = server.handle();
-    actix_rt::spawn(server);
-    Api {
-        base,
-        handle,
-        _dir: dir,
-        outbox,
-    }
+    start(ControlWriter::new(
+        producer,
+        "unused",
+        ControlHandle::fixed(view),
+    ))
 }
 
 fn view_with_user(email: &str) -> ControlView {
@@ -70,46 +36,15 @@ fn view_with_user(email: &str) -> ControlView {
     view
 }
 
-fn links(outbox: &Path) -> Vec<String> {
-    std::fs::read_to_string(outbox)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            v["link"].as_str().unwrap().to_owned()
-        })
-        .collect()
-}
-
-struct Reply {
-    status: u16,
-    headers: awc::http::header::HeaderMap,
-    json: serde_json::Value,
-}
-
-async fn send(request: awc::ClientRequest, json: Option<serde_json::Value>) -> Reply {
-    let mut response = match json {
-        Some(json) => request.send_json(&json).await.unwrap(),
-        None => request.send().await.unwrap(),
-    };
-    let bytes = response.body().await.unwrap();
-    Reply {
-        status: response.status().as_u16(),
-        headers: response.headers().clone(),
-        json: serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
-    }
-}
-
-fn client() -> awc::Client {
-    // No redirects followed: the callback's 303 and cookie are what is tested.
-    awc::Client::builder().disable_redirects().finish()
-}
-
 #[actix_rt::test]
 async fn every_route_is_public_or_needs_a_principal() {
-    let api = start(ControlView::new());
+    let api = start_fixed(ControlView::new());
     for spec in ROUTES {
-        let url = format!("{}{}", api.base, spec.path);
+        let url = format!(
+            "{}{}",
+            api.base,
+            spec.path.replace("{org}", "org_AbCdEfGh12")
+        );
         let request = match spec.verb {
             Verb::Get => client().get(&url),
             Verb::Post => client().post(&url),
@@ -134,7 +69,7 @@ async fn every_route_is_public_or_needs_a_principal() {
 
 #[actix_rt::test]
 async fn a_magic_link_signs_in_once_and_logout_ends_the_session() {
-    let api = start(view_with_user("ada@acme.com"));
+    let api = start_fixed(view_with_user("ada@acme.com"));
     let ask = |email: &str| {
         send(
             client().post(format!("{}/api/v1/auth/magic-link", api.base)),
@@ -223,7 +158,7 @@ async fn a_magic_link_signs_in_once_and_logout_ends_the_session() {
 
 #[actix_rt::test]
 async fn sign_in_requests_are_rate_limited_and_bad_input_is_a_json_400() {
-    let api = start(view_with_user("ada@acme.com"));
+    let api = start_fixed(view_with_user("ada@acme.com"));
     let url = format!("{}/api/v1/auth/magic-link", api.base);
     let mut statuses = Vec::new();
     for _ in 0..4 {

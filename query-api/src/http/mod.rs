@@ -1,7 +1,9 @@
 //! The HTTP API: the route table (every route public or behind a principal, in one place), JSON
 //! errors with request ids, authentication, and the handlers.
 
+pub mod access;
 pub mod auth;
+pub mod control;
 pub mod error;
 pub mod request_id;
 pub mod routes;

@@ -5,6 +5,7 @@
 use actix_web::web;
 
 use super::auth::handlers as auth;
+use super::control::{organizations, projects};
 use super::server::{healthz, readyz};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +40,24 @@ pub const ROUTES: &[RouteSpec] = &[
     route(Verb::Get, "/api/v1/auth/callback", Access::Public),
     route(Verb::Post, "/api/v1/auth/logout", Access::Principal),
     route(Verb::Get, "/api/v1/me", Access::Principal),
+    route(Verb::Post, "/api/v1/organizations", Access::Principal),
+    route(Verb::Get, "/api/v1/organizations", Access::Principal),
+    route(Verb::Get, "/api/v1/organizations/{org}", Access::Principal),
+    route(
+        Verb::Post,
+        "/api/v1/organizations/{org}/plan",
+        Access::Principal,
+    ),
+    route(
+        Verb::Post,
+        "/api/v1/organizations/{org}/projects",
+        Access::Principal,
+    ),
+    route(
+        Verb::Get,
+        "/api/v1/organizations/{org}/projects",
+        Access::Principal,
+    ),
 ];
 
 /// Registers every route of the table with its handler.
@@ -55,6 +74,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             (Verb::Get, "/api/v1/auth/callback") => method.to(auth::follow_link),
             (Verb::Post, "/api/v1/auth/logout") => method.to(auth::logout),
             (Verb::Get, "/api/v1/me") => method.to(auth::me),
+            (Verb::Post, "/api/v1/organizations") => method.to(organizations::create),
+            (Verb::Get, "/api/v1/organizations") => method.to(organizations::list),
+            (Verb::Get, "/api/v1/organizations/{org}") => method.to(organizations::detail),
+            (Verb::Post, "/api/v1/organizations/{org}/plan") => {
+                method.to(organizations::change_plan)
+            }
+            (Verb::Post, "/api/v1/organizations/{org}/projects") => method.to(projects::create),
+            (Verb::Get, "/api/v1/organizations/{org}/projects") => method.to(projects::list),
             (verb, path) => unreachable!("route {verb:?} {path} has no handler"),
         };
         cfg.route(spec.path, handler);

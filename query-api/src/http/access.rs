@@ -1,0 +1,48 @@
+//! What a principal may see and do in an organization. Outsiders get 404, not 403: another
+//! tenant's ids do not reveal that they exist.
+
+use schemas::control::{ControlView, Organization, Role};
+
+use super::auth::principal::Principal;
+use super::error::ApiError;
+
+pub fn is_platform_admin(view: &ControlView, principal: &Principal) -> bool {
+    view.user(&principal.user_id)
+        .is_some_and(|u| u.platform_admin)
+}
+
+pub fn require_platform_admin(view: &ControlView, principal: &Principal) -> Result<(), ApiError> {
+    if is_platform_admin(view, principal) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("only a platform admin may do this"))
+    }
+}
+
+/// The organization, when the principal may act in it with at least `least` (platform admins may
+/// act everywhere).
+pub fn organization<'v>(
+    view: &'v ControlView,
+    principal: &Principal,
+    organization_id: &str,
+    least: Role,
+) -> Result<&'v Organization, ApiError> {
+    let org = view
+        .organization(organization_id)
+        .ok_or_else(|| ApiError::not_found("organization"))?;
+    if is_platform_admin(view, principal) {
+        return Ok(org);
+    }
+    match view.role_of(&principal.user_id, organization_id) {
+        None => Err(ApiError::not_found("organization")),
+        Some(role) if role >= least => Ok(org),
+        Some(_) => Err(ApiError::forbidden(format!(
+            "needs the {} role in this organization",
+            match least {
+                Role::Owner => "owner",
+                Role::Admin => "admin",
+                Role::Member => "member",
+            }
+        ))),
+    }
+}

@@ -1,0 +1,111 @@
+//! The API server on a real listener, and an HTTP client for it, shared by the API tests.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use actix_web::web;
+use query_api::control_writer::ControlWriter;
+use query_api::http::auth::outbox::Outbox;
+use query_api::http::auth::store::AuthStore;
+use query_api::http::server::serve;
+use query_api::http::state::{ApiConfig, ApiState, Limits};
+
+pub struct Api {
+    pub base: String,
+    pub handle: actix_web::dev::ServerHandle,
+    _dir: tempfile::TempDir,
+    pub outbox: std::path::PathBuf,
+}
+
+/// The server over `writer`, with sign-in limited to 3 links per address per minute.
+pub fn start(writer: ControlWriter) -> Api {
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = dir.path().join("outbox.jsonl");
+    let state = ApiState {
+        writer: Arc::new(writer),
+        auth: AuthStore::default(),
+        outbox: Outbox::new(&outbox),
+        limits: Limits::new(3, 100),
+        config: ApiConfig {
+            public_url: "http://api.test".into(),
+            secure_cookies: true,
+        },
+    };
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = serve(listener, web::Data::new(state)).unwrap();
+    let handle = server.handle();
+    actix_rt::spawn(server);
+    Api {
+        base,
+        handle,
+        _dir: dir,
+        outbox,
+    }
+}
+
+pub fn links(outbox: &Path) -> Vec<String> {
+    std::fs::read_to_string(outbox)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["link"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: awc::http::header::HeaderMap,
+    pub json: serde_json::Value,
+}
+
+pub async fn send(request: awc::ClientRequest, json: Option<serde_json::Value>) -> Reply {
+    let mut response = match json {
+        Some(json) => request.send_json(&json).await.unwrap(),
+        None => request.send().await.unwrap(),
+    };
+    let bytes = response.body().await.unwrap();
+    Reply {
+        status: response.status().as_u16(),
+        headers: response.headers().clone(),
+        json: serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    }
+}
+
+pub fn client() -> awc::Client {
+    // No redirects followed: the callback's 303 and cookie are what is tested.
+    awc::Client::builder().disable_redirects().finish()
+}
+
+/// Signs `email` in through the magic link; returns (cookie header value, CSRF token).
+pub async fn sign_in(api: &Api, email: &str) -> (String, String) {
+    let asked = send(
+        client().post(format!("{}/api/v1/auth/magic-link", api.base)),
+        Some(serde_json::json!({ "email": email })),
+    )
+    .await;
+    assert_eq!(asked.status, 202);
+    let link = links(&api.outbox).pop().unwrap();
+    let path = link.strip_prefix("http://api.test").unwrap().to_owned();
+    let followed = send(client().get(format!("{}{path}", api.base)), None).await;
+    assert_eq!(followed.status, 303, "{}", followed.json);
+    let cookie = followed
+        .headers
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let me = send(
+        client()
+            .get(format!("{}/api/v1/me", api.base))
+            .insert_header(("Cookie", cookie.as_str())),
+        None,
+    )
+    .await;
+    (cookie, me.json["csrf_token"].as_str().unwrap().to_owned())
+}
