@@ -15,11 +15,11 @@ fn start_fixed(view: ControlView) -> Api {
     let producer = schemas::kafka::producer_config("127.0.0.1:9")
         .create()
         .unwrap();
-    start(ControlWriter::new(
+    start(std::sync::Arc::new(ControlWriter::new(
         producer,
         "unused",
         ControlHandle::fixed(view),
-    ))
+    )))
 }
 
 fn view_with_user(email: &str) -> ControlView {

@@ -412,3 +412,49 @@ fn messages_written_with_every_earlier_contract_version_still_decode() {
         );
     }
 }
+
+/// apache-avro writes an enum variant by its index: every variant must come back as itself.
+#[test]
+fn every_enum_variant_survives_the_wire() {
+    use schemas::control::{Entity, Membership, Role};
+    for role in [Role::Owner, Role::Admin, Role::Member] {
+        let membership = Membership {
+            organization_id: "org_AbCdEfGh12".into(),
+            user_id: "usr_AbCdEfGh12".into(),
+            role,
+            active: true,
+        };
+        let event = ControlEvent::new(
+            "t",
+            "membership.set",
+            &["role"],
+            1,
+            Entity::Membership(&membership),
+        );
+        let back: ControlEvent = registry().decode(&encode(&event).unwrap()).unwrap();
+        assert_eq!(back.membership.unwrap().role, role);
+    }
+    assert!(
+        Role::Owner > Role::Admin && Role::Admin > Role::Member,
+        "ordered by power"
+    );
+    for reason in [
+        DeadLetterReason::Undecodable,
+        DeadLetterReason::UnknownProperty,
+        DeadLetterReason::SchemaViolation,
+        DeadLetterReason::TimestampOutOfRange,
+    ] {
+        let letter = DeadLetter {
+            at: 1,
+            stage: "s".into(),
+            source_topic: "t".into(),
+            source_partition: 0,
+            source_offset: 0,
+            reason,
+            detail: String::new(),
+            original: vec![],
+        };
+        let back: DeadLetter = registry().decode(&encode(&letter).unwrap()).unwrap();
+        assert_eq!(back.reason, reason);
+    }
+}

@@ -20,11 +20,11 @@ pub struct Api {
 }
 
 /// The server over `writer`, with sign-in limited to 3 links per address per minute.
-pub fn start(writer: ControlWriter) -> Api {
+pub fn start(writer: Arc<ControlWriter>) -> Api {
     let dir = tempfile::tempdir().unwrap();
     let outbox = dir.path().join("outbox.jsonl");
     let state = ApiState {
-        writer: Arc::new(writer),
+        writer,
         auth: AuthStore::default(),
         outbox: Outbox::new(&outbox),
         limits: Limits::new(3, 100),

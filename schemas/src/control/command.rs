@@ -273,15 +273,32 @@ impl ControlView {
                         id: id.clone(),
                     });
                 }
-                let domain = domain::normalize(domain)?.host;
+                // The project is the site (its registrable domain); its default property is the
+                // exact host that was entered.
+                let domain::Domain { host, registrable } = domain::normalize(domain)?;
+                let name = require_name("name", name)?;
+                for other in self.projects_of(organization_id) {
+                    if other.domain == registrable {
+                        return Err(CommandError::AlreadyExists {
+                            kind: "project for domain",
+                            id: registrable,
+                        });
+                    }
+                    if other.name.eq_ignore_ascii_case(&name) {
+                        return Err(CommandError::AlreadyExists {
+                            kind: "project named",
+                            id: name,
+                        });
+                    }
+                }
                 let project = Project {
                     id: id.clone(),
                     organization_id: organization_id.clone(),
-                    name: require_name("name", name)?,
-                    domain: domain.clone(),
+                    name,
+                    domain: registrable,
                     created_at: now_ms,
                 };
-                let property = self.new_property(id, domain, PropertyKind::Website, false);
+                let property = self.new_property(id, host, PropertyKind::Website, false);
                 Ok(vec![
                     event(
                         "project.created",

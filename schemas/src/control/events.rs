@@ -25,15 +25,37 @@ impl Plan {
     }
 }
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum,
-)]
+/// Declared in the order of the Avro enum's symbols: apache-avro writes a variant by its index,
+/// so the two orders must agree (they did not once, and an owner was stored as a member).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
-    /// Ordered by power: `Owner` can do everything `Admin` can, and so on.
-    Member,
-    Admin,
     Owner,
+    Admin,
+    Member,
+}
+
+impl Role {
+    fn power(self) -> u8 {
+        match self {
+            Role::Member => 0,
+            Role::Admin => 1,
+            Role::Owner => 2,
+        }
+    }
+}
+
+/// Ordered by power: `Owner` can do everything `Admin` can, and so on.
+impl Ord for Role {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.power().cmp(&other.power())
+    }
+}
+
+impl PartialOrd for Role {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]

@@ -91,7 +91,12 @@ pub async fn change_plan(
     body: web::Json<NewPlan>,
     state: web::Data<ApiState>,
 ) -> Result<HttpResponse, ApiError> {
-    require_platform_admin(&state.writer.view().view(), &principal)?;
+    {
+        let view = state.writer.view().view();
+        // Outsiders learn nothing (404) before insiders learn they may not (403).
+        access::organization(&view, &principal, &path, schemas::control::Role::Member)?;
+        require_platform_admin(&view, &principal)?;
+    }
     let command = Command::ChangePlan {
         organization_id: path.into_inner(),
         plan: body.plan,
