@@ -2,7 +2,7 @@
 //! through the same [`ControlWriter`] as the API, so the same validation applies.
 
 use clap::Subcommand;
-use schemas::control::ids::{hash_secret, new_id, new_secret};
+use schemas::control::ids::new_id;
 use schemas::control::{Command, Permission, Plan, PropertyKind, Role};
 use serde_json::json;
 
@@ -208,31 +208,7 @@ pub async fn run(
             property,
             name,
             permissions,
-        } => {
-            let id = new_id("key");
-            let secret = new_secret();
-            let command = Command::CreateApiKey {
-                id,
-                property_id: property,
-                name,
-                permissions,
-                secret_hash: hash_secret(&secret),
-            };
-            let events = writer.submit(ACTOR, &command).await?;
-            let key = events[0]
-                .api_key
-                .as_ref()
-                .expect("api_key.created carries the key");
-            let view = writer.view().view();
-            let project_id = &key.project_id;
-            Ok(json!({
-                "api_key": { "id": key.id, "name": key.name, "property_id": key.property_id, "project_id": project_id, "permissions": key.permissions },
-                "secret": secret,
-                "note": "the secret is shown once; store it now",
-                "snippet": tag_snippet(&key.id, project_id, key.property_id),
-                "domain": view.property(key.property_id).map(|p| p.domain.clone()),
-            }))
-        }
+        } => Ok(crate::api_keys::create(writer, ACTOR, property, name, permissions).await?),
         AdminCommand::RevokeKey { key } => {
             let events = writer
                 .submit(ACTOR, &Command::RevokeApiKey { key_id: key })
@@ -244,13 +220,4 @@ pub async fn run(
             Ok(json!({ "api_key": { "id": key.id, "revoked": key.revoked } }))
         }
     }
-}
-
-/// The `<script>` tag a partner pastes; `OPTIVIEW_EDGE_URL` names the collector's public URL.
-pub fn tag_snippet(key_id: &str, project_id: &str, property_id: i64) -> String {
-    let edge =
-        std::env::var("OPTIVIEW_EDGE_URL").unwrap_or_else(|_| "http://127.0.0.1:8080".into());
-    format!(
-        "<script async src=\"{edge}/v1/tag.js\" data-key-id=\"{key_id}\" data-project-id=\"{project_id}\" data-property-id=\"{property_id}\" data-clicks=\"1\" data-spa=\"1\"></script>"
-    )
 }

@@ -187,11 +187,93 @@ async fn tenants_manage_their_own_organization_and_never_see_another() {
     assert_eq!(detail.json["data_policy"]["events_days"], 180);
     assert_eq!(detail.json["data_policy"]["ai_referrals_days"], 365);
 
-    // Every organization route with the other tenant's id: 404, and nothing written.
-    for spec in ROUTES.iter().filter(|r| r.path.contains("{org}")) {
-        let path = spec.path.replace("{org}", &globex);
+    // The owner adds a property and a key; members see the key without secret or hash.
+    let acme_project = created.json["project"]["id"].as_str().unwrap().to_owned();
+    let props = format!("/api/v1/projects/{acme_project}/properties");
+    let body = serde_json::json!({ "domain": "api.acme.co.uk", "kind": "api" });
+    let property = call(&api, &owner, Verb::Post, &props, Some(body)).await;
+    assert_eq!(property.status, 201, "{}", property.json);
+    let property_id = property.json["property"]["id"].as_i64().unwrap();
+    let keys = format!("/api/v1/properties/{property_id}/keys");
+    let key = call(
+        &api,
+        &owner,
+        Verb::Post,
+        &keys,
+        Some(serde_json::json!({ "name": "edge" })),
+    )
+    .await;
+    assert_eq!(key.status, 201, "{}", key.json);
+    let secret = key.json["secret"].as_str().unwrap().to_owned();
+    assert!(key.json["snippet"]
+        .as_str()
+        .unwrap()
+        .contains("data-key-id"));
+    let listed = call(&api, &member, Verb::Get, &keys, None).await;
+    let text = listed.json.to_string();
+    assert_eq!(listed.json["api_keys"].as_array().unwrap().len(), 1);
+    assert!(
+        !text.contains(&secret) && !text.contains("secret"),
+        "{text}"
+    );
+    let denied = call(
+        &api,
+        &member,
+        Verb::Post,
+        &keys,
+        Some(serde_json::json!({})),
+    )
+    .await;
+    assert_eq!(denied.status, 403, "members do not create keys");
+    let key_id = key.json["api_key"]["id"].as_str().unwrap().to_owned();
+    let revoke = format!("/api/v1/keys/{key_id}/revoke");
+    assert_eq!(
+        call(&api, &member, Verb::Post, &revoke, None).await.status,
+        403
+    );
+    let revoked = call(&api, &owner, Verb::Post, &revoke, None).await;
+    assert_eq!(revoked.status, 200, "{}", revoked.json);
+    assert_eq!(revoked.json["api_key"]["revoked"], true);
+    assert!(control.view().view().api_key(&key_id).unwrap().revoked);
+
+    // The other tenant's organization, project, property and key.
+    let theirs = sign_in(&api, "owner@globex.com").await;
+    let globex_projects = format!("/api/v1/organizations/{globex}/projects");
+    let empty = call(&api, &theirs, Verb::Get, &globex_projects, None).await;
+    assert_eq!(empty.json["projects"], serde_json::json!([]));
+    let body = serde_json::json!({ "name": "Site", "domain": "globex.com" });
+    let their_project = call(&api, &theirs, Verb::Post, &globex_projects, Some(body)).await;
+    let their_project_id = their_project.json["project"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let their_property = their_project.json["property"]["id"].as_i64().unwrap();
+    let their_key = call(
+        &api,
+        &theirs,
+        Verb::Post,
+        &format!("/api/v1/properties/{their_property}/keys"),
+        Some(serde_json::json!({})),
+    )
+    .await;
+    let their_key_id = their_key.json["api_key"]["id"].as_str().unwrap().to_owned();
+
+    // Every route with the other tenant's ids: 404, and nothing written.
+    for spec in ROUTES.iter().filter(|r| r.path.contains('{')) {
+        let path = spec
+            .path
+            .replace("{org}", &globex)
+            .replace("{project}", &their_project_id)
+            .replace("{property}", &their_property.to_string())
+            .replace("{key}", &their_key_id);
         let body = if path.ends_with("/plan") {
             serde_json::json!({ "plan": "pro" })
+        } else if path.ends_with("/settings") {
+            serde_json::json!({ "active": false, "allow_subdomains": true, "honor_privacy_signals": true })
+        } else if path.ends_with("/properties") {
+            serde_json::json!({ "domain": "evil.globex.com", "kind": "app" })
+        } else if path.ends_with("/keys") {
+            serde_json::json!({ "name": "evil" })
         } else {
             serde_json::json!({ "name": "Evil", "domain": "evil.com" })
         };
@@ -199,10 +281,13 @@ async fn tenants_manage_their_own_organization_and_never_see_another() {
         assert_eq!(reply.status, 404, "{spec:?}: {}", reply.json);
         assert_eq!(reply.json["error"], "not_found");
     }
-    let theirs = sign_in(&api, "owner@globex.com").await;
-    let globex_projects = format!("/api/v1/organizations/{globex}/projects");
-    let empty = call(&api, &theirs, Verb::Get, &globex_projects, None).await;
-    assert_eq!(empty.json["projects"], serde_json::json!([]));
+    {
+        let view = control.view().view();
+        assert!(!view.api_key(&their_key_id).unwrap().revoked);
+        assert!(view.property(their_property).unwrap().active);
+        assert_eq!(view.projects_of(&globex).count(), 1);
+        assert_eq!(view.api_keys_of(their_property).count(), 1);
+    }
 
     // The platform admin changes a plan; the policy follows.
     let body = serde_json::json!({ "plan": "pro" });

@@ -1,7 +1,7 @@
 //! What a principal may see and do in an organization. Outsiders get 404, not 403: another
 //! tenant's ids do not reveal that they exist.
 
-use schemas::control::{ControlView, Organization, Role};
+use schemas::control::{ApiKey, ControlView, Organization, Project, Property, Role};
 
 use super::auth::principal::Principal;
 use super::error::ApiError;
@@ -45,4 +45,54 @@ pub fn organization<'v>(
             }
         ))),
     }
+}
+
+/// Outsiders are told the thing does not exist, whatever the organization check said.
+fn hide_as(what: &'static str) -> impl Fn(ApiError) -> ApiError {
+    move |error| {
+        if error.status == actix_web::http::StatusCode::NOT_FOUND {
+            ApiError::not_found(what)
+        } else {
+            error
+        }
+    }
+}
+
+pub fn project<'v>(
+    view: &'v ControlView,
+    principal: &Principal,
+    project_id: &str,
+    least: Role,
+) -> Result<&'v Project, ApiError> {
+    let project = view
+        .project(project_id)
+        .ok_or_else(|| ApiError::not_found("project"))?;
+    organization(view, principal, &project.organization_id, least).map_err(hide_as("project"))?;
+    Ok(project)
+}
+
+pub fn property<'v>(
+    view: &'v ControlView,
+    principal: &Principal,
+    property_id: i64,
+    least: Role,
+) -> Result<&'v Property, ApiError> {
+    let property = view
+        .property(property_id)
+        .ok_or_else(|| ApiError::not_found("property"))?;
+    project(view, principal, &property.project_id, least).map_err(hide_as("property"))?;
+    Ok(property)
+}
+
+pub fn api_key<'v>(
+    view: &'v ControlView,
+    principal: &Principal,
+    key_id: &str,
+    least: Role,
+) -> Result<&'v ApiKey, ApiError> {
+    let key = view
+        .api_key(key_id)
+        .ok_or_else(|| ApiError::not_found("api key"))?;
+    property(view, principal, key.property_id, least).map_err(hide_as("api key"))?;
+    Ok(key)
 }

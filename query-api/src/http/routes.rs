@@ -5,7 +5,7 @@
 use actix_web::web;
 
 use super::auth::handlers as auth;
-use super::control::{organizations, projects};
+use super::control::{keys, organizations, projects, properties};
 use super::server::{healthz, readyz};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +58,32 @@ pub const ROUTES: &[RouteSpec] = &[
         "/api/v1/organizations/{org}/projects",
         Access::Principal,
     ),
+    route(
+        Verb::Post,
+        "/api/v1/projects/{project}/properties",
+        Access::Principal,
+    ),
+    route(
+        Verb::Get,
+        "/api/v1/projects/{project}/properties",
+        Access::Principal,
+    ),
+    route(
+        Verb::Post,
+        "/api/v1/properties/{property}/settings",
+        Access::Principal,
+    ),
+    route(
+        Verb::Post,
+        "/api/v1/properties/{property}/keys",
+        Access::Principal,
+    ),
+    route(
+        Verb::Get,
+        "/api/v1/properties/{property}/keys",
+        Access::Principal,
+    ),
+    route(Verb::Post, "/api/v1/keys/{key}/revoke", Access::Principal),
 ];
 
 /// Registers every route of the table with its handler.
@@ -82,6 +108,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             }
             (Verb::Post, "/api/v1/organizations/{org}/projects") => method.to(projects::create),
             (Verb::Get, "/api/v1/organizations/{org}/projects") => method.to(projects::list),
+            (Verb::Post, "/api/v1/projects/{project}/properties") => method.to(properties::create),
+            (Verb::Get, "/api/v1/projects/{project}/properties") => method.to(properties::list),
+            (Verb::Post, "/api/v1/properties/{property}/settings") => {
+                method.to(properties::configure)
+            }
+            (Verb::Post, "/api/v1/properties/{property}/keys") => method.to(keys::create),
+            (Verb::Get, "/api/v1/properties/{property}/keys") => method.to(keys::list),
+            (Verb::Post, "/api/v1/keys/{key}/revoke") => method.to(keys::revoke),
             (verb, path) => unreachable!("route {verb:?} {path} has no handler"),
         };
         cfg.route(spec.path, handler);

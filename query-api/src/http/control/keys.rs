@@ -1,0 +1,87 @@
+//! API keys of a property: admins create (the secret is in that answer only) and revoke; members
+//! list them without secret or hash.
+
+use actix_web::{web, HttpResponse};
+use schemas::control::{Command, Permission, Role};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::api_keys;
+use crate::http::access;
+use crate::http::auth::principal::Principal;
+use crate::http::error::ApiError;
+use crate::http::state::ApiState;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewKey {
+    #[serde(default = "default_name")]
+    name: String,
+    /// Standard ingestion unless asked otherwise.
+    #[serde(default = "standard_ingestion")]
+    permissions: Vec<Permission>,
+}
+
+fn default_name() -> String {
+    "default".into()
+}
+
+fn standard_ingestion() -> Vec<Permission> {
+    vec![Permission::Collect, Permission::Hits]
+}
+
+pub async fn create(
+    principal: Principal,
+    path: web::Path<i64>,
+    body: web::Json<NewKey>,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse, ApiError> {
+    let property_id = {
+        let view = state.writer.view().view();
+        access::property(&view, &principal, *path, Role::Admin)?.id
+    };
+    let body = body.into_inner();
+    let created = api_keys::create(
+        &state.writer,
+        &principal.user_id,
+        property_id,
+        body.name,
+        body.permissions,
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+pub async fn list(
+    principal: Principal,
+    path: web::Path<i64>,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse, ApiError> {
+    let view = state.writer.view().view();
+    let property = access::property(&view, &principal, *path, Role::Member)?;
+    let keys: Vec<_> = view
+        .api_keys_of(property.id)
+        .map(api_keys::public)
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "api_keys": keys })))
+}
+
+/// Takes effect at the collector as soon as its control view applies the event (≤ 2 s).
+pub async fn revoke(
+    principal: Principal,
+    path: web::Path<String>,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse, ApiError> {
+    let key_id = {
+        let view = state.writer.view().view();
+        access::api_key(&view, &principal, &path, Role::Admin)?
+            .id
+            .clone()
+    };
+    let events = state
+        .writer
+        .submit(&principal.user_id, &Command::RevokeApiKey { key_id })
+        .await?;
+    let key = events.iter().find_map(|e| e.api_key.as_ref());
+    Ok(HttpResponse::Ok().json(json!({ "api_key": key.map(api_keys::public) })))
+}

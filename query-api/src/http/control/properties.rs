@@ -1,0 +1,82 @@
+//! Properties of a project (what a key collects for): admins create and configure, members read.
+
+use actix_web::{web, HttpResponse};
+use schemas::control::{Command, PropertyKind, Role};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::http::access;
+use crate::http::auth::principal::Principal;
+use crate::http::error::ApiError;
+use crate::http::state::ApiState;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewProperty {
+    domain: String,
+    kind: PropertyKind,
+    #[serde(default)]
+    allow_subdomains: bool,
+}
+
+pub async fn create(
+    principal: Principal,
+    path: web::Path<String>,
+    body: web::Json<NewProperty>,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse, ApiError> {
+    let project_id = {
+        let view = state.writer.view().view();
+        access::project(&view, &principal, &path, Role::Admin)?
+            .id
+            .clone()
+    };
+    let body = body.into_inner();
+    let command = Command::CreateProperty {
+        project_id,
+        domain: body.domain,
+        kind: body.kind,
+        allow_subdomains: body.allow_subdomains,
+    };
+    let events = state.writer.submit(&principal.user_id, &command).await?;
+    Ok(HttpResponse::Created().json(json!({ "property": events[0].property })))
+}
+
+pub async fn list(
+    principal: Principal,
+    path: web::Path<String>,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse, ApiError> {
+    let view = state.writer.view().view();
+    let project = access::project(&view, &principal, &path, Role::Member)?;
+    let properties: Vec<_> = view.properties_of(&project.id).collect();
+    Ok(HttpResponse::Ok().json(json!({ "properties": properties })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    active: bool,
+    allow_subdomains: bool,
+    honor_privacy_signals: bool,
+}
+
+pub async fn configure(
+    principal: Principal,
+    path: web::Path<i64>,
+    body: web::Json<Settings>,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse, ApiError> {
+    let property_id = {
+        let view = state.writer.view().view();
+        access::property(&view, &principal, *path, Role::Admin)?.id
+    };
+    let command = Command::UpdateProperty {
+        property_id,
+        active: body.active,
+        allow_subdomains: body.allow_subdomains,
+        honor_privacy_signals: body.honor_privacy_signals,
+    };
+    let events = state.writer.submit(&principal.user_id, &command).await?;
+    Ok(HttpResponse::Ok().json(json!({ "property": events[0].property })))
+}
