@@ -1,6 +1,7 @@
 //! query-api: dashboards JSON, analyst API, the control plane's only writer, and ops commands.
 
 pub mod admin_cli;
+pub mod ai_catalog;
 pub mod api_keys;
 pub mod control_writer;
 pub mod http;

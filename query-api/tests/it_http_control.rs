@@ -236,6 +236,41 @@ async fn tenants_manage_their_own_organization_and_never_see_another() {
     assert_eq!(revoked.json["api_key"]["revoked"], true);
     assert!(control.view().view().api_key(&key_id).unwrap().revoked);
 
+    // AI sources: the four defaults until an admin chooses; only catalog names.
+    let sources = format!("/api/v1/projects/{acme_project}/ai-sources");
+    let enabled = |reply: &Reply| -> Vec<String> {
+        reply.json["ai_sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["enabled"] == true)
+            .map(|s| s["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let defaults = call(&api, &member, Verb::Get, &sources, None).await;
+    assert_eq!(
+        enabled(&defaults),
+        ["ChatGPT", "Claude", "Gemini", "Perplexity"]
+    );
+    let choice = serde_json::json!({ "enabled": ["copilot", "ChatGPT"] });
+    assert_eq!(
+        call(&api, &member, Verb::Post, &sources, Some(choice.clone()))
+            .await
+            .status,
+        403
+    );
+    let chosen = call(&api, &owner, Verb::Post, &sources, Some(choice)).await;
+    assert_eq!(enabled(&chosen), ["ChatGPT", "Copilot"]);
+    let unknown = serde_json::json!({ "enabled": ["Skynet"] });
+    let refused = call(&api, &owner, Verb::Post, &sources, Some(unknown)).await;
+    assert_eq!(refused.status, 400);
+    let now = call(&api, &member, Verb::Get, &sources, None).await;
+    assert_eq!(
+        enabled(&now),
+        ["ChatGPT", "Copilot"],
+        "a refused change changes nothing"
+    );
+
     // The other tenant's organization, project, property and key.
     let theirs = sign_in(&api, "owner@globex.com").await;
     let globex_projects = format!("/api/v1/organizations/{globex}/projects");
@@ -272,6 +307,8 @@ async fn tenants_manage_their_own_organization_and_never_see_another() {
             serde_json::json!({ "active": false, "allow_subdomains": true, "honor_privacy_signals": true })
         } else if path.ends_with("/properties") {
             serde_json::json!({ "domain": "evil.globex.com", "kind": "app" })
+        } else if path.ends_with("/ai-sources") {
+            serde_json::json!({ "enabled": ["ChatGPT"] })
         } else if path.ends_with("/keys") {
             serde_json::json!({ "name": "evil" })
         } else {

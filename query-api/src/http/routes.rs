@@ -5,7 +5,7 @@
 use actix_web::web;
 
 use super::auth::handlers as auth;
-use super::control::{keys, organizations, projects, properties};
+use super::control::{ai_sources, keys, organizations, projects, properties};
 use super::server::{healthz, readyz};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +84,16 @@ pub const ROUTES: &[RouteSpec] = &[
         Access::Principal,
     ),
     route(Verb::Post, "/api/v1/keys/{key}/revoke", Access::Principal),
+    route(
+        Verb::Get,
+        "/api/v1/projects/{project}/ai-sources",
+        Access::Principal,
+    ),
+    route(
+        Verb::Post,
+        "/api/v1/projects/{project}/ai-sources",
+        Access::Principal,
+    ),
 ];
 
 /// Registers every route of the table with its handler.
@@ -116,6 +126,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             (Verb::Post, "/api/v1/properties/{property}/keys") => method.to(keys::create),
             (Verb::Get, "/api/v1/properties/{property}/keys") => method.to(keys::list),
             (Verb::Post, "/api/v1/keys/{key}/revoke") => method.to(keys::revoke),
+            (Verb::Get, "/api/v1/projects/{project}/ai-sources") => method.to(ai_sources::list),
+            (Verb::Post, "/api/v1/projects/{project}/ai-sources") => method.to(ai_sources::set),
             (verb, path) => unreachable!("route {verb:?} {path} has no handler"),
         };
         cfg.route(spec.path, handler);

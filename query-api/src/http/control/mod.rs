@@ -1,6 +1,7 @@
 //! The control plane over HTTP: each write is a command the writer validates against its view,
 //! produces to `optiview.control.v1`, and answers once its own view applied it.
 
+pub mod ai_sources;
 pub mod keys;
 pub mod organizations;
 pub mod projects;

@@ -1,0 +1,79 @@
+//! Which AI sources a project counts: the catalog with each source's state; admins change it.
+//! Attribution records every match whatever this says; dashboards count the enabled ones.
+
+use actix_web::{web, HttpResponse};
+use schemas::control::{Command, Role};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::ai_catalog;
+use crate::http::access;
+use crate::http::auth::principal::Principal;
+use crate::http::error::ApiError;
+use crate::http::state::ApiState;
+
+fn listing(enabled: &[String]) -> serde_json::Value {
+    let sources: Vec<serde_json::Value> = ai_catalog::names()
+        .into_iter()
+        .map(|name| {
+            let on = enabled.iter().any(|e| e.eq_ignore_ascii_case(name));
+            json!({ "name": name, "enabled": on })
+        })
+        .collect();
+    json!({ "ai_sources": sources })
+}
+
+pub async fn list(
+    principal: Principal,
+    path: web::Path<String>,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse, ApiError> {
+    let view = state.writer.view().view();
+    let project = access::project(&view, &principal, &path, Role::Member)?;
+    let enabled: Vec<String> = match view.ai_sources(&project.id) {
+        Some(chosen) => chosen.enabled.clone(),
+        None => ai_catalog::DEFAULT_ENABLED.map(str::to_owned).to_vec(),
+    };
+    Ok(HttpResponse::Ok().json(listing(&enabled)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Enabled {
+    enabled: Vec<String>,
+}
+
+pub async fn set(
+    principal: Principal,
+    path: web::Path<String>,
+    body: web::Json<Enabled>,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse, ApiError> {
+    let project_id = {
+        let view = state.writer.view().view();
+        access::project(&view, &principal, &path, Role::Admin)?
+            .id
+            .clone()
+    };
+    let mut enabled = Vec::new();
+    for name in &body.enabled {
+        let known = ai_catalog::canonical(name).ok_or_else(|| {
+            ApiError::invalid(
+                "enabled",
+                format!("{name:?} is not in the AI source catalog"),
+            )
+        })?;
+        enabled.push(known.to_owned());
+    }
+    let command = Command::SetAiSources {
+        project_id,
+        enabled,
+    };
+    let events = state.writer.submit(&principal.user_id, &command).await?;
+    let stored = events
+        .iter()
+        .find_map(|e| e.ai_sources.as_ref())
+        .map(|a| a.enabled.clone())
+        .unwrap_or_default();
+    Ok(HttpResponse::Ok().json(listing(&stored)))
+}
