@@ -271,6 +271,63 @@ async fn tenants_manage_their_own_organization_and_never_see_another() {
         "a refused change changes nothing"
     );
 
+    // People: addresses on the organization's domain, unless a platform admin allows another.
+    let members = format!("/api/v1/organizations/{acme}/members");
+    let invite = |email: &str, role: &str, outside: bool| serde_json::json!({ "email": email, "name": "New", "role": role, "allow_outside_domain": outside });
+    let added = call(
+        &api,
+        &owner,
+        Verb::Post,
+        &members,
+        Some(invite("New@Eu.Acme.com", "admin", false)),
+    )
+    .await;
+    assert_eq!(added.status, 201, "{}", added.json);
+    let outsider = call(
+        &api,
+        &owner,
+        Verb::Post,
+        &members,
+        Some(invite("x@gmail.com", "member", true)),
+    )
+    .await;
+    assert_eq!(outsider.status, 422, "owners cannot lift the domain rule");
+    let by_member = call(
+        &api,
+        &member,
+        Verb::Post,
+        &members,
+        Some(invite("m2@acme.com", "member", false)),
+    )
+    .await;
+    assert_eq!(by_member.status, 403);
+    let allowed = call(
+        &api,
+        &root,
+        Verb::Post,
+        &members,
+        Some(invite("consultant@agency.io", "member", true)),
+    )
+    .await;
+    assert_eq!(allowed.status, 201, "{}", allowed.json);
+    let listed = call(&api, &member, Verb::Get, &members, None).await;
+    let mut emails: Vec<&str> = listed.json["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["email"].as_str().unwrap())
+        .collect();
+    emails.sort();
+    assert_eq!(
+        emails,
+        [
+            "consultant@agency.io",
+            "member@acme.com",
+            "new@eu.acme.com",
+            "owner@acme.com"
+        ]
+    );
+
     // The other tenant's organization, project, property and key.
     let theirs = sign_in(&api, "owner@globex.com").await;
     let globex_projects = format!("/api/v1/organizations/{globex}/projects");
@@ -307,6 +364,8 @@ async fn tenants_manage_their_own_organization_and_never_see_another() {
             serde_json::json!({ "active": false, "allow_subdomains": true, "honor_privacy_signals": true })
         } else if path.ends_with("/properties") {
             serde_json::json!({ "domain": "evil.globex.com", "kind": "app" })
+        } else if path.ends_with("/members") {
+            serde_json::json!({ "email": "evil@globex.com", "name": "Evil", "role": "owner" })
         } else if path.ends_with("/ai-sources") {
             serde_json::json!({ "enabled": ["ChatGPT"] })
         } else if path.ends_with("/keys") {

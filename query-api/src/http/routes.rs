@@ -5,7 +5,7 @@
 use actix_web::web;
 
 use super::auth::handlers as auth;
-use super::control::{ai_sources, keys, organizations, projects, properties};
+use super::control::{ai_sources, keys, members, organizations, projects, properties};
 use super::server::{healthz, readyz};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +94,16 @@ pub const ROUTES: &[RouteSpec] = &[
         "/api/v1/projects/{project}/ai-sources",
         Access::Principal,
     ),
+    route(
+        Verb::Post,
+        "/api/v1/organizations/{org}/members",
+        Access::Principal,
+    ),
+    route(
+        Verb::Get,
+        "/api/v1/organizations/{org}/members",
+        Access::Principal,
+    ),
 ];
 
 /// Registers every route of the table with its handler.
@@ -126,6 +136,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             (Verb::Post, "/api/v1/properties/{property}/keys") => method.to(keys::create),
             (Verb::Get, "/api/v1/properties/{property}/keys") => method.to(keys::list),
             (Verb::Post, "/api/v1/keys/{key}/revoke") => method.to(keys::revoke),
+            (Verb::Post, "/api/v1/organizations/{org}/members") => method.to(members::invite),
+            (Verb::Get, "/api/v1/organizations/{org}/members") => method.to(members::list),
             (Verb::Get, "/api/v1/projects/{project}/ai-sources") => method.to(ai_sources::list),
             (Verb::Post, "/api/v1/projects/{project}/ai-sources") => method.to(ai_sources::set),
             (verb, path) => unreachable!("route {verb:?} {path} has no handler"),

@@ -210,6 +210,16 @@ impl ControlView {
             .is_some_and(|p| p.active && origin_allowed(&p.domain, origin_host, p.allow_subdomains))
     }
 
+    /// The organization's memberships, active or not.
+    pub fn members_of<'a>(
+        &'a self,
+        organization_id: &'a str,
+    ) -> impl Iterator<Item = &'a Membership> + 'a {
+        self.memberships
+            .values()
+            .filter(move |m| m.organization_id == organization_id)
+    }
+
     /// The user's active role in the organization, if any.
     pub fn role_of(&self, user_id: &str, organization_id: &str) -> Option<Role> {
         self.memberships

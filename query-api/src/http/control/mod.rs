@@ -3,6 +3,7 @@
 
 pub mod ai_sources;
 pub mod keys;
+pub mod members;
 pub mod organizations;
 pub mod projects;
 pub mod properties;

@@ -1,0 +1,116 @@
+//! People of an organization. The organization's domain vouches for them: an invited address must
+//! be on that domain (or a subdomain of it) unless a platform admin explicitly allows another.
+//! Admins invite members and admins; only owners (and platform admins) make owners.
+
+use actix_web::{web, HttpResponse};
+use schemas::control::ids::new_id;
+use schemas::control::{Command, Role};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::http::access::{self, is_platform_admin};
+use crate::http::auth::principal::Principal;
+use crate::http::error::ApiError;
+use crate::http::state::ApiState;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Invitation {
+    email: String,
+    name: String,
+    role: Role,
+    /// Honoured for platform admins only.
+    #[serde(default)]
+    allow_outside_domain: bool,
+}
+
+fn on_domain(email: &str, domain: &str) -> bool {
+    email
+        .rsplit_once('@')
+        .map(|(_, host)| host.to_lowercase())
+        .is_some_and(|host| host == domain || host.ends_with(&format!(".{domain}")))
+}
+
+pub async fn invite(
+    principal: Principal,
+    path: web::Path<String>,
+    body: web::Json<Invitation>,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let email = body.email.trim().to_lowercase();
+    let (organization_id, existing) = {
+        let view = state.writer.view().view();
+        let least = if body.role == Role::Owner {
+            Role::Owner
+        } else {
+            Role::Admin
+        };
+        let org = access::organization(&view, &principal, &path, least)?;
+        let outside_allowed = body.allow_outside_domain && is_platform_admin(&view, &principal);
+        if !on_domain(&email, &org.domain) && !outside_allowed {
+            return Err(ApiError::new(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_field",
+                format!("email: must be an address on {}", org.domain),
+            ));
+        }
+        (
+            org.id.clone(),
+            view.user_by_email(&email).map(|u| u.id.clone()),
+        )
+    };
+    let user_id = match existing {
+        Some(id) => id,
+        None => {
+            let id = new_id("usr");
+            let command = Command::CreateUser {
+                id: id.clone(),
+                email,
+                name: body.name,
+            };
+            state.writer.submit(&principal.user_id, &command).await?;
+            id
+        }
+    };
+    let command = Command::SetMembership {
+        organization_id,
+        user_id,
+        role: body.role,
+        active: true,
+    };
+    let events = state.writer.submit(&principal.user_id, &command).await?;
+    Ok(HttpResponse::Created().json(json!({ "membership": events[0].membership })))
+}
+
+pub async fn list(
+    principal: Principal,
+    path: web::Path<String>,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse, ApiError> {
+    let view = state.writer.view().view();
+    let org = access::organization(&view, &principal, &path, Role::Member)?;
+    let members: Vec<serde_json::Value> = view
+        .members_of(&org.id)
+        .filter(|m| m.active)
+        .filter_map(|m| {
+            let user = view.user(&m.user_id)?;
+            Some(json!({ "user_id": user.id, "email": user.email, "name": user.name, "role": m.role }))
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "members": members })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::on_domain;
+
+    #[test]
+    fn addresses_on_the_domain_or_its_subdomains_only() {
+        assert!(on_domain("ada@acme.com", "acme.com"));
+        assert!(on_domain("ada@eu.acme.com", "acme.com"));
+        assert!(!on_domain("ada@notacme.com", "acme.com"));
+        assert!(!on_domain("ada@acme.com.evil.io", "acme.com"));
+        assert!(!on_domain("acme.com", "acme.com"));
+    }
+}
