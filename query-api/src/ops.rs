@@ -11,7 +11,7 @@ use schemas::topics;
 use crate::control_writer::ControlWriter;
 use crate::http::auth::outbox::Outbox;
 use crate::http::auth::store::AuthStore;
-use crate::http::state::{ApiConfig, ApiState, Limits};
+use crate::http::state::{ApiConfig, ApiState, LimitSettings, Limits};
 
 pub use schemas::clickhouse_client::ClickHouseArgs;
 
@@ -61,6 +61,12 @@ pub struct ServeArgs {
     /// Sign-in links per client IP per minute.
     #[arg(long, default_value_t = 20)]
     pub sign_in_per_ip: u32,
+    /// API calls per client IP per minute.
+    #[arg(long, env = "OPTIVIEW_API_PER_IP", default_value_t = 1200)]
+    pub api_per_ip: u32,
+    /// API calls per signed-in principal per minute.
+    #[arg(long, env = "OPTIVIEW_API_PER_PRINCIPAL", default_value_t = 600)]
+    pub api_per_principal: u32,
 }
 
 impl ServeArgs {
@@ -69,7 +75,12 @@ impl ServeArgs {
             writer: std::sync::Arc::new(writer),
             auth: AuthStore::default(),
             outbox: Outbox::new(&self.outbox),
-            limits: Limits::new(self.sign_in_per_email, self.sign_in_per_ip),
+            limits: Limits::new(LimitSettings {
+                sign_in_per_email: self.sign_in_per_email,
+                sign_in_per_ip: self.sign_in_per_ip,
+                api_per_ip: self.api_per_ip,
+                api_per_principal: self.api_per_principal,
+            }),
             config: ApiConfig {
                 public_url: self.public_url.clone(),
                 secure_cookies: !self.insecure_cookies,

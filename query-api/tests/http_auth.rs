@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{client, links, send, start, Api};
+use common::{client, links, send, sign_in, start, start_limited, Api};
 use query_api::control_writer::ControlWriter;
 use query_api::http::routes::{Access, Verb, ROUTES};
 use schemas::control::{Command, ControlHandle, ControlView};
@@ -194,5 +194,51 @@ async fn sign_in_requests_are_rate_limited_and_bad_input_is_a_json_400() {
     .await;
     assert_eq!(malformed.status, 400);
     assert_eq!(malformed.json["error"], "invalid_request");
+    api.handle.stop(true).await;
+}
+
+#[actix_rt::test]
+async fn api_calls_are_limited_per_principal_with_retry_after() {
+    let producer = schemas::kafka::producer_config("127.0.0.1:9")
+        .create()
+        .unwrap();
+    let writer = ControlWriter::new(
+        producer,
+        "unused",
+        ControlHandle::fixed(view_with_user("ada@acme.com")),
+    );
+    let api = start_limited(std::sync::Arc::new(writer), 3);
+    // Signing in calls /me once with the new cookie.
+    let (cookie, _) = sign_in(&api, "ada@acme.com").await;
+    let me = || {
+        send(
+            client()
+                .get(format!("{}/api/v1/me", api.base))
+                .insert_header(("Cookie", cookie.as_str())),
+            None,
+        )
+    };
+    assert_eq!(me().await.status, 200);
+    assert_eq!(me().await.status, 200);
+    let limited = me().await;
+    assert_eq!(
+        (limited.status, limited.json["error"].as_str()),
+        (429, Some("rate_limited"))
+    );
+    assert!(limited.headers.contains_key("retry-after"));
+    // Another principal is not held back by this one, and probes are never limited.
+    let (other, _) = sign_in(&api, "ada@acme.com").await;
+    let theirs = send(
+        client()
+            .get(format!("{}/api/v1/me", api.base))
+            .insert_header(("Cookie", other.as_str())),
+        None,
+    )
+    .await;
+    assert_eq!(theirs.status, 200);
+    for _ in 0..5 {
+        let probe = send(client().get(format!("{}/healthz", api.base)), None).await;
+        assert_eq!(probe.status, 200);
+    }
     api.handle.stop(true).await;
 }

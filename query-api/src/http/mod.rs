@@ -5,6 +5,7 @@ pub mod access;
 pub mod auth;
 pub mod control;
 pub mod error;
+pub mod rate_limit;
 pub mod request_id;
 pub mod routes;
 pub mod server;

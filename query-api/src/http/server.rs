@@ -7,6 +7,7 @@ use actix_web::{web, App, HttpResponse, HttpServer};
 use serde_json::json;
 
 use super::error::ApiError;
+use super::rate_limit;
 use super::request_id;
 use super::routes::configure;
 use super::state::ApiState;
@@ -56,6 +57,7 @@ pub fn serve(
                     .error_handler(json_error),
             )
             .app_data(web::QueryConfig::default().error_handler(query_error))
+            .wrap(from_fn(rate_limit::limit))
             .wrap(from_fn(request_id::tag))
             .configure(configure)
             .default_service(web::to(not_found))

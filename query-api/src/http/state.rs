@@ -27,10 +27,22 @@ pub struct ApiState {
     pub config: ApiConfig,
 }
 
-/// Sign-in is limited harder than the rest: per e-mail address and per client IP.
+/// Every API call is limited per client IP and per principal (its session); sign-in harder, per
+/// e-mail address and per client IP.
 pub struct Limits {
     sign_in_per_email: DefaultKeyedRateLimiter<String>,
     sign_in_per_ip: DefaultKeyedRateLimiter<IpAddr>,
+    api_per_ip: DefaultKeyedRateLimiter<IpAddr>,
+    api_per_principal: DefaultKeyedRateLimiter<String>,
+}
+
+/// Requests per minute.
+#[derive(Debug, Clone, Copy)]
+pub struct LimitSettings {
+    pub sign_in_per_email: u32,
+    pub sign_in_per_ip: u32,
+    pub api_per_ip: u32,
+    pub api_per_principal: u32,
 }
 
 fn per_minute(n: u32) -> Quota {
@@ -47,11 +59,26 @@ fn limited(not_until: governor::NotUntil<governor::clock::QuantaInstant>) -> Api
 }
 
 impl Limits {
-    pub fn new(sign_in_per_email_per_minute: u32, sign_in_per_ip_per_minute: u32) -> Self {
+    pub fn new(settings: LimitSettings) -> Self {
         Self {
-            sign_in_per_email: RateLimiter::keyed(per_minute(sign_in_per_email_per_minute)),
-            sign_in_per_ip: RateLimiter::keyed(per_minute(sign_in_per_ip_per_minute)),
+            sign_in_per_email: RateLimiter::keyed(per_minute(settings.sign_in_per_email)),
+            sign_in_per_ip: RateLimiter::keyed(per_minute(settings.sign_in_per_ip)),
+            api_per_ip: RateLimiter::keyed(per_minute(settings.api_per_ip)),
+            api_per_principal: RateLimiter::keyed(per_minute(settings.api_per_principal)),
         }
+    }
+
+    /// `principal` is what identifies the caller's credentials (a hash of the session cookie).
+    pub fn api_call(&self, ip: Option<IpAddr>, principal: Option<String>) -> Result<(), ApiError> {
+        if let Some(ip) = ip {
+            self.api_per_ip.check_key(&ip).map_err(limited)?;
+        }
+        if let Some(principal) = principal {
+            self.api_per_principal
+                .check_key(&principal)
+                .map_err(limited)?;
+        }
+        Ok(())
     }
 
     pub fn sign_in(&self, email: &str, ip: Option<IpAddr>) -> Result<(), ApiError> {

@@ -10,7 +10,7 @@ use query_api::control_writer::ControlWriter;
 use query_api::http::auth::outbox::Outbox;
 use query_api::http::auth::store::AuthStore;
 use query_api::http::server::serve;
-use query_api::http::state::{ApiConfig, ApiState, Limits};
+use query_api::http::state::{ApiConfig, ApiState, LimitSettings, Limits};
 
 pub struct Api {
     pub base: String,
@@ -21,13 +21,23 @@ pub struct Api {
 
 /// The server over `writer`, with sign-in limited to 3 links per address per minute.
 pub fn start(writer: Arc<ControlWriter>) -> Api {
+    start_limited(writer, 1_000)
+}
+
+/// … and at most `per_principal` API calls per principal per minute.
+pub fn start_limited(writer: Arc<ControlWriter>, per_principal: u32) -> Api {
     let dir = tempfile::tempdir().unwrap();
     let outbox = dir.path().join("outbox.jsonl");
     let state = ApiState {
         writer,
         auth: AuthStore::default(),
         outbox: Outbox::new(&outbox),
-        limits: Limits::new(3, 100),
+        limits: Limits::new(LimitSettings {
+            sign_in_per_email: 3,
+            sign_in_per_ip: 100,
+            api_per_ip: 10_000,
+            api_per_principal: per_principal,
+        }),
         config: ApiConfig {
             public_url: "http://api.test".into(),
             secure_cookies: true,
