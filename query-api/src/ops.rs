@@ -39,6 +39,8 @@ pub async fn control_writer(kafka: &KafkaArgs) -> anyhow::Result<ControlWriter> 
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
+    #[command(flatten)]
+    pub clickhouse: ClickHouseArgs,
     /// Address to listen on.
     #[arg(long, env = "OPTIVIEW_API_LISTEN", default_value = "127.0.0.1:8081")]
     pub listen: String,
@@ -73,6 +75,7 @@ impl ServeArgs {
     pub fn state(&self, writer: ControlWriter) -> ApiState {
         ApiState {
             writer: std::sync::Arc::new(writer),
+            clickhouse: self.clickhouse.client(),
             auth: AuthStore::default(),
             outbox: Outbox::new(&self.outbox),
             limits: Limits::new(LimitSettings {

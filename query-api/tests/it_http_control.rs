@@ -4,72 +4,10 @@
 
 mod common;
 
-use std::time::Duration;
-
-use common::{client, send, sign_in, start, Api, Reply};
-use query_api::control_writer::ControlWriter;
+use common::{call, sign_in, start, user, writer, Reply};
 use query_api::http::routes::{Verb, ROUTES};
-use schemas::control::ids::new_id;
-use schemas::control::{follow, Command, Role};
-use schemas::kafka::producer_config;
+use schemas::control::Role;
 use schemas::test_support::TestTopics;
-
-async fn writer(topics: &TestTopics) -> ControlWriter {
-    let (handle, _task) = follow(&topics.brokers, topics.name(0)).await.unwrap();
-    handle
-        .wait_caught_up(Duration::from_secs(20))
-        .await
-        .unwrap();
-    ControlWriter::new(
-        producer_config(&topics.brokers).create().unwrap(),
-        topics.name(0),
-        handle,
-    )
-}
-
-/// A user with `email`, platform admin or member of `org` with `role`.
-async fn user(writer: &ControlWriter, email: &str, membership: Option<(&str, Role)>, admin: bool) {
-    let id = new_id("usr");
-    let create = Command::CreateUser {
-        id: id.clone(),
-        email: email.into(),
-        name: "Someone".into(),
-    };
-    writer.submit("test", &create).await.unwrap();
-    if admin {
-        let grant = Command::SetPlatformAdmin {
-            user_id: id.clone(),
-            platform_admin: true,
-        };
-        writer.submit("test", &grant).await.unwrap();
-    }
-    if let Some((org, role)) = membership {
-        let member = Command::SetMembership {
-            organization_id: org.into(),
-            user_id: id,
-            role,
-            active: true,
-        };
-        writer.submit("test", &member).await.unwrap();
-    }
-}
-
-async fn call(
-    api: &Api,
-    (cookie, csrf): &(String, String),
-    verb: Verb,
-    path: &str,
-    body: Option<serde_json::Value>,
-) -> Reply {
-    let url = format!("{}{path}", api.base);
-    let request = match verb {
-        Verb::Get => client().get(url),
-        Verb::Post => client()
-            .post(url)
-            .insert_header(("X-CSRF-Token", csrf.as_str())),
-    };
-    send(request.insert_header(("Cookie", cookie.as_str())), body).await
-}
 
 #[actix_rt::test]
 async fn tenants_manage_their_own_organization_and_never_see_another() {

@@ -2,6 +2,7 @@
 //! errors with request ids, authentication, and the handlers.
 
 pub mod access;
+pub mod analytics;
 pub mod auth;
 pub mod control;
 pub mod error;

@@ -4,6 +4,7 @@
 
 use actix_web::web;
 
+use super::analytics::install;
 use super::auth::handlers as auth;
 use super::control::{ai_sources, keys, members, organizations, projects, properties};
 use super::server::{healthz, readyz};
@@ -104,6 +105,11 @@ pub const ROUTES: &[RouteSpec] = &[
         "/api/v1/organizations/{org}/members",
         Access::Principal,
     ),
+    route(
+        Verb::Get,
+        "/api/v1/properties/{property}/install",
+        Access::Principal,
+    ),
 ];
 
 /// Registers every route of the table with its handler.
@@ -136,6 +142,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             (Verb::Post, "/api/v1/properties/{property}/keys") => method.to(keys::create),
             (Verb::Get, "/api/v1/properties/{property}/keys") => method.to(keys::list),
             (Verb::Post, "/api/v1/keys/{key}/revoke") => method.to(keys::revoke),
+            (Verb::Get, "/api/v1/properties/{property}/install") => method.to(install::status),
             (Verb::Post, "/api/v1/organizations/{org}/members") => method.to(members::invite),
             (Verb::Get, "/api/v1/organizations/{org}/members") => method.to(members::list),
             (Verb::Get, "/api/v1/projects/{project}/ai-sources") => method.to(ai_sources::list),

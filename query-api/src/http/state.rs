@@ -21,6 +21,8 @@ pub struct ApiConfig {
 
 pub struct ApiState {
     pub writer: Arc<ControlWriter>,
+    /// Reads what stream-processors wrote; every query binds its values.
+    pub clickhouse: clickhouse::Client,
     pub auth: AuthStore,
     pub outbox: Outbox,
     pub limits: Limits,

@@ -26,10 +26,24 @@ pub fn start(writer: Arc<ControlWriter>) -> Api {
 
 /// … and at most `per_principal` API calls per principal per minute.
 pub fn start_limited(writer: Arc<ControlWriter>, per_principal: u32) -> Api {
+    // Tests that read analytics pass their own database; the rest never query.
+    start_with(
+        writer,
+        per_principal,
+        clickhouse::Client::default().with_url("http://127.0.0.1:9"),
+    )
+}
+
+pub fn start_with(
+    writer: Arc<ControlWriter>,
+    per_principal: u32,
+    clickhouse: clickhouse::Client,
+) -> Api {
     let dir = tempfile::tempdir().unwrap();
     let outbox = dir.path().join("outbox.jsonl");
     let state = ApiState {
         writer,
+        clickhouse,
         auth: AuthStore::default(),
         outbox: Outbox::new(&outbox),
         limits: Limits::new(LimitSettings {
@@ -118,4 +132,75 @@ pub async fn sign_in(api: &Api, email: &str) -> (String, String) {
     )
     .await;
     (cookie, me.json["csrf_token"].as_str().unwrap().to_owned())
+}
+
+// Helpers for tests against the real broker.
+
+use query_api::http::routes::Verb;
+use schemas::control::ids::new_id;
+use schemas::control::{follow, Command, Role};
+use schemas::kafka::producer_config;
+use schemas::test_support::TestTopics;
+use std::time::Duration;
+
+pub async fn writer(topics: &TestTopics) -> ControlWriter {
+    let (handle, _task) = follow(&topics.brokers, topics.name(0)).await.unwrap();
+    handle
+        .wait_caught_up(Duration::from_secs(20))
+        .await
+        .unwrap();
+    ControlWriter::new(
+        producer_config(&topics.brokers).create().unwrap(),
+        topics.name(0),
+        handle,
+    )
+}
+
+/// A user with `email`, platform admin or member of `org` with `role`.
+pub async fn user(
+    writer: &ControlWriter,
+    email: &str,
+    membership: Option<(&str, Role)>,
+    admin: bool,
+) {
+    let id = new_id("usr");
+    let create = Command::CreateUser {
+        id: id.clone(),
+        email: email.into(),
+        name: "Someone".into(),
+    };
+    writer.submit("test", &create).await.unwrap();
+    if admin {
+        let grant = Command::SetPlatformAdmin {
+            user_id: id.clone(),
+            platform_admin: true,
+        };
+        writer.submit("test", &grant).await.unwrap();
+    }
+    if let Some((org, role)) = membership {
+        let member = Command::SetMembership {
+            organization_id: org.into(),
+            user_id: id,
+            role,
+            active: true,
+        };
+        writer.submit("test", &member).await.unwrap();
+    }
+}
+
+pub async fn call(
+    api: &Api,
+    (cookie, csrf): &(String, String),
+    verb: Verb,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> Reply {
+    let url = format!("{}{path}", api.base);
+    let request = match verb {
+        Verb::Get => client().get(url),
+        Verb::Post => client()
+            .post(url)
+            .insert_header(("X-CSRF-Token", csrf.as_str())),
+    };
+    send(request.insert_header(("Cookie", cookie.as_str())), body).await
 }

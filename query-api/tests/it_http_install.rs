@@ -1,0 +1,72 @@
+//! Install verification against the real broker and engine: a property without events is not
+//! installed; once an event row exists, it is, with the event's age.
+
+mod common;
+
+use common::{call, sign_in, start_with, user, writer};
+use query_api::http::routes::Verb;
+use schemas::clickhouse_migrations::{load_dir, migrate};
+use schemas::control::Role;
+use schemas::test_support::{TestDatabase, TestTopics};
+
+#[actix_rt::test]
+async fn the_wizard_sees_the_first_event_of_its_property() {
+    let topics = TestTopics::create(&[("control", 1)]).await;
+    let db = TestDatabase::create().await;
+    let migrations = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../infra/clickhouse/migrations"
+    );
+    migrate(
+        &db.client(),
+        &load_dir(std::path::Path::new(migrations)).unwrap(),
+    )
+    .await
+    .unwrap();
+    let control = std::sync::Arc::new(writer(&topics).await);
+    user(&control, "root@optiview.dev", None, true).await;
+    let api = start_with(control.clone(), 1_000, db.client());
+    let root = sign_in(&api, "root@optiview.dev").await;
+    let body = serde_json::json!({ "name": "Acme", "domain": "acme.com", "plan": "starter" });
+    let org = call(&api, &root, Verb::Post, "/api/v1/organizations", Some(body)).await;
+    let org_id = org.json["organization"]["id"].as_str().unwrap().to_owned();
+    user(
+        &control,
+        "owner@acme.com",
+        Some((&org_id, Role::Owner)),
+        false,
+    )
+    .await;
+    let owner = sign_in(&api, "owner@acme.com").await;
+    let body = serde_json::json!({ "name": "Site", "domain": "acme.com" });
+    let projects = format!("/api/v1/organizations/{org_id}/projects");
+    let project = call(&api, &owner, Verb::Post, &projects, Some(body)).await;
+    let project_id = project.json["project"]["id"].as_str().unwrap().to_owned();
+    let property = project.json["property"]["id"].as_i64().unwrap();
+    let install = format!("/api/v1/properties/{property}/install");
+
+    let before = call(&api, &owner, Verb::Get, &install, None).await;
+    assert_eq!(before.status, 200, "{}", before.json);
+    assert_eq!(before.json["installed"], false);
+
+    // What the processor writes for the first beacon (another property's row does not count).
+    db.client()
+        .query(
+            "INSERT INTO events (project_id, property_id, event_id, ts, received_at, retention_days)
+             VALUES (?, ?, 'e1', now64(3), now64(3) - INTERVAL 3 SECOND, 90),
+                    (?, ?, 'e2', now64(3), now64(3), 90)",
+        )
+        .bind(&project_id)
+        .bind(property)
+        .bind(&project_id)
+        .bind(property + 1000)
+        .execute()
+        .await
+        .unwrap();
+    let after = call(&api, &owner, Verb::Get, &install, None).await;
+    assert_eq!(after.json["installed"], true, "{}", after.json);
+    assert_eq!(after.json["events"], 1);
+    let age = after.json["age_seconds"].as_i64().unwrap();
+    assert!((3..60).contains(&age), "age {age}");
+    api.handle.stop(true).await;
+}
