@@ -1,5 +1,5 @@
 //! Every route, in one table: its method, path and who may call it. Routes are registered only
-//! from here, so a route cannot exist without saying whether it is public; `tests/http_routes.rs`
+//! from here, so a route cannot exist without saying whether it is public; `tests/http_auth.rs`
 //! calls every non-public route without credentials and expects 401.
 
 use actix_web::web;
@@ -23,93 +23,97 @@ pub enum Verb {
     Post,
 }
 
+/// Attaches the handler to a route of the right method.
+type Attach = fn(actix_web::Route) -> actix_web::Route;
+
 #[derive(Debug, Clone, Copy)]
 pub struct RouteSpec {
     pub verb: Verb,
     pub path: &'static str,
     pub access: Access,
+    attach: Attach,
 }
 
-const fn route(verb: Verb, path: &'static str, access: Access) -> RouteSpec {
-    RouteSpec { verb, path, access }
+const fn get(path: &'static str, access: Access, attach: Attach) -> RouteSpec {
+    RouteSpec {
+        verb: Verb::Get,
+        path,
+        access,
+        attach,
+    }
 }
+
+const fn post(path: &'static str, access: Access, attach: Attach) -> RouteSpec {
+    RouteSpec {
+        verb: Verb::Post,
+        path,
+        access,
+        attach,
+    }
+}
+
+use Access::{Principal, Public};
 
 pub const ROUTES: &[RouteSpec] = &[
-    route(Verb::Get, "/healthz", Access::Public),
-    route(Verb::Get, "/readyz", Access::Public),
-    route(Verb::Post, "/api/v1/auth/magic-link", Access::Public),
-    route(Verb::Get, "/api/v1/auth/callback", Access::Public),
-    route(Verb::Post, "/api/v1/auth/logout", Access::Principal),
-    route(Verb::Get, "/api/v1/me", Access::Principal),
-    route(Verb::Post, "/api/v1/organizations", Access::Principal),
-    route(Verb::Get, "/api/v1/organizations", Access::Principal),
-    route(Verb::Get, "/api/v1/organizations/{org}", Access::Principal),
-    route(
-        Verb::Post,
-        "/api/v1/organizations/{org}/plan",
-        Access::Principal,
-    ),
-    route(
-        Verb::Post,
-        "/api/v1/organizations/{org}/projects",
-        Access::Principal,
-    ),
-    route(
-        Verb::Get,
-        "/api/v1/organizations/{org}/projects",
-        Access::Principal,
-    ),
-    route(
-        Verb::Post,
-        "/api/v1/projects/{project}/properties",
-        Access::Principal,
-    ),
-    route(
-        Verb::Get,
-        "/api/v1/projects/{project}/properties",
-        Access::Principal,
-    ),
-    route(
-        Verb::Post,
-        "/api/v1/properties/{property}/settings",
-        Access::Principal,
-    ),
-    route(
-        Verb::Post,
-        "/api/v1/properties/{property}/keys",
-        Access::Principal,
-    ),
-    route(
-        Verb::Get,
-        "/api/v1/properties/{property}/keys",
-        Access::Principal,
-    ),
-    route(Verb::Post, "/api/v1/keys/{key}/revoke", Access::Principal),
-    route(
-        Verb::Get,
-        "/api/v1/projects/{project}/ai-sources",
-        Access::Principal,
-    ),
-    route(
-        Verb::Post,
-        "/api/v1/projects/{project}/ai-sources",
-        Access::Principal,
-    ),
-    route(
-        Verb::Post,
-        "/api/v1/organizations/{org}/members",
-        Access::Principal,
-    ),
-    route(
-        Verb::Get,
-        "/api/v1/organizations/{org}/members",
-        Access::Principal,
-    ),
-    route(
-        Verb::Get,
-        "/api/v1/properties/{property}/install",
-        Access::Principal,
-    ),
+    get("/healthz", Public, |r| r.to(healthz)),
+    get("/readyz", Public, |r| r.to(readyz)),
+    post("/api/v1/auth/magic-link", Public, |r| {
+        r.to(auth::request_link)
+    }),
+    get("/api/v1/auth/callback", Public, |r| r.to(auth::follow_link)),
+    post("/api/v1/auth/logout", Principal, |r| r.to(auth::logout)),
+    get("/api/v1/me", Principal, |r| r.to(auth::me)),
+    post("/api/v1/organizations", Principal, |r| {
+        r.to(organizations::create)
+    }),
+    get("/api/v1/organizations", Principal, |r| {
+        r.to(organizations::list)
+    }),
+    get("/api/v1/organizations/{org}", Principal, |r| {
+        r.to(organizations::detail)
+    }),
+    post("/api/v1/organizations/{org}/plan", Principal, |r| {
+        r.to(organizations::change_plan)
+    }),
+    post("/api/v1/organizations/{org}/projects", Principal, |r| {
+        r.to(projects::create)
+    }),
+    get("/api/v1/organizations/{org}/projects", Principal, |r| {
+        r.to(projects::list)
+    }),
+    post("/api/v1/organizations/{org}/members", Principal, |r| {
+        r.to(members::invite)
+    }),
+    get("/api/v1/organizations/{org}/members", Principal, |r| {
+        r.to(members::list)
+    }),
+    post("/api/v1/projects/{project}/properties", Principal, |r| {
+        r.to(properties::create)
+    }),
+    get("/api/v1/projects/{project}/properties", Principal, |r| {
+        r.to(properties::list)
+    }),
+    get("/api/v1/projects/{project}/ai-sources", Principal, |r| {
+        r.to(ai_sources::list)
+    }),
+    post("/api/v1/projects/{project}/ai-sources", Principal, |r| {
+        r.to(ai_sources::set)
+    }),
+    post("/api/v1/properties/{property}/settings", Principal, |r| {
+        r.to(properties::configure)
+    }),
+    post("/api/v1/properties/{property}/keys", Principal, |r| {
+        r.to(keys::create)
+    }),
+    get("/api/v1/properties/{property}/keys", Principal, |r| {
+        r.to(keys::list)
+    }),
+    get("/api/v1/properties/{property}/install", Principal, |r| {
+        r.to(install::status)
+    }),
+    post("/api/v1/keys/{key}/revoke", Principal, |r| {
+        r.to(keys::revoke)
+    }),
 ];
 
 /// Registers every route of the table with its handler.
@@ -119,37 +123,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             Verb::Get => web::get(),
             Verb::Post => web::post(),
         };
-        let handler = match (spec.verb, spec.path) {
-            (Verb::Get, "/healthz") => method.to(healthz),
-            (Verb::Get, "/readyz") => method.to(readyz),
-            (Verb::Post, "/api/v1/auth/magic-link") => method.to(auth::request_link),
-            (Verb::Get, "/api/v1/auth/callback") => method.to(auth::follow_link),
-            (Verb::Post, "/api/v1/auth/logout") => method.to(auth::logout),
-            (Verb::Get, "/api/v1/me") => method.to(auth::me),
-            (Verb::Post, "/api/v1/organizations") => method.to(organizations::create),
-            (Verb::Get, "/api/v1/organizations") => method.to(organizations::list),
-            (Verb::Get, "/api/v1/organizations/{org}") => method.to(organizations::detail),
-            (Verb::Post, "/api/v1/organizations/{org}/plan") => {
-                method.to(organizations::change_plan)
-            }
-            (Verb::Post, "/api/v1/organizations/{org}/projects") => method.to(projects::create),
-            (Verb::Get, "/api/v1/organizations/{org}/projects") => method.to(projects::list),
-            (Verb::Post, "/api/v1/projects/{project}/properties") => method.to(properties::create),
-            (Verb::Get, "/api/v1/projects/{project}/properties") => method.to(properties::list),
-            (Verb::Post, "/api/v1/properties/{property}/settings") => {
-                method.to(properties::configure)
-            }
-            (Verb::Post, "/api/v1/properties/{property}/keys") => method.to(keys::create),
-            (Verb::Get, "/api/v1/properties/{property}/keys") => method.to(keys::list),
-            (Verb::Post, "/api/v1/keys/{key}/revoke") => method.to(keys::revoke),
-            (Verb::Get, "/api/v1/properties/{property}/install") => method.to(install::status),
-            (Verb::Post, "/api/v1/organizations/{org}/members") => method.to(members::invite),
-            (Verb::Get, "/api/v1/organizations/{org}/members") => method.to(members::list),
-            (Verb::Get, "/api/v1/projects/{project}/ai-sources") => method.to(ai_sources::list),
-            (Verb::Post, "/api/v1/projects/{project}/ai-sources") => method.to(ai_sources::set),
-            (verb, path) => unreachable!("route {verb:?} {path} has no handler"),
-        };
-        cfg.route(spec.path, handler);
+        cfg.route(spec.path, (spec.attach)(method));
     }
 }
 
@@ -158,12 +132,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_table_has_no_duplicates_and_every_entry_has_a_handler() {
+    fn the_table_has_no_duplicates() {
         let mut seen = std::collections::HashSet::new();
         for spec in ROUTES {
             assert!(seen.insert((spec.verb, spec.path)), "{spec:?} twice");
         }
-        // Building the app runs `configure`, which panics on an entry without a handler.
-        let _ = actix_web::App::new().configure(configure);
     }
 }
