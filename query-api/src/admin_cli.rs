@@ -118,24 +118,7 @@ pub async fn run(
             Ok(json!({ "organization": events[0].organization }))
         }
         AdminCommand::GrantPlatformAdmin { email, name } => {
-            let existing = writer
-                .view()
-                .view()
-                .user_by_email(&email.trim().to_lowercase())
-                .map(|u| u.id.clone());
-            let user_id = match existing {
-                Some(id) => id,
-                None => {
-                    let id = new_id("usr");
-                    let command = Command::CreateUser {
-                        id: id.clone(),
-                        email,
-                        name,
-                    };
-                    writer.submit(ACTOR, &command).await?;
-                    id
-                }
-            };
+            let user_id = crate::users::find_or_create(writer, ACTOR, &email, name).await?;
             let command = Command::SetPlatformAdmin {
                 user_id,
                 platform_admin: true,

@@ -6,3 +6,4 @@ pub mod api_keys;
 pub mod control_writer;
 pub mod http;
 pub mod ops;
+pub mod users;

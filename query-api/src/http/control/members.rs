@@ -3,7 +3,6 @@
 //! Admins invite members and admins; only owners (and platform admins) make owners.
 
 use actix_web::{web, HttpResponse};
-use schemas::control::ids::new_id;
 use schemas::control::{Command, Role};
 use serde::Deserialize;
 use serde_json::json;
@@ -12,6 +11,7 @@ use crate::http::access::{self, is_platform_admin};
 use crate::http::auth::principal::Principal;
 use crate::http::error::ApiError;
 use crate::http::state::ApiState;
+use crate::users::find_or_create;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -39,7 +39,7 @@ pub async fn invite(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let email = body.email.trim().to_lowercase();
-    let (organization_id, existing) = {
+    let organization_id = {
         let view = state.writer.view().view();
         let least = if body.role == Role::Owner {
             Role::Owner
@@ -55,24 +55,9 @@ pub async fn invite(
                 format!("email: must be an address on {}", org.domain),
             ));
         }
-        (
-            org.id.clone(),
-            view.user_by_email(&email).map(|u| u.id.clone()),
-        )
+        org.id.clone()
     };
-    let user_id = match existing {
-        Some(id) => id,
-        None => {
-            let id = new_id("usr");
-            let command = Command::CreateUser {
-                id: id.clone(),
-                email,
-                name: body.name,
-            };
-            state.writer.submit(&principal.user_id, &command).await?;
-            id
-        }
-    };
+    let user_id = find_or_create(&state.writer, &principal.user_id, &email, body.name).await?;
     let command = Command::SetMembership {
         organization_id,
         user_id,
