@@ -2,14 +2,15 @@
 //! catalog (the same versioned data file attribution runs on), and the ones enabled by default.
 
 use std::collections::BTreeSet;
+use std::sync::LazyLock;
 
 const REFERRERS: &str = include_str!("../../stream-processors/catalog/ai_referrers.tsv");
 
 /// Enabled for a project that never chose.
 pub const DEFAULT_ENABLED: [&str; 4] = ["ChatGPT", "Claude", "Perplexity", "Gemini"];
 
-/// Every source name attribution can produce, sorted.
-pub fn names() -> Vec<&'static str> {
+/// Parsed once per process: every listing and every name check reads it.
+static NAMES: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
     let names: BTreeSet<&str> = REFERRERS
         .lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
@@ -18,12 +19,18 @@ pub fn names() -> Vec<&'static str> {
         .filter(|n| !n.is_empty())
         .collect();
     names.into_iter().collect()
+});
+
+/// Every source name attribution can produce, sorted.
+pub fn names() -> &'static [&'static str] {
+    &NAMES
 }
 
 /// The catalog's spelling of `name`, case-insensitively.
 pub fn canonical(name: &str) -> Option<&'static str> {
     names()
-        .into_iter()
+        .iter()
+        .copied()
         .find(|n| n.eq_ignore_ascii_case(name.trim()))
 }
 

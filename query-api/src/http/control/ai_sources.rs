@@ -14,7 +14,7 @@ use crate::http::state::ApiState;
 
 fn listing(enabled: &[String]) -> serde_json::Value {
     let sources: Vec<serde_json::Value> = ai_catalog::names()
-        .into_iter()
+        .iter()
         .map(|name| {
             let on = enabled.iter().any(|e| e.eq_ignore_ascii_case(name));
             json!({ "name": name, "enabled": on })
