@@ -5,24 +5,13 @@ mod common;
 
 use common::{call, sign_in, start_with, user, writer};
 use query_api::http::routes::Verb;
-use schemas::clickhouse_migrations::{load_dir, migrate};
 use schemas::control::Role;
 use schemas::test_support::{TestDatabase, TestTopics};
 
 #[actix_rt::test]
 async fn the_wizard_sees_the_first_event_of_its_property() {
     let topics = TestTopics::create(&[("control", 1)]).await;
-    let db = TestDatabase::create().await;
-    let migrations = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../infra/clickhouse/migrations"
-    );
-    migrate(
-        &db.client(),
-        &load_dir(std::path::Path::new(migrations)).unwrap(),
-    )
-    .await
-    .unwrap();
+    let db = TestDatabase::migrated().await;
     let control = std::sync::Arc::new(writer(&topics).await);
     user(&control, "root@optiview.dev", None, true).await;
     let api = start_with(control.clone(), 1_000, db.client());

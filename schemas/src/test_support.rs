@@ -104,6 +104,32 @@ impl Drop for TestDatabase {
     }
 }
 
+/// The repository's ClickHouse migrations, the ones `infra/stack up` applies.
+pub fn repo_migrations_dir() -> &'static std::path::Path {
+    std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../infra/clickhouse/migrations"
+    ))
+}
+
+/// Applies every repository migration through `client`.
+pub async fn apply_repo_migrations(client: &clickhouse::Client) {
+    let migrations =
+        crate::clickhouse_migrations::load_dir(repo_migrations_dir()).expect("migrations load");
+    crate::clickhouse_migrations::migrate(client, &migrations)
+        .await
+        .expect("migrations apply");
+}
+
+impl TestDatabase {
+    /// A database with every repository migration applied.
+    pub async fn migrated() -> Self {
+        let db = Self::create().await;
+        apply_repo_migrations(&db.client()).await;
+        db
+    }
+}
+
 /// Topics with random names. They are not deleted afterwards: the test broker's data directory
 /// is thrown away by `infra/test`, and Tansu 0.6 panics its storage task when a topic is deleted
 /// while an idempotent producer writes to another topic (reproduced; README, Known issues).

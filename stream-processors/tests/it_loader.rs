@@ -6,9 +6,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{beacon, count, loader, migrations_dir, wait_for};
+use common::{beacon, count, loader, wait_for};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use schemas::clickhouse_migrations::{load_dir, migrate};
 use schemas::control::{ControlView, Permission, Plan};
 use schemas::deadletter::{DeadLetter, DeadLetterReason};
 use schemas::kafka::producer_config;
@@ -18,10 +17,7 @@ use tokio::sync::watch;
 #[tokio::test]
 async fn beacons_become_rows_once_and_bad_records_dead_letters() {
     let topics = TestTopics::create(&[("beacons", 3), ("deadletter", 1), ("sessions", 3)]).await;
-    let db = TestDatabase::create().await;
-    migrate(&db.client(), &load_dir(migrations_dir()).unwrap())
-        .await
-        .unwrap();
+    let db = TestDatabase::migrated().await;
     let mut view = ControlView::new();
     let tenant = onboard(
         &mut view,

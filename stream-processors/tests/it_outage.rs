@@ -6,12 +6,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::{beacon, count, loader, migrations_dir, wait_for};
+use common::{beacon, count, loader, wait_for};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use schemas::clickhouse_migrations::{load_dir, migrate};
 use schemas::control::{ControlView, Permission, Plan};
 use schemas::kafka::producer_config;
-use schemas::test_support::{free_port, onboard, random_name, OwnGateway, TestTopics};
+use schemas::test_support::{
+    apply_repo_migrations, free_port, onboard, random_name, OwnGateway, TestTopics,
+};
 use tokio::sync::watch;
 
 #[tokio::test]
@@ -21,9 +22,7 @@ async fn a_clickhouse_outage_under_load_loses_and_duplicates_nothing() {
     let port = free_port();
     let gateway = OwnGateway::start(dir.path(), port);
     let client = gateway.client();
-    migrate(&client, &load_dir(migrations_dir()).unwrap())
-        .await
-        .unwrap();
+    apply_repo_migrations(&client).await;
     let mut view = ControlView::new();
     let tenant = onboard(&mut view, "acme.com", Plan::Pro, vec![Permission::Collect]);
 

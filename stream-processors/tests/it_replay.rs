@@ -6,9 +6,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{beacon, count, loader, migrations_dir, wait_for};
+use common::{beacon, count, loader, wait_for};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use schemas::clickhouse_migrations::{load_dir, migrate};
 use schemas::control::{ControlHandle, ControlView, Permission, Plan};
 use schemas::kafka::producer_config;
 use schemas::test_support::{onboard, random_name, TestDatabase, TestTopics};
@@ -28,11 +27,8 @@ async fn scalar(client: &clickhouse::Client, sql: &str) -> u64 {
 #[tokio::test]
 async fn replaying_everything_rederives_rows_without_duplicates() {
     let topics = TestTopics::create(&[("beacons", 2), ("deadletter", 1), ("sessions", 2)]).await;
-    let db = TestDatabase::create().await;
+    let db = TestDatabase::migrated().await;
     let client = db.client();
-    migrate(&client, &load_dir(migrations_dir()).unwrap())
-        .await
-        .unwrap();
     let mut view = ControlView::new();
     let tenant = onboard(&mut view, "acme.com", Plan::Pro, vec![Permission::Collect]);
     let producer: FutureProducer = producer_config(&topics.brokers).create().unwrap();

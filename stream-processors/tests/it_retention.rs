@@ -3,17 +3,7 @@
 //! Row ages sit at least a week from the boundary: with ttl_only_drop_parts a row leaves with the
 //! last row of its (retention class, week) partition (see the migration's header).
 
-use std::path::Path;
-
-use schemas::clickhouse_migrations::{load_dir, migrate};
 use schemas::test_support::TestDatabase;
-
-fn migrations_dir() -> &'static Path {
-    Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../infra/clickhouse/migrations"
-    ))
-}
 
 /// (retention days of the plan, age of a row in days).
 fn ages(retention: u32) -> [u32; 2] {
@@ -55,10 +45,7 @@ async fn left(db: &TestDatabase, table: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn each_plan_and_data_type_keeps_exactly_its_retention() {
-    let db = TestDatabase::create().await;
-    migrate(&db.client(), &load_dir(migrations_dir()).unwrap())
-        .await
-        .unwrap();
+    let db = TestDatabase::migrated().await;
     let ts = "now64(3) - toIntervalDay(?)";
     let per_plan = [
         ("events", format!("INSERT INTO events (project_id, property_id, event_id, ts, retention_days) VALUES ('prj_a', 1, ?, {ts}, ?)")),
@@ -103,10 +90,7 @@ async fn each_plan_and_data_type_keeps_exactly_its_retention() {
 
 #[tokio::test]
 async fn the_hourly_rollup_counts_what_the_events_table_holds() {
-    let db = TestDatabase::create().await;
-    migrate(&db.client(), &load_dir(migrations_dir()).unwrap())
-        .await
-        .unwrap();
+    let db = TestDatabase::migrated().await;
     db.client()
         .query(
             "INSERT INTO events (project_id, property_id, event_id, ts, visitor_id, session_id, event_type, agent_class, channel, ai_source, retention_days) VALUES
@@ -136,10 +120,7 @@ async fn the_hourly_rollup_counts_what_the_events_table_holds() {
 
 #[tokio::test]
 async fn pages_gather_views_titles_ai_crawler_hits_and_referrals() {
-    let db = TestDatabase::create().await;
-    migrate(&db.client(), &load_dir(migrations_dir()).unwrap())
-        .await
-        .unwrap();
+    let db = TestDatabase::migrated().await;
     // Two batches, as two loader flushes would insert them.
     for batch in [
         "INSERT INTO events (project_id, property_id, event_id, ts, source, event_type, url, path, title, content_type, agent_class, ai_source, retention_days) VALUES

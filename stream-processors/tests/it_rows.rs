@@ -2,7 +2,6 @@
 //! events, ai_referrals and crawler_hits, and reads back; the hourly rollups fill from it.
 
 use schemas::beacon::ServerHit;
-use schemas::clickhouse_migrations::{load_dir, migrate};
 use schemas::test_support::{sample_tag_beacon, TestDatabase};
 use stream_processors::enrich::enricher::{Enricher, PropertyContext};
 use stream_processors::enrich::page::ContentRules;
@@ -11,14 +10,6 @@ use stream_processors::load::rows::{AiReferralRow, CrawlerHitRow, EventRow};
 mod common;
 
 /// A fresh database with the shipped migrations applied.
-async fn migrated_database() -> TestDatabase {
-    let db = TestDatabase::create().await;
-    migrate(&db.client(), &load_dir(common::migrations_dir()).unwrap())
-        .await
-        .unwrap();
-    db
-}
-
 /// A 90-day (Starter) property with default content rules.
 fn context(rules: &ContentRules) -> PropertyContext<'_> {
     PropertyContext {
@@ -30,7 +21,7 @@ fn context(rules: &ContentRules) -> PropertyContext<'_> {
 
 #[tokio::test]
 async fn enriched_rows_insert_into_the_shipped_tables() {
-    let db = migrated_database().await;
+    let db = TestDatabase::migrated().await;
     let enricher = Enricher::from_catalog().unwrap();
     let rules = ContentRules::default();
     let ctx = context(&rules);
@@ -129,7 +120,7 @@ async fn enriched_rows_insert_into_the_shipped_tables() {
 async fn a_batch_written_twice_is_stored_once() {
     use stream_processors::load::batch::Batch;
     use stream_processors::load::sink::ClickHouseSink;
-    let db = migrated_database().await;
+    let db = TestDatabase::migrated().await;
     let enricher = Enricher::from_catalog().unwrap();
     let rules = ContentRules::default();
     let ctx = context(&rules);

@@ -6,10 +6,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{count, loader, migrations_dir, wait_for};
+use common::{count, loader, wait_for};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use schemas::beacon::{Beacon, TagEventType};
-use schemas::clickhouse_migrations::{load_dir, migrate};
 use schemas::control::{ControlView, Permission, Plan};
 use schemas::kafka::producer_config;
 use schemas::test_support::{onboard, random_name, sample_tag_beacon, TestDatabase, TestTopics};
@@ -105,14 +104,6 @@ async fn snapshot(client: &clickhouse::Client) -> Vec<(String, Vec<String>)> {
     out
 }
 
-async fn database() -> TestDatabase {
-    let db = TestDatabase::create().await;
-    migrate(&db.client(), &load_dir(migrations_dir()).unwrap())
-        .await
-        .unwrap();
-    db
-}
-
 #[tokio::test]
 async fn killing_the_processor_twice_changes_no_row() {
     let mut view = ControlView::new();
@@ -124,7 +115,7 @@ async fn killing_the_processor_twice_changes_no_row() {
     let other = TestTopics::create(&[("unused", 1), ("deadletter", 1), ("sessions", 3)]).await;
     produce(&input, &beacons).await;
 
-    let straight = database().await;
+    let straight = TestDatabase::migrated().await;
     let (stop, stopped) = watch::channel(false);
     let run =
         tokio::spawn(loader(&input, straight.client(), &view, &random_name("g")).run(stopped));
@@ -132,7 +123,7 @@ async fn killing_the_processor_twice_changes_no_row() {
     stop.send(true).unwrap();
     run.await.unwrap().unwrap();
 
-    let crashed = database().await;
+    let crashed = TestDatabase::migrated().await;
     let group = random_name("g");
     let mut killed = 0;
     for target in [n / 3, 2 * n / 3] {

@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use schemas::beacon::{Beacon, ServerHit, TagEventType};
-use schemas::clickhouse_migrations::{load_dir, migrate};
 use schemas::control::{ControlHandle, ControlView, Permission, Plan};
 use schemas::kafka::producer_config;
 use schemas::test_support::{onboard, random_name, sample_tag_beacon, TestDatabase, TestTopics};
@@ -151,21 +150,6 @@ async fn produce(topics: &TestTopics, beacons: &[Beacon]) {
     }
 }
 
-async fn database() -> TestDatabase {
-    let db = TestDatabase::create().await;
-    let migrations = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../infra/clickhouse/migrations"
-    );
-    migrate(
-        &db.client(),
-        &load_dir(std::path::Path::new(migrations)).unwrap(),
-    )
-    .await
-    .unwrap();
-    db
-}
-
 async fn events_in(client: &clickhouse::Client) -> u64 {
     client
         .query("SELECT count() FROM events")
@@ -195,7 +179,7 @@ async fn raw_insert_rate(args: &Args, view: &ControlView, beacons: &[Beacon]) ->
             batch
         })
         .collect();
-    let db = database().await;
+    let db = TestDatabase::migrated().await;
     let sink = ClickHouseSink::new(db.client(), random_name("raw"));
     let (_keep, stop) = tokio::sync::watch::channel(false);
     let started = Instant::now();
@@ -209,7 +193,7 @@ async fn raw_insert_rate(args: &Args, view: &ControlView, beacons: &[Beacon]) ->
 
 /// (events/s from start, events/s after the first insert)
 async fn processors_rate(args: &Args, view: &ControlView, topics: &TestTopics) -> (f64, f64) {
-    let db = database().await;
+    let db = TestDatabase::migrated().await;
     let loader = Loader {
         consumer: input_consumer(&topics.brokers, &random_name("bench")).unwrap(),
         status: Default::default(),

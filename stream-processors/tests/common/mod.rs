@@ -2,7 +2,6 @@
 
 #![allow(dead_code)]
 
-use std::path::Path;
 use std::time::Duration;
 
 use schemas::beacon::Beacon;
@@ -14,13 +13,6 @@ use stream_processors::load::input::input_consumer;
 use stream_processors::load::loader::{Loader, LoaderSettings};
 use stream_processors::load::sink::ClickHouseSink;
 use stream_processors::sessionize::SessionConfig;
-
-pub fn migrations_dir() -> &'static Path {
-    Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../infra/clickhouse/migrations"
-    ))
-}
 
 /// A loader on `topics` (0 = beacons, 1 = dead letters, 2 = sessions) writing through `client`.
 pub fn loader(
