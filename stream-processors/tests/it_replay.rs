@@ -4,12 +4,8 @@
 
 mod common;
 
-use std::time::Duration;
-
-use common::{beacon, count, loader, wait_for};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use common::{beacon, count, loader, produce, wait_for};
 use schemas::control::{ControlHandle, ControlView, Permission, Plan};
-use schemas::kafka::producer_config;
 use schemas::test_support::{onboard, random_name, TestDatabase, TestTopics};
 use stream_processors::enrich::enricher::Enricher;
 use stream_processors::load::process::Processor;
@@ -31,20 +27,9 @@ async fn replaying_everything_rederives_rows_without_duplicates() {
     let client = db.client();
     let mut view = ControlView::new();
     let tenant = onboard(&mut view, "acme.com", Plan::Pro, vec![Permission::Collect]);
-    let producer: FutureProducer = producer_config(&topics.brokers).create().unwrap();
     const N: u64 = 60;
-    for i in 0..N as usize {
-        let b = beacon(&tenant, i);
-        let key = format!("{}:{}", b.property_id, b.visitor_id);
-        let payload = schemas::encode(&b).unwrap();
-        producer
-            .send(
-                FutureRecord::to(topics.name(0)).key(&key).payload(&payload),
-                Duration::from_secs(10),
-            )
-            .await
-            .unwrap();
-    }
+    let beacons: Vec<_> = (0..N as usize).map(|i| beacon(&tenant, i)).collect();
+    produce(&topics, &beacons).await;
     let (stop, stopped) = watch::channel(false);
     let live = tokio::spawn(loader(&topics, client.clone(), &view, &random_name("g")).run(stopped));
     assert_eq!(wait_for(&client, "events", N).await, N);

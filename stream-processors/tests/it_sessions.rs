@@ -6,11 +6,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{count, loader, wait_for};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use common::{count, loader, produce, wait_for};
 use schemas::beacon::{Beacon, TagEventType};
 use schemas::control::{ControlView, Permission, Plan};
-use schemas::kafka::producer_config;
 use schemas::test_support::{onboard, random_name, sample_tag_beacon, TestDatabase, TestTopics};
 use tokio::sync::watch;
 
@@ -64,21 +62,6 @@ fn stream(tenant: &schemas::test_support::Tenant) -> Vec<Beacon> {
         out.swap(i, i + 1);
     }
     out
-}
-
-async fn produce(topics: &TestTopics, beacons: &[Beacon]) {
-    let producer: FutureProducer = producer_config(&topics.brokers).create().unwrap();
-    for b in beacons {
-        let key = format!("{}:{}", b.property_id, b.visitor_id);
-        let payload = schemas::encode(b).unwrap();
-        producer
-            .send(
-                FutureRecord::to(topics.name(0)).key(&key).payload(&payload),
-                Duration::from_secs(10),
-            )
-            .await
-            .unwrap();
-    }
 }
 
 /// Every table the processors write, as comparable text: final rows without processing time.

@@ -89,3 +89,23 @@ pub async fn wait_for(client: &clickhouse::Client, table: &str, want: u64) -> u6
     }
     got
 }
+
+/// Produces `beacons` to the beacons topic (`topics` index 0) in order, each keyed by visitor as
+/// the collector keys them, each acknowledged.
+pub async fn produce(topics: &TestTopics, beacons: &[Beacon]) {
+    let producer: rdkafka::producer::FutureProducer =
+        producer_config(&topics.brokers).create().unwrap();
+    for b in beacons {
+        let key = format!("{}:{}", b.property_id, b.visitor_id);
+        let payload = schemas::encode(b).unwrap();
+        producer
+            .send(
+                rdkafka::producer::FutureRecord::to(topics.name(0))
+                    .key(&key)
+                    .payload(&payload),
+                Duration::from_secs(10),
+            )
+            .await
+            .unwrap();
+    }
+}
