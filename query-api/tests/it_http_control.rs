@@ -32,27 +32,13 @@ async fn tenants_manage_their_own_organization_and_never_see_another() {
         );
     }
     let (acme, globex) = (orgs[0].clone(), orgs[1].clone());
-    user(
-        &control,
-        "owner@acme.com",
-        Some((&acme, Role::Owner)),
-        false,
-    )
-    .await;
-    user(
-        &control,
-        "member@acme.com",
-        Some((&acme, Role::Member)),
-        false,
-    )
-    .await;
-    user(
-        &control,
-        "owner@globex.com",
-        Some((&globex, Role::Owner)),
-        false,
-    )
-    .await;
+    for (email, org, role) in [
+        ("owner@acme.com", &acme, Role::Owner),
+        ("member@acme.com", &acme, Role::Member),
+        ("owner@globex.com", &globex, Role::Owner),
+    ] {
+        user(&control, email, Some((org, role)), false).await;
+    }
     let owner = sign_in(&api, "owner@acme.com").await;
     let member = sign_in(&api, "member@acme.com").await;
 
