@@ -11,19 +11,8 @@ use stream_processors::enrich::{Attributor, Classifier};
 
 /// Real user agents: every crawler-user-agents example and every uap-core browser test case.
 fn user_agents() -> Vec<String> {
-    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/");
-    let crawlers =
-        std::fs::read_to_string(format!("{data}crawlers/pattern_instances.tsv")).unwrap();
-    let browsers = std::fs::read_to_string(format!("{data}browsers/test_ua.yaml")).unwrap();
-    let mut uas: Vec<String> = crawlers
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.split('\t').nth(1).map(str::to_owned))
-        .collect();
-    uas.extend(browsers.lines().filter_map(|l| {
-        let v = l.trim().strip_prefix("- user_agent_string: ")?;
-        Some(v.trim_matches(['\'', '"']).to_owned())
-    }));
+    let (mut uas, bots) = benches::shared_user_agents();
+    uas.extend(bots);
     uas
 }
 

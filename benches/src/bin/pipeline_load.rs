@@ -49,22 +49,11 @@ struct Args {
     memory_visitors: usize,
 }
 
+/// Browsers (modern `Mozilla/5.0` ones) and crawlers from the shared data.
 fn user_agents() -> (Vec<String>, Vec<String>) {
-    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/");
-    let crawlers =
-        std::fs::read_to_string(format!("{data}crawlers/pattern_instances.tsv")).unwrap();
-    let browsers = std::fs::read_to_string(format!("{data}browsers/test_ua.yaml")).unwrap();
-    let bots = crawlers
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.split('\t').nth(1).map(str::to_owned))
-        .collect();
-    let humans = browsers
-        .lines()
-        .filter_map(|l| {
-            let v = l.trim().strip_prefix("- user_agent_string: ")?;
-            Some(v.trim_matches(['\'', '"']).to_owned())
-        })
+    let (humans, bots) = benches::shared_user_agents();
+    let humans = humans
+        .into_iter()
         .filter(|ua| ua.starts_with("Mozilla/5.0"))
         .collect();
     (humans, bots)
