@@ -273,6 +273,15 @@ async fn tenants_manage_their_own_organization_and_never_see_another() {
     )
     .await;
     let their_key_id = their_key.json["api_key"]["id"].as_str().unwrap().to_owned();
+    let their_token = call(
+        &api,
+        &theirs,
+        Verb::Post,
+        &format!("/api/v1/organizations/{globex}/tokens"),
+        Some(serde_json::json!({ "name": "theirs" })),
+    )
+    .await;
+    let their_token_id = their_token.json["token"]["id"].as_str().unwrap().to_owned();
 
     // Every route with the other tenant's ids: 404, and nothing written.
     for spec in ROUTES.iter().filter(|r| r.path.contains('{')) {
@@ -281,7 +290,8 @@ async fn tenants_manage_their_own_organization_and_never_see_another() {
             .replace("{org}", &globex)
             .replace("{project}", &their_project_id)
             .replace("{property}", &their_property.to_string())
-            .replace("{key}", &their_key_id);
+            .replace("{key}", &their_key_id)
+            .replace("{token}", &their_token_id);
         let body = if path.ends_with("/plan") {
             serde_json::json!({ "plan": "pro" })
         } else if path.ends_with("/settings") {
@@ -292,7 +302,7 @@ async fn tenants_manage_their_own_organization_and_never_see_another() {
             serde_json::json!({ "email": "evil@globex.com", "name": "Evil", "role": "owner" })
         } else if path.ends_with("/ai-sources") {
             serde_json::json!({ "enabled": ["ChatGPT"] })
-        } else if path.ends_with("/keys") {
+        } else if path.ends_with("/keys") || path.ends_with("/tokens") {
             serde_json::json!({ "name": "evil" })
         } else {
             serde_json::json!({ "name": "Evil", "domain": "evil.com" })
@@ -304,6 +314,7 @@ async fn tenants_manage_their_own_organization_and_never_see_another() {
     {
         let view = control.view().view();
         assert!(!view.api_key(&their_key_id).unwrap().revoked);
+        assert!(!view.analyst_token(&their_token_id).unwrap().revoked);
         assert!(view.property(their_property).unwrap().active);
         assert_eq!(view.projects_of(&globex).count(), 1);
         assert_eq!(view.api_keys_of(their_property).count(), 1);

@@ -416,7 +416,7 @@ fn messages_written_with_every_earlier_contract_version_still_decode() {
 /// apache-avro writes an enum variant by its index: every variant must come back as itself.
 #[test]
 fn every_enum_variant_survives_the_wire() {
-    use schemas::control::{Entity, Membership, Role};
+    use schemas::control::{AnalystToken, Entity, Membership, Role, TokenScope};
     for role in [Role::Owner, Role::Admin, Role::Member] {
         let membership = Membership {
             organization_id: "org_AbCdEfGh12".into(),
@@ -438,6 +438,27 @@ fn every_enum_variant_survives_the_wire() {
         Role::Owner > Role::Admin && Role::Admin > Role::Member,
         "ordered by power"
     );
+    for scope in [TokenScope::Read, TokenScope::ReadWrite] {
+        let token = AnalystToken {
+            id: "tok_AbCdEfGh12".into(),
+            organization_id: "org_AbCdEfGh12".into(),
+            user_id: "usr_AbCdEfGh12".into(),
+            name: "n".into(),
+            scope,
+            secret_hash: "0".repeat(64),
+            revoked: false,
+            created_at: 1,
+        };
+        let event = ControlEvent::new(
+            "t",
+            "analyst_token.created",
+            &["scope"],
+            1,
+            Entity::AnalystToken(&token),
+        );
+        let back: ControlEvent = registry().decode(&encode(&event).unwrap()).unwrap();
+        assert_eq!(back.analyst_token.unwrap().scope, scope);
+    }
     for reason in [
         DeadLetterReason::Undecodable,
         DeadLetterReason::UnknownProperty,

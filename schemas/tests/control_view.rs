@@ -3,6 +3,7 @@
 use schemas::control::ids::{hash_secret, is_valid_id, new_id, new_secret};
 use schemas::control::{
     Command, CommandError, ControlEvent, ControlView, Permission, Plan, PropertyKind, Role,
+    TokenScope,
 };
 use schemas::test_support::{self, submit, Tenant};
 
@@ -389,4 +390,78 @@ fn generated_ids_and_secrets_have_the_documented_shape() {
     assert!(!is_valid_id("key", "prj_AbCdEfGh12"));
     assert_ne!(new_secret(), new_secret());
     assert_eq!(hash_secret("x").len(), 64);
+}
+
+#[test]
+fn analyst_tokens_belong_to_members_resolve_by_hash_and_revoke() {
+    let mut view = ControlView::new();
+    let a = onboard(&mut view, "acme.com", Plan::Starter);
+    let user = new_id("usr");
+    submit(
+        &mut view,
+        Command::CreateUser {
+            id: user.clone(),
+            email: "ada@acme.com".into(),
+            name: "Ada".into(),
+        },
+    )
+    .unwrap();
+    let secret = new_secret();
+    let create = |id: String| Command::CreateAnalystToken {
+        id,
+        organization_id: a.org.clone(),
+        user_id: user.clone(),
+        name: "notebook".into(),
+        scope: TokenScope::default(),
+        secret_hash: hash_secret(&secret),
+    };
+    assert!(
+        matches!(
+            submit(&mut view, create(new_id("tok"))),
+            Err(CommandError::Invalid {
+                field: "user_id",
+                ..
+            })
+        ),
+        "a non-member gets no token"
+    );
+    submit(
+        &mut view,
+        Command::SetMembership {
+            organization_id: a.org.clone(),
+            user_id: user.clone(),
+            role: Role::Member,
+            active: true,
+        },
+    )
+    .unwrap();
+    let id = new_id("tok");
+    submit(&mut view, create(id.clone())).unwrap();
+    let token = view
+        .analyst_token_by_secret_hash(&hash_secret(&secret))
+        .unwrap();
+    assert_eq!(token.id, id);
+    assert_eq!(token.scope, TokenScope::Read, "read-only by default");
+    assert_eq!(view.analyst_tokens_of(&a.org, &user).count(), 1);
+    assert!(matches!(
+        submit(&mut view, create(id.clone())),
+        Err(CommandError::AlreadyExists { .. })
+    ));
+    submit(
+        &mut view,
+        Command::RevokeAnalystToken {
+            token_id: id.clone(),
+        },
+    )
+    .unwrap();
+    assert!(view.analyst_token(&id).unwrap().revoked);
+    assert!(matches!(
+        submit(
+            &mut view,
+            Command::RevokeAnalystToken {
+                token_id: new_id("tok")
+            }
+        ),
+        Err(CommandError::NotFound { .. })
+    ));
 }

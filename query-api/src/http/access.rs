@@ -1,14 +1,13 @@
 //! What a principal may see and do in an organization. Outsiders get 404, not 403: another
 //! tenant's ids do not reveal that they exist.
 
-use schemas::control::{ApiKey, ControlView, Organization, Project, Property, Role};
+use schemas::control::{AnalystToken, ApiKey, ControlView, Organization, Project, Property, Role};
 
 use super::auth::principal::Principal;
 use super::error::ApiError;
 
 pub fn is_platform_admin(view: &ControlView, principal: &Principal) -> bool {
-    view.user(&principal.user_id)
-        .is_some_and(|u| u.platform_admin)
+    principal.is_platform_admin(view)
 }
 
 pub fn require_platform_admin(view: &ControlView, principal: &Principal) -> Result<(), ApiError> {
@@ -33,7 +32,7 @@ pub fn organization<'v>(
     if is_platform_admin(view, principal) {
         return Ok(org);
     }
-    match view.role_of(&principal.user_id, organization_id) {
+    match principal.role_in(view, organization_id) {
         None => Err(ApiError::not_found("organization")),
         Some(role) if role >= least => Ok(org),
         Some(_) => Err(ApiError::forbidden(format!(
@@ -95,4 +94,23 @@ pub fn api_key<'v>(
         .ok_or_else(|| ApiError::not_found("api key"))?;
     property(view, principal, key.property_id, least).map_err(hide_as("api key"))?;
     Ok(key)
+}
+
+/// A token its own user may manage; organization admins may too (to cut off a leaked one).
+pub fn analyst_token<'v>(
+    view: &'v ControlView,
+    principal: &Principal,
+    token_id: &str,
+) -> Result<&'v AnalystToken, ApiError> {
+    let token = view
+        .analyst_token(token_id)
+        .ok_or_else(|| ApiError::not_found("analyst token"))?;
+    let least = if token.user_id == principal.user_id {
+        Role::Member
+    } else {
+        Role::Admin
+    };
+    organization(view, principal, &token.organization_id, least)
+        .map_err(|_| ApiError::not_found("analyst token"))?;
+    Ok(token)
 }

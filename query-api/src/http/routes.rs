@@ -6,7 +6,7 @@ use actix_web::web;
 
 use super::analytics::install;
 use super::auth::handlers as auth;
-use super::control::{ai_sources, keys, members, organizations, projects, properties};
+use super::control::{ai_sources, keys, members, organizations, projects, properties, tokens};
 use super::server::{healthz, readyz};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,6 +113,15 @@ pub const ROUTES: &[RouteSpec] = &[
     }),
     post("/api/v1/keys/{key}/revoke", Principal, |r| {
         r.to(keys::revoke)
+    }),
+    post("/api/v1/organizations/{org}/tokens", Principal, |r| {
+        r.to(tokens::create)
+    }),
+    get("/api/v1/organizations/{org}/tokens", Principal, |r| {
+        r.to(tokens::list)
+    }),
+    post("/api/v1/tokens/{token}/revoke", Principal, |r| {
+        r.to(tokens::revoke)
     }),
 ];
 

@@ -204,3 +204,19 @@ pub async fn call(
     };
     send(request.insert_header(("Cookie", cookie.as_str())), body).await
 }
+
+/// A call with an analyst token instead of a session.
+pub async fn call_bearer(
+    api: &Api,
+    token: &str,
+    verb: Verb,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> Reply {
+    let url = format!("{}{path}", api.base);
+    let request = match verb {
+        Verb::Get => client().get(url),
+        Verb::Post => client().post(url),
+    };
+    send(request.bearer_auth(token), body).await
+}

@@ -3,8 +3,8 @@
 
 use super::domain::{self, DomainError};
 use super::events::{
-    AiSources, ApiKey, ControlEvent, Entity, Membership, Organization, Permission, Plan, Project,
-    Property, PropertyKind, Role, User,
+    AiSources, AnalystToken, ApiKey, ControlEvent, Entity, Membership, Organization, Permission,
+    Plan, Project, Property, PropertyKind, Role, TokenScope, User,
 };
 use super::ids::is_valid_id;
 use super::view::ControlView;
@@ -69,6 +69,18 @@ pub enum Command {
     SetAiSources {
         project_id: String,
         enabled: Vec<String>,
+    },
+    /// Only for an active member of the organization: a token never outlives its user's access.
+    CreateAnalystToken {
+        id: String,
+        organization_id: String,
+        user_id: String,
+        name: String,
+        scope: TokenScope,
+        secret_hash: String,
+    },
+    RevokeAnalystToken {
+        token_id: String,
     },
 }
 
@@ -388,9 +400,7 @@ impl ControlView {
                         "at least one of collect, hits, read",
                     ));
                 }
-                if secret_hash.len() != 64 || !secret_hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-                    return Err(invalid("secret_hash", "must be a hex SHA-256"));
-                }
+                require_hex_sha256(secret_hash)?;
                 let mut permissions = permissions.clone();
                 permissions.sort_by_key(|p| *p as u8);
                 permissions.dedup();
@@ -460,6 +470,68 @@ impl ControlView {
                     Entity::AiSources(&sources),
                 )])
             }
+            Command::CreateAnalystToken {
+                id,
+                organization_id,
+                user_id,
+                name,
+                scope,
+                secret_hash,
+            } => {
+                require_id("tok", "id", id)?;
+                if self.analyst_token(id).is_some() {
+                    return Err(CommandError::AlreadyExists {
+                        kind: "analyst token",
+                        id: id.clone(),
+                    });
+                }
+                self.existing_organization(organization_id)?;
+                if self.role_of(user_id, organization_id).is_none() {
+                    return Err(invalid(
+                        "user_id",
+                        "must be an active member of the organization",
+                    ));
+                }
+                require_hex_sha256(secret_hash)?;
+                let token = AnalystToken {
+                    id: id.clone(),
+                    organization_id: organization_id.clone(),
+                    user_id: user_id.clone(),
+                    name: require_name("name", name)?,
+                    scope: *scope,
+                    secret_hash: secret_hash.clone(),
+                    revoked: false,
+                    created_at: now_ms,
+                };
+                Ok(vec![event(
+                    "analyst_token.created",
+                    &[
+                        "id",
+                        "organization_id",
+                        "user_id",
+                        "name",
+                        "scope",
+                        "secret_hash",
+                        "created_at",
+                    ],
+                    Entity::AnalystToken(&token),
+                )])
+            }
+            Command::RevokeAnalystToken { token_id } => {
+                let mut token = self
+                    .analyst_token(token_id)
+                    .ok_or_else(|| CommandError::NotFound {
+                        kind: "analyst token",
+                        id: token_id.clone(),
+                    })?
+                    .clone();
+                token.revoked = true;
+                Ok(vec![event(
+                    "analyst_token.revoked",
+                    &["revoked"],
+                    Entity::AnalystToken(&token),
+                )])
+            }
         }
     }
 
@@ -494,5 +566,13 @@ impl ControlView {
             kind: "property",
             id: id.to_string(),
         })
+    }
+}
+
+fn require_hex_sha256(secret_hash: &str) -> Result<(), CommandError> {
+    if secret_hash.len() == 64 && secret_hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(())
+    } else {
+        Err(invalid("secret_hash", "must be a hex SHA-256"))
     }
 }

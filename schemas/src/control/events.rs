@@ -137,6 +137,30 @@ pub struct ApiKey {
     pub created_at: i64,
 }
 
+/// What an analyst token may do; declared in the Avro enum's symbol order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenScope {
+    /// GET requests only: the default, since most analyst use is reading dashboards' data.
+    #[default]
+    Read,
+    /// Also writes, still bounded by the user's role in the organization.
+    ReadWrite,
+}
+
+/// A user's Bearer token for one organization. The secret is shown once; only its hash is kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnalystToken {
+    pub id: String,
+    pub organization_id: String,
+    pub user_id: String,
+    pub name: String,
+    pub scope: TokenScope,
+    pub secret_hash: String,
+    pub revoked: bool,
+    pub created_at: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AiSources {
     pub project_id: String,
@@ -159,6 +183,8 @@ pub struct ControlEvent {
     pub property: Option<Property>,
     pub api_key: Option<ApiKey>,
     pub ai_sources: Option<AiSources>,
+    #[serde(default)]
+    pub analyst_token: Option<AnalystToken>,
 }
 
 /// The entity a [`ControlEvent`] carries, borrowed.
@@ -171,6 +197,7 @@ pub enum Entity<'a> {
     Property(&'a Property),
     ApiKey(&'a ApiKey),
     AiSources(&'a AiSources),
+    AnalystToken(&'a AnalystToken),
 }
 
 impl ControlEvent {
@@ -190,6 +217,7 @@ impl ControlEvent {
             property: None,
             api_key: None,
             ai_sources: None,
+            analyst_token: None,
         };
         match entity {
             Entity::Organization(e) => event.organization = Some(e.clone()),
@@ -199,6 +227,7 @@ impl ControlEvent {
             Entity::Property(e) => event.property = Some(e.clone()),
             Entity::ApiKey(e) => event.api_key = Some(e.clone()),
             Entity::AiSources(e) => event.ai_sources = Some(e.clone()),
+            Entity::AnalystToken(e) => event.analyst_token = Some(e.clone()),
         }
         event
     }
@@ -213,6 +242,7 @@ impl ControlEvent {
             self.property.as_ref().map(Entity::Property),
             self.api_key.as_ref().map(Entity::ApiKey),
             self.ai_sources.as_ref().map(Entity::AiSources),
+            self.analyst_token.as_ref().map(Entity::AnalystToken),
         ];
         let mut set = found.into_iter().flatten();
         match (set.next(), set.next()) {
@@ -232,6 +262,7 @@ pub fn entity_id(entity: Entity<'_>) -> String {
         Entity::Property(e) => format!("prop:{}", e.id),
         Entity::ApiKey(e) => e.id.clone(),
         Entity::AiSources(e) => format!("ais:{}", e.project_id),
+        Entity::AnalystToken(e) => e.id.clone(),
     }
 }
 

@@ -25,6 +25,11 @@ pub fn new_secret() -> String {
     format!("ovs_{}", Alphanumeric.sample_string(&mut rand::rng(), 40))
 }
 
+/// A new analyst API token, sent as `Authorization: Bearer ovt_…`; shown once, stored hashed.
+pub fn new_analyst_token() -> String {
+    format!("ovt_{}", Alphanumeric.sample_string(&mut rand::rng(), 40))
+}
+
 /// SHA-256 is enough here: secrets are 238 bits of randomness, so there is nothing to brute-force
 /// that a slow password hash would protect, and lookups happen on every server-side request.
 pub fn hash_secret(secret: &str) -> String {

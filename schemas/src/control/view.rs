@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::domain::origin_allowed;
 use super::events::{
-    AiSources, ApiKey, ControlEvent, Entity, Membership, Organization, Plan, Project, Property,
-    Role, User,
+    AiSources, AnalystToken, ApiKey, ControlEvent, Entity, Membership, Organization, Plan, Project,
+    Property, Role, User,
 };
 
 /// The latest state of every control-plane entity, with the indexes lookups need.
@@ -21,6 +21,8 @@ pub struct ControlView {
     pub(crate) properties: BTreeMap<i64, Property>,
     pub(crate) api_keys: BTreeMap<String, ApiKey>,
     pub(crate) ai_sources: BTreeMap<String, AiSources>,
+    pub(crate) analyst_tokens: BTreeMap<String, AnalystToken>,
+    token_by_secret_hash: HashMap<String, String>,
     key_by_secret_hash: HashMap<String, String>,
     user_by_email: HashMap<String, String>,
     events_applied: u64,
@@ -99,6 +101,14 @@ impl ControlView {
             Entity::AiSources(a) => {
                 self.ai_sources.insert(a.project_id.clone(), a.clone());
             }
+            Entity::AnalystToken(t) => {
+                if let Some(old) = self.analyst_tokens.get(&t.id) {
+                    self.token_by_secret_hash.remove(&old.secret_hash);
+                }
+                self.token_by_secret_hash
+                    .insert(t.secret_hash.clone(), t.id.clone());
+                self.analyst_tokens.insert(t.id.clone(), t.clone());
+            }
         }
         self.events_applied += 1;
         Ok(())
@@ -149,6 +159,27 @@ impl ControlView {
 
     pub fn ai_sources(&self, project_id: &str) -> Option<&AiSources> {
         self.ai_sources.get(project_id)
+    }
+
+    pub fn analyst_token(&self, id: &str) -> Option<&AnalystToken> {
+        self.analyst_tokens.get(id)
+    }
+
+    /// The token whose secret hashes to `secret_hash`, revoked or not.
+    pub fn analyst_token_by_secret_hash(&self, secret_hash: &str) -> Option<&AnalystToken> {
+        let id = self.token_by_secret_hash.get(secret_hash)?;
+        self.analyst_tokens.get(id)
+    }
+
+    /// One user's tokens for one organization.
+    pub fn analyst_tokens_of<'a>(
+        &'a self,
+        organization_id: &'a str,
+        user_id: &'a str,
+    ) -> impl Iterator<Item = &'a AnalystToken> + 'a {
+        self.analyst_tokens
+            .values()
+            .filter(move |t| t.organization_id == organization_id && t.user_id == user_id)
     }
 
     pub fn organizations(&self) -> impl Iterator<Item = &Organization> {

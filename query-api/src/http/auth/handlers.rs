@@ -5,7 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::principal::{Principal, SESSION_COOKIE};
+use super::principal::{Credential, Principal, SESSION_COOKIE};
 use super::store::SESSION_TTL_MS;
 use crate::http::error::ApiError;
 use crate::http::state::ApiState;
@@ -94,11 +94,19 @@ pub async fn follow_link(
         .finish())
 }
 
-pub async fn logout(principal: Principal, state: web::Data<ApiState>) -> HttpResponse {
-    state.auth.end_session(&principal.session_token);
+pub async fn logout(
+    principal: Principal,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse, ApiError> {
+    let Credential::Session { session_token, .. } = &principal.credential else {
+        return Err(ApiError::forbidden(
+            "an analyst token is revoked, not logged out",
+        ));
+    };
+    state.auth.end_session(session_token);
     let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").finish();
     gone.make_removal();
-    HttpResponse::NoContent().cookie(gone).finish()
+    Ok(HttpResponse::NoContent().cookie(gone).finish())
 }
 
 pub async fn me(
@@ -112,14 +120,18 @@ pub async fn me(
     let organizations: Vec<serde_json::Value> = view
         .organizations()
         .filter_map(|org| {
-            view.role_of(&user.id, &org.id)
+            principal
+                .role_in(&view, &org.id)
                 .map(|role| json!({ "id": org.id, "name": org.name, "role": role }))
         })
         .collect();
     Ok(HttpResponse::Ok().json(json!({
-        "user": { "id": user.id, "email": user.email, "name": user.name, "platform_admin": user.platform_admin },
+        "user": { "id": user.id, "email": user.email, "name": user.name, "platform_admin": principal.is_platform_admin(&view) },
         "organizations": organizations,
-        "csrf_token": principal.csrf_token,
+        "csrf_token": match &principal.credential {
+            Credential::Session { csrf_token, .. } => Some(csrf_token),
+            Credential::Token { .. } => None,
+        },
     })))
 }
 

@@ -1,12 +1,15 @@
-//! `Principal`: the signed-in user behind a request. Handlers that take it are behind auth; it
-//! answers 401 without a live session, and 403 for a cookie-authenticated write without the
-//! session's CSRF token.
+//! `Principal`: the user behind a request, signed in by session cookie or by an analyst token
+//! (`Authorization: Bearer ovt_…`). Handlers that take it are behind auth; it answers 401 without
+//! live credentials, 403 for a cookie-authenticated write without the session's CSRF token, and
+//! 403 for a write with a read-only token.
 
 use std::future::{ready, Ready};
 
 use actix_web::dev::Payload;
-use actix_web::http::Method;
+use actix_web::http::{header, Method};
 use actix_web::{web, FromRequest, HttpRequest};
+use schemas::control::ids::hash_secret;
+use schemas::control::{ControlView, Role, TokenScope};
 
 use crate::http::error::ApiError;
 use crate::http::state::ApiState;
@@ -15,17 +18,99 @@ pub const SESSION_COOKIE: &str = "optiview_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
 #[derive(Debug, Clone)]
-pub struct Principal {
-    pub user_id: String,
-    pub csrf_token: String,
-    /// The cookie value, so logout can end exactly this session.
-    pub session_token: String,
+pub enum Credential {
+    /// A browser session: `csrf_token` guards its writes; the cookie value lets logout end it.
+    Session {
+        csrf_token: String,
+        session_token: String,
+    },
+    /// An analyst token: bound to one organization, never platform-admin powers.
+    Token {
+        token_id: String,
+        organization_id: String,
+    },
 }
 
-fn principal(req: &HttpRequest) -> Result<Principal, ApiError> {
-    let state = req
-        .app_data::<web::Data<ApiState>>()
-        .ok_or_else(|| ApiError::internal("ApiState missing"))?;
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user_id: String,
+    pub credential: Credential,
+}
+
+impl Principal {
+    /// The organization a token is bound to; `None` for a browser session.
+    pub fn token_organization(&self) -> Option<&str> {
+        match &self.credential {
+            Credential::Token {
+                organization_id, ..
+            } => Some(organization_id),
+            Credential::Session { .. } => None,
+        }
+    }
+
+    /// The user's role in an organization as this credential may use it: a token sees only its
+    /// own organization.
+    pub fn role_in(&self, view: &ControlView, organization_id: &str) -> Option<Role> {
+        match self.token_organization() {
+            Some(bound) if bound != organization_id => None,
+            _ => view.role_of(&self.user_id, organization_id),
+        }
+    }
+
+    /// Platform-admin powers come with a browser session only.
+    pub fn is_platform_admin(&self, view: &ControlView) -> bool {
+        matches!(self.credential, Credential::Session { .. })
+            && view.user(&self.user_id).is_some_and(|u| u.platform_admin)
+    }
+
+    /// For handlers that must not be reachable with a token (issuing tokens, logout).
+    pub fn require_session(&self) -> Result<(), ApiError> {
+        match self.credential {
+            Credential::Session { .. } => Ok(()),
+            Credential::Token { .. } => Err(ApiError::forbidden(
+                "this needs a signed-in browser session, not an analyst token",
+            )),
+        }
+    }
+}
+
+fn is_safe(req: &HttpRequest) -> bool {
+    matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+fn bearer(req: &HttpRequest) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+}
+
+fn from_token(req: &HttpRequest, state: &ApiState, token: &str) -> Result<Principal, ApiError> {
+    let view = state.writer.view().view();
+    let found = view
+        .analyst_token_by_secret_hash(&hash_secret(token))
+        .filter(|t| !t.revoked)
+        // A token never outlives its user's membership.
+        .filter(|t| view.role_of(&t.user_id, &t.organization_id).is_some())
+        .ok_or_else(ApiError::unauthenticated)?;
+    if !is_safe(req) && found.scope == TokenScope::Read {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            "this analyst token is read-only",
+        ));
+    }
+    Ok(Principal {
+        user_id: found.user_id.clone(),
+        credential: Credential::Token {
+            token_id: found.id.clone(),
+            organization_id: found.organization_id.clone(),
+        },
+    })
+}
+
+fn from_cookie(req: &HttpRequest, state: &ApiState) -> Result<Principal, ApiError> {
     let cookie = req
         .cookie(SESSION_COOKIE)
         .ok_or_else(ApiError::unauthenticated)?;
@@ -34,18 +119,30 @@ fn principal(req: &HttpRequest) -> Result<Principal, ApiError> {
         .auth
         .session(cookie.value(), now)
         .ok_or_else(ApiError::unauthenticated)?;
-    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let echoed = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-    if !safe && echoed != Some(session.csrf_token.as_str()) {
+    if !is_safe(req) && echoed != Some(session.csrf_token.as_str()) {
         return Err(ApiError::forbidden(
             "missing or wrong X-CSRF-Token for a cookie-authenticated write",
         ));
     }
     Ok(Principal {
         user_id: session.user_id,
-        csrf_token: session.csrf_token,
-        session_token: cookie.value().to_owned(),
+        credential: Credential::Session {
+            csrf_token: session.csrf_token,
+            session_token: cookie.value().to_owned(),
+        },
     })
+}
+
+fn principal(req: &HttpRequest) -> Result<Principal, ApiError> {
+    let state = req
+        .app_data::<web::Data<ApiState>>()
+        .ok_or_else(|| ApiError::internal("ApiState missing"))?;
+    // A request that names a token is judged by it alone, even if it also carries a cookie.
+    match bearer(req) {
+        Some(token) => from_token(req, state, token),
+        None => from_cookie(req, state),
+    }
 }
 
 impl FromRequest for Principal {

@@ -53,7 +53,7 @@ pub async fn list(principal: Principal, state: web::Data<ApiState>) -> HttpRespo
     let mut organizations: Vec<serde_json::Value> = view
         .organizations()
         .filter_map(|org| {
-            let role = view.role_of(&principal.user_id, &org.id);
+            let role = principal.role_in(&view, &org.id);
             (admin || role.is_some()).then(|| json!({ "organization": org, "role": role }))
         })
         .collect();
