@@ -13,13 +13,27 @@ pub const DEFAULT_ENABLED: [&str; 4] = ["ChatGPT", "Claude", "Perplexity", "Gemi
 static NAMES: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
     let names: BTreeSet<&str> = REFERRERS
         .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty() && !l.starts_with("kind\t"))
         .filter_map(|l| l.split('\t').nth(1))
         .map(str::trim)
         .filter(|n| !n.is_empty())
         .collect();
     names.into_iter().collect()
 });
+
+/// Which assistant's referrals a crawler operator's hits lead to, for the crawl-to-referral
+/// ratio. Operators are spelled as in stream-processors' agent catalog, assistants as in its
+/// referral catalog (the catalog test checks both).
+pub const OPERATOR_ASSISTANTS: [(&str, &str); 8] = [
+    ("OpenAI", "ChatGPT"),
+    ("Anthropic", "Claude"),
+    ("Perplexity", "Perplexity"),
+    ("Google", "Gemini"),
+    ("Microsoft", "Copilot"),
+    ("Meta", "Meta AI"),
+    ("DeepSeek", "DeepSeek"),
+    ("Mistral", "Le Chat"),
+];
 
 /// Every source name attribution can produce, sorted.
 pub fn names() -> &'static [&'static str] {
@@ -59,5 +73,20 @@ mod tests {
             assert_eq!(canonical(&default.to_lowercase()), Some(default));
         }
         assert_eq!(canonical("not an assistant"), None);
+        assert_eq!(canonical("source"), None, "the file's header is not a name");
+    }
+
+    #[test]
+    fn every_mapped_operator_and_assistant_is_in_the_catalogs() {
+        let agents = include_str!("../../stream-processors/catalog/ai_agents.tsv");
+        let operators: BTreeSet<&str> = agents
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split('\t').nth(1))
+            .collect();
+        for (operator, assistant) in OPERATOR_ASSISTANTS {
+            assert!(operators.contains(operator), "{operator}");
+            assert_eq!(canonical(assistant), Some(assistant));
+        }
     }
 }

@@ -4,7 +4,7 @@
 
 use actix_web::web;
 
-use super::analytics::install;
+use super::analytics::{content, conversions, crawlers, events, install, journeys, referrals};
 use super::auth::handlers as auth;
 use super::control::{ai_sources, keys, members, organizations, projects, properties, tokens};
 use super::server::{healthz, readyz};
@@ -113,6 +113,24 @@ pub const ROUTES: &[RouteSpec] = &[
     }),
     post("/api/v1/keys/{key}/revoke", Principal, |r| {
         r.to(keys::revoke)
+    }),
+    get("/api/v1/projects/{project}/events", Principal, |r| {
+        r.to(events::report)
+    }),
+    get("/api/v1/projects/{project}/content", Principal, |r| {
+        r.to(content::report)
+    }),
+    get("/api/v1/projects/{project}/journeys", Principal, |r| {
+        r.to(journeys::report)
+    }),
+    get("/api/v1/projects/{project}/referrals", Principal, |r| {
+        r.to(referrals::report)
+    }),
+    get("/api/v1/projects/{project}/conversions", Principal, |r| {
+        r.to(conversions::report)
+    }),
+    get("/api/v1/projects/{project}/crawlers", Principal, |r| {
+        r.to(crawlers::report)
     }),
     post("/api/v1/organizations/{org}/tokens", Principal, |r| {
         r.to(tokens::create)

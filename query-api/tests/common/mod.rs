@@ -39,6 +39,8 @@ pub fn start_with(
     per_principal: u32,
     clickhouse: clickhouse::Client,
 ) -> Api {
+    // Internal errors are logged, not answered: show them in failing tests' output.
+    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     let dir = tempfile::tempdir().unwrap();
     let outbox = dir.path().join("outbox.jsonl");
     let state = ApiState {

@@ -29,10 +29,13 @@ pub async fn drop_stale_derived_rows(
 }
 
 /// (rollup table, the materialized view that fills it)
-const ROLLUPS: [(&str, &str); 3] = [
+const ROLLUPS: [(&str, &str); 6] = [
     ("traffic_hourly", "traffic_hourly_mv"),
     ("crawler_hourly", "crawler_hourly_mv"),
     ("pages", "pages_mv"),
+    ("breakdown_hourly", "breakdown_hourly_mv"),
+    ("crawler_agents_hourly", "crawler_agents_hourly_mv"),
+    ("pages_hourly", "pages_hourly_mv"),
 ];
 
 /// Empties each rollup and refills it with its view's own query over the base tables' final rows.

@@ -1,4 +1,15 @@
-//! Dashboards over what stream-processors wrote to ClickHouse. Every query is parameterized and
-//! scoped to a property or project the principal may read.
+//! The dashboards API: read-only, parameterized ClickHouse queries scoped to one project the
+//! principal may see.
 
+pub mod content;
+pub mod conversions;
+pub mod crawlers;
+pub mod events;
 pub mod install;
+pub mod journeys;
+pub mod referrals;
+pub mod request;
+pub mod series;
+pub mod sessions;
+pub mod sql;
+pub mod window;

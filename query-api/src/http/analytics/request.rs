@@ -1,0 +1,150 @@
+//! What every dashboard endpoint takes: the project (path), an optional property, the window and
+//! filters (query string). Resolving it checks access first, so another tenant's project is a 404
+//! before any query runs, and fixes the project's enabled AI sources for the queries.
+
+use actix_web::web;
+use schemas::control::Role;
+use serde::Deserialize;
+
+use super::window::{Interval, Window};
+use crate::ai_catalog;
+use crate::http::access;
+use crate::http::auth::principal::Principal;
+use crate::http::error::ApiError;
+use crate::http::state::ApiState;
+
+/// The query string of every dashboard endpoint; unknown parameters are refused so a typo in a
+/// filter name is an error, not a silently unfiltered chart.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DashboardQuery {
+    pub property: Option<i64>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub tz: Option<String>,
+    pub interval: Option<Interval>,
+    pub country: Option<String>,
+    pub device: Option<String>,
+    pub browser: Option<String>,
+    pub class: Option<String>,
+    pub ai_source: Option<String>,
+    pub page: Option<String>,
+    /// Content: `views` (default), `ai_crawler_hits`, `ai_referrals`, `last_seen`, `first_seen`.
+    pub sort: Option<String>,
+    /// Content: only pages of this content type.
+    pub content_type: Option<String>,
+    /// Rows of top lists and session lists (default 20, at most 200).
+    pub limit: Option<u32>,
+}
+
+/// Equality filters on event dimensions, as the request gave them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filters {
+    pub country: Option<String>,
+    pub device: Option<String>,
+    pub browser: Option<String>,
+    pub class: Option<String>,
+    pub ai_source: Option<String>,
+    /// A path (`/pricing`) or a full URL.
+    pub page: Option<String>,
+}
+
+impl Filters {
+    pub fn is_empty(&self) -> bool {
+        *self == Filters::default()
+    }
+
+    /// Only the filters the `traffic_hourly` rollup carries as columns.
+    pub fn only_class_and_source(&self) -> bool {
+        self.country.is_none()
+            && self.device.is_none()
+            && self.browser.is_none()
+            && self.page.is_none()
+    }
+}
+
+/// A resolved, authorized dashboard request.
+#[derive(Debug, Clone)]
+pub struct Dashboard {
+    pub project_id: String,
+    pub property_id: Option<u64>,
+    pub window: Window,
+    pub filters: Filters,
+    /// Catalog spellings of the project's enabled AI sources; visits from others count as
+    /// not AI-referred.
+    pub ai_sources: Vec<&'static str>,
+    pub limit: u32,
+    pub sort: Option<String>,
+    pub content_type: Option<String>,
+}
+
+const DEFAULT_LIMIT: u32 = 20;
+const MAX_LIMIT: u32 = 200;
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+impl Dashboard {
+    pub fn resolve(
+        principal: &Principal,
+        project: &str,
+        query: DashboardQuery,
+        state: &web::Data<ApiState>,
+    ) -> Result<Self, ApiError> {
+        let view = state.writer.view().view();
+        let project = access::project(&view, principal, project, Role::Member)?;
+        let property_id = match query.property {
+            None => None,
+            Some(id) => {
+                let property = view
+                    .property(id)
+                    .filter(|p| p.project_id == project.id)
+                    .ok_or_else(|| ApiError::not_found("property"))?;
+                Some(u64::try_from(property.id).map_err(|_| ApiError::not_found("property"))?)
+            }
+        };
+        let ai_sources = match view.ai_sources(&project.id) {
+            Some(chosen) => chosen
+                .enabled
+                .iter()
+                .filter_map(|name| ai_catalog::canonical(name))
+                .collect(),
+            None => ai_catalog::DEFAULT_ENABLED
+                .iter()
+                .filter_map(|name| ai_catalog::canonical(name))
+                .collect(),
+        };
+        let window = Window::parse(
+            query.from.as_deref(),
+            query.to.as_deref(),
+            query.tz.as_deref(),
+            query.interval,
+            chrono::Utc::now(),
+        )?;
+        let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+        if limit == 0 || limit > MAX_LIMIT {
+            return Err(ApiError::invalid(
+                "limit",
+                format!("must be 1 to {MAX_LIMIT}"),
+            ));
+        }
+        Ok(Dashboard {
+            project_id: project.id.clone(),
+            property_id,
+            window,
+            filters: Filters {
+                country: non_empty(query.country),
+                device: non_empty(query.device),
+                browser: non_empty(query.browser),
+                class: non_empty(query.class),
+                ai_source: non_empty(query.ai_source),
+                page: non_empty(query.page),
+            },
+            ai_sources,
+            limit,
+            sort: non_empty(query.sort),
+            content_type: non_empty(query.content_type),
+        })
+    }
+}

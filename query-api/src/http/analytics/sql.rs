@@ -1,0 +1,163 @@
+//! Dashboard queries: fixed SQL text with ClickHouse server-side parameters (`{name:Type}`), so
+//! request values never become SQL; the only text composed from a request is chosen from fixed
+//! fragments (which filter clauses apply, which rollup answers). Rows come back as JSON objects.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::request::{Dashboard, Filters};
+use crate::http::error::ApiError;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Param {
+    Text(String),
+    Int(i64),
+    List(Vec<String>),
+}
+
+/// A query under construction: its text and the parameters it names.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    text: String,
+    params: Vec<(&'static str, Param)>,
+}
+
+impl Query {
+    /// The parameters every dashboard query may use: project, property (0 = all), window bounds
+    /// in epoch milliseconds, the viewer's zone and the enabled AI sources.
+    pub fn scoped(d: &Dashboard) -> Self {
+        let mut q = Query::default();
+        q.bind("project", Param::Text(d.project_id.clone()));
+        q.bind(
+            "property",
+            Param::Int(d.property_id.map_or(0, |p| p as i64)),
+        );
+        q.bind("from", Param::Int(d.window.from.timestamp_millis()));
+        q.bind("to", Param::Int(d.window.to.timestamp_millis()));
+        q.bind("tz", Param::Text(d.window.tz_name().to_owned()));
+        q.bind("limit", Param::Int(i64::from(d.limit)));
+        q.bind(
+            "ai",
+            Param::List(d.ai_sources.iter().map(|s| (*s).to_owned()).collect()),
+        );
+        q
+    }
+
+    pub fn bind(&mut self, name: &'static str, value: Param) {
+        self.params.retain(|(n, _)| *n != name);
+        self.params.push((name, value));
+    }
+
+    pub fn sql(mut self, text: impl Into<String>) -> Self {
+        self.text = text.into();
+        self
+    }
+
+    pub async fn rows(&self, client: &clickhouse::Client) -> Result<Vec<Value>, ApiError> {
+        let mut query = client
+            .query(&self.text)
+            .with_setting("output_format_json_quote_64bit_integers", "0")
+            .with_setting("output_format_json_quote_denormals", "0");
+        for (name, value) in &self.params {
+            query = query.param(name, value);
+        }
+        let bytes = query
+            .fetch_bytes("JSONEachRow")
+            .map_err(ApiError::internal)?
+            .collect()
+            .await
+            .map_err(ApiError::internal)?;
+        bytes
+            .split(|b| *b == b'\n')
+            .filter(|line| !line.is_empty())
+            .map(|line| serde_json::from_slice(line).map_err(ApiError::internal))
+            .collect()
+    }
+
+    pub async fn one(&self, client: &clickhouse::Client) -> Result<Value, ApiError> {
+        Ok(self
+            .rows(client)
+            .await?
+            .into_iter()
+            .next()
+            .unwrap_or(Value::Null))
+    }
+}
+
+/// Rows of the project (and property) within the window, by a table's time column.
+pub fn scope(time: &str) -> String {
+    let bound = if time == "hour" {
+        // Hour rows start on the hour; the window's bounds are whole hours when a rollup answers.
+        "hour >= toDateTime(intDiv({from:Int64}, 1000)) AND hour < toDateTime(intDiv({to:Int64}, 1000))".to_owned()
+    } else {
+        format!(
+            "{time} >= fromUnixTimestamp64Milli({{from:Int64}}) AND {time} < fromUnixTimestamp64Milli({{to:Int64}})"
+        )
+    };
+    format!(
+        "project_id = {{project:String}} AND ({{property:Int64}} = 0 OR property_id = {{property:Int64}}) AND {bound}"
+    )
+}
+
+/// A row's AI source if the project tracks it, else ''.
+pub const AI_SOURCE: &str =
+    "if(has({ai:Array(String)}, toString(ai_source)), toString(ai_source), '')";
+
+/// [`AI_SOURCE`] over another column of the same meaning (a conversion's attributed sources).
+pub fn ai_source_of(column: &str) -> String {
+    format!("if(has({{ai:Array(String)}}, toString({column})), toString({column}), '')")
+}
+
+/// Which table a filter reads: raw events carry every dimension, `traffic_hourly` only class and
+/// AI source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Events,
+    TrafficRollup,
+}
+
+/// The filter clauses (` AND …`) for `source`, binding each filter's value.
+pub fn filters(q: &mut Query, f: &Filters, source: Source) -> String {
+    let mut out = String::new();
+    let mut eq = |name: &'static str, column: &str, value: &Option<String>| {
+        if let Some(v) = value {
+            out.push_str(&format!(" AND {column} = {{{name}:String}}"));
+            q.bind(name, Param::Text(v.clone()));
+        }
+    };
+    eq("f_class", "agent_class", &f.class);
+    eq("f_ai_source", AI_SOURCE, &f.ai_source);
+    if source == Source::Events {
+        eq("f_country", "country", &f.country);
+        eq("f_device", "device", &f.device);
+        eq("f_browser", "browser", &f.browser);
+        if let Some(page) = &f.page {
+            out.push_str(" AND (path = {f_page:String} OR url = {f_page:String})");
+            q.bind("f_page", Param::Text(page.clone()));
+        }
+    }
+    out
+}
+
+/// Rows whose retention has passed are hidden until TTL drops their part.
+pub fn retained(time: &str) -> String {
+    format!("{time} >= now() - toIntervalDay(retention_days)")
+}
+
+/// A bucket expression for `time` in the viewer's zone; the unit comes from a fixed enum.
+pub fn bucket(time: &str, unit: &str) -> String {
+    format!(
+        "toUnixTimestamp(toStartOfInterval(toDateTime({time}), INTERVAL 1 {unit}, {{tz:String}}))"
+    )
+}
+
+/// Numbers from JSON rows, tolerating absent columns (empty results).
+pub fn num(row: &Value, key: &str) -> f64 {
+    row.get(key).and_then(Value::as_f64).unwrap_or(0.0)
+}
+
+/// A column of a row as is, 0 when the row or column is absent.
+pub fn field(row: &Value, key: &str) -> Value {
+    row.get(key).cloned().unwrap_or(Value::from(0))
+}
