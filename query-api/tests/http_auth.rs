@@ -242,3 +242,63 @@ async fn api_calls_are_limited_per_principal_with_retry_after() {
     }
     api.handle.stop(true).await;
 }
+
+#[actix_rt::test]
+async fn the_openapi_document_lists_every_route_and_the_reference_page_loads_it() {
+    let api = start_fixed(ControlView::new());
+    let doc = send(client().get(format!("{}/api/openapi.json", api.base)), None).await;
+    assert_eq!(doc.status, 200);
+    assert!(doc.json["openapi"].as_str().unwrap().starts_with("3."));
+    for spec in ROUTES {
+        let verb = match spec.verb {
+            Verb::Get => "get",
+            Verb::Post => "post",
+        };
+        let operation = &doc.json["paths"][spec.path][verb];
+        assert!(operation.is_object(), "{spec:?} missing from the document");
+        assert_eq!(
+            operation["security"].is_array(),
+            spec.access == Access::Principal,
+            "{spec:?}: security stated only for routes behind auth"
+        );
+        let names: Vec<&str> = operation["parameters"]
+            .as_array()
+            .map(|ps| ps.iter().filter_map(|p| p["name"].as_str()).collect())
+            .unwrap_or_default();
+        for placeholder in spec.path.split('/').filter(|s| s.starts_with('{')) {
+            assert!(
+                names.contains(&placeholder.trim_matches(['{', '}'])),
+                "{spec:?}: {placeholder} undocumented"
+            );
+        }
+        if query_api::http::openapi::DASHBOARDS
+            .iter()
+            .any(|d| spec.path.ends_with(&format!("/{d}")))
+        {
+            for param in ["from", "to", "tz", "interval", "country", "page"] {
+                assert!(names.contains(&param), "{spec:?}: {param}");
+            }
+        }
+    }
+    let documented: usize = doc.json["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|item| item.as_object().unwrap().len())
+        .sum();
+    assert_eq!(
+        documented,
+        ROUTES.len(),
+        "nothing documented that is not routed"
+    );
+    let page = client()
+        .get(format!("{}/api/docs", api.base))
+        .send()
+        .await
+        .unwrap()
+        .body()
+        .await
+        .unwrap();
+    let page = String::from_utf8_lossy(&page);
+    assert!(page.contains("api-reference") && page.contains("/api/v1/projects/{project}/events"));
+}

@@ -6,6 +6,7 @@ pub mod analytics;
 pub mod auth;
 pub mod control;
 pub mod error;
+pub mod openapi;
 pub mod rate_limit;
 pub mod request_id;
 pub mod routes;

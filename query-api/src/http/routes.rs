@@ -7,6 +7,7 @@ use actix_web::web;
 use super::analytics::{content, conversions, crawlers, events, install, journeys, referrals};
 use super::auth::handlers as auth;
 use super::control::{ai_sources, keys, members, organizations, projects, properties, tokens};
+use super::openapi;
 use super::server::{healthz, readyz};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,23 +32,37 @@ pub struct RouteSpec {
     pub verb: Verb,
     pub path: &'static str,
     pub access: Access,
+    /// One line for the OpenAPI document.
+    pub summary: &'static str,
     attach: Attach,
 }
 
-const fn get(path: &'static str, access: Access, attach: Attach) -> RouteSpec {
+const fn get(
+    path: &'static str,
+    access: Access,
+    summary: &'static str,
+    attach: Attach,
+) -> RouteSpec {
     RouteSpec {
         verb: Verb::Get,
         path,
         access,
+        summary,
         attach,
     }
 }
 
-const fn post(path: &'static str, access: Access, attach: Attach) -> RouteSpec {
+const fn post(
+    path: &'static str,
+    access: Access,
+    summary: &'static str,
+    attach: Attach,
+) -> RouteSpec {
     RouteSpec {
         verb: Verb::Post,
         path,
         access,
+        summary,
         attach,
     }
 }
@@ -55,92 +70,199 @@ const fn post(path: &'static str, access: Access, attach: Attach) -> RouteSpec {
 use Access::{Principal, Public};
 
 pub const ROUTES: &[RouteSpec] = &[
-    get("/healthz", Public, |r| r.to(healthz)),
-    get("/readyz", Public, |r| r.to(readyz)),
-    post("/api/v1/auth/magic-link", Public, |r| {
-        r.to(auth::request_link)
+    get("/api/openapi.json", Public, "This OpenAPI document", |r| {
+        r.to(openapi::document_json)
     }),
-    get("/api/v1/auth/callback", Public, |r| r.to(auth::follow_link)),
-    post("/api/v1/auth/logout", Principal, |r| r.to(auth::logout)),
-    get("/api/v1/me", Principal, |r| r.to(auth::me)),
-    post("/api/v1/organizations", Principal, |r| {
-        r.to(organizations::create)
+    get("/api/docs", Public, "Interactive API reference", |r| {
+        r.to(openapi::reference_page)
     }),
-    get("/api/v1/organizations", Principal, |r| {
-        r.to(organizations::list)
-    }),
-    get("/api/v1/organizations/{org}", Principal, |r| {
-        r.to(organizations::detail)
-    }),
-    post("/api/v1/organizations/{org}/plan", Principal, |r| {
-        r.to(organizations::change_plan)
-    }),
-    post("/api/v1/organizations/{org}/projects", Principal, |r| {
-        r.to(projects::create)
-    }),
-    get("/api/v1/organizations/{org}/projects", Principal, |r| {
-        r.to(projects::list)
-    }),
-    post("/api/v1/organizations/{org}/members", Principal, |r| {
-        r.to(members::invite)
-    }),
-    get("/api/v1/organizations/{org}/members", Principal, |r| {
-        r.to(members::list)
-    }),
-    post("/api/v1/projects/{project}/properties", Principal, |r| {
-        r.to(properties::create)
-    }),
-    get("/api/v1/projects/{project}/properties", Principal, |r| {
-        r.to(properties::list)
-    }),
-    get("/api/v1/projects/{project}/ai-sources", Principal, |r| {
-        r.to(ai_sources::list)
-    }),
-    post("/api/v1/projects/{project}/ai-sources", Principal, |r| {
-        r.to(ai_sources::set)
-    }),
-    post("/api/v1/properties/{property}/settings", Principal, |r| {
-        r.to(properties::configure)
-    }),
-    post("/api/v1/properties/{property}/keys", Principal, |r| {
-        r.to(keys::create)
-    }),
-    get("/api/v1/properties/{property}/keys", Principal, |r| {
-        r.to(keys::list)
-    }),
-    get("/api/v1/properties/{property}/install", Principal, |r| {
-        r.to(install::status)
-    }),
-    post("/api/v1/keys/{key}/revoke", Principal, |r| {
-        r.to(keys::revoke)
-    }),
-    get("/api/v1/projects/{project}/events", Principal, |r| {
-        r.to(events::report)
-    }),
-    get("/api/v1/projects/{project}/content", Principal, |r| {
-        r.to(content::report)
-    }),
-    get("/api/v1/projects/{project}/journeys", Principal, |r| {
-        r.to(journeys::report)
-    }),
-    get("/api/v1/projects/{project}/referrals", Principal, |r| {
-        r.to(referrals::report)
-    }),
-    get("/api/v1/projects/{project}/conversions", Principal, |r| {
-        r.to(conversions::report)
-    }),
-    get("/api/v1/projects/{project}/crawlers", Principal, |r| {
-        r.to(crawlers::report)
-    }),
-    post("/api/v1/organizations/{org}/tokens", Principal, |r| {
-        r.to(tokens::create)
-    }),
-    get("/api/v1/organizations/{org}/tokens", Principal, |r| {
-        r.to(tokens::list)
-    }),
-    post("/api/v1/tokens/{token}/revoke", Principal, |r| {
-        r.to(tokens::revoke)
-    }),
+    get("/healthz", Public, "Liveness probe", |r| r.to(healthz)),
+    get(
+        "/readyz",
+        Public,
+        "Readiness: the control view is caught up",
+        |r| r.to(readyz),
+    ),
+    post(
+        "/api/v1/auth/magic-link",
+        Public,
+        "Email a single-use sign-in link (same answer for unknown addresses)",
+        |r| r.to(auth::request_link),
+    ),
+    get(
+        "/api/v1/auth/callback",
+        Public,
+        "Follow a sign-in link: sets the session cookie",
+        |r| r.to(auth::follow_link),
+    ),
+    post(
+        "/api/v1/auth/logout",
+        Principal,
+        "End this browser session",
+        |r| r.to(auth::logout),
+    ),
+    get(
+        "/api/v1/me",
+        Principal,
+        "The signed-in user, their organizations and the CSRF token",
+        |r| r.to(auth::me),
+    ),
+    post(
+        "/api/v1/organizations",
+        Principal,
+        "Create an organization (platform admins)",
+        |r| r.to(organizations::create),
+    ),
+    get(
+        "/api/v1/organizations",
+        Principal,
+        "Organizations the principal can see",
+        |r| r.to(organizations::list),
+    ),
+    get(
+        "/api/v1/organizations/{org}",
+        Principal,
+        "An organization and its data policy",
+        |r| r.to(organizations::detail),
+    ),
+    post(
+        "/api/v1/organizations/{org}/plan",
+        Principal,
+        "Change the plan (platform admins)",
+        |r| r.to(organizations::change_plan),
+    ),
+    post(
+        "/api/v1/organizations/{org}/projects",
+        Principal,
+        "Create a project and its default property (owners)",
+        |r| r.to(projects::create),
+    ),
+    get(
+        "/api/v1/organizations/{org}/projects",
+        Principal,
+        "Projects of an organization",
+        |r| r.to(projects::list),
+    ),
+    post(
+        "/api/v1/organizations/{org}/members",
+        Principal,
+        "Invite or change a member",
+        |r| r.to(members::invite),
+    ),
+    get(
+        "/api/v1/organizations/{org}/members",
+        Principal,
+        "Members of an organization",
+        |r| r.to(members::list),
+    ),
+    post(
+        "/api/v1/projects/{project}/properties",
+        Principal,
+        "Add a property",
+        |r| r.to(properties::create),
+    ),
+    get(
+        "/api/v1/projects/{project}/properties",
+        Principal,
+        "Properties of a project",
+        |r| r.to(properties::list),
+    ),
+    get(
+        "/api/v1/projects/{project}/ai-sources",
+        Principal,
+        "The AI source catalog with this project's choices",
+        |r| r.to(ai_sources::list),
+    ),
+    post(
+        "/api/v1/projects/{project}/ai-sources",
+        Principal,
+        "Choose the AI sources the project tracks",
+        |r| r.to(ai_sources::set),
+    ),
+    post(
+        "/api/v1/properties/{property}/settings",
+        Principal,
+        "Change a property's flags",
+        |r| r.to(properties::configure),
+    ),
+    post(
+        "/api/v1/properties/{property}/keys",
+        Principal,
+        "Create an API key (secret shown once)",
+        |r| r.to(keys::create),
+    ),
+    get(
+        "/api/v1/properties/{property}/keys",
+        Principal,
+        "API keys of a property, without secrets",
+        |r| r.to(keys::list),
+    ),
+    get(
+        "/api/v1/properties/{property}/install",
+        Principal,
+        "Install verification: last event and its age",
+        |r| r.to(install::status),
+    ),
+    post(
+        "/api/v1/keys/{key}/revoke",
+        Principal,
+        "Revoke an API key",
+        |r| r.to(keys::revoke),
+    ),
+    get(
+        "/api/v1/projects/{project}/events",
+        Principal,
+        "Events: totals, time series, breakdowns",
+        |r| r.to(events::report),
+    ),
+    get(
+        "/api/v1/projects/{project}/content",
+        Principal,
+        "Content: discovered pages with views, AI crawler hits and referrals",
+        |r| r.to(content::report),
+    ),
+    get(
+        "/api/v1/projects/{project}/journeys",
+        Principal,
+        "Journeys: session metrics, top paths, latest sessions",
+        |r| r.to(journeys::report),
+    ),
+    get(
+        "/api/v1/projects/{project}/referrals",
+        Principal,
+        "AI referrals: sessions per assistant, landing pages, engagement",
+        |r| r.to(referrals::report),
+    ),
+    get(
+        "/api/v1/projects/{project}/conversions",
+        Principal,
+        "Conversions by AI source under both attribution models",
+        |r| r.to(conversions::report),
+    ),
+    get(
+        "/api/v1/projects/{project}/crawlers",
+        Principal,
+        "AI crawlers: hits by operator, agent, class, status; crawl-to-referral",
+        |r| r.to(crawlers::report),
+    ),
+    post(
+        "/api/v1/organizations/{org}/tokens",
+        Principal,
+        "Create an analyst API token (shown once)",
+        |r| r.to(tokens::create),
+    ),
+    get(
+        "/api/v1/organizations/{org}/tokens",
+        Principal,
+        "The caller's analyst tokens",
+        |r| r.to(tokens::list),
+    ),
+    post(
+        "/api/v1/tokens/{token}/revoke",
+        Principal,
+        "Revoke an analyst token",
+        |r| r.to(tokens::revoke),
+    ),
 ];
 
 /// Registers every route of the table with its handler.

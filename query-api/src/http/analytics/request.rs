@@ -15,19 +15,31 @@ use crate::http::state::ApiState;
 
 /// The query string of every dashboard endpoint; unknown parameters are refused so a typo in a
 /// filter name is an error, not a silently unfiltered chart.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct DashboardQuery {
+    /// Only this property of the project.
     pub property: Option<i64>,
+    /// Window start: RFC 3339, or a date (its midnight in `tz`). Default: 7 days before `to`.
     pub from: Option<String>,
+    /// Window end (exclusive): RFC 3339, or a date (inclusive: up to its end). Default: now.
     pub to: Option<String>,
+    /// IANA time zone for buckets and dates. Default: UTC.
     pub tz: Option<String>,
+    /// Bucket size. Default: hour up to 2 days, else day.
+    #[param(inline)]
     pub interval: Option<Interval>,
+    /// Filter: ISO country code.
     pub country: Option<String>,
+    /// Filter: desktop, mobile, tablet, …
     pub device: Option<String>,
+    /// Filter: browser family.
     pub browser: Option<String>,
+    /// Filter: agent class (human, ai_training_crawler, …).
     pub class: Option<String>,
+    /// Filter: AI source (an enabled one).
     pub ai_source: Option<String>,
+    /// Filter: a path or full URL.
     pub page: Option<String>,
     /// Content: `views` (default), `ai_crawler_hits`, `ai_referrals`, `last_seen`, `first_seen`.
     pub sort: Option<String>,
