@@ -68,7 +68,7 @@ async fn main() -> anyhow::Result<()> {
             let writer = control_writer(&kafka).await?;
             let listener = std::net::TcpListener::bind(&http.listen)?;
             eprintln!("query-api listening on http://{}", listener.local_addr()?);
-            serve(listener, web::Data::new(http.state(writer)))?.await?;
+            serve(listener, web::Data::new(http.state(writer)?))?.await?;
         }
         Cmd::Admin { kafka, command } => {
             let writer = control_writer(&kafka).await?;

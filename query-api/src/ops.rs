@@ -9,6 +9,7 @@ use schemas::kafka::{producer_config, BROKERS_ENV, DEFAULT_BROKERS};
 use schemas::topics;
 
 use crate::control_writer::ControlWriter;
+use crate::http::auth::mail::Mailer;
 use crate::http::auth::outbox::Outbox;
 use crate::http::auth::store::AuthStore;
 use crate::http::state::{ApiConfig, ApiState, LimitSettings, Limits};
@@ -51,6 +52,17 @@ pub struct ServeArgs {
         default_value = "http://127.0.0.1:8081"
     )]
     pub public_url: String,
+    /// SMTP server for sign-in e-mails, e.g. `smtp://user:pass@mail.example.com:587?tls=required`
+    /// or `smtps://…:465`; without it they go to `--outbox`.
+    #[arg(long, env = "OPTIVIEW_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// Sender of sign-in e-mails.
+    #[arg(
+        long,
+        env = "OPTIVIEW_MAIL_FROM",
+        default_value = "Optiview <no-reply@optiview.localhost>"
+    )]
+    pub mail_from: String,
     /// File that receives sign-in e-mails (one JSON line each) when no SMTP server is set.
     #[arg(long, env = "OPTIVIEW_OUTBOX", default_value = ".stack/outbox.jsonl")]
     pub outbox: std::path::PathBuf,
@@ -72,12 +84,16 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
-    pub fn state(&self, writer: ControlWriter) -> ApiState {
-        ApiState {
+    pub fn state(&self, writer: ControlWriter) -> anyhow::Result<ApiState> {
+        let mailer = match &self.smtp_url {
+            Some(url) => Mailer::smtp(url, &self.mail_from)?,
+            None => Mailer::Outbox(Outbox::new(&self.outbox)),
+        };
+        Ok(ApiState {
             writer: std::sync::Arc::new(writer),
             clickhouse: self.clickhouse.client(),
             auth: AuthStore::default(),
-            outbox: Outbox::new(&self.outbox),
+            mailer,
             limits: Limits::new(LimitSettings {
                 sign_in_per_email: self.sign_in_per_email,
                 sign_in_per_ip: self.sign_in_per_ip,
@@ -88,6 +104,6 @@ impl ServeArgs {
                 public_url: self.public_url.clone(),
                 secure_cookies: !self.insecure_cookies,
             },
-        }
+        })
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use super::auth::outbox::Outbox;
+use super::auth::mail::Mailer;
 use super::auth::store::AuthStore;
 use super::error::ApiError;
 use crate::control_writer::ControlWriter;
@@ -24,7 +24,8 @@ pub struct ApiState {
     /// Reads what stream-processors wrote; every query binds its values.
     pub clickhouse: clickhouse::Client,
     pub auth: AuthStore,
-    pub outbox: Outbox,
+    /// Where sign-in links go: SMTP or the local outbox file.
+    pub mailer: Mailer,
     pub limits: Limits,
     pub config: ApiConfig,
 }

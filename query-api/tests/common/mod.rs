@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use actix_web::web;
 use query_api::control_writer::ControlWriter;
+use query_api::http::auth::mail::Mailer;
 use query_api::http::auth::outbox::Outbox;
 use query_api::http::auth::store::AuthStore;
 use query_api::http::server::serve;
@@ -39,6 +40,16 @@ pub fn start_with(
     per_principal: u32,
     clickhouse: clickhouse::Client,
 ) -> Api {
+    start_mailing(writer, per_principal, clickhouse, None)
+}
+
+/// … sending sign-in links with `mailer` instead of the test's outbox file.
+pub fn start_mailing(
+    writer: Arc<ControlWriter>,
+    per_principal: u32,
+    clickhouse: clickhouse::Client,
+    mailer: Option<Mailer>,
+) -> Api {
     // Internal errors are logged, not answered: show them in failing tests' output.
     let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     let dir = tempfile::tempdir().unwrap();
@@ -47,7 +58,7 @@ pub fn start_with(
         writer,
         clickhouse,
         auth: AuthStore::default(),
-        outbox: Outbox::new(&outbox),
+        mailer: mailer.unwrap_or_else(|| Mailer::Outbox(Outbox::new(&outbox))),
         limits: Limits::new(LimitSettings {
             sign_in_per_email: 3,
             sign_in_per_ip: 100,

@@ -5,6 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::mail::Mailer;
 use super::principal::{Credential, Principal, SESSION_COOKIE};
 use super::store::SESSION_TTL_MS;
 use crate::http::error::ApiError;
@@ -51,15 +52,33 @@ pub async fn request_link(
             "{}/api/v1/auth/callback?token={token}",
             state.config.public_url.trim_end_matches('/')
         );
-        state
-            .outbox
-            .send(&email, "Your Optiview sign-in link", &link)
-            .map_err(ApiError::internal)?;
+        deliver(&state, email, link).await;
     }
     Ok(HttpResponse::Accepted().json(json!({
         "status": "sent",
         "message": "if this address has an account, a sign-in link valid for 15 minutes is on its way",
     })))
+}
+
+/// The answer does not wait for (or depend on) delivery: a failure is logged for operators.
+async fn deliver(state: &web::Data<ApiState>, email: String, link: String) {
+    const SUBJECT: &str = "Your Optiview sign-in link";
+    match &state.mailer {
+        // A local file append: done before answering, so the link is there when the caller looks.
+        Mailer::Outbox(_) => {
+            if let Err(error) = state.mailer.send(&email, SUBJECT, &link).await {
+                tracing::error!(%error, "writing the sign-in link to the outbox failed");
+            }
+        }
+        Mailer::Smtp { .. } => {
+            let state = state.clone();
+            actix_web::rt::spawn(async move {
+                if let Err(error) = state.mailer.send(&email, SUBJECT, &link).await {
+                    tracing::error!(%error, "sending the sign-in link by SMTP failed");
+                }
+            });
+        }
+    }
 }
 
 #[derive(Deserialize)]
