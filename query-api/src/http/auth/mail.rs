@@ -10,7 +10,7 @@ use super::outbox::Outbox;
 pub enum Mailer {
     Outbox(Outbox),
     Smtp {
-        transport: AsyncSmtpTransport<Tokio1Executor>,
+        transport: Box<AsyncSmtpTransport<Tokio1Executor>>,
         from: Mailbox,
     },
 }
@@ -20,7 +20,7 @@ impl Mailer {
     /// `smtp://host:25` (local relays and tests).
     pub fn smtp(url: &str, from: &str) -> anyhow::Result<Self> {
         Ok(Mailer::Smtp {
-            transport: AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?.build(),
+            transport: Box::new(AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?.build()),
             from: from.parse()?,
         })
     }
