@@ -22,3 +22,4 @@ pub fn shared_user_agents() -> (Vec<String>, Vec<String>) {
         .collect();
     (humans, bots)
 }
+pub mod synthetic;

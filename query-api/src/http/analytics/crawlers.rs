@@ -64,43 +64,69 @@ pub async fn report(
         q.bind("f_page", Param::Text(page.clone()));
     }
 
-    let totals = q
-        .clone()
+    let totals = q.clone().sql(format!(
+        "SELECT toUInt64({hits}) AS hits FROM {table} WHERE {where_}"
+    ));
+    let series = q.clone().sql(format!(
+        "SELECT {} AS t, toUInt64({hits}) AS hits FROM {table} WHERE {where_} GROUP BY t ORDER BY t",
+        bucket(time, d.window.interval.unit())
+    ));
+    // Every breakdown in one pass, top `limit` values each.
+    let pairs: Vec<String> = BREAKDOWNS
+        .iter()
+        .map(|(name, column)| format!("('{name}', toString({column}))"))
+        .collect();
+    let breakdown = q.clone().sql(format!(
+        "SELECT b.1 AS breakdown, b.2 AS value, toUInt64({hits}) AS hits \
+         FROM {table} ARRAY JOIN [{}] AS b WHERE {where_} \
+         GROUP BY breakdown, value ORDER BY breakdown, hits DESC, value \
+         LIMIT {{limit:Int64}} BY breakdown",
+        pairs.join(", ")
+    ));
+    // Per operator: its hits against the visits its assistant sent (only enabled assistants).
+    let referrals = Query::scoped(&d).sql(format!(
+        "SELECT toString(ai_source) AS source, count() AS visits FROM ai_referrals \
+         WHERE {} AND has({{ai:Array(String)}}, toString(ai_source)) GROUP BY source",
+        scope("ts")
+    ));
+    // Per page, from the hourly page rollup when it fits, else raw events.
+    let page_counts = if d.window.hourly_rollup_fits() {
+        format!(
+            "SELECT path, sum(ai_crawler_hits) AS crawler_hits, sum(ai_referrals) AS referral_visits \
+             FROM pages_hourly WHERE {} AND hour >= now() - toIntervalDay(retention_days) GROUP BY path",
+            scope("hour")
+        )
+    } else {
+        format!(
+            "SELECT path, countIf(source = 'server' AND agent_class IN {AI_CLASSES}) AS crawler_hits, \
+               countIf(source = 'tag' AND event_type = 'pageview' AND ai_source != '') AS referral_visits \
+             FROM events WHERE {} AND ts >= now() - toIntervalDay(retention_days) GROUP BY path",
+            scope("ts")
+        )
+    };
+    let pages = Query::scoped(&d)
         .sql(format!(
-            "SELECT toUInt64({hits}) AS hits FROM {table} WHERE {where_}"
+            "SELECT path, toUInt64(crawler_hits) AS crawler_hits, toUInt64(referral_visits) AS referral_visits \
+             FROM ({page_counts}) WHERE crawler_hits > 0 \
+             ORDER BY crawler_hits DESC, path LIMIT {{limit:Int64}}"
         ))
-        .one(ch)
-        .await?;
-    let series = q
-        .clone()
-        .sql(format!(
-            "SELECT {} AS t, toUInt64({hits}) AS hits FROM {table} WHERE {where_} GROUP BY t ORDER BY t",
-            bucket(time, d.window.interval.unit())
-        ))
-        .rows(ch)
-        .await?;
+        ;
+    let (totals, series, breakdown, referrals, pages) = futures::try_join!(
+        totals.one(ch),
+        series.rows(ch),
+        breakdown.rows(ch),
+        referrals.rows(ch),
+        pages.rows(ch)
+    )?;
     let mut breakdowns = Map::new();
-    for (name, column) in BREAKDOWNS {
-        let rows = q
-            .clone()
-            .sql(format!(
-                "SELECT {column} AS value, toUInt64({hits}) AS hits FROM {table} WHERE {where_} \
-                 GROUP BY value ORDER BY hits DESC, value LIMIT {{limit:Int64}}"
-            ))
-            .rows(ch)
-            .await?;
+    for (name, _) in BREAKDOWNS {
+        let rows: Vec<Value> = breakdown
+            .iter()
+            .filter(|r| r["breakdown"] == name)
+            .map(|r| json!({ "value": r["value"], "hits": r["hits"] }))
+            .collect();
         breakdowns.insert(name.to_owned(), Value::Array(rows));
     }
-
-    // Per operator: its hits against the visits its assistant sent (only enabled assistants).
-    let referrals = Query::scoped(&d)
-        .sql(format!(
-            "SELECT toString(ai_source) AS source, count() AS visits FROM ai_referrals \
-             WHERE {} AND has({{ai:Array(String)}}, toString(ai_source)) GROUP BY source",
-            scope("ts")
-        ))
-        .rows(ch)
-        .await?;
     let visits_of = |source: &str| -> u64 {
         referrals
             .iter()
@@ -132,29 +158,6 @@ pub async fn report(
         })
         .collect();
 
-    // Per page, from the hourly page rollup when it fits, else raw events.
-    let page_counts = if d.window.hourly_rollup_fits() {
-        format!(
-            "SELECT path, sum(ai_crawler_hits) AS crawler_hits, sum(ai_referrals) AS referral_visits \
-             FROM pages_hourly WHERE {} AND hour >= now() - toIntervalDay(retention_days) GROUP BY path",
-            scope("hour")
-        )
-    } else {
-        format!(
-            "SELECT path, countIf(source = 'server' AND agent_class IN {AI_CLASSES}) AS crawler_hits, \
-               countIf(source = 'tag' AND event_type = 'pageview' AND ai_source != '') AS referral_visits \
-             FROM events WHERE {} AND ts >= now() - toIntervalDay(retention_days) GROUP BY path",
-            scope("ts")
-        )
-    };
-    let pages = Query::scoped(&d)
-        .sql(format!(
-            "SELECT path, toUInt64(crawler_hits) AS crawler_hits, toUInt64(referral_visits) AS referral_visits \
-             FROM ({page_counts}) WHERE crawler_hits > 0 \
-             ORDER BY crawler_hits DESC, path LIMIT {{limit:Int64}}"
-        ))
-        .rows(ch)
-        .await?;
     let pages: Vec<Value> = pages
         .into_iter()
         .map(|mut p| {

@@ -71,53 +71,53 @@ pub async fn report(
     );
     let totals = q
         .clone()
-        .sql(format!("SELECT {measures} FROM {table} WHERE {where_}"))
-        .one(ch)
-        .await?;
-    let series = q
-        .clone()
-        .sql(format!(
-            "SELECT {} AS t, {measures} FROM {table} WHERE {where_} GROUP BY t ORDER BY t",
-            bucket(time, unit)
+        .sql(format!("SELECT {measures} FROM {table} WHERE {where_}"));
+    let series = q.clone().sql(format!(
+        "SELECT {} AS t, {measures} FROM {table} WHERE {where_} GROUP BY t ORDER BY t",
+        bucket(time, unit)
+    ));
+    // Every dimension in one pass: one row per (dimension, value), top `limit` per dimension.
+    let breakdown = if d.filters.is_empty() && d.window.hourly_rollup_fits() {
+        let mut b = Query::scoped(&d);
+        b.bind(
+            "dimensions",
+            Param::List(
+                DIMENSIONS
+                    .iter()
+                    .map(|(_, _, dim)| (*dim).to_owned())
+                    .collect(),
+            ),
+        );
+        // Disabled AI sources fold into '' like in raw events.
+        b.sql(format!(
+            "SELECT toString(dimension) AS dimension,                if(dimension = 'ai_source' AND NOT has({{ai:Array(String)}}, toString(value)), '', toString(value)) AS value,                toUInt64(sum(events)) AS events, toUInt64(uniqMerge(visitors)) AS visitors              FROM breakdown_hourly WHERE {} AND {} AND has({{dimensions:Array(String)}}, toString(dimension))              GROUP BY dimension, value ORDER BY dimension, events DESC, value              LIMIT {{limit:Int64}} BY dimension",
+            scope("hour"),
+            retained("hour"),
         ))
-        .rows(ch)
-        .await?;
+    } else {
+        let mut b = Query::scoped(&d);
+        let f = filters(&mut b, &d.filters, Source::Events);
+        let pairs: Vec<String> = DIMENSIONS
+            .iter()
+            .map(|(_, column, dim)| format!("('{dim}', toString({column}))"))
+            .collect();
+        b.sql(format!(
+            "SELECT dim.1 AS dimension, dim.2 AS value, count() AS events,                uniqIf(visitor_id, visitor_id != '') AS visitors              FROM events ARRAY JOIN [{}] AS dim WHERE {} AND {}{f}              GROUP BY dimension, value ORDER BY dimension, events DESC, value              LIMIT {{limit:Int64}} BY dimension",
+            pairs.join(", "),
+            scope("ts"),
+            retained("ts"),
+        ))
+    };
+    let (totals, series, breakdown) =
+        futures::try_join!(totals.one(ch), series.rows(ch), breakdown.rows(ch))?;
 
     let mut breakdowns = Map::new();
-    for (name, column, dimension) in DIMENSIONS {
-        let rows = if d.filters.is_empty() && d.window.hourly_rollup_fits() {
-            let mut b = Query::scoped(&d);
-            b.bind("dimension", Param::Text(dimension.to_owned()));
-            // Disabled AI sources fold into '' like in raw events.
-            let value = if name == "ai_source" {
-                "if(has({ai:Array(String)}, toString(value)), toString(value), '')"
-            } else {
-                "toString(value)"
-            };
-            b.sql(format!(
-                "SELECT {value} AS value, toUInt64(sum(events)) AS events, \
-                 toUInt64(uniqMerge(visitors)) AS visitors \
-                 FROM breakdown_hourly WHERE {} AND {} AND dimension = {{dimension:String}} \
-                 GROUP BY value ORDER BY events DESC, value LIMIT {{limit:Int64}}",
-                scope("hour"),
-                retained("hour"),
-            ))
-            .rows(ch)
-            .await?
-        } else {
-            let mut b = Query::scoped(&d);
-            let f = filters(&mut b, &d.filters, Source::Events);
-            b.sql(format!(
-                "SELECT toString({column}) AS value, count() AS events, \
-                 uniqIf(visitor_id, visitor_id != '') AS visitors \
-                 FROM events WHERE {} AND {}{f} \
-                 GROUP BY value ORDER BY events DESC, value LIMIT {{limit:Int64}}",
-                scope("ts"),
-                retained("ts"),
-            ))
-            .rows(ch)
-            .await?
-        };
+    for (name, _, dimension) in DIMENSIONS {
+        let rows: Vec<Value> = breakdown
+            .iter()
+            .filter(|r| r["dimension"] == dimension)
+            .map(|r| json!({ "value": r["value"], "events": r["events"], "visitors": r["visitors"] }))
+            .collect();
         breakdowns.insert(name.to_owned(), Value::Array(rows));
     }
 

@@ -1,0 +1,234 @@
+//! Dashboards under load: fills a fresh database with `--events` synthetic events across three
+//! organizations (50/30/20 %) over the last 30 days, then calls every dashboard endpoint over a
+//! 30-day window through the real API (Bearer analyst token) and prints p50/p95 per endpoint.
+//! Baselines in the same run: a `SELECT 1` round trip to the engine (the floor) and the raw
+//! events scan a dashboard's totals would need without rollups.
+//!
+//!   eval "$(infra/stack env)"; cargo run --release -p benches --bin dashboard_load -- --events 10000000
+
+use std::time::{Duration, Instant};
+
+use actix_web::web;
+use benches::synthetic::{self, Target};
+use chrono::{DurationRound, Utc};
+use clap::Parser;
+use query_api::control_writer::ControlWriter;
+use query_api::http::auth::mail::Mailer;
+use query_api::http::auth::outbox::Outbox;
+use query_api::http::auth::store::AuthStore;
+use query_api::http::server::serve;
+use query_api::http::state::{ApiConfig, ApiState, LimitSettings, Limits};
+use schemas::control::ids::{hash_secret, new_analyst_token, new_id};
+use schemas::control::{Command, ControlHandle, ControlView, Permission, Plan, Role, TokenScope};
+use schemas::test_support::{onboard, submit, TestDatabase};
+
+#[derive(Parser)]
+struct Args {
+    /// Events across the three organizations.
+    #[arg(long, default_value_t = 10_000_000)]
+    events: u64,
+    /// Days the events spread over (and the dashboards' window).
+    #[arg(long, default_value_t = 30)]
+    days: u64,
+    /// Requests per endpoint (spread over the three projects).
+    #[arg(long, default_value_t = 30)]
+    rounds: usize,
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+fn summary(mut samples: Vec<Duration>) -> (f64, f64) {
+    samples.sort();
+    (percentile(&samples, 0.50), percentile(&samples, 0.95))
+}
+
+struct Tenant {
+    project: String,
+    token: String,
+}
+
+fn tenants(view: &mut ControlView) -> Vec<(Tenant, Target)> {
+    ["acme.com", "globex.com", "initech.com"]
+        .iter()
+        .map(|domain| {
+            let t = onboard(view, domain, Plan::Pro, vec![Permission::Collect]);
+            let user = new_id("usr");
+            for command in [
+                Command::CreateUser {
+                    id: user.clone(),
+                    email: format!("analyst@{domain}"),
+                    name: "Analyst".into(),
+                },
+                Command::SetMembership {
+                    organization_id: t.org.clone(),
+                    user_id: user.clone(),
+                    role: Role::Member,
+                    active: true,
+                },
+            ] {
+                submit(view, command).unwrap();
+            }
+            let token = new_analyst_token();
+            submit(
+                view,
+                Command::CreateAnalystToken {
+                    id: new_id("tok"),
+                    organization_id: t.org.clone(),
+                    user_id: user,
+                    name: "bench".into(),
+                    scope: TokenScope::Read,
+                    secret_hash: hash_secret(&token),
+                },
+            )
+            .unwrap();
+            let target = Target {
+                organization_id: t.org.clone(),
+                project_id: t.project.clone(),
+                property_id: t.property as u64,
+                host: domain.to_string(),
+                retention_days: Plan::Pro.event_retention_days() as u16,
+            };
+            (
+                Tenant {
+                    project: t.project,
+                    token,
+                },
+                target,
+            )
+        })
+        .collect()
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    actix_rt::System::new().block_on(run(args))
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let db = TestDatabase::migrated().await;
+    let client = db.client();
+    let mut view = ControlView::new();
+    let tenants = tenants(&mut view);
+
+    let started = Instant::now();
+    let mut written = 0;
+    for ((_, target), share) in tenants.iter().zip([0.5, 0.3, 0.2]) {
+        let events = (args.events as f64 * share) as u64;
+        let (tag, hits) = synthetic::load(&client, target, events, args.days, args.seed).await?;
+        written += tag + hits;
+    }
+    let load_secs = started.elapsed().as_secs_f64();
+    println!(
+        "loaded {written} events into 3 projects in {load_secs:.1} s ({:.0} events/s, rollups included)",
+        written as f64 / load_secs
+    );
+
+    let producer = schemas::kafka::producer_config("127.0.0.1:9").create()?;
+    let state = ApiState {
+        writer: std::sync::Arc::new(ControlWriter::new(
+            producer,
+            "unused",
+            ControlHandle::fixed(view),
+        )),
+        clickhouse: client.clone(),
+        auth: AuthStore::default(),
+        mailer: Mailer::Outbox(Outbox::new(std::env::temp_dir().join("bench-outbox.jsonl"))),
+        limits: Limits::new(LimitSettings {
+            sign_in_per_email: 5,
+            sign_in_per_ip: 20,
+            api_per_ip: 1_000_000,
+            api_per_principal: 1_000_000,
+        }),
+        config: ApiConfig {
+            public_url: "http://127.0.0.1".into(),
+            secure_cookies: false,
+        },
+    };
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let server = serve(listener, web::Data::new(state))?;
+    let handle = server.handle();
+    actix_rt::spawn(server);
+    let http = awc::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .finish();
+
+    let to = Utc::now().duration_trunc(chrono::Duration::hours(1))? + chrono::Duration::hours(1);
+    let from = to - chrono::Duration::days(args.days as i64);
+    let window = format!(
+        "from={}&to={}&tz=Europe/Berlin",
+        from.format("%Y-%m-%dT%H:%M:%SZ"),
+        to.format("%Y-%m-%dT%H:%M:%SZ")
+    );
+
+    // Baselines.
+    let mut floor = Vec::new();
+    let mut raw = Vec::new();
+    for round in 0..args.rounds {
+        let project = &tenants[round % 3].0.project;
+        let t = Instant::now();
+        client.query("SELECT 1").fetch_one::<u8>().await?;
+        floor.push(t.elapsed());
+        let t = Instant::now();
+        client
+            .query(
+                "SELECT count(), uniq(visitor_id), uniq(session_id) FROM events
+                 WHERE project_id = ? AND ts >= now() - toIntervalDay(?)",
+            )
+            .bind(project)
+            .bind(args.days)
+            .fetch_one::<(u64, u64, u64)>()
+            .await?;
+        raw.push(t.elapsed());
+    }
+    let (floor50, floor95) = summary(floor);
+    let (raw50, raw95) = summary(raw);
+
+    println!();
+    println!("| endpoint (30-day window) | p50 ms | p95 ms | p95 ÷ raw totals scan | goal p95 ≤ 150 ms |");
+    println!("|---|---|---|---|---|");
+    for endpoint in query_api::http::openapi::DASHBOARDS {
+        let mut samples = Vec::new();
+        for round in 0..args.rounds + 1 {
+            let tenant = &tenants[round % 3].0;
+            let url = format!(
+                "{base}/api/v1/projects/{}/{endpoint}?{window}",
+                tenant.project
+            );
+            let t = Instant::now();
+            let mut response = http
+                .get(url)
+                .bearer_auth(&tenant.token)
+                .send()
+                .await
+                .map_err(|e| anyhow::anyhow!("{endpoint}: {e}"))?;
+            let body = response.body().limit(16 << 20).await?;
+            let elapsed = t.elapsed();
+            anyhow::ensure!(
+                response.status().is_success(),
+                "{endpoint}: {} {}",
+                response.status(),
+                String::from_utf8_lossy(&body)
+            );
+            // The first call warms the page cache of a freshly loaded database; not counted.
+            if round > 0 {
+                samples.push(elapsed);
+            }
+        }
+        let (p50, p95) = summary(samples);
+        println!(
+            "| {endpoint} | {p50:.1} | {p95:.1} | {:.2}× | {} |",
+            p95 / raw95,
+            if p95 <= 150.0 { "met" } else { "missed" }
+        );
+    }
+    println!();
+    println!("baseline: SELECT 1 round trip p50 {floor50:.1} ms, p95 {floor95:.1} ms; raw events totals scan (count + uniq visitors + uniq sessions, 30 days, one project) p50 {raw50:.1} ms, p95 {raw95:.1} ms");
+    handle.stop(true).await;
+    Ok(())
+}
