@@ -25,13 +25,33 @@ pub async fn report(
     let mut s = Query::scoped(&d);
     let session_cond = sessions::condition(&mut s, &d, "opened_at", "ai_source");
 
-    let sessions_by_source = s
-        .sql(format!(
-            "SELECT {AI_SOURCE} AS source, count() AS sessions FROM sessions FINAL \
-             WHERE {session_cond} GROUP BY source"
+    let sessions_by_source = s.sql(format!(
+        "SELECT {AI_SOURCE} AS source, count() AS sessions FROM sessions FINAL \
+         WHERE {session_cond} GROUP BY source"
+    ));
+    let totals = q.clone().sql(format!(
+        "SELECT count() AS conversions, round(sum(ifNull(value, 0)), 2) AS value \
+         FROM conversions WHERE {cond} AND ts >= now() - toIntervalDay(retention_days)"
+    ));
+    let by_model = |column: &str| {
+        q.clone().sql(format!(
+            "SELECT {} AS source, count() AS conversions, \
+               round(sum(ifNull(value, 0)), 2) AS value \
+             FROM conversions WHERE {cond} AND ts >= now() - toIntervalDay(retention_days) \
+             GROUP BY source ORDER BY conversions DESC, source",
+            ai_source_of(column)
         ))
-        .rows(ch)
-        .await?;
+    };
+    let (session_model, touch_model) = (
+        by_model("session_ai_source"),
+        by_model("last_touch_ai_source"),
+    );
+    let (sessions_by_source, totals, session_model, touch_model) = futures::try_join!(
+        sessions_by_source.rows(ch),
+        totals.one(ch),
+        session_model.rows(ch),
+        touch_model.rows(ch)
+    )?;
     let sessions_of = |source: &str| -> u64 {
         sessions_by_source
             .iter()
@@ -44,30 +64,8 @@ pub async fn report(
         .filter_map(|r| r["sessions"].as_u64())
         .sum();
 
-    let totals = q
-        .clone()
-        .sql(format!(
-            "SELECT count() AS conversions, round(sum(ifNull(value, 0)), 2) AS value \
-             FROM conversions WHERE {cond} AND ts >= now() - toIntervalDay(retention_days)"
-        ))
-        .one(ch)
-        .await?;
     let mut models = serde_json::Map::new();
-    for (model, column) in [
-        ("session", "session_ai_source"),
-        ("last_ai_touch", "last_touch_ai_source"),
-    ] {
-        let rows = q
-            .clone()
-            .sql(format!(
-                "SELECT {} AS source, count() AS conversions, \
-                   round(sum(ifNull(value, 0)), 2) AS value \
-                 FROM conversions WHERE {cond} AND ts >= now() - toIntervalDay(retention_days) \
-                 GROUP BY source ORDER BY conversions DESC, source",
-                ai_source_of(column)
-            ))
-            .rows(ch)
-            .await?;
+    for (model, rows) in [("session", session_model), ("last_ai_touch", touch_model)] {
         let rows: Vec<Value> = rows
             .into_iter()
             .map(|mut r| {

@@ -27,40 +27,30 @@ pub async fn report(
     let mut q = Query::scoped(&d);
     let cond = sessions::condition(&mut q, &d, "opened_at", "ai_source");
 
-    let metrics = q
-        .clone()
-        .sql(format!(
-            "SELECT count() AS sessions, \
+    let metrics = q.clone().sql(format!(
+        "SELECT count() AS sessions, \
                ifNotFinite(round(avg(duration_ms) / 1000, 1), 0) AS avg_duration_seconds, \
                ifNotFinite(round(avg(pageviews), 2), 0) AS pages_per_session, \
                ifNotFinite(round(countIf(pageviews <= 1) / count(), 4), 0) AS bounce_rate \
              FROM sessions FINAL WHERE {cond}"
-        ))
-        .one(ch)
-        .await?;
-    let paths = q
-        .clone()
-        .sql(format!(
-            "SELECT path(entry_url) AS entry, path(exit_url) AS exit, count() AS sessions, \
+    ));
+    let paths = q.clone().sql(format!(
+        "SELECT path(entry_url) AS entry, path(exit_url) AS exit, count() AS sessions, \
                round(avg(pageviews), 2) AS pages_per_session, \
                round(avg(duration_ms) / 1000, 1) AS avg_duration_seconds \
              FROM sessions FINAL WHERE {cond} \
              GROUP BY entry, exit ORDER BY sessions DESC, entry, exit LIMIT {{limit:Int64}}"
-        ))
-        .rows(ch)
-        .await?;
-    let latest = q
-        .clone()
-        .sql(format!(
-            "SELECT session_id, visitor_id, \
+    ));
+    let latest = q.clone().sql(format!(
+        "SELECT session_id, visitor_id, \
                formatDateTime(started_at, '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS started, \
                round(duration_ms / 1000, 1) AS duration_seconds, pageviews, events, \
                {AI_SOURCE} AS source, channel, entry_url, exit_url, conversions \
              FROM sessions FINAL WHERE {cond} \
              ORDER BY opened_at DESC, session_id LIMIT {{limit:Int64}}"
-        ))
-        .rows(ch)
-        .await?;
+    ));
+    let (metrics, paths, latest) =
+        futures::try_join!(metrics.one(ch), paths.rows(ch), latest.rows(ch))?;
 
     let ids: Vec<String> = latest
         .iter()

@@ -24,15 +24,38 @@ pub async fn report(
     let visits = sessions::condition(&mut q, &d, "ts", "ai_source");
     let visits = format!("{visits} AND {AI_SOURCE} != ''");
 
-    let per_bucket = q
-        .clone()
-        .sql(format!(
-            "SELECT {} AS t, {AI_SOURCE} AS source, uniq(session_id) AS sessions \
+    let per_bucket = q.clone().sql(format!(
+        "SELECT {} AS t, {AI_SOURCE} AS source, uniq(session_id) AS sessions \
              FROM ai_referrals WHERE {visits} GROUP BY t, source ORDER BY t",
-            bucket("ts", d.window.interval.unit())
-        ))
-        .rows(ch)
-        .await?;
+        bucket("ts", d.window.interval.unit())
+    ));
+    let by_source = q.clone().sql(format!(
+        "SELECT {AI_SOURCE} AS source, uniq(session_id) AS sessions, \
+               uniq(visitor_id) AS visitors, count() AS visits \
+             FROM ai_referrals WHERE {visits} GROUP BY source ORDER BY sessions DESC, source"
+    ));
+    let landing_pages = q.clone().sql(format!(
+        "SELECT path, {AI_SOURCE} AS source, count() AS visits, uniq(session_id) AS sessions \
+             FROM ai_referrals WHERE {visits} \
+             GROUP BY path, source ORDER BY visits DESC, path, source LIMIT {{limit:Int64}}"
+    ));
+    let mut s = Query::scoped(&d);
+    let cond = sessions::condition(&mut s, &d, "opened_at", "ai_source");
+    let engagement = s.sql(format!(
+        "SELECT if({AI_SOURCE} != '', 'ai', 'other') AS visitors_from, count() AS sessions, \
+               round(avg(duration_ms) / 1000, 1) AS avg_duration_seconds, \
+               round(avg(pageviews), 2) AS pages_per_session, \
+               round(countIf(pageviews <= 1) / count(), 4) AS bounce_rate, \
+               round(countIf(conversions > 0) / count(), 4) AS conversion_rate \
+             FROM sessions FINAL WHERE {cond} GROUP BY visitors_from ORDER BY visitors_from"
+    ));
+
+    let (per_bucket, by_source, landing_pages, engagement) = futures::try_join!(
+        per_bucket.rows(ch),
+        by_source.rows(ch),
+        landing_pages.rows(ch),
+        engagement.rows(ch)
+    )?;
     // One row per bucket with a column per source, as stacked charts want it.
     let mut wide: std::collections::BTreeMap<i64, serde_json::Map<String, Value>> =
         Default::default();
@@ -46,38 +69,6 @@ pub async fn report(
     }
     let wide: Vec<Value> = wide.into_values().map(Value::Object).collect();
     let series = fill(&d.window, &wide, &d.ai_sources);
-
-    let by_source = q
-        .clone()
-        .sql(format!(
-            "SELECT {AI_SOURCE} AS source, uniq(session_id) AS sessions, \
-               uniq(visitor_id) AS visitors, count() AS visits \
-             FROM ai_referrals WHERE {visits} GROUP BY source ORDER BY sessions DESC, source"
-        ))
-        .rows(ch)
-        .await?;
-    let landing_pages = q
-        .clone()
-        .sql(format!(
-            "SELECT path, {AI_SOURCE} AS source, count() AS visits, uniq(session_id) AS sessions \
-             FROM ai_referrals WHERE {visits} \
-             GROUP BY path, source ORDER BY visits DESC, path, source LIMIT {{limit:Int64}}"
-        ))
-        .rows(ch)
-        .await?;
-    let mut s = Query::scoped(&d);
-    let cond = sessions::condition(&mut s, &d, "opened_at", "ai_source");
-    let engagement = s
-        .sql(format!(
-            "SELECT if({AI_SOURCE} != '', 'ai', 'other') AS visitors_from, count() AS sessions, \
-               round(avg(duration_ms) / 1000, 1) AS avg_duration_seconds, \
-               round(avg(pageviews), 2) AS pages_per_session, \
-               round(countIf(pageviews <= 1) / count(), 4) AS bounce_rate, \
-               round(countIf(conversions > 0) / count(), 4) AS conversion_rate \
-             FROM sessions FINAL WHERE {cond} GROUP BY visitors_from ORDER BY visitors_from"
-        ))
-        .rows(ch)
-        .await?;
 
     Ok(HttpResponse::Ok().json(json!({
         "window": super::series::window_json(&d.window),
