@@ -201,6 +201,12 @@ class Pool:
                 return self.idle.pop()
         return connect(self.path)
 
+    def close(self):
+        with self.lock:
+            for conn in self.idle:
+                conn.close()
+            self.idle.clear()
+
     def give_back(self, conn, settings, used_database):
         try:
             for name in settings:
@@ -523,6 +529,8 @@ def main():
     print(f"clickhouse gateway listening on http://{args.host}:{server.server_address[1]} data={data_path}", flush=True)
     server.serve_forever()
     server.sessions.close()
+    # Open chDB connections at interpreter exit make the engine abort (non-zero exit status).
+    server.pool.close()
     server.server_close()
 
 
