@@ -40,6 +40,17 @@ pub fn names() -> &'static [&'static str] {
     &NAMES
 }
 
+/// The catalog spellings of the sources `project_id` tracks: its choice, else the defaults.
+pub fn enabled_for(view: &schemas::control::ControlView, project_id: &str) -> Vec<&'static str> {
+    match view.ai_sources(project_id) {
+        Some(chosen) => chosen.enabled.iter().filter_map(|n| canonical(n)).collect(),
+        None => DEFAULT_ENABLED
+            .iter()
+            .filter_map(|n| canonical(n))
+            .collect(),
+    }
+}
+
 /// The catalog's spelling of `name`, case-insensitively.
 pub fn canonical(name: &str) -> Option<&'static str> {
     names()

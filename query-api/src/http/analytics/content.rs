@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 use super::request::{Dashboard, DashboardQuery};
-use super::sql::{scope, Param, Query};
+use super::sql::{page_counts, Param, Query};
 use crate::http::auth::principal::Principal;
 use crate::http::error::ApiError;
 use crate::http::state::ApiState;
@@ -50,34 +50,15 @@ pub async fn report(
         having.push_str(" AND (path = {f_page:String} OR url = {f_page:String})");
         q.bind("f_page", Param::Text(page.clone()));
     }
-    // Per-hour page counts from the rollup, or the same counts from raw events.
-    let counts = if rollup {
-        format!(
-            "SELECT url, any(path) AS path, anyLast(content_type) AS content_type, \
-             sum(views) AS views, sum(ai_crawler_hits) AS ai_crawler_hits, \
-             sum(ai_referrals) AS ai_referrals, min(hour) AS first_hour, max(hour) AS last_hour \
-             FROM pages_hourly WHERE {} AND hour >= now() - toIntervalDay(retention_days) GROUP BY url",
-            scope("hour")
-        )
-    } else {
-        format!(
-            "SELECT url, any(path) AS path, anyLast(content_type) AS content_type, \
-             countIf(source = 'tag' AND event_type = 'pageview') AS views, \
-             countIf(source = 'server' AND agent_class IN ('ai_training_crawler', 'ai_search_crawler', 'ai_assistant', 'ai_agent')) AS ai_crawler_hits, \
-             countIf(source = 'tag' AND event_type = 'pageview' AND ai_source != '') AS ai_referrals, \
-             min(ts) AS first_hour, max(ts) AS last_hour \
-             FROM events WHERE {} AND ts >= now() - toIntervalDay(retention_days) GROUP BY url",
-            scope("ts")
-        )
-    };
+    let counts = page_counts(rollup, "url");
     let rows = q
         .sql(format!(
             "SELECT c.url AS url, c.path AS path, c.content_type AS content_type, \
                toUInt64(c.views) AS views, toUInt64(c.ai_crawler_hits) AS ai_crawler_hits, \
                toUInt64(c.ai_referrals) AS ai_referrals, \
                ifNull(p.title, '') AS title, \
-               formatDateTime(ifNull(p.first_seen, c.first_hour), '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS first_seen, \
-               formatDateTime(ifNull(p.last_seen, c.last_hour), '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS last_seen \
+               formatDateTime(ifNull(p.first_seen, c.first_at), '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS first_seen, \
+               formatDateTime(ifNull(p.last_seen, c.last_at), '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS last_seen \
              FROM ({counts}) AS c \
              LEFT JOIN ( \
                SELECT url, argMaxIfMerge(title) AS title, min(first_seen) AS first_seen, max(last_seen) AS last_seen \

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use super::request::{Dashboard, DashboardQuery};
 use super::sessions;
-use super::sql::{ai_source_of, field, Query, AI_SOURCE};
+use super::sql::{ai_source_of, count_where, field, Query, AI_SOURCE};
 use crate::http::auth::principal::Principal;
 use crate::http::error::ApiError;
 use crate::http::state::ApiState;
@@ -52,13 +52,7 @@ pub async fn report(
         session_model.rows(ch),
         touch_model.rows(ch)
     )?;
-    let sessions_of = |source: &str| -> u64 {
-        sessions_by_source
-            .iter()
-            .find(|r| r["source"].as_str() == Some(source))
-            .and_then(|r| r["sessions"].as_u64())
-            .unwrap_or(0)
-    };
+    let sessions_of = |source: &str| count_where(&sessions_by_source, "source", source, "sessions");
     let all_sessions: u64 = sessions_by_source
         .iter()
         .filter_map(|r| r["sessions"].as_u64())

@@ -7,14 +7,11 @@ use serde_json::{json, Map, Value};
 
 use super::request::{Dashboard, DashboardQuery};
 use super::series::fill;
-use super::sql::{bucket, scope, Param, Query};
+use super::sql::{bucket, count_where, page_counts, scope, Param, Query, AI_CRAWLER_CLASSES};
 use crate::ai_catalog::OPERATOR_ASSISTANTS;
 use crate::http::auth::principal::Principal;
 use crate::http::error::ApiError;
 use crate::http::state::ApiState;
-
-/// The classes this dashboard counts unless the request names one.
-const AI_CLASSES: &str = "('ai_training_crawler', 'ai_search_crawler', 'ai_assistant', 'ai_agent')";
 
 /// (response key, column) of the breakdowns; both tables name the columns alike.
 const BREAKDOWNS: [(&str, &str); 5] = [
@@ -48,7 +45,7 @@ pub async fn report(
             q.bind("f_class", Param::Text(c.clone()));
             "agent_class = {f_class:String}".to_owned()
         }
-        None => format!("agent_class IN {AI_CLASSES}"),
+        None => format!("agent_class IN {AI_CRAWLER_CLASSES}"),
     };
     let (table, time, hits) = if rollup {
         ("crawler_agents_hourly", "hour", "sum(hits)")
@@ -90,24 +87,11 @@ pub async fn report(
         scope("ts")
     ));
     // Per page, from the hourly page rollup when it fits, else raw events.
-    let page_counts = if d.window.hourly_rollup_fits() {
-        format!(
-            "SELECT path, sum(ai_crawler_hits) AS crawler_hits, sum(ai_referrals) AS referral_visits \
-             FROM pages_hourly WHERE {} AND hour >= now() - toIntervalDay(retention_days) GROUP BY path",
-            scope("hour")
-        )
-    } else {
-        format!(
-            "SELECT path, countIf(source = 'server' AND agent_class IN {AI_CLASSES}) AS crawler_hits, \
-               countIf(source = 'tag' AND event_type = 'pageview' AND ai_source != '') AS referral_visits \
-             FROM events WHERE {} AND ts >= now() - toIntervalDay(retention_days) GROUP BY path",
-            scope("ts")
-        )
-    };
+    let counts = page_counts(d.window.hourly_rollup_fits(), "path");
     let pages = Query::scoped(&d)
         .sql(format!(
-            "SELECT path, toUInt64(crawler_hits) AS crawler_hits, toUInt64(referral_visits) AS referral_visits \
-             FROM ({page_counts}) WHERE crawler_hits > 0 \
+            "SELECT path, toUInt64(ai_crawler_hits) AS crawler_hits, toUInt64(ai_referrals) AS referral_visits \
+             FROM ({counts}) WHERE crawler_hits > 0 \
              ORDER BY crawler_hits DESC, path LIMIT {{limit:Int64}}"
         ))
         ;
@@ -127,13 +111,7 @@ pub async fn report(
             .collect();
         breakdowns.insert(name.to_owned(), Value::Array(rows));
     }
-    let visits_of = |source: &str| -> u64 {
-        referrals
-            .iter()
-            .find(|r| r["source"].as_str() == Some(source))
-            .and_then(|r| r["visits"].as_u64())
-            .unwrap_or(0)
-    };
+    let visits_of = |source: &str| count_where(&referrals, "source", source, "visits");
     let by_operator: Vec<Value> = breakdowns["operator"]
         .as_array()
         .map(Vec::as_slice)

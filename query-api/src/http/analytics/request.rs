@@ -116,17 +116,7 @@ impl Dashboard {
                 Some(u64::try_from(property.id).map_err(|_| ApiError::not_found("property"))?)
             }
         };
-        let ai_sources = match view.ai_sources(&project.id) {
-            Some(chosen) => chosen
-                .enabled
-                .iter()
-                .filter_map(|name| ai_catalog::canonical(name))
-                .collect(),
-            None => ai_catalog::DEFAULT_ENABLED
-                .iter()
-                .filter_map(|name| ai_catalog::canonical(name))
-                .collect(),
-        };
+        let ai_sources = ai_catalog::enabled_for(&view, &project.id);
         let window = Window::parse(
             query.from.as_deref(),
             query.to.as_deref(),

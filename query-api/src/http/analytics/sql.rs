@@ -152,12 +152,51 @@ pub fn bucket(time: &str, unit: &str) -> String {
     )
 }
 
-/// Numbers from JSON rows, tolerating absent columns (empty results).
-pub fn num(row: &Value, key: &str) -> f64 {
-    row.get(key).and_then(Value::as_f64).unwrap_or(0.0)
-}
-
 /// A column of a row as is, 0 when the row or column is absent.
 pub fn field(row: &Value, key: &str) -> Value {
     row.get(key).cloned().unwrap_or(Value::from(0))
+}
+
+/// The agent classes counted as AI crawlers, as `pages_mv` and `pages_hourly_mv` count them.
+pub const AI_CRAWLER_CLASSES: &str =
+    "('ai_training_crawler', 'ai_search_crawler', 'ai_assistant', 'ai_agent')";
+
+/// Per-page counts in the window, grouped by `key` (`url` or `path`): views, ai_crawler_hits,
+/// ai_referrals, path, content_type, first_at, last_at — from `pages_hourly` when the hourly
+/// rollup fits the window, else from raw events with the rollup view's own expressions.
+pub fn page_counts(rollup: bool, key: &str) -> String {
+    let path = if key == "path" {
+        ""
+    } else {
+        "any(path) AS path, "
+    };
+    if rollup {
+        format!(
+            "SELECT {key}, {path}anyLast(content_type) AS content_type, \
+               sum(views) AS views, sum(ai_crawler_hits) AS ai_crawler_hits, \
+               sum(ai_referrals) AS ai_referrals, min(hour) AS first_at, max(hour) AS last_at \
+             FROM pages_hourly WHERE {} AND {} GROUP BY {key}",
+            scope("hour"),
+            retained("hour")
+        )
+    } else {
+        format!(
+            "SELECT {key}, {path}anyLast(content_type) AS content_type, \
+               countIf(source = 'tag' AND event_type = 'pageview') AS views, \
+               countIf(source = 'server' AND agent_class IN {AI_CRAWLER_CLASSES}) AS ai_crawler_hits, \
+               countIf(source = 'tag' AND event_type = 'pageview' AND ai_source != '') AS ai_referrals, \
+               min(ts) AS first_at, max(ts) AS last_at \
+             FROM events WHERE {} AND {} GROUP BY {key}",
+            scope("ts"),
+            retained("ts")
+        )
+    }
+}
+
+/// `value_field` of the row whose `key_field` is `key`, 0 when there is none.
+pub fn count_where(rows: &[Value], key_field: &str, key: &str, value_field: &str) -> u64 {
+    rows.iter()
+        .find(|r| r[key_field].as_str() == Some(key))
+        .and_then(|r| r[value_field].as_u64())
+        .unwrap_or(0)
 }

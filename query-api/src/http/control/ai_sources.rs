@@ -12,11 +12,11 @@ use crate::http::auth::principal::Principal;
 use crate::http::error::ApiError;
 use crate::http::state::ApiState;
 
-fn listing(enabled: &[String]) -> serde_json::Value {
+fn listing(enabled: &[&str]) -> serde_json::Value {
     let sources: Vec<serde_json::Value> = ai_catalog::names()
         .iter()
         .map(|name| {
-            let on = enabled.iter().any(|e| e.eq_ignore_ascii_case(name));
+            let on = enabled.contains(name);
             json!({ "name": name, "enabled": on })
         })
         .collect();
@@ -30,10 +30,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let view = state.writer.view().view();
     let project = access::project(&view, &principal, &path, Role::Member)?;
-    let enabled: Vec<String> = match view.ai_sources(&project.id) {
-        Some(chosen) => chosen.enabled.clone(),
-        None => ai_catalog::DEFAULT_ENABLED.map(str::to_owned).to_vec(),
-    };
+    let enabled = ai_catalog::enabled_for(&view, &project.id);
     Ok(HttpResponse::Ok().json(listing(&enabled)))
 }
 
@@ -70,10 +67,15 @@ pub async fn set(
         enabled,
     };
     let events = state.writer.submit(&principal.user_id, &command).await?;
-    let stored = events
+    let stored: Vec<&str> = events
         .iter()
         .find_map(|e| e.ai_sources.as_ref())
-        .map(|a| a.enabled.clone())
+        .map(|a| {
+            a.enabled
+                .iter()
+                .filter_map(|n| ai_catalog::canonical(n))
+                .collect()
+        })
         .unwrap_or_default();
     Ok(HttpResponse::Ok().json(listing(&stored)))
 }
