@@ -50,6 +50,11 @@ pub struct EdgeConfig {
     /// address is used when unset.
     #[arg(long, env = "OPTIVIEW_EDGE_CLIENT_IP_HEADER")]
     pub client_ip_header: Option<String>,
+    /// Extra page origins accepted for every key, exactly as the browser sends them
+    /// (`http://127.0.0.1:8082`). For a local demo site only: production leaves it empty, so
+    /// only a property's own domain gets in.
+    #[arg(long, env = "OPTIVIEW_EDGE_DEV_ORIGINS", value_delimiter = ',')]
+    pub dev_origins: Vec<String>,
     /// Secret salt for hashing truncated client IPs; keep it stable across instances.
     #[arg(
         long,

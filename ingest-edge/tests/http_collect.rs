@@ -488,6 +488,32 @@ async fn only_the_propertys_own_origins_get_in_and_get_cors_headers() {
         "origin_not_allowed",
     )
     .await;
+    // A configured local demo origin gets in for any key; others still do not.
+    let local = world();
+    let body = envelope(&local.acme, json!([pageview("https://acme.com/")]));
+    let demo = start(
+        local.view,
+        sink.clone(),
+        config(&[
+            "--dev-origins",
+            "http://127.0.0.1:8082,http://localhost:8082",
+        ]),
+    );
+    let reply = collect(&demo, Some("http://127.0.0.1:8082"), &body).await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED);
+    assert_eq!(
+        reply.headers.get("access-control-allow-origin").unwrap(),
+        "http://127.0.0.1:8082"
+    );
+    rejected(
+        &demo,
+        &sink,
+        Some("http://127.0.0.1:8083"),
+        &body,
+        StatusCode::FORBIDDEN,
+        "origin_not_allowed",
+    )
+    .await;
     // Subdomains only where the property allows them.
     let private = envelope(&w.private, json!([pageview("https://shop.private.dev/")]));
     let reply = collect(&server, Some("https://shop.private.dev"), &private).await;

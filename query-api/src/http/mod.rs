@@ -12,3 +12,4 @@ pub mod request_id;
 pub mod routes;
 pub mod server;
 pub mod state;
+pub mod web;

@@ -56,7 +56,7 @@ fn json_response(description: &str) -> utoipa::openapi::Response {
 
 fn build() -> OpenApi {
     let mut paths = PathsBuilder::new().build();
-    for spec in ROUTES {
+    for spec in ROUTES.iter().filter(|s| !s.page) {
         let mut op = OperationBuilder::new()
             .summary(Some(spec.summary))
             .operation_id(Some(format!(

@@ -9,6 +9,7 @@ use super::auth::handlers as auth;
 use super::control::{ai_sources, keys, members, organizations, projects, properties, tokens};
 use super::openapi;
 use super::server::{healthz, readyz};
+use super::web as web_pages;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -34,6 +35,8 @@ pub struct RouteSpec {
     pub access: Access,
     /// One line for the OpenAPI document.
     pub summary: &'static str,
+    /// A dashboard page (HTML), left out of the API's OpenAPI document.
+    pub page: bool,
     attach: Attach,
 }
 
@@ -48,6 +51,7 @@ const fn get(
         path,
         access,
         summary,
+        page: false,
         attach,
     }
 }
@@ -63,7 +67,20 @@ const fn post(
         path,
         access,
         summary,
+        page: false,
         attach,
+    }
+}
+
+/// A dashboard page: the public HTML shell, whose data comes from the routes behind auth.
+const fn page(path: &'static str, summary: &'static str) -> RouteSpec {
+    RouteSpec {
+        verb: Verb::Get,
+        path,
+        access: Access::Public,
+        summary,
+        page: true,
+        attach: |r| r.to(web_pages::page),
     }
 }
 
@@ -77,6 +94,32 @@ pub const ROUTES: &[RouteSpec] = &[
         r.to(openapi::reference_page)
     }),
     get("/healthz", Public, "Liveness probe", |r| r.to(healthz)),
+    page("/", "Dashboard home (goes to the current project's events)"),
+    page("/login", "Sign in with a magic link"),
+    page("/projects", "Projects of the organization; create one"),
+    page("/settings", "Properties of the current project"),
+    page("/api-keys", "API keys: create, list, revoke"),
+    page("/install", "Install wizard with live verification"),
+    page("/sources", "AI sources shown in the dashboards"),
+    page("/events", "Events dashboard"),
+    page("/content", "Content dashboard"),
+    page("/journeys", "Journeys dashboard"),
+    page("/referrals", "AI referrals dashboard"),
+    page("/conversions", "Conversions dashboard"),
+    page("/crawlers", "AI crawlers dashboard"),
+    page("/data-policy", "Retention and what is collected"),
+    page(
+        "/admin/organizations",
+        "Platform admins: organizations and owners",
+    ),
+    RouteSpec {
+        verb: Verb::Get,
+        path: "/assets/{file:.*}",
+        access: Public,
+        summary: "Dashboard scripts, styles and vendor files",
+        page: true,
+        attach: |r| r.to(web_pages::asset),
+    },
     get(
         "/readyz",
         Public,
