@@ -35,6 +35,14 @@ enum Cmd {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Create (or find) the demo tenant, write the demo site and replay a week of synthetic
+    /// traffic through the collector; prints what it made as JSON.
+    Demo {
+        #[command(flatten)]
+        kafka: KafkaArgs,
+        #[command(flatten)]
+        demo: query_api::demo::DemoArgs,
+    },
     /// Apply pending ClickHouse migrations in order.
     Migrate {
         #[command(flatten)]
@@ -79,6 +87,14 @@ async fn main() -> anyhow::Result<()> {
                     std::process::exit(if error.is_retryable() { 75 } else { 2 });
                 }
             }
+        }
+        Cmd::Demo { kafka, demo } => {
+            let writer = control_writer(&kafka).await?;
+            // The HTTP client (awc) spawns its connection tasks locally.
+            let made = tokio::task::LocalSet::new()
+                .run_until(query_api::demo::run(&writer, &demo))
+                .await?;
+            println!("{}", serde_json::to_string_pretty(&made)?);
         }
         Cmd::Migrate { clickhouse, dir } => {
             let root = clickhouse.server_client();
