@@ -38,7 +38,8 @@ pub struct DemoArgs {
     pub days: u32,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Replay even if the demo property already has data (adds another week's worth).
+    /// Replay even if the demo property already has data. The copy adds events, but sessions
+    /// only where the processors have not seen later events (they place events by event time).
     #[arg(long)]
     pub force: bool,
     /// How long to wait for the processors to store what was sent.

@@ -54,39 +54,70 @@ async fn post(
     unreachable!("the last attempt returns")
 }
 
+/// Everything in event-time order, one tag event per request as the tag sends them, crawler
+/// hits batched as a forwarder would: the sessionizer places events by event time and drops
+/// those far behind what it has already seen.
 pub async fn send(
     edge_url: &str,
     origin: &str,
     key_secret: &str,
     traffic: &Traffic,
 ) -> anyhow::Result<Sent> {
+    enum Item<'a> {
+        Tag(usize, &'a Value),
+        Hit(&'a Value),
+    }
+    let mut timeline: Vec<(i64, Item)> = Vec::new();
+    for (i, visit) in traffic.visits.iter().enumerate() {
+        for event in visit.envelope["events"].as_array().into_iter().flatten() {
+            timeline.push((event["ts"].as_i64().unwrap_or(0), Item::Tag(i, event)));
+        }
+    }
+    for hit in &traffic.hits {
+        timeline.push((hit["ts"].as_i64().unwrap_or(0), Item::Hit(hit)));
+    }
+    timeline.sort_by_key(|(ts, _)| *ts);
+
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(30))
         .finish();
-    let collect = format!("{}/v1/collect", edge_url.trim_end_matches('/'));
-    let mut sent = Sent::default();
-    for visit in &traffic.visits {
-        let events = visit.envelope["events"].as_array().map_or(0, Vec::len);
-        if events == 0 {
-            continue;
-        }
-        let headers = [
-            ("Origin", origin.to_owned()),
-            ("User-Agent", visit.user_agent.to_owned()),
-            ("X-Forwarded-For", visit.ip.clone()),
-            ("CF-IPCountry", visit.country.to_owned()),
-        ];
-        post(&client, &collect, &headers, "application/json", visit.envelope.to_string()).await?;
-        sent.sessions += 1;
-        sent.tag_events += events;
-    }
-    let hits_url = format!("{}/v1/hits", edge_url.trim_end_matches('/'));
+    let base = edge_url.trim_end_matches('/');
+    let collect = format!("{base}/v1/collect");
+    let hits_url = format!("{base}/v1/hits");
     let auth = [("Authorization", format!("Bearer {key_secret}"))];
-    for chunk in traffic.hits.chunks(HITS_PER_REQUEST) {
-        let body: String = chunk.iter().map(|h: &Value| format!("{h}\n")).collect();
-        post(&client, &hits_url, &auth, "application/x-ndjson", body).await?;
-        sent.crawler_hits += chunk.len();
+    let mut sent = Sent::default();
+    let mut sessions = std::collections::HashSet::new();
+    let mut pending_hits: Vec<&Value> = Vec::new();
+    let mut items = timeline.into_iter().peekable();
+    while let Some((_, item)) = items.next() {
+        match item {
+            Item::Hit(hit) => {
+                pending_hits.push(hit);
+                let next_is_hit = matches!(items.peek(), Some((_, Item::Hit(_))));
+                if pending_hits.len() == HITS_PER_REQUEST || !next_is_hit {
+                    let body: String = pending_hits.iter().map(|h| format!("{h}\n")).collect();
+                    post(&client, &hits_url, &auth, "application/x-ndjson", body).await?;
+                    sent.crawler_hits += pending_hits.len();
+                    pending_hits.clear();
+                }
+            }
+            Item::Tag(i, event) => {
+                let visit = &traffic.visits[i];
+                let mut envelope = visit.envelope.clone();
+                envelope["events"] = Value::Array(vec![event.clone()]);
+                let headers = [
+                    ("Origin", origin.to_owned()),
+                    ("User-Agent", visit.user_agent.to_owned()),
+                    ("X-Forwarded-For", visit.ip.clone()),
+                    ("CF-IPCountry", visit.country.to_owned()),
+                ];
+                post(&client, &collect, &headers, "application/json", envelope.to_string()).await?;
+                sessions.insert(i);
+                sent.tag_events += 1;
+            }
+        }
     }
+    sent.sessions = sessions.len();
     Ok(sent)
 }
 
