@@ -1,0 +1,203 @@
+// Drives Debian's Chromium through the dashboard as a new partner would, then through every page
+// with demo data and with an empty project, saving screenshots. Run by
+// query-api/tests/browser_runbook.rs, which starts the services and checks the stored data.
+//   node dashboard_test.mjs '<json config>'
+// Prints one JSON report as its last line; exits non-zero on the first failed step, and when any
+// page logged a console error.
+import { chromium } from "playwright-core";
+import { readFileSync, mkdirSync } from "node:fs";
+import { createServer } from "node:http";
+
+const config = JSON.parse(process.argv[2]);
+mkdirSync(config.shots, { recursive: true });
+const report = { steps: [], console_errors: [], pages: [] };
+const step = (name, extra = {}) => report.steps.push({ name, at_ms: Date.now(), ...extra });
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  args: [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+    // The partner's site is on a test domain that resolves to loopback; nothing leaves the machine.
+    "--host-resolver-rules=MAP *.optiview-test.com 127.0.0.1",
+  ],
+});
+
+function watch(page, label) {
+  page.on("console", (m) => {
+    if (m.type() === "error") report.console_errors.push({ page: label(), text: m.text() });
+  });
+  page.on("pageerror", (e) => report.console_errors.push({ page: label(), text: String(e) }));
+}
+
+async function newUser() {
+  const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+  const page = await context.newPage();
+  watch(page, () => page.url());
+  return { context, page };
+}
+
+const links = () => readFileSync(config.outbox, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+
+async function signIn(page, email) {
+  await page.goto(`${config.base}/login`);
+  const before = links().length;
+  await page.getByLabel("Work e-mail").fill(email);
+  await page.getByRole("button", { name: "E-mail me a sign-in link" }).click();
+  await page.locator(".notice.ok").waitFor();
+  let mail;
+  for (let i = 0; i < 100 && !mail; i++) {
+    mail = links().slice(before).find((m) => m.to === email);
+    if (!mail) await page.waitForTimeout(100);
+  }
+  if (!mail) throw new Error(`no sign-in link for ${email} in the outbox`);
+  await page.goto(mail.link);
+  await page.waitForURL(/\/events/);
+  await ready(page);
+}
+
+/// Waits until the router finished the page and no dashboard is still loading.
+async function ready(page) {
+  await page.waitForFunction(() => document.querySelector("#main").dataset.ready);
+  await page.waitForFunction(() => !document.querySelector('#main [aria-busy="true"]') && !document.querySelector("#main .state.loading"));
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: `${config.shots}/${name}.png`, fullPage: true });
+}
+
+async function visit(page, path, name) {
+  await page.goto(`${config.base}${path}`);
+  await ready(page);
+  const state = await page.evaluate(() => ({
+    error: document.querySelector("#main .state.error")?.textContent || null,
+    empty: document.querySelector("#main .state.empty .empty-title")?.textContent || null,
+    install_link: Boolean(document.querySelector('#main .state.empty a[href^="/install"]')),
+    charts: document.querySelectorAll("#main .uplot").length,
+    bars: document.querySelectorAll("#main .bar-fill").length,
+    heading: document.querySelector("#main h1")?.textContent || null,
+    unlabelled: [...document.querySelectorAll("#main input, #main select, #top select")]
+      .filter((el) => el.type !== "hidden" && !el.labels?.length && !el.getAttribute("aria-label")).length,
+  }));
+  await shot(page, name);
+  report.pages.push({ path, name, ...state });
+  if (state.error) throw new Error(`${path} shows an error: ${state.error}`);
+  return state;
+}
+
+// A partner's page carrying the snippet the wizard showed, served on the partner's domain.
+let pageHtml = "";
+const site = createServer((req, res) => {
+  res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
+  res.end(pageHtml);
+});
+await new Promise((ok) => site.listen(0, "127.0.0.1", ok));
+const sitePort = site.address().port;
+
+try {
+  // 1. The runbook, as a new partner.
+  const partner = await newUser();
+  let page = partner.page;
+  await signIn(page, config.partner.email);
+  step("signed in");
+  if ((await page.locator("#main .empty-title").textContent()) !== "No project yet") throw new Error("a new partner should be offered to create a project");
+  await shot(page, "01-no-project");
+
+  await page.getByRole("link", { name: "+ New project" }).click();
+  await page.getByLabel("Name").fill("Runbook site");
+  await page.getByLabel("Domain").fill(config.partner.domain);
+  await page.getByRole("button", { name: "Create project" }).click();
+  await page.waitForURL(/\/settings/);
+  await ready(page);
+  const row = page.locator("table tbody tr", { hasText: config.partner.domain });
+  await row.waitFor();
+  if (!(await row.textContent()).includes("website")) throw new Error("the default property is not a website property");
+  step("project created");
+  await shot(page, "02-default-property");
+
+  await page.getByRole("link", { name: "API keys" }).click();
+  await ready(page);
+  await page.getByRole("button", { name: "Create key" }).click();
+  const secret = (await page.locator("#key-secret").textContent()).trim();
+  if (secret.length < 20) throw new Error("the new key's secret is not shown");
+  report.secret_shown = true;
+  step("key created");
+  await shot(page, "03-key-created");
+
+  await page.getByRole("link", { name: /Install the tag with this key/ }).click();
+  await ready(page);
+  if (!/key_id=/.test(page.url())) throw new Error("the install deep link lost its key");
+  const snippet = (await page.locator("#snippet").textContent()).trim();
+  if (!snippet.startsWith("<script") || snippet.includes(secret)) throw new Error(`unexpected snippet ${snippet}`);
+  const widget = page.locator("#verification");
+  if ((await widget.getAttribute("data-state")) !== "waiting") throw new Error("verification should wait before any event");
+  await shot(page, "04-install-waiting");
+
+  pageHtml = `<!doctype html><html><head><title>Runbook home</title>${snippet}</head><body><h1>Hello</h1></body></html>`;
+  const visitor = await partner.context.newPage();
+  watch(visitor, () => visitor.url());
+  const pageUrl = `http://www.${config.partner.domain}:${sitePort}/`;
+  const loadedAt = Date.now();
+  await visitor.goto(pageUrl);
+  step("test page loaded", { url: pageUrl });
+  await widget.and(page.locator('[data-state="installed"]')).waitFor({ timeout: 30000 });
+  report.verified_after_ms = Date.now() - loadedAt;
+  step("verification green");
+  await shot(page, "05-install-green");
+
+  await page.getByRole("link", { name: "Events" }).click();
+  await ready(page);
+  const pageviews = await page.locator(".kpi", { hasText: "Pageviews" }).locator("dd").textContent();
+  report.events_pageviews = Number(pageviews.replace(/\D/g, ""));
+  await shot(page, "06-events-after-first-pageview");
+  step("pageview on events");
+
+  // 2. A second project, with no data, and every page of it.
+  await page.getByRole("link", { name: "+ New project" }).click();
+  await page.getByLabel("Name").fill("Empty project");
+  await page.getByLabel("Domain").fill(config.partner.empty_domain);
+  await page.getByRole("button", { name: "Create project" }).click();
+  await page.waitForURL(/\/settings/);
+  await ready(page);
+  const emptyProject = new URL(page.url()).searchParams.get("project");
+  for (const path of config.pages) {
+    const state = await visit(page, `${path}?project=${emptyProject}`, `empty${path.replaceAll("/", "-")}`);
+    report.pages.at(-1).project = "empty";
+    if (config.dashboards.includes(path) && !(state.empty && state.install_link)) throw new Error(`${path} of an empty project should offer to install the tag`);
+  }
+  await partner.context.close();
+
+  // 3. Every page with demo data, as the demo owner (a platform admin).
+  const demo = await newUser();
+  page = demo.page;
+  await signIn(page, config.demo.email);
+  for (const path of [...config.pages, "/admin/organizations"]) {
+    const state = await visit(page, `${path}?project=${config.demo.project}&range=7d`, `demo${path.replaceAll("/", "-")}`);
+    report.pages.at(-1).project = "demo";
+    if (config.dashboards.includes(path) && state.empty) throw new Error(`${path} shows an empty state with demo data: ${state.empty}`);
+  }
+  // Phone width.
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const path of ["/events", "/crawlers", "/install"]) {
+    await visit(page, `${path}?project=${config.demo.project}`, `phone${path.replaceAll("/", "-")}`);
+    report.pages.at(-1).project = "demo-phone";
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    report.pages.at(-1).horizontal_overflow = overflow;
+  }
+  // Keyboard: the skip link is the first stop and moves focus to the content.
+  await page.keyboard.press("Tab");
+  report.first_tab_stop = await page.evaluate(() => document.activeElement?.textContent);
+  await demo.context.close();
+} catch (error) {
+  report.failure = String(error && error.stack ? error.stack : error);
+} finally {
+  await browser.close();
+  site.close();
+}
+console.log(JSON.stringify(report));
+if (report.failure) {
+  console.error(report.failure);
+  process.exit(1);
+}
+if (report.console_errors.length) process.exit(2);

@@ -1,0 +1,57 @@
+// What every dashboard page shares: heading, filters, fetching its endpoint with the window,
+// and the loading, empty and error states around the page's own drawing.
+
+import { get } from "./api.js";
+import { h, replace, loading, errorState, empty } from "./ui.js";
+import { filterBar, windowQuery, describe } from "./filters.js";
+
+export function noProject(ctx) {
+  return empty(
+    "No project yet",
+    h("p", {}, "A project is one site or app you want to see through AI's eyes."),
+    h("a", { class: "button", href: ctx.link("/projects", { new: "1" }) }, "Create a project"),
+  );
+}
+
+export function noEvents(ctx, what = "events") {
+  return empty(
+    `No ${what} yet — install the tag`,
+    h("p", {}, `Nothing arrived in this time window. Once the tag is on your pages, ${what} show up here within seconds.`),
+    h("a", { class: "button", href: ctx.link("/install") }, "Install the tag"),
+  );
+}
+
+/// spec: { name (endpoint), title, intro, query (extra params), isEmpty(data), emptyWhat, draw(data, ctx) → nodes }
+export async function dashboard(ctx, view, spec) {
+  replace(view, h("h1", {}, spec.title), spec.intro ? h("p", { class: "intro" }, spec.intro) : null);
+  if (!ctx.project) {
+    view.append(noProject(ctx));
+    return;
+  }
+  const apply = (changes) => {
+    const href = new URL(ctx.link(location.pathname, changes), location.href);
+    ctx.go(href.pathname + href.search, { replace: true });
+  };
+  view.append(filterBar(ctx, apply));
+  const body = h("div", { class: "dashboard-body", "aria-live": "polite", "aria-busy": "true" }, loading());
+  view.append(h("p", { class: "window-label muted" }, describe(ctx.filters)), body);
+  const query = windowQuery(ctx.filters);
+  for (const [k, v] of Object.entries(spec.query || {})) query.set(k, v);
+  const path = `/api/v1/projects/${encodeURIComponent(ctx.project.project.id)}/${spec.name}?${query}`;
+  let data;
+  try {
+    data = await get(path);
+  } catch (error) {
+    replace(body, errorState(error, () => ctx.go(location.pathname + location.search, { replace: true })));
+    body.setAttribute("aria-busy", "false");
+    return;
+  }
+  body.setAttribute("aria-busy", "false");
+  if (spec.isEmpty(data)) replace(body, noEvents(ctx, spec.emptyWhat));
+  else replace(body, spec.draw(data, ctx));
+}
+
+/// A breakdown from the API ([{value, events|hits}]) as bar rows; blank values get a name.
+export function breakdownRows(rows, key, blank = "(unknown)") {
+  return (rows || []).map((r) => ({ label: r.value === "" ? blank : String(r.value), value: Number(r[key] || 0) }));
+}

@@ -1,0 +1,79 @@
+import { get, post } from "../api.js";
+import { h, replace, select, field, copyButton, notice, empty, loading } from "../ui.js";
+import { noProject } from "../dashboard.js";
+
+function widget(propertyId) {
+  const status = h("p", { class: "verify-text" }, "Checking…");
+  const box = h("div", { class: "verify", id: "verification", "data-state": "waiting", role: "status", "aria-live": "polite" }, h("span", { class: "dot", "aria-hidden": "true" }), status);
+  const check = async () => {
+    try {
+      const s = await get(`/api/v1/properties/${propertyId}/install`);
+      if (s.installed) {
+        box.dataset.state = "installed";
+        status.textContent = `Receiving events — ${s.events.toLocaleString()} so far, the last one ${s.age_seconds} s ago.`;
+      } else {
+        box.dataset.state = "waiting";
+        status.textContent = "Waiting for the first event… Load a page carrying the snippet; this turns green within seconds.";
+      }
+    } catch (error) {
+      box.dataset.state = "error";
+      status.textContent = error.message;
+    }
+    // Polls while the widget is on screen; leaving the page stops it.
+    setTimeout(() => box.isConnected && check(), 2000);
+  };
+  check();
+  return box;
+}
+
+export async function render(ctx, view) {
+  replace(view, h("h1", {}, "Install the tag"));
+  if (!ctx.project) {
+    view.append(noProject(ctx));
+    return;
+  }
+  const properties = ctx.project.properties;
+  const wanted = ctx.params.get("property_id") || ctx.params.get("property") || (properties[0] && properties[0].id);
+  const property = properties.find((p) => String(p.id) === String(wanted)) || properties[0];
+  if (!property) {
+    view.append(empty("This project has no property", h("a", { class: "button", href: ctx.link("/settings") }, "Add a property")));
+    return;
+  }
+  const picker = select("property_id", properties.map((p) => [p.id, `${p.domain} (${p.kind})`]), property.id);
+  picker.addEventListener("change", () => ctx.go(ctx.link("/install", { property_id: picker.value, key_id: null }), { replace: true }));
+  view.append(
+    h("p", { class: "intro" }, `Paste one tag into every page of ${property.domain}. Events show up here within seconds.`),
+    h("form", { class: "filters", onsubmit: (e) => e.preventDefault() }, field("Property", picker)),
+  );
+  const body = h("div", {}, loading());
+  view.append(body);
+  const status = await get(`/api/v1/properties/${property.id}/install`);
+  const keys = status.snippets;
+  if (keys.length === 0) {
+    const create = h("button", { type: "button" }, "Create an API key");
+    create.addEventListener("click", async () => {
+      create.disabled = true;
+      try {
+        const made = await post(`/api/v1/properties/${property.id}/keys`, { name: "website tag" });
+        ctx.go(ctx.link("/install", { property_id: property.id, key_id: made.api_key.id }), { replace: true });
+      } catch (error) {
+        create.disabled = false;
+        create.after(notice("error", error.message));
+      }
+    });
+    replace(body, empty("No API key for this property yet", h("p", {}, "The tag identifies your property with a key id (not a secret)."), ctx.isAdmin() ? create : h("p", {}, "Ask an admin of your organization to create one.")));
+    return;
+  }
+  const chosen = keys.find((k) => k.key_id === ctx.params.get("key_id")) || keys[0];
+  const keyPicker = select("key_id", keys.map((k) => [k.key_id, `${k.name} (${k.key_id})`]), chosen.key_id);
+  keyPicker.addEventListener("change", () => ctx.go(ctx.link("/install", { property_id: property.id, key_id: keyPicker.value }), { replace: true }));
+  const code = h("code", { id: "snippet" }, chosen.snippet);
+  replace(
+    body,
+    h("ol", { class: "steps" },
+      h("li", {}, h("h2", {}, "Choose the key"), h("form", { onsubmit: (e) => e.preventDefault() }, field("API key", keyPicker))),
+      h("li", {}, h("h2", {}, "Copy the snippet into the <head> of every page"),
+        h("div", { class: "snippet" }, h("pre", {}, code), copyButton(() => chosen.snippet, "Copy snippet"))),
+      h("li", {}, h("h2", {}, "Open one of your pages"), widget(property.id))),
+  );
+}
