@@ -5,7 +5,7 @@
 // Prints one JSON report as its last line; exits non-zero on the first failed step, and when any
 // page logged a console error.
 import { chromium } from "playwright-core";
-import { readFileSync, mkdirSync } from "node:fs";
+import { readFileSync, mkdirSync, existsSync } from "node:fs";
 import { createServer } from "node:http";
 
 const config = JSON.parse(process.argv[2]);
@@ -38,7 +38,7 @@ async function newUser() {
   return { context, page };
 }
 
-const links = () => readFileSync(config.outbox, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+const links = () => (existsSync(config.outbox) ? readFileSync(config.outbox, "utf8") : "").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
 
 async function signIn(page, email) {
   await page.goto(`${config.base}/login`);

@@ -37,28 +37,55 @@ async fn the_wizard_sees_the_first_event_of_its_property() {
     let before = call(&api, &owner, Verb::Get, &install, None).await;
     assert_eq!(before.status, 200, "{}", before.json);
     assert_eq!(before.json["installed"], false);
-    assert_eq!(before.json["snippets"], serde_json::json!([]), "no key, no snippet");
+    assert_eq!(
+        before.json["snippets"],
+        serde_json::json!([]),
+        "no key, no snippet"
+    );
 
     // The wizard offers a snippet per active key that may collect, newest first; never a secret.
     let keys = format!("/api/v1/properties/{property}/keys");
     let mut made = Vec::new();
     for name in ["first", "second", "revoked"] {
-        let key = call(&api, &owner, Verb::Post, &keys, Some(serde_json::json!({ "name": name }))).await;
+        let key = call(
+            &api,
+            &owner,
+            Verb::Post,
+            &keys,
+            Some(serde_json::json!({ "name": name })),
+        )
+        .await;
         assert_eq!(key.status, 201, "{}", key.json);
         made.push(key.json);
     }
     let hits_only = serde_json::json!({ "name": "logs", "permissions": ["hits"] });
     call(&api, &owner, Verb::Post, &keys, Some(hits_only)).await;
     let revoked = made[2]["api_key"]["id"].as_str().unwrap();
-    call(&api, &owner, Verb::Post, &format!("/api/v1/keys/{revoked}/revoke"), None).await;
+    call(
+        &api,
+        &owner,
+        Verb::Post,
+        &format!("/api/v1/keys/{revoked}/revoke"),
+        None,
+    )
+    .await;
     let offered = call(&api, &owner, Verb::Get, &install, None).await;
     let snippets = offered.json["snippets"].as_array().unwrap();
-    let names: Vec<&str> = snippets.iter().map(|s| s["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = snippets
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["second", "first"]);
     for (snippet, key) in snippets.iter().zip([&made[1], &made[0]]) {
         assert_eq!(snippet["key_id"], key["api_key"]["id"]);
-        assert_eq!(snippet["snippet"], key["snippet"], "the same tag as at creation");
-        assert!(!offered.json.to_string().contains(key["secret"].as_str().unwrap()));
+        assert_eq!(
+            snippet["snippet"], key["snippet"],
+            "the same tag as at creation"
+        );
+        assert!(!offered
+            .json
+            .to_string()
+            .contains(key["secret"].as_str().unwrap()));
     }
 
     // What the processor writes for the first beacon (another property's row does not count).

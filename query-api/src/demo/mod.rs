@@ -22,7 +22,11 @@ pub struct DemoArgs {
     #[command(flatten)]
     pub clickhouse: schemas::clickhouse_client::ClickHouseArgs,
     /// The collector the traffic goes through.
-    #[arg(long, env = "OPTIVIEW_EDGE_URL", default_value = "http://127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "OPTIVIEW_EDGE_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
     pub edge_url: String,
     /// Who signs in to the demo: owner of the demo organization and a platform admin.
     #[arg(long, default_value = "demo@example.com")]

@@ -111,7 +111,14 @@ pub async fn send(
                     ("X-Forwarded-For", visit.ip.clone()),
                     ("CF-IPCountry", visit.country.to_owned()),
                 ];
-                post(&client, &collect, &headers, "application/json", envelope.to_string()).await?;
+                post(
+                    &client,
+                    &collect,
+                    &headers,
+                    "application/json",
+                    envelope.to_string(),
+                )
+                .await?;
                 sessions.insert(i);
                 sent.tag_events += 1;
             }
@@ -122,7 +129,11 @@ pub async fn send(
 }
 
 /// Rows of the property in `events` (tag events and crawler hits land there alike).
-pub async fn stored(clickhouse: &clickhouse::Client, project_id: &str, property_id: i64) -> anyhow::Result<u64> {
+pub async fn stored(
+    clickhouse: &clickhouse::Client,
+    project_id: &str,
+    property_id: i64,
+) -> anyhow::Result<u64> {
     Ok(clickhouse
         .query("SELECT count() FROM events WHERE project_id = ? AND property_id = ?")
         .bind(project_id)
@@ -141,7 +152,9 @@ pub async fn wait_stored(
 ) -> anyhow::Result<u64> {
     let deadline = tokio::time::Instant::now() + limit;
     loop {
-        let count = stored(clickhouse, project_id, property_id).await.unwrap_or(0);
+        let count = stored(clickhouse, project_id, property_id)
+            .await
+            .unwrap_or(0);
         if count >= expected || tokio::time::Instant::now() >= deadline {
             return Ok(count);
         }

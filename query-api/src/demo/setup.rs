@@ -106,7 +106,10 @@ pub async fn ensure(writer: &ControlWriter, email: &str) -> anyhow::Result<Tenan
         organization_id,
         project_id,
         property_id,
-        key_id: created["api_key"]["id"].as_str().unwrap_or_default().to_owned(),
+        key_id: created["api_key"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
         key_secret: text("secret"),
         snippet: text("snippet"),
         email: email.to_owned(),

@@ -65,12 +65,18 @@ mod tests {
         let snippet = r#"<script async src="http://edge/v1/tag.js" data-key-id="key_x"></script>"#;
         super::write(dir.path(), snippet).unwrap();
         for (path, _, _, _) in super::PAGES {
-            let html =
-                std::fs::read_to_string(dir.path().join(path.trim_start_matches('/')).join("index.html"))
-                    .unwrap();
+            let html = std::fs::read_to_string(
+                dir.path()
+                    .join(path.trim_start_matches('/'))
+                    .join("index.html"),
+            )
+            .unwrap();
             assert!(html.contains(snippet), "{path}");
             for (other, _, _, _) in super::PAGES {
-                assert!(html.contains(&format!("href=\"{other}\"")), "{path} → {other}");
+                assert!(
+                    html.contains(&format!("href=\"{other}\"")),
+                    "{path} → {other}"
+                );
             }
         }
     }

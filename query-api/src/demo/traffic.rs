@@ -16,8 +16,18 @@ pub const PAGES: [(&str, &str, u32, u32); 8] = [
     ("/pricing/", "Pricing — Example Co", 10, 15),
     ("/features/", "Features — Example Co", 10, 10),
     ("/docs/getting-started/", "Getting started — Docs", 25, 10),
-    ("/blog/ai-visibility-guide/", "The AI visibility guide — Blog", 30, 10),
-    ("/blog/llm-seo-checklist/", "An LLM SEO checklist — Blog", 25, 5),
+    (
+        "/blog/ai-visibility-guide/",
+        "The AI visibility guide — Blog",
+        30,
+        10,
+    ),
+    (
+        "/blog/llm-seo-checklist/",
+        "An LLM SEO checklist — Blog",
+        25,
+        5,
+    ),
     ("/customers/", "Customers — Example Co", 5, 5),
     ("/signup/", "Sign up — Example Co", 0, 5),
 ];
@@ -26,13 +36,23 @@ pub const PAGES: [(&str, &str, u32, u32); 8] = [
 const SOURCES: [(&str, Option<&str>, Option<&str>, u32); 11] = [
     ("chatgpt", Some("https://chatgpt.com/"), None, 12),
     ("chatgpt-utm", None, Some("chatgpt.com"), 6),
-    ("perplexity", Some("https://www.perplexity.ai/search?q=ai+visibility"), None, 8),
+    (
+        "perplexity",
+        Some("https://www.perplexity.ai/search?q=ai+visibility"),
+        None,
+        8,
+    ),
     ("claude", Some("https://claude.ai/"), None, 6),
     ("gemini", Some("https://gemini.google.com/app"), None, 5),
     ("copilot", Some("https://copilot.microsoft.com/"), None, 3),
     ("google", Some("https://www.google.com/"), None, 22),
     ("bing", Some("https://www.bing.com/"), None, 5),
-    ("hn", Some("https://news.ycombinator.com/item?id=1"), None, 5),
+    (
+        "hn",
+        Some("https://news.ycombinator.com/item?id=1"),
+        None,
+        5,
+    ),
     ("linkedin", Some("https://www.linkedin.com/feed/"), None, 4),
     ("direct", None, None, 24),
 ];
@@ -203,8 +223,11 @@ pub fn generate(
             }));
             if rng.random::<f64>() < 0.25 {
                 ts += rng.random_range(3_000..20_000);
-                let (kind, text) = [("internal", "Get started"), ("outbound", "GitHub"), ("download", "Whitepaper (PDF)")]
-                    [rng.random_range(0..3)];
+                let (kind, text) = [
+                    ("internal", "Get started"),
+                    ("outbound", "GitHub"),
+                    ("download", "Whitepaper (PDF)"),
+                ][rng.random_range(0..3)];
                 events.push(json!({
                     "id": format!("{session_id}-{}", events.len()),
                     "type": "click", "ts": ts, "url": url,
@@ -314,7 +337,12 @@ mod tests {
         let a = generate(&target(), 1_764_000_000_000, 3, 50, 7, &ips);
         let b = generate(&target(), 1_764_000_000_000, 3, 50, 7, &ips);
         let c = generate(&target(), 1_764_000_000_000, 3, 50, 8, &ips);
-        let envelopes = |t: &Traffic| t.visits.iter().map(|v| v.envelope.clone()).collect::<Vec<_>>();
+        let envelopes = |t: &Traffic| {
+            t.visits
+                .iter()
+                .map(|v| v.envelope.clone())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(envelopes(&a), envelopes(&b));
         assert_eq!(a.hits, b.hits);
         assert_ne!(envelopes(&a), envelopes(&c));
@@ -333,7 +361,10 @@ mod tests {
         for ts in stamps {
             assert!(ts < now && ts > now - 7 * 86_400_000, "{ts}");
         }
-        assert!(traffic.visits.iter().all(|v| v.envelope["events"].as_array().unwrap().len() <= 100));
+        assert!(traffic
+            .visits
+            .iter()
+            .all(|v| v.envelope["events"].as_array().unwrap().len() <= 100));
     }
 
     #[test]
@@ -346,15 +377,31 @@ mod tests {
             .iter()
             .flat_map(|v| v.envelope["events"].as_array().unwrap().clone())
             .collect();
-        for host in ["chatgpt.com", "claude.ai", "perplexity.ai", "gemini.google.com", "copilot.microsoft.com"] {
+        for host in [
+            "chatgpt.com",
+            "claude.ai",
+            "perplexity.ai",
+            "gemini.google.com",
+            "copilot.microsoft.com",
+        ] {
             assert!(
-                events.iter().any(|e| e["referrer"].as_str().is_some_and(|r| r.contains(host))),
+                events
+                    .iter()
+                    .any(|e| e["referrer"].as_str().is_some_and(|r| r.contains(host))),
                 "no visit from {host}"
             );
         }
-        assert!(events.iter().any(|e| e["name"] == "purchase" && e["value"].as_f64().is_some()));
-        let gpt: Vec<&Value> = traffic.hits.iter().filter(|h| h["user_agent"].as_str().unwrap().contains("GPTBot")).collect();
+        assert!(events
+            .iter()
+            .any(|e| e["name"] == "purchase" && e["value"].as_f64().is_some()));
+        let gpt: Vec<&Value> = traffic
+            .hits
+            .iter()
+            .filter(|h| h["user_agent"].as_str().unwrap().contains("GPTBot"))
+            .collect();
         assert!(gpt.iter().any(|h| h["ip"] == "4.227.36.1"));
-        assert!(gpt.iter().any(|h| h["ip"].as_str().unwrap().starts_with("203.0.113.")));
+        assert!(gpt
+            .iter()
+            .any(|h| h["ip"].as_str().unwrap().starts_with("203.0.113.")));
     }
 }

@@ -20,6 +20,18 @@ pub struct Api {
     pub outbox: std::path::PathBuf,
 }
 
+/// The server over a fixed control view (no broker), for tests that never write.
+pub fn start_with_view(view: schemas::control::ControlView) -> Api {
+    let producer = schemas::kafka::producer_config("127.0.0.1:9")
+        .create()
+        .unwrap();
+    start(Arc::new(ControlWriter::new(
+        producer,
+        "unused",
+        schemas::control::ControlHandle::fixed(view),
+    )))
+}
+
 /// The server over `writer`, with sign-in limited to 3 links per address per minute.
 pub fn start(writer: Arc<ControlWriter>) -> Api {
     start_limited(writer, 1_000)
@@ -50,28 +62,48 @@ pub fn start_mailing(
     clickhouse: clickhouse::Client,
     mailer: Option<Mailer>,
 ) -> Api {
+    start_configured(writer, per_principal, clickhouse, mailer, false)
+}
+
+/// The server as a browser uses it: sign-in links point at the server itself and the session
+/// cookie works over plain-HTTP loopback.
+pub fn start_browsable(writer: Arc<ControlWriter>, clickhouse: clickhouse::Client) -> Api {
+    start_configured(writer, 10_000, clickhouse, None, true)
+}
+
+fn start_configured(
+    writer: Arc<ControlWriter>,
+    per_principal: u32,
+    clickhouse: clickhouse::Client,
+    mailer: Option<Mailer>,
+    browsable: bool,
+) -> Api {
     // Internal errors are logged, not answered: show them in failing tests' output.
     let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     let dir = tempfile::tempdir().unwrap();
     let outbox = dir.path().join("outbox.jsonl");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
     let state = ApiState {
         writer,
         clickhouse,
         auth: AuthStore::default(),
         mailer: mailer.unwrap_or_else(|| Mailer::Outbox(Outbox::new(&outbox))),
         limits: Limits::new(LimitSettings {
-            sign_in_per_email: 3,
+            sign_in_per_email: if browsable { 100 } else { 3 },
             sign_in_per_ip: 100,
             api_per_ip: 10_000,
             api_per_principal: per_principal,
         }),
         config: ApiConfig {
-            public_url: "http://api.test".into(),
-            secure_cookies: true,
+            public_url: if browsable {
+                base.clone()
+            } else {
+                "http://api.test".into()
+            },
+            secure_cookies: !browsable,
         },
     };
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     let server = serve(listener, web::Data::new(state)).unwrap();
     let handle = server.handle();
     actix_rt::spawn(server);

@@ -1,0 +1,318 @@
+//! The partner runbook in headless Chromium (Debian's, driven by playwright-core) against the
+//! real services: the collector and the processors as their own processes on the test broker
+//! and ClickHouse, this API in-process. Sign in with the magic link from the outbox → create a
+//! project → its default property → an API key → /install → a page carrying the snippet → the
+//! verification turns green → the pageview is on /events and in ClickHouse. Then every page
+//! with an empty project and with the demo's data, at laptop and phone widths. Screenshots are
+//! kept under $CARGO_TARGET_DIR/browser-artifacts (or the temp dir).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{start_browsable, user, writer};
+use query_api::demo::{self, DemoArgs};
+use schemas::clickhouse_client::ClickHouseArgs;
+use schemas::control::ids::new_id;
+use schemas::control::{Command as ControlCommand, Plan, Role};
+use schemas::test_support::{random_name, TestDatabase, TestTopics};
+use serde_json::{json, Value};
+
+/// A service process, stopped when the test ends however it ends.
+struct Service(Child);
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The other services' binaries sit beside this package's (infra/test builds every binary).
+fn binary(name: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_BIN_EXE_query-api"))
+        .parent()
+        .unwrap()
+        .join(name);
+    assert!(
+        path.exists(),
+        "{} is not built: run the tests through infra/test, which builds every service",
+        path.display()
+    );
+    path
+}
+
+fn spawn(name: &str, args: &[&str], env: &[(&str, String)], log: &Path) -> Service {
+    let log = std::fs::File::create(log).unwrap();
+    let child = Command::new(binary(name))
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("RUST_LOG", "warn")
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    Service(child)
+}
+
+async fn wait_ready(url: &str, what: &str, log: &Path) {
+    let client = awc::Client::default();
+    for _ in 0..300 {
+        if let Ok(response) = client.get(url).send().await {
+            if response.status().is_success() {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "{what} never became ready at {url}:\n{}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
+}
+
+fn artifacts() -> PathBuf {
+    let base = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("browser-artifacts").join("dashboard")
+}
+
+#[actix_rt::test]
+async fn a_new_partner_walks_the_runbook_and_every_page_renders() {
+    let topics = TestTopics::create(&[
+        ("control", 1),
+        ("beacons", 2),
+        ("sessions", 2),
+        ("deadletter", 1),
+        ("edge-stats", 1),
+    ])
+    .await;
+    let db = TestDatabase::migrated().await;
+    let clickhouse_url = std::env::var("OPTIVIEW_CLICKHOUSE_URL").expect("infra/test sets it");
+    let logs = tempfile::tempdir().unwrap();
+
+    let edge_port = free_port();
+    let edge_url = format!("http://127.0.0.1:{edge_port}");
+    let common_env = [
+        ("OPTIVIEW_KAFKA_BROKERS", topics.brokers.clone()),
+        ("OPTIVIEW_CONTROL_TOPIC", topics.name(0).to_owned()),
+        ("OPTIVIEW_BEACONS_TOPIC", topics.name(1).to_owned()),
+    ];
+    let edge_log = logs.path().join("edge.log");
+    let mut edge_env = common_env.to_vec();
+    edge_env.extend([
+        ("OPTIVIEW_EDGE_LISTEN", format!("127.0.0.1:{edge_port}")),
+        ("OPTIVIEW_EDGE_STATS_TOPIC", topics.name(4).to_owned()),
+        ("OPTIVIEW_IP_SALT", "browser-test".to_owned()),
+        // The demo replays visitors from many addresses and countries, as behind a proxy.
+        (
+            "OPTIVIEW_EDGE_CLIENT_IP_HEADER",
+            "X-Forwarded-For".to_owned(),
+        ),
+        ("OPTIVIEW_EDGE_COUNTRY_HEADER", "CF-IPCountry".to_owned()),
+    ]);
+    let _edge = spawn("ingest-edge", &[], &edge_env, &edge_log);
+    let ops_port = free_port();
+    let processor_log = logs.path().join("processor.log");
+    let mut processor_env = common_env.to_vec();
+    processor_env.extend([
+        ("OPTIVIEW_SESSIONS_TOPIC", topics.name(2).to_owned()),
+        ("OPTIVIEW_DEADLETTER_TOPIC", topics.name(3).to_owned()),
+        ("OPTIVIEW_LOADER_GROUP", random_name("browser-loader")),
+        ("OPTIVIEW_CLICKHOUSE_URL", clickhouse_url.clone()),
+        ("OPTIVIEW_CLICKHOUSE_DATABASE", db.name.clone()),
+        (
+            "OPTIVIEW_PROCESSOR_OPS_ADDR",
+            format!("127.0.0.1:{ops_port}"),
+        ),
+        ("OPTIVIEW_BATCH_MS", "300".to_owned()),
+    ]);
+    let _processor = spawn(
+        "stream-processors",
+        &["run"],
+        &processor_env,
+        &processor_log,
+    );
+
+    // Snippets name the collector the browser reaches (read when a snippet is made).
+    std::env::set_var("OPTIVIEW_EDGE_URL", &edge_url);
+    let control = Arc::new(writer(&topics).await);
+    let api = start_browsable(control.clone(), db.client());
+    wait_ready(&format!("{edge_url}/readyz"), "ingest-edge", &edge_log).await;
+    wait_ready(
+        &format!("http://127.0.0.1:{ops_port}/readyz"),
+        "stream-processors",
+        &processor_log,
+    )
+    .await;
+
+    // The partner: an owner of an organization that has no project yet.
+    let organization_id = new_id("org");
+    let create = ControlCommand::CreateOrganization {
+        id: organization_id.clone(),
+        name: "Runbook Co".into(),
+        domain: "optiview-test.com".into(),
+        plan: Plan::Starter,
+    };
+    control.submit("test", &create).await.unwrap();
+    user(
+        &control,
+        "owner@optiview-test.com",
+        Some((&organization_id, Role::Owner)),
+        false,
+    )
+    .await;
+
+    // The demo, as `infra/stack up` loads it, but smaller.
+    let site = tempfile::tempdir().unwrap();
+    let made = demo::run(
+        &control,
+        &DemoArgs {
+            clickhouse: ClickHouseArgs {
+                url: clickhouse_url.clone(),
+                database: db.name.clone(),
+                user: None,
+                password: None,
+            },
+            edge_url: edge_url.clone(),
+            email: "demo@example.com".into(),
+            site_dir: site.path().to_owned(),
+            sessions: 150,
+            days: 3,
+            seed: 7,
+            force: false,
+            wait_seconds: 120,
+        },
+    )
+    .await
+    .unwrap();
+    let demo_project = made["project_id"].as_str().unwrap().to_owned();
+    assert!(site.path().join("pricing/index.html").exists());
+
+    let shots = artifacts();
+    let _ = std::fs::remove_dir_all(&shots);
+    let config = json!({
+        "base": api.base,
+        "outbox": api.outbox,
+        "shots": shots,
+        "partner": {
+            "email": "owner@optiview-test.com",
+            "domain": "optiview-test.com",
+            "empty_domain": "optiview-empty-test.net",
+        },
+        "demo": { "email": "demo@example.com", "project": demo_project },
+        "pages": ["/events", "/content", "/journeys", "/referrals", "/conversions", "/crawlers",
+                  "/install", "/api-keys", "/settings", "/sources", "/projects", "/data-policy"],
+        "dashboards": ["/events", "/content", "/journeys", "/referrals", "/conversions", "/crawlers"],
+    });
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser/dashboard_test.mjs");
+    let output = actix_rt::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(script)
+            .arg(config.to_string())
+            .output()
+            .expect("run node (infra/stack install provides it)")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report: Value = stdout
+        .lines()
+        .last()
+        .and_then(|l| serde_json::from_str(l).ok())
+        .unwrap_or_else(|| {
+            panic!(
+                "no report from the browser:\n{stdout}\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+    eprintln!("screenshots: {}", shots.display());
+    assert!(report["failure"].is_null(), "{}", report["failure"]);
+    assert_eq!(report["console_errors"], json!([]), "console errors");
+    assert!(output.status.success());
+
+    // The runbook: the widget turned green (the script waits 30 s at most) after the page loaded,
+    // and the pageview is on /events and in ClickHouse, with the page's URL.
+    let steps: Vec<&str> = report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "signed in",
+            "project created",
+            "key created",
+            "test page loaded",
+            "verification green",
+            "pageview on events"
+        ]
+    );
+    assert_eq!(report["secret_shown"], true);
+    assert_eq!(report["events_pageviews"], 1);
+    let (views, url): (u64, String) = db
+        .client()
+        .query(
+            "SELECT count(), any(url) FROM events
+             WHERE project_id NOT IN (?) AND event_type = 'pageview'",
+        )
+        .bind(&demo_project)
+        .fetch_one()
+        .await
+        .unwrap();
+    assert_eq!(views, 1);
+    assert!(url.starts_with("http://www.optiview-test.com:"), "{url}");
+
+    // Every page: no error state, every control labelled; dashboards draw with demo data and
+    // send an empty project to the install wizard; nothing wider than a phone.
+    let pages = report["pages"].as_array().unwrap();
+    assert_eq!(pages.len(), 12 + 13 + 3, "{pages:?}");
+    for page in pages {
+        assert!(page["error"].is_null(), "{page}");
+        assert_eq!(page["unlabelled"], 0, "{page}");
+        let dashboard = [
+            "/events",
+            "/content",
+            "/journeys",
+            "/referrals",
+            "/conversions",
+            "/crawlers",
+        ]
+        .iter()
+        .any(|d| page["path"].as_str().unwrap().starts_with(&format!("{d}?")));
+        match page["project"].as_str().unwrap() {
+            "empty" if dashboard => assert_eq!(page["install_link"], true, "{page}"),
+            "demo" if dashboard => {
+                assert!(page["empty"].is_null(), "{page}");
+                let drawn = page["charts"].as_u64().unwrap() + page["bars"].as_u64().unwrap();
+                let journeys = page["path"].as_str().unwrap().starts_with("/journeys");
+                assert!(drawn > 0 || journeys, "{page}");
+            }
+            "demo-phone" => assert_eq!(page["horizontal_overflow"], 0, "{page}"),
+            _ => {}
+        }
+    }
+    assert_eq!(report["first_tab_stop"], "Skip to content");
+    for name in [
+        "05-install-green",
+        "06-events-after-first-pageview",
+        "demo-crawlers",
+    ] {
+        assert!(shots.join(format!("{name}.png")).exists(), "{name}");
+    }
+    api.handle.stop(true).await;
+}
