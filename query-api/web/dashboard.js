@@ -2,7 +2,7 @@
 // and the loading, empty and error states around the page's own drawing.
 
 import { get } from "./api.js";
-import { h, replace, loading, errorState, empty } from "./ui.js";
+import { h, replace, loading, errorState, empty, select, field } from "./ui.js";
 import { filterBar, windowQuery, describe } from "./filters.js";
 
 export function noProject(ctx) {
@@ -54,4 +54,19 @@ export async function dashboard(ctx, view, spec) {
 /// A breakdown from the API ([{value, events|hits}]) as bar rows; blank values get a name.
 export function breakdownRows(rows, key, blank = "(unknown)") {
   return (rows || []).map((r) => ({ label: r.value === "" ? blank : String(r.value), value: Number(r[key] || 0) }));
+}
+
+/// The property a setup page works on (`?property_id=`, else the project's first) and a picker
+/// that reloads `path` with another; null, with an empty state in `view`, when there is none.
+export function propertyPicker(ctx, view, path) {
+  const properties = ctx.project.properties;
+  const wanted = ctx.params.get("property_id") || ctx.params.get("property");
+  const property = properties.find((p) => String(p.id) === String(wanted)) || properties[0];
+  if (!property) {
+    view.append(empty("This project has no property", h("a", { class: "button", href: ctx.link("/settings") }, "Add a property")));
+    return null;
+  }
+  const picker = select("property_id", properties.map((p) => [p.id, `${p.domain} (${p.kind})`]), property.id);
+  picker.addEventListener("change", () => ctx.go(ctx.link(path, { property_id: picker.value, key_id: null }), { replace: true }));
+  return { property, form: h("form", { class: "filters", onsubmit: (e) => e.preventDefault() }, field("Property", picker)) };
 }

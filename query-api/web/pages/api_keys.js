@@ -1,6 +1,6 @@
 import { get, post } from "../api.js";
-import { h, replace, select, field, form, table, copyButton, notice, empty, when, loading } from "../ui.js";
-import { noProject } from "../dashboard.js";
+import { h, replace, field, form, table, copyButton, notice, empty, when, loading } from "../ui.js";
+import { noProject, propertyPicker } from "../dashboard.js";
 
 export async function render(ctx, view) {
   replace(view, h("h1", {}, "API keys"));
@@ -8,20 +8,14 @@ export async function render(ctx, view) {
     view.append(noProject(ctx));
     return;
   }
-  const properties = ctx.project.properties;
-  const wanted = ctx.params.get("property_id") || (properties[0] && properties[0].id);
-  const property = properties.find((p) => String(p.id) === String(wanted)) || properties[0];
-  if (!property) {
-    view.append(empty("This project has no property", h("a", { class: "button", href: ctx.link("/settings") }, "Add a property")));
-    return;
-  }
-  const picker = select("property_id", properties.map((p) => [p.id, `${p.domain} (${p.kind})`]), property.id);
-  picker.addEventListener("change", () => ctx.go(ctx.link("/api-keys", { property_id: picker.value }), { replace: true }));
+  const picked = propertyPicker(ctx, view, "/api-keys");
+  if (!picked) return;
+  const property = picked.property;
   const created = h("div", { id: "created-key" });
   const list = h("div", {}, loading());
   view.append(
     h("p", { class: "intro" }, "The tag uses a key's id, which is public. A key's secret authenticates server-side hits (log forwarding); it is shown once, when the key is created."),
-    h("form", { class: "filters", onsubmit: (e) => e.preventDefault() }, field("Property", picker)),
+    picked.form,
     created,
   );
   if (ctx.isAdmin()) {

@@ -1,6 +1,6 @@
 import { get, post } from "../api.js";
 import { h, replace, select, field, copyButton, notice, empty, loading } from "../ui.js";
-import { noProject } from "../dashboard.js";
+import { noProject, propertyPicker } from "../dashboard.js";
 
 function widget(propertyId) {
   const status = h("p", { class: "verify-text" }, "Checking…");
@@ -32,18 +32,12 @@ export async function render(ctx, view) {
     view.append(noProject(ctx));
     return;
   }
-  const properties = ctx.project.properties;
-  const wanted = ctx.params.get("property_id") || ctx.params.get("property") || (properties[0] && properties[0].id);
-  const property = properties.find((p) => String(p.id) === String(wanted)) || properties[0];
-  if (!property) {
-    view.append(empty("This project has no property", h("a", { class: "button", href: ctx.link("/settings") }, "Add a property")));
-    return;
-  }
-  const picker = select("property_id", properties.map((p) => [p.id, `${p.domain} (${p.kind})`]), property.id);
-  picker.addEventListener("change", () => ctx.go(ctx.link("/install", { property_id: picker.value, key_id: null }), { replace: true }));
+  const picked = propertyPicker(ctx, view, "/install");
+  if (!picked) return;
+  const property = picked.property;
   view.append(
     h("p", { class: "intro" }, `Paste one tag into every page of ${property.domain}. Events show up here within seconds.`),
-    h("form", { class: "filters", onsubmit: (e) => e.preventDefault() }, field("Property", picker)),
+    picked.form,
   );
   const body = h("div", {}, loading());
   view.append(body);
