@@ -15,10 +15,11 @@ use std::time::Duration;
 
 use common::{start_browsable, user, writer};
 use query_api::demo::{self, DemoArgs};
+use query_api::http::openapi::DASHBOARDS;
 use schemas::clickhouse_client::ClickHouseArgs;
 use schemas::control::ids::new_id;
 use schemas::control::{Command as ControlCommand, Plan, Role};
-use schemas::test_support::{random_name, TestDatabase, TestTopics};
+use schemas::test_support::{free_port, random_name, TestDatabase, TestTopics};
 use serde_json::{json, Value};
 
 /// A service process, stopped when the test ends however it ends.
@@ -29,14 +30,6 @@ impl Drop for Service {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// The other services' binaries sit beside this package's (infra/test builds every binary).
@@ -201,6 +194,21 @@ async fn a_new_partner_walks_the_runbook_and_every_page_renders() {
     let demo_project = made["project_id"].as_str().unwrap().to_owned();
     assert!(site.path().join("pricing/index.html").exists());
 
+    // The dashboards are the API's dashboard endpoints, each with its page of the same name.
+    let dashboards: Vec<String> = DASHBOARDS.iter().map(|d| format!("/{d}")).collect();
+    let setup = [
+        "/install",
+        "/api-keys",
+        "/settings",
+        "/sources",
+        "/projects",
+        "/data-policy",
+    ];
+    let pages: Vec<String> = dashboards
+        .iter()
+        .cloned()
+        .chain(setup.iter().map(|p| p.to_string()))
+        .collect();
     let shots = artifacts();
     let _ = std::fs::remove_dir_all(&shots);
     let config = json!({
@@ -213,9 +221,8 @@ async fn a_new_partner_walks_the_runbook_and_every_page_renders() {
             "empty_domain": "optiview-empty-test.net",
         },
         "demo": { "email": "demo@example.com", "project": demo_project },
-        "pages": ["/events", "/content", "/journeys", "/referrals", "/conversions", "/crawlers",
-                  "/install", "/api-keys", "/settings", "/sources", "/projects", "/data-policy"],
-        "dashboards": ["/events", "/content", "/journeys", "/referrals", "/conversions", "/crawlers"],
+        "pages": &pages,
+        "dashboards": &dashboards,
     });
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser/dashboard_test.mjs");
     let output = actix_rt::task::spawn_blocking(move || {
@@ -279,21 +286,15 @@ async fn a_new_partner_walks_the_runbook_and_every_page_renders() {
 
     // Every page: no error state, every control labelled; dashboards draw with demo data and
     // send an empty project to the install wizard; nothing wider than a phone.
-    let pages = report["pages"].as_array().unwrap();
-    assert_eq!(pages.len(), 12 + 13 + 3, "{pages:?}");
-    for page in pages {
+    let visited = report["pages"].as_array().unwrap();
+    // Each page with the empty project and with the demo (plus the admin page), three on a phone.
+    assert_eq!(visited.len(), pages.len() * 2 + 1 + 3, "{visited:?}");
+    for page in visited {
         assert!(page["error"].is_null(), "{page}");
         assert_eq!(page["unlabelled"], 0, "{page}");
-        let dashboard = [
-            "/events",
-            "/content",
-            "/journeys",
-            "/referrals",
-            "/conversions",
-            "/crawlers",
-        ]
-        .iter()
-        .any(|d| page["path"].as_str().unwrap().starts_with(&format!("{d}?")));
+        let dashboard = dashboards
+            .iter()
+            .any(|d| page["path"].as_str().unwrap().starts_with(&format!("{d}?")));
         match page["project"].as_str().unwrap() {
             "empty" if dashboard => assert_eq!(page["install_link"], true, "{page}"),
             "demo" if dashboard => {

@@ -3,7 +3,7 @@
 
 import { h, compact, num } from "./ui.js";
 
-export const PALETTE = ["#4f46e5", "#0891b2", "#d97706", "#16a34a", "#db2777", "#7c3aed", "#dc2626", "#475569"];
+const PALETTE = ["#4f46e5", "#0891b2", "#d97706", "#16a34a", "#db2777", "#7c3aed", "#dc2626", "#475569"];
 
 /// series: the API's `series` rows ({t, ...}); lines: [[field, label]]; tz: the viewer's zone.
 export function timeSeries(title, series, lines, tz, interval) {

@@ -13,7 +13,7 @@ export function noProject(ctx) {
   );
 }
 
-export function noEvents(ctx, what = "events") {
+function noEvents(ctx, what = "events") {
   return empty(
     `No ${what} yet — install the tag`,
     h("p", {}, `Nothing arrived in this time window. Once the tag is on your pages, ${what} show up here within seconds.`),

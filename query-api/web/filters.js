@@ -3,7 +3,7 @@
 
 import { h, select, field } from "./ui.js";
 
-export const RANGES = [
+const RANGES = [
   ["24h", "Last 24 hours"],
   ["7d", "Last 7 days"],
   ["30d", "Last 30 days"],
@@ -13,17 +13,17 @@ export const RANGES = [
 
 const browserZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 
-export function zones() {
+function zones() {
   const list = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
   return ["UTC", ...list.filter((z) => z !== "UTC")];
 }
 
 /// Today's date in `tz`, as YYYY-MM-DD.
-export function today(tz) {
+function today(tz) {
   return new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date());
 }
 
-export function addDays(date, days) {
+function addDays(date, days) {
   const [y, m, d] = date.split("-").map(Number);
   return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
 }

@@ -71,10 +71,6 @@ export function notice(kind, text) {
   return h("p", { class: `notice ${kind}`, role: kind === "error" ? "alert" : "status" }, text);
 }
 
-export function card(title, ...body) {
-  return h("section", { class: "card" }, title ? h("h2", {}, title) : null, ...body);
-}
-
 export function kpis(items) {
   return h(
     "dl",

@@ -130,17 +130,18 @@ impl Traffic {
     }
 }
 
-fn pick<'a, T>(rng: &mut StdRng, items: &'a [T], weight: impl Fn(&T) -> u32) -> &'a T {
+/// The index of an item drawn with probability proportional to its weight.
+fn pick<T>(rng: &mut StdRng, items: &[T], weight: impl Fn(&T) -> u32) -> usize {
     let total: u32 = items.iter().map(&weight).sum();
     let mut ticket = rng.random_range(0..total.max(1));
-    for item in items {
+    for (i, item) in items.iter().enumerate() {
         let w = weight(item);
         if ticket < w {
-            return item;
+            return i;
         }
         ticket -= w;
     }
-    &items[items.len() - 1]
+    items.len() - 1
 }
 
 /// A random moment of the last `span_ms`, busier in the (UTC) afternoon than at night.
@@ -175,14 +176,11 @@ pub fn generate(
     for n in 0..sessions {
         let person = rng.random_range(0..people);
         let (user_agent, screen, language) = BROWSERS[person % BROWSERS.len()];
-        let (country, time_zone, _) = *pick(&mut rng, &COUNTRIES, |c| c.2);
-        let source_index = {
-            let chosen = pick(&mut rng, &SOURCES, |s| s.3);
-            SOURCES.iter().position(|s| s.0 == chosen.0).unwrap_or(0)
-        };
+        let (country, time_zone, _) = COUNTRIES[pick(&mut rng, &COUNTRIES, |c| c.2)];
+        let source_index = pick(&mut rng, &SOURCES, |s| s.3);
         let (_, referrer, utm_source, _) = SOURCES[source_index];
         let from_ai = source_index < AI_LABELS;
-        let landing = *pick(&mut rng, &PAGES, |p| if from_ai { p.2 } else { p.3 });
+        let landing = PAGES[pick(&mut rng, &PAGES, |p| if from_ai { p.2 } else { p.3 })];
         let mut ts = moment(&mut rng, now_ms - 120_000, span_ms - 3_600_000);
         let depth = 1 + (0..4).take_while(|_| rng.random::<f64>() < 0.45).count();
         let mut path = vec![landing];

@@ -2,27 +2,32 @@ import { get, post } from "../api.js";
 import { h, replace, select, field, copyButton, notice, empty, loading } from "../ui.js";
 import { noProject, propertyPicker } from "../dashboard.js";
 
-function widget(propertyId) {
-  const status = h("p", { class: "verify-text" }, "Checking…");
+/// Starts from the status the page already fetched, then polls.
+function widget(propertyId, first) {
+  const status = h("p", { class: "verify-text" });
   const box = h("div", { class: "verify", id: "verification", "data-state": "waiting", role: "status", "aria-live": "polite" }, h("span", { class: "dot", "aria-hidden": "true" }), status);
+  const show = (s) => {
+    if (s.installed) {
+      box.dataset.state = "installed";
+      status.textContent = `Receiving events — ${s.events.toLocaleString()} so far, the last one ${s.age_seconds} s ago.`;
+    } else {
+      box.dataset.state = "waiting";
+      status.textContent = "Waiting for the first event… Load a page carrying the snippet; this turns green within seconds.";
+    }
+  };
+  // Polls while the widget is on screen; leaving the page stops it.
+  const next = () => setTimeout(() => box.isConnected && check(), 2000);
   const check = async () => {
     try {
-      const s = await get(`/api/v1/properties/${propertyId}/install`);
-      if (s.installed) {
-        box.dataset.state = "installed";
-        status.textContent = `Receiving events — ${s.events.toLocaleString()} so far, the last one ${s.age_seconds} s ago.`;
-      } else {
-        box.dataset.state = "waiting";
-        status.textContent = "Waiting for the first event… Load a page carrying the snippet; this turns green within seconds.";
-      }
+      show(await get(`/api/v1/properties/${propertyId}/install`));
     } catch (error) {
       box.dataset.state = "error";
       status.textContent = error.message;
     }
-    // Polls while the widget is on screen; leaving the page stops it.
-    setTimeout(() => box.isConnected && check(), 2000);
+    next();
   };
-  check();
+  show(first);
+  next();
   return box;
 }
 
@@ -68,6 +73,6 @@ export async function render(ctx, view) {
       h("li", {}, h("h2", {}, "Choose the key"), h("form", { onsubmit: (e) => e.preventDefault() }, field("API key", keyPicker))),
       h("li", {}, h("h2", {}, "Copy the snippet into the <head> of every page"),
         h("div", { class: "snippet" }, h("pre", {}, code), copyButton(() => chosen.snippet, "Copy snippet"))),
-      h("li", {}, h("h2", {}, "Open one of your pages"), widget(property.id))),
+      h("li", {}, h("h2", {}, "Open one of your pages"), widget(property.id, status))),
   );
 }
