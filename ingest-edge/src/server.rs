@@ -8,12 +8,13 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::{from_fn, Compress, Next};
-use actix_web::{web, App, Error, HttpResponse, HttpServer};
+use actix_web::{web, App, Error, HttpMessage, HttpResponse, HttpServer};
 use serde_json::json;
 
 use crate::error::error_class;
 use crate::routes::{collect, health, hits, tag};
 use crate::state::AppState;
+use crate::stats::RequestScope;
 
 pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Result<Server> {
     let server = HttpServer::new(move || {
@@ -80,10 +81,17 @@ async fn observe(
     };
     state.request_metrics.record(route, status, seconds);
     if matches!(route, "collect" | "hits") {
+        let scope = response
+            .request()
+            .extensions()
+            .get::<RequestScope>()
+            .copied()
+            .unwrap_or_default();
         state.stats.record(
             chrono::Utc::now().timestamp_millis(),
             seconds * 1000.0,
             error_class(status),
+            scope,
         );
     }
     Ok(response)

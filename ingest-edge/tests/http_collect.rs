@@ -792,3 +792,59 @@ async fn ops_routes_unknown_routes_and_wrong_methods_answer_json() {
         "method_not_allowed"
     );
 }
+
+#[actix_web::test]
+async fn edge_statistics_count_each_request_overall_and_under_the_property_its_key_names() {
+    let w = world();
+    let sink = Arc::new(MemorySink::default());
+    let server = start(w.view, sink.clone(), config(&[]));
+    let two = envelope(
+        &w.acme,
+        json!([pageview("https://acme.com/"), pageview("https://acme.com/a")]),
+    );
+    assert_eq!(
+        collect(&server, Some("https://acme.com"), &two).await.status,
+        StatusCode::ACCEPTED
+    );
+    let wrong_origin = envelope(&w.beta, json!([pageview("https://beta.io/")]));
+    assert_eq!(
+        collect(&server, Some("https://evil.example"), &wrong_origin)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let mut unknown = envelope(&w.acme, json!([pageview("https://acme.com/")]));
+    unknown["key_id"] = json!("key_doesnotexi");
+    assert_eq!(
+        collect(&server, Some("https://acme.com"), &unknown)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    let minute = server
+        .state
+        .stats
+        .take(chrono::Utc::now().timestamp_millis() + 60_000)
+        .expect("three requests were counted");
+    assert_eq!((minute.requests, minute.events), (3, 2));
+    assert_eq!(minute.errors.values().sum::<i64>(), 2);
+    let by_id = |id: i64| {
+        minute
+            .properties
+            .iter()
+            .find(|p| p.property_id == id)
+            .unwrap_or_else(|| panic!("property {id} missing from {:?}", minute.properties))
+    };
+    let acme = by_id(w.acme.property);
+    assert_eq!((acme.requests, acme.events), (1, 2));
+    assert!(acme.errors.is_empty());
+    let beta = by_id(w.beta.property);
+    assert_eq!((beta.requests, beta.events), (1, 0));
+    assert_eq!(beta.errors.get("4xx_auth"), Some(&1));
+    assert_eq!(
+        minute.properties.len(),
+        2,
+        "the unknown key's request belongs to no property"
+    );
+}

@@ -253,9 +253,12 @@ async fn every_request_answered_202_survives_a_broker_outage_and_the_outage_gets
 async fn edge_statistics_are_written_to_their_topic() {
     let topics = TestTopics::create(&[("edge_stats", 1)]).await;
     let stats = ingest_edge::stats::StatsCollector::new("edge-it".into());
-    stats.record(1_795_515_332_000, 3.0, None);
-    stats.record(1_795_515_332_000, 40.0, Some("4xx_auth"));
-    stats.add_events(5);
+    let scope = ingest_edge::stats::RequestScope {
+        property_id: Some(3),
+        events: 5,
+    };
+    stats.record(1_795_515_332_000, 3.0, None, scope);
+    stats.record(1_795_515_332_000, 40.0, Some("4xx_auth"), Default::default());
     let window = stats.take(1_795_515_400_000).unwrap();
     let producer: FutureProducer = producer_config(&topics.brokers).create().unwrap();
     ingest_edge::stats::emit(&producer, topics.name(0), &window).await;

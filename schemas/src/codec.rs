@@ -94,11 +94,12 @@ pub fn encode<T: Contract>(value: &T) -> Result<Vec<u8>, EncodeError> {
 }
 
 /// Earlier published versions of the contracts.
-pub const HISTORY: [&str; 4] = [
+pub const HISTORY: [&str; 5] = [
     include_str!("../avro/history/control.1.avsc"),
     include_str!("../avro/history/control.2.avsc"),
     include_str!("../avro/history/session.1.avsc"),
     include_str!("../avro/history/deadletter.1.avsc"),
+    include_str!("../avro/history/edge_stats.1.avsc"),
 ];
 
 /// Writer schemas known to this process, by fingerprint.

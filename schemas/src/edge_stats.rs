@@ -16,6 +16,20 @@ pub struct EdgeStats {
     pub errors: HashMap<String, i64>,
     pub latency_bounds_ms: Vec<f64>,
     pub latency_counts: Vec<i64>,
+    /// Requests rejected before their key resolved (unknown key, malformed body) count only in the
+    /// instance totals above.
+    #[serde(default)]
+    pub properties: Vec<PropertyEdgeStats>,
+}
+
+/// One property's share of an instance's minute; latency buckets use the record's bounds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PropertyEdgeStats {
+    pub property_id: i64,
+    pub requests: i64,
+    pub events: i64,
+    pub errors: HashMap<String, i64>,
+    pub latency_counts: Vec<i64>,
 }
 
 static COMPILED: OnceLock<Compiled> = OnceLock::new();

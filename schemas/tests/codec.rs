@@ -150,6 +150,13 @@ fn every_topic_contract_round_trips() {
         errors: HashMap::from([("4xx_auth".into(), 2)]),
         latency_bounds_ms: vec![1.0, 5.0],
         latency_counts: vec![4, 5, 1],
+        properties: vec![schemas::edge_stats::PropertyEdgeStats {
+            property_id: 7,
+            requests: 8,
+            events: 12,
+            errors: HashMap::from([("4xx_client".into(), 1)]),
+            latency_counts: vec![3, 4, 1],
+        }],
     };
     assert_eq!(
         r.decode::<EdgeStats>(&encode(&stats).unwrap()).unwrap(),
@@ -366,6 +373,32 @@ fn dead_letter_reason_names_are_their_avro_symbols() {
     assert_eq!(symbols.len(), 10);
 }
 
+/// What an edge writing `edge_stats.1` serialized.
+#[derive(Serialize)]
+struct OldEdgeStats {
+    instance_id: String,
+    minute: i64,
+    requests: i64,
+    events: i64,
+    errors: HashMap<String, i64>,
+    latency_bounds_ms: Vec<f64>,
+    latency_counts: Vec<i64>,
+}
+
+impl From<&EdgeStats> for OldEdgeStats {
+    fn from(s: &EdgeStats) -> Self {
+        Self {
+            instance_id: s.instance_id.clone(),
+            minute: s.minute,
+            requests: s.requests,
+            events: s.events,
+            errors: s.errors.clone(),
+            latency_bounds_ms: s.latency_bounds_ms.clone(),
+            latency_counts: s.latency_counts.clone(),
+        }
+    }
+}
+
 /// Encodes `value` as a message written with an earlier version of its contract.
 fn encode_with(old_json: &str, value: &impl Serialize) -> Vec<u8> {
     let old = Schema::parse_str(old_json).unwrap();
@@ -399,6 +432,23 @@ fn messages_written_with_every_earlier_contract_version_still_decode() {
         }
         other => panic!("{other:?}"),
     }
+    let stats = EdgeStats {
+        instance_id: "edge-1".into(),
+        minute: 60_000,
+        requests: 3,
+        events: 3,
+        errors: HashMap::new(),
+        latency_bounds_ms: vec![1.0],
+        latency_counts: vec![2, 1],
+        properties: vec![],
+    };
+    let old = encode_with(schemas::codec::HISTORY[4], &OldEdgeStats::from(&stats));
+    let decoded: EdgeStats = registry().decode(&old).unwrap();
+    assert_eq!(
+        decoded, stats,
+        "a record of an edge without the per-property breakdown reads as having none"
+    );
+
     // Every history file parses and differs from the current versions.
     let current: Vec<[u8; 8]> = schemas::all_schemas()
         .iter()

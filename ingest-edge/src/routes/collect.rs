@@ -70,6 +70,7 @@ async fn accept(
     let body = read_limited(req, payload, config.max_body_bytes).await?;
     let batch = parse_collect(&body, config.max_events)?;
     let target = authorize(state, &batch)?;
+    crate::stats::mark_property(req, batch.property_id);
 
     let (origin, origin_host) = cors::request_origin(req).ok_or(EdgeError::OriginNotAllowed)?;
     if !schemas::control::domain::origin_allowed(
@@ -129,7 +130,7 @@ async fn accept(
         });
         records.push(encode_record(&key, &beacon)?);
     }
-    deliver(state, records).await?;
+    deliver(req, state, records).await?;
     // Written out rather than through serde_json::Value: this is the answer to every beacon.
     Ok(HttpResponse::Accepted()
         .content_type("application/json")
@@ -170,13 +171,17 @@ pub(crate) fn encode_record(key: &str, beacon: &Beacon) -> Result<Record, EdgeEr
 }
 
 /// Answers only after the sink confirmed every record durable.
-pub(crate) async fn deliver(state: &AppState, records: Vec<Record>) -> Result<(), EdgeError> {
+pub(crate) async fn deliver(
+    req: &HttpRequest,
+    state: &AppState,
+    records: Vec<Record>,
+) -> Result<(), EdgeError> {
     let count = records.len();
     state.sink.send_batch(records).await.map_err(|e| match e {
         SinkError::Unavailable => EdgeError::Unavailable,
         SinkError::Overloaded => EdgeError::Overloaded,
     })?;
-    state.stats.add_events(count);
+    crate::stats::mark_events(req, count);
     metrics::counter!(crate::telemetry::EVENTS_ACCEPTED).increment(count as u64);
     Ok(())
 }

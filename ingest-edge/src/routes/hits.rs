@@ -58,6 +58,7 @@ pub async fn hits(
         state.limits.check_ip(ip)?;
     }
     let target = authenticate(&req, &state)?;
+    crate::stats::mark_property(&req, target.property_id);
     let format = match media_type(&req).as_deref() {
         Some(
             "application/x-ndjson"
@@ -106,6 +107,6 @@ pub async fn hits(
             encode_record(&visitor_key(target.property_id, &visitor_id), &beacon)
         })
         .collect::<Result<Vec<_>, _>>()?;
-    deliver(&state, records).await?;
+    deliver(&req, &state, records).await?;
     Ok(HttpResponse::Accepted().json(json!({ "accepted": count })))
 }
