@@ -1,6 +1,7 @@
 //! Optiview's shared contracts: the Avro schemas and types of every topic, the control-plane
 //! view, and the client settings and migrations every service uses the same way.
 
+pub mod alerts;
 pub mod beacon;
 pub mod clickhouse_client;
 pub mod clickhouse_migrations;
@@ -12,6 +13,7 @@ pub mod event;
 pub mod kafka;
 pub mod kafka_admin;
 pub mod session;
+pub mod slack;
 pub mod test_support;
 pub mod topics;
 
