@@ -2,6 +2,8 @@
 
 pub mod config;
 pub mod enrich;
+pub mod health;
+pub mod jobs;
 pub mod load;
 pub mod ops;
 pub mod replay;

@@ -8,7 +8,7 @@ use schemas::beacon::{Beacon, TagEventType};
 use schemas::deadletter::DeadLetterReason;
 
 use super::page::{normalize_parsed, ContentRules};
-use super::verify::{IpRanges, Verification};
+use super::verify::{IpRanges, SharedIpRanges, Verification};
 use super::{catalog, AgentClass, Attributor, Classifier};
 use crate::load::rows::{CrawlerHitRow, EventRow};
 
@@ -47,7 +47,7 @@ fn reject(reason: DeadLetterReason, detail: impl Into<String>) -> Rejection {
 pub struct Enricher {
     pub classifier: Classifier,
     pub attributor: Attributor,
-    pub ip_ranges: IpRanges,
+    pub ip_ranges: SharedIpRanges,
 }
 
 fn millis(ms: i64) -> DateTime<Utc> {
@@ -59,7 +59,7 @@ impl Enricher {
         Ok(Self {
             classifier: Classifier::from_catalog()?,
             attributor: Attributor::from_catalog(),
-            ip_ranges: IpRanges::shipped(),
+            ip_ranges: SharedIpRanges::new(IpRanges::shipped()),
         })
     }
 

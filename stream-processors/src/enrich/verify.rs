@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::{Arc, RwLock};
 
 use ipnet::IpNet;
 use serde::Serialize;
@@ -83,6 +84,23 @@ impl IpRanges {
         Ok(())
     }
 
+    /// Agents' ranges taken from `fresher`, replacing theirs whole; other agents keep theirs.
+    pub fn overlaid_with(&self, fresher: &IpRanges) -> IpRanges {
+        let mut out = self.clone();
+        for (agent, nets) in &fresher.by_agent {
+            out.by_agent.insert(agent.clone(), nets.clone());
+        }
+        out
+    }
+
+    pub fn agents(&self) -> usize {
+        self.by_agent.len()
+    }
+
+    pub fn networks(&self) -> usize {
+        self.by_agent.values().map(Vec::len).sum()
+    }
+
     pub fn publishes(&self, agent: &str) -> bool {
         self.by_agent.contains_key(&agent.to_ascii_lowercase())
     }
@@ -96,6 +114,32 @@ impl IpRanges {
         } else {
             Verification::Spoofed
         }
+    }
+}
+
+/// The ranges a running loader verifies against; the refresh job swaps in a new set whole, so a
+/// hit is never judged against half an update.
+#[derive(Debug, Clone)]
+pub struct SharedIpRanges(Arc<RwLock<Arc<IpRanges>>>);
+
+impl SharedIpRanges {
+    pub fn new(ranges: IpRanges) -> Self {
+        Self(Arc::new(RwLock::new(Arc::new(ranges))))
+    }
+
+    pub fn current(&self) -> Arc<IpRanges> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn replace(&self, ranges: IpRanges) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(ranges);
+    }
+
+    pub fn verify(&self, agent: &str, ip: Option<IpAddr>) -> Verification {
+        self.0
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .verify(agent, ip)
     }
 }
 

@@ -1,0 +1,266 @@
+//! The health processor's loop: folds `optiview.edge-stats.v1` into sliding windows, evaluates the
+//! window that just closed (when a newer minute arrives, or the input has been quiet for the
+//! settle time), writes it to `health_windows`, commits, and queues the alerts its verdicts call
+//! for. A tick checks the scheduled jobs for stalls and samples consumer lag.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use clickhouse::Client;
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::message::Message;
+use rdkafka::producer::FutureProducer;
+use rdkafka::{Offset, TopicPartitionList};
+use schemas::alerts::AlertRule;
+use schemas::deadletter::{DeadLetter, DeadLetterReason};
+use schemas::edge_stats::EdgeStats;
+use schemas::SchemaRegistry;
+use tokio::sync::watch;
+
+use super::alerter::Alerter;
+use super::lag::LagProbe;
+use super::notify::AlertQueue;
+use super::rules::{judge_job, judge_window, Thresholds};
+use super::store::{self, insert, millis, LagRow, WindowRow};
+use super::window::{Figures, Scope, SlidingWindows, MINUTE_MS};
+use crate::telemetry;
+
+pub struct HealthProcessor {
+    pub consumer: StreamConsumer,
+    pub producer: FutureProducer,
+    pub edge_stats_topic: String,
+    pub deadletter_topic: String,
+    pub client: Client,
+    pub thresholds: Thresholds,
+    pub window_minutes: u32,
+    pub alerts: AlertQueue,
+    /// Evaluate the newest window after this long without input.
+    pub settle: Duration,
+    /// Stall check and lag sample period.
+    pub tick: Duration,
+    pub lag: Arc<Mutex<LagProbe>>,
+}
+
+struct State {
+    windows: SlidingWindows,
+    alerter: Alerter,
+    newest_minute: Option<i64>,
+    /// Records folded in since the last evaluation, and the offsets to commit after it.
+    pending: bool,
+    offsets: TopicPartitionList,
+}
+
+impl HealthProcessor {
+    pub async fn run(self, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
+        self.consumer.subscribe(&[&self.edge_stats_topic])?;
+        let mut state = State {
+            windows: SlidingWindows::new(self.window_minutes),
+            alerter: Alerter::new(self.thresholds.dedup_minutes),
+            newest_minute: None,
+            pending: false,
+            offsets: TopicPartitionList::new(),
+        };
+        let since = Utc::now() - chrono::Duration::minutes(self.thresholds.dedup_minutes * 2);
+        match store::recently_fired(&self.client, since).await {
+            Ok(fired) => {
+                for (rule, scope, at) in fired {
+                    state.alerter.remember_fired(rule, &scope, at);
+                }
+            }
+            Err(error) => tracing::warn!(%error, "recent alerts not read; duplicates possible"),
+        }
+        let registry = SchemaRegistry::builtin();
+        let mut tick = tokio::time::interval(self.tick);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = stop.changed() => break,
+                _ = tick.tick() => self.check(&mut state).await,
+                received = tokio::time::timeout(self.settle, self.consumer.recv()) => match received {
+                    Ok(Ok(message)) => {
+                        let (partition, offset) = (message.partition(), message.offset());
+                        let payload = message.payload().unwrap_or_default().to_vec();
+                        drop(message);
+                        match registry.decode::<EdgeStats>(&payload) {
+                            Ok(record) => self.fold(&mut state, &record).await,
+                            Err(error) => self.dead_letter(partition, offset, &payload, &error.to_string()).await,
+                        }
+                        let _ = state.offsets.add_partition_offset(
+                            &self.edge_stats_topic, partition, Offset::Offset(offset + 1));
+                        state.pending = true;
+                    }
+                    Ok(Err(error)) => {
+                        tracing::warn!(%error, "edge-stats consumer error");
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                    Err(_quiet) => {
+                        if state.pending {
+                            self.evaluate(&mut state).await;
+                        }
+                    }
+                },
+            }
+        }
+        Ok(())
+    }
+
+    async fn fold(&self, state: &mut State, record: &EdgeStats) {
+        let minute = record.minute - record.minute.rem_euclid(MINUTE_MS);
+        if let Some(newest) = state.newest_minute {
+            if minute > newest && state.pending {
+                // The first record of a newer minute closes the previous window.
+                self.evaluate(state).await;
+            }
+        }
+        let newest = state.newest_minute.map_or(minute, |n| n.max(minute));
+        state.newest_minute = Some(newest);
+        if !state.windows.add(record, newest) {
+            metrics::counter!(telemetry::HEALTH_LATE_RECORDS).increment(1);
+        }
+    }
+
+    async fn evaluate(&self, state: &mut State) {
+        let Some(end) = state.newest_minute else {
+            return;
+        };
+        let window = state.windows.window(end);
+        let window_end = end + MINUTE_MS;
+        let label = format!(
+            "{} min ending {} UTC",
+            self.window_minutes,
+            millis(window_end).format("%Y-%m-%d %H:%M")
+        );
+        let evaluated_at = Utc::now();
+        let rows: Vec<WindowRow> = window
+            .iter()
+            .map(|(scope, f)| WindowRow {
+                window_end: millis(window_end),
+                scope: scope.label(),
+                property_id: scope.property_id(),
+                requests: f.requests.max(0) as u64,
+                events: f.events.max(0) as u64,
+                errors: f.errors.max(0) as u64,
+                error_rate: f.error_rate(),
+                p95_ms: f.p95_ms(),
+                evaluated_at,
+            })
+            .collect();
+        if let Some(global) = window.get(&Scope::Global) {
+            metrics::gauge!(telemetry::HEALTH_ERROR_RATE).set(global.error_rate());
+            metrics::gauge!(telemetry::HEALTH_P95_MS).set(global.p95_ms());
+        }
+        // Breached scopes without data in this window are judged on nothing: they resolve.
+        let mut scopes: BTreeSet<String> = window.keys().map(|s| s.label()).collect();
+        for rule in [AlertRule::ErrorRate, AlertRule::LatencyP95] {
+            scopes.extend(state.alerter.breached_scopes(rule));
+        }
+        let empty = Figures::default();
+        for scope in scopes {
+            let figures = window
+                .iter()
+                .find(|(s, _)| s.label() == scope)
+                .map_or(&empty, |(_, f)| f);
+            for verdict in judge_window(figures, &self.thresholds) {
+                if let Some(alert) = state.alerter.observe(&scope, &verdict, &label, window_end) {
+                    self.alerts.push(alert);
+                }
+            }
+        }
+        state.windows.prune(end);
+        state.pending = false;
+        match insert(&self.client, "health_windows", &rows).await {
+            Ok(()) => {
+                let offsets = std::mem::replace(&mut state.offsets, TopicPartitionList::new());
+                if offsets.count() > 0 {
+                    if let Err(error) = self.consumer.commit(&offsets, CommitMode::Async) {
+                        tracing::warn!(%error, "edge-stats offsets not committed");
+                    }
+                }
+            }
+            // Offsets stay uncommitted: after a restart these minutes are read again.
+            Err(error) => tracing::warn!(%error, "health window not written"),
+        }
+    }
+
+    /// Stall verdicts on every job that ever ran, and a consumer-lag sample.
+    async fn check(&self, state: &mut State) {
+        let now = Utc::now().timestamp_millis();
+        match store::job_histories(&self.client).await {
+            Ok(jobs) => {
+                for job in jobs {
+                    let since = if job.last_success_ms > 0 {
+                        job.last_success_ms
+                    } else {
+                        job.first_started_ms
+                    };
+                    let age_minutes = (now - since) as f64 / MINUTE_MS as f64;
+                    let window = if job.last_success_ms > 0 {
+                        format!("last success {} UTC", millis(since).format("%Y-%m-%d %H:%M"))
+                    } else {
+                        format!("never succeeded; first run {} UTC", millis(since).format("%Y-%m-%d %H:%M"))
+                    };
+                    let verdict = judge_job(age_minutes, &self.thresholds);
+                    let scope = format!("job:{}", job.job);
+                    if let Some(alert) = state.alerter.observe(&scope, &verdict, &window, now) {
+                        self.alerts.push(alert);
+                    }
+                }
+            }
+            Err(error) => tracing::warn!(%error, "job runs not read; stall check skipped"),
+        }
+        self.sample_lag().await;
+    }
+
+    async fn sample_lag(&self) {
+        let probe = self.lag.clone();
+        // librdkafka's metadata and offset calls block.
+        let measured = tokio::task::spawn_blocking(move || {
+            probe
+                .lock()
+                .map(|mut p| p.measure())
+                .unwrap_or_default()
+        })
+        .await
+        .unwrap_or_default();
+        if let Err(error) = insert(&self.client, "consumer_lag", &lag_rows(measured)).await {
+            tracing::warn!(%error, "consumer lag not written");
+        }
+    }
+
+    async fn dead_letter(&self, partition: i32, offset: i64, payload: &[u8], detail: &str) {
+        tracing::warn!(partition, offset, detail, "undecodable edge-stats record");
+        let letter = DeadLetter {
+            at: Utc::now().timestamp_millis(),
+            stage: "health".into(),
+            source_topic: self.edge_stats_topic.clone(),
+            source_partition: partition,
+            source_offset: offset,
+            reason: DeadLetterReason::Undecodable,
+            detail: detail.chars().take(500).collect(),
+            original: payload.to_vec(),
+        };
+        let Ok(bytes) = schemas::encode(&letter) else {
+            return;
+        };
+        let record = rdkafka::producer::FutureRecord::to(&self.deadletter_topic)
+            .key(&self.edge_stats_topic)
+            .payload(&bytes);
+        if let Err((error, _)) = self.producer.send(record, Duration::from_secs(10)).await {
+            tracing::error!(%error, "dead letter not written");
+        }
+    }
+}
+
+pub fn lag_rows(measured: Vec<(String, String, u64)>) -> Vec<LagRow> {
+    let at = Utc::now();
+    measured
+        .into_iter()
+        .map(|(group_id, topic, lag)| {
+            metrics::gauge!(telemetry::GROUP_LAG, "group" => group_id.clone(), "topic" => topic.clone())
+                .set(lag as f64);
+            LagRow { at, group_id, topic, lag }
+        })
+        .collect()
+}

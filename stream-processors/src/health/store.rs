@@ -1,0 +1,134 @@
+//! The health tables of migration 0005: windows, consumer lag and alerts written; the alerts
+//! fired recently and the jobs' last runs read back.
+
+use chrono::{DateTime, TimeZone, Utc};
+use clickhouse::{Client, Row};
+use schemas::alerts::{Alert, AlertRule};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Row, Serialize)]
+pub struct WindowRow {
+    #[serde(with = "clickhouse::serde::chrono::datetime")]
+    pub window_end: DateTime<Utc>,
+    pub scope: String,
+    pub property_id: u64,
+    pub requests: u64,
+    pub events: u64,
+    pub errors: u64,
+    pub error_rate: f64,
+    pub p95_ms: f64,
+    #[serde(with = "clickhouse::serde::chrono::datetime64::millis")]
+    pub evaluated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Row, Serialize)]
+pub struct LagRow {
+    #[serde(with = "clickhouse::serde::chrono::datetime")]
+    pub at: DateTime<Utc>,
+    pub group_id: String,
+    pub topic: String,
+    pub lag: u64,
+}
+
+#[derive(Debug, Clone, Row, Serialize)]
+pub struct AlertRow {
+    #[serde(with = "clickhouse::serde::chrono::datetime64::millis")]
+    pub at: DateTime<Utc>,
+    pub rule: String,
+    pub scope: String,
+    pub state: String,
+    pub value: f64,
+    pub threshold: f64,
+    pub window: String,
+    pub delivered: bool,
+    pub attempts: u8,
+    pub error: String,
+}
+
+impl AlertRow {
+    pub fn new(alert: &Alert, delivered: bool, attempts: u32, error: String) -> Self {
+        Self {
+            at: millis(alert.at_ms),
+            rule: alert.rule.as_str().into(),
+            scope: alert.scope.clone(),
+            state: alert.state.as_str().into(),
+            value: alert.value,
+            threshold: alert.threshold,
+            window: alert.window.clone(),
+            delivered,
+            attempts: attempts.min(255) as u8,
+            error,
+        }
+    }
+}
+
+pub fn millis(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+pub async fn insert<T>(client: &Client, table: &str, rows: &[T]) -> clickhouse::error::Result<()>
+where
+    T: clickhouse::RowOwned + clickhouse::RowWrite,
+{
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut insert = client.insert::<T>(table).await?;
+    for row in rows {
+        insert.write(row).await?;
+    }
+    insert.end().await
+}
+
+#[derive(Debug, Row, Deserialize)]
+struct Fired {
+    rule: String,
+    scope: String,
+    #[serde(with = "clickhouse::serde::chrono::datetime64::millis")]
+    at: DateTime<Utc>,
+}
+
+/// The last firing of each rule and scope since `since`: what a restarted processor must not
+/// announce again within the deduplication period.
+pub async fn recently_fired(
+    client: &Client,
+    since: DateTime<Utc>,
+) -> clickhouse::error::Result<Vec<(AlertRule, String, i64)>> {
+    let rows: Vec<Fired> = client
+        .query(
+            "SELECT rule, scope, max(at) AS at FROM alerts
+             WHERE state = 'firing' AND at >= fromUnixTimestamp64Milli(?)
+             GROUP BY rule, scope",
+        )
+        .bind(since.timestamp_millis())
+        .fetch_all()
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let rule = serde_json::from_value(serde_json::Value::String(r.rule)).ok()?;
+            Some((rule, r.scope, r.at.timestamp_millis()))
+        })
+        .collect())
+}
+
+/// A job's history as the stall rule needs it.
+#[derive(Debug, Clone, Row, Deserialize)]
+pub struct JobHistory {
+    pub job: String,
+    /// Milliseconds; 0 when it never succeeded.
+    pub last_success_ms: i64,
+    pub first_started_ms: i64,
+}
+
+pub async fn job_histories(client: &Client) -> clickhouse::error::Result<Vec<JobHistory>> {
+    client
+        .query(
+            "SELECT job,
+                    toUnixTimestamp64Milli(maxIf(finished, status = 'success')) AS last_success_ms,
+                    toUnixTimestamp64Milli(min(started)) AS first_started_ms
+             FROM job_runs GROUP BY job ORDER BY job",
+        )
+        .fetch_all()
+        .await
+}
