@@ -800,10 +800,15 @@ async fn edge_statistics_count_each_request_overall_and_under_the_property_its_k
     let server = start(w.view, sink.clone(), config(&[]));
     let two = envelope(
         &w.acme,
-        json!([pageview("https://acme.com/"), pageview("https://acme.com/a")]),
+        json!([
+            pageview("https://acme.com/"),
+            pageview("https://acme.com/a")
+        ]),
     );
     assert_eq!(
-        collect(&server, Some("https://acme.com"), &two).await.status,
+        collect(&server, Some("https://acme.com"), &two)
+            .await
+            .status,
         StatusCode::ACCEPTED
     );
     let wrong_origin = envelope(&w.beta, json!([pageview("https://beta.io/")]));

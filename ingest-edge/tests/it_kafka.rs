@@ -258,7 +258,12 @@ async fn edge_statistics_are_written_to_their_topic() {
         events: 5,
     };
     stats.record(1_795_515_332_000, 3.0, None, scope);
-    stats.record(1_795_515_332_000, 40.0, Some("4xx_auth"), Default::default());
+    stats.record(
+        1_795_515_332_000,
+        40.0,
+        Some("4xx_auth"),
+        Default::default(),
+    );
     let window = stats.take(1_795_515_400_000).unwrap();
     let producer: FutureProducer = producer_config(&topics.brokers).create().unwrap();
     ingest_edge::stats::emit(&producer, topics.name(0), &window).await;

@@ -95,7 +95,8 @@ pub fn slack_message(alert: &Alert, health_url: &str) -> Value {
             format!(" {}", alert.condition)
         }
     );
-    let field = |name: &str, text: &str| json!({"type": "mrkdwn", "text": format!("*{name}*\n{text}")});
+    let field =
+        |name: &str, text: &str| json!({"type": "mrkdwn", "text": format!("*{name}*\n{text}")});
     json!({
         "text": format!("{title}: {} {value} (threshold {threshold}, {})", alert.scope, alert.window),
         "blocks": [

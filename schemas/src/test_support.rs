@@ -67,7 +67,7 @@ fn block_on_cleanup<F: std::future::Future<Output = ()> + Send + 'static>(future
 /// A database with a random name, dropped when the guard goes out of scope.
 pub struct TestDatabase {
     pub name: String,
-    url: String,
+    pub url: String,
 }
 
 impl TestDatabase {

@@ -44,6 +44,21 @@ pub struct RunConfig {
     /// How many days back a visitor's last AI touch is credited with a conversion.
     #[arg(long, env = "OPTIVIEW_ATTRIBUTION_LOOKBACK_DAYS", default_value_t = 30)]
     pub attribution_lookback_days: u32,
+    /// Crawler IP-range sources refreshed on a schedule: `AGENT=URL|FILE` for a vendor's JSON list,
+    /// `URL|FILE` for an agent<TAB>cidr list. None: the shipped ranges only.
+    #[arg(
+        long = "ip-range-source",
+        env = "OPTIVIEW_IP_RANGE_SOURCES",
+        value_delimiter = ','
+    )]
+    pub ip_range_sources: Vec<crate::jobs::ip_ranges::RangeSource>,
+    /// Cron schedule (UTC, with seconds) of the IP-range refresh.
+    #[arg(
+        long,
+        env = "OPTIVIEW_IP_RANGE_SCHEDULE",
+        default_value = "0 30 * * * *"
+    )]
+    pub ip_range_schedule: String,
 }
 
 impl RunConfig {
@@ -90,4 +105,112 @@ pub struct ReplayConfig {
     /// How many days back a visitor's last AI touch is credited with a conversion.
     #[arg(long, env = "OPTIVIEW_ATTRIBUTION_LOOKBACK_DAYS", default_value_t = 30)]
     pub attribution_lookback_days: u32,
+}
+
+/// Settings of `stream-processors health`: the health processor, alerting and the maintenance
+/// jobs. Run one instance: windows are global.
+#[derive(Debug, Clone, Args)]
+pub struct HealthConfig {
+    /// Bootstrap brokers, host:port[,host:port].
+    #[arg(long, env = BROKERS_ENV, default_value = DEFAULT_BROKERS)]
+    pub brokers: String,
+    #[arg(long, env = "OPTIVIEW_HEALTH_GROUP", default_value = "optiview-health")]
+    pub group: String,
+    #[arg(long, env = "OPTIVIEW_EDGE_STATS_TOPIC", default_value = topics::EDGE_STATS)]
+    pub edge_stats_topic: String,
+    #[arg(long, env = "OPTIVIEW_DEADLETTER_TOPIC", default_value = topics::DEADLETTER)]
+    pub deadletter_topic: String,
+    #[command(flatten)]
+    pub clickhouse: ClickHouseArgs,
+    /// Address of /healthz, /readyz and /metrics.
+    #[arg(
+        long,
+        env = "OPTIVIEW_HEALTH_OPS_ADDR",
+        default_value = "127.0.0.1:8091"
+    )]
+    pub ops_addr: String,
+    /// Slack incoming-webhook URL; without one alerts are logged and recorded only.
+    #[arg(long, env = "OPTIVIEW_SLACK_WEBHOOK_URL")]
+    pub slack_webhook_url: Option<String>,
+    /// Attempts per Slack post; the wait doubles after each failure.
+    #[arg(long, env = "OPTIVIEW_SLACK_ATTEMPTS", default_value_t = 5)]
+    pub slack_attempts: u32,
+    #[arg(long, env = "OPTIVIEW_SLACK_BACKOFF_MS", default_value_t = 1_000)]
+    pub slack_backoff_ms: u64,
+    /// Where the dashboard is served; messages link to its /admin/health.
+    #[arg(
+        long,
+        env = "OPTIVIEW_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8081"
+    )]
+    pub public_url: String,
+    #[arg(long, env = "OPTIVIEW_ALERT_ERROR_RATE", default_value_t = 0.01)]
+    pub error_rate_threshold: f64,
+    #[arg(long, env = "OPTIVIEW_ALERT_P95_MS", default_value_t = 200.0)]
+    pub p95_threshold_ms: f64,
+    /// Error-rate and latency rules need at least this many events in the window.
+    #[arg(long, env = "OPTIVIEW_ALERT_MIN_EVENTS", default_value_t = 500)]
+    pub min_events: i64,
+    #[arg(long, env = "OPTIVIEW_ALERT_STALL_MINUTES", default_value_t = 90)]
+    pub stall_minutes: i64,
+    #[arg(long, env = "OPTIVIEW_ALERT_DEDUP_MINUTES", default_value_t = 15)]
+    pub dedup_minutes: i64,
+    #[arg(long, env = "OPTIVIEW_HEALTH_WINDOW_MINUTES", default_value_t = 5)]
+    pub window_minutes: u32,
+    /// Evaluate the newest window after the input has been quiet this long.
+    #[arg(long, env = "OPTIVIEW_HEALTH_SETTLE_MS", default_value_t = 10_000)]
+    pub settle_ms: u64,
+    /// Period of the stall check and the consumer-lag sample.
+    #[arg(long, env = "OPTIVIEW_HEALTH_TICK_MS", default_value_t = 60_000)]
+    pub tick_ms: u64,
+    /// Consumer groups whose lag is sampled, as group=topic pairs.
+    #[arg(
+        long,
+        env = "OPTIVIEW_LAG_GROUPS",
+        default_value = "optiview-loader=optiview.beacons.v1,optiview-health=optiview.edge-stats.v1"
+    )]
+    pub lag_groups: String,
+    /// Cron schedule (UTC, with seconds) of the retention purge check; empty disables it.
+    #[arg(
+        long,
+        env = "OPTIVIEW_RETENTION_SCHEDULE",
+        default_value = "0 15 * * * *"
+    )]
+    pub retention_schedule: String,
+    /// Cron schedule of rollup maintenance; empty disables it.
+    #[arg(long, env = "OPTIVIEW_ROLLUP_SCHEDULE", default_value = "0 45 * * * *")]
+    pub rollup_schedule: String,
+}
+
+impl HealthConfig {
+    pub fn thresholds(&self) -> crate::health::rules::Thresholds {
+        crate::health::rules::Thresholds {
+            error_rate: self.error_rate_threshold,
+            p95_ms: self.p95_threshold_ms,
+            min_events: self.min_events,
+            stall_minutes: self.stall_minutes,
+            dedup_minutes: self.dedup_minutes,
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        if !(0.0..1.0).contains(&self.error_rate_threshold) {
+            return Err("--error-rate-threshold must be a fraction in [0, 1)".into());
+        }
+        if self.p95_threshold_ms <= 0.0 || self.min_events < 0 {
+            return Err("--p95-threshold-ms must be positive and --min-events not negative".into());
+        }
+        if self.stall_minutes < 1 || self.dedup_minutes < 0 || self.window_minutes < 1 {
+            return Err("--stall-minutes and --window-minutes must be at least 1".into());
+        }
+        if self.settle_ms == 0 || self.tick_ms == 0 {
+            return Err("--settle-ms and --tick-ms must be at least 1".into());
+        }
+        crate::health::lag::parse_groups(&self.lag_groups)?;
+        Ok(())
+    }
+
+    pub fn health_url(&self) -> String {
+        format!("{}/admin/health", self.public_url.trim_end_matches('/'))
+    }
 }

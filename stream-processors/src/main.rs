@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufWriter, Write};
 
 use clap::{Parser, Subcommand};
-use stream_processors::config::{ReplayConfig, RunConfig};
+use stream_processors::config::{HealthConfig, ReplayConfig, RunConfig};
 use stream_processors::enrich::{Attributor, Classifier};
 
 #[derive(Parser)]
@@ -19,6 +19,10 @@ enum Command {
     /// Consumes optiview.beacons.v1, sessionizes, and writes rows to ClickHouse and the session
     /// changelog to optiview.sessions.v1 until SIGINT/SIGTERM.
     Run(Box<RunConfig>),
+    /// Watches optiview.edge-stats.v1 (5-minute windows, globally and per property), raises and
+    /// resolves alerts to Slack, samples consumer lag, and runs the maintenance jobs, until
+    /// SIGINT/SIGTERM. Run one instance.
+    Health(Box<HealthConfig>),
     /// Reads one user agent per line on stdin; prints one JSON object per line
     /// (class, agent, operator, browser, browser_major, os, device).
     Classify,
@@ -37,6 +41,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Run(config) => return run(*config),
         Command::Replay(config) => return replay(*config),
+        Command::Health(config) => return health(*config),
         _ => {}
     }
     let stdin = std::io::stdin().lock();
@@ -60,7 +65,9 @@ fn main() -> anyhow::Result<()> {
                 out.write_all(b"\n")?;
             }
         }
-        Command::Run(_) | Command::Replay(_) => unreachable!("handled above"),
+        Command::Run(_) | Command::Replay(_) | Command::Health(_) => {
+            unreachable!("handled above")
+        }
         Command::CatalogVersion => {
             writeln!(out, "{}", stream_processors::enrich::catalog::version())?;
         }
@@ -89,7 +96,7 @@ fn run(config: RunConfig) -> anyhow::Result<()> {
             std::net::TcpListener::bind(&config.ops_addr)?,
             OpsState {
                 status: status.clone(),
-                control: control.clone(),
+                control: Some(control.clone()),
                 prometheus: Some(prometheus),
             },
         )?;
@@ -112,22 +119,78 @@ fn run(config: RunConfig) -> anyhow::Result<()> {
                 batch_period: config.batch_period(),
             },
         };
-        let (stop, stopped) = tokio::sync::watch::channel(false);
-        tokio::spawn(async move {
-            let mut term =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                    .expect("SIGTERM handler");
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            let _ = stop.send(true);
-        });
+        let stopped = stop_on_signal();
+        let ip_ranges = stream_processors::jobs::Scheduler {
+            client: config.clickhouse.client(),
+            jobs: ip_range_jobs(&config, &loader.enricher)?,
+            instance: format!("loader@{}", std::process::id()),
+        };
+        let refreshing = tokio::spawn(ip_ranges.run(stopped.clone()));
         tracing::info!(topic = %config.beacons_topic, ops = %config.ops_addr, "processor running");
         let result = loader.run(stopped).await;
+        let _ = refreshing.await;
         ops_handle.stop(true).await;
         result
     })
+}
+
+/// The IP-range refresh, when sources are configured; it updates this loader's verifier.
+fn ip_range_jobs(
+    config: &RunConfig,
+    enricher: &stream_processors::enrich::enricher::Enricher,
+) -> anyhow::Result<Vec<stream_processors::jobs::Scheduled>> {
+    use stream_processors::jobs::ip_ranges::IpRangeRefresh;
+    if config.ip_range_sources.is_empty() {
+        return Ok(Vec::new());
+    }
+    let job = IpRangeRefresh::new(config.ip_range_sources.clone(), enricher.ip_ranges.clone());
+    Ok(vec![stream_processors::jobs::Scheduled::new(
+        Box::new(job),
+        &config.ip_range_schedule,
+    )
+    .map_err(anyhow::Error::msg)?])
+}
+
+fn health(config: HealthConfig) -> anyhow::Result<()> {
+    use stream_processors::ops::server::{serve, OpsState};
+    use stream_processors::ops::status::Status;
+
+    config.validate().map_err(anyhow::Error::msg)?;
+    let prometheus = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder()?;
+    init_logs();
+    tokio::runtime::Runtime::new()?.block_on(async move {
+        let status = std::sync::Arc::new(Status::default());
+        status.started();
+        let ops = serve(
+            std::net::TcpListener::bind(&config.ops_addr)?,
+            OpsState {
+                status,
+                control: None,
+                prometheus: Some(prometheus),
+            },
+        )?;
+        let ops_handle = ops.handle();
+        tokio::spawn(ops);
+        tracing::info!(topic = %config.edge_stats_topic, ops = %config.ops_addr, "health processor running");
+        let result = stream_processors::health::service::run(config, stop_on_signal()).await;
+        ops_handle.stop(true).await;
+        result
+    })
+}
+
+/// Becomes true on SIGINT or SIGTERM.
+fn stop_on_signal() -> tokio::sync::watch::Receiver<bool> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        let _ = stop.send(true);
+    });
+    stopped
 }
 
 fn replay(config: ReplayConfig) -> anyhow::Result<()> {

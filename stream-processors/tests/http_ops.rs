@@ -29,7 +29,7 @@ async fn readiness_follows_the_pipeline_and_unknown_routes_are_json_404s() {
         listener,
         OpsState {
             status: status.clone(),
-            control: ControlHandle::fixed(ControlView::new()),
+            control: Some(ControlHandle::fixed(ControlView::new())),
             prometheus: None,
         },
     )

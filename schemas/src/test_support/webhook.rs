@@ -31,7 +31,10 @@ pub struct WebhookReceiver {
 impl WebhookReceiver {
     pub async fn start() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/services/T000/B000/test", listener.local_addr().unwrap());
+        let url = format!(
+            "http://{}/services/T000/B000/test",
+            listener.local_addr().unwrap()
+        );
         let shared = Arc::new(Mutex::new(Shared::default()));
         let serving = shared.clone();
         let task = tokio::spawn(async move {

@@ -7,5 +7,6 @@ pub mod lag;
 pub mod notify;
 pub mod processor;
 pub mod rules;
+pub mod service;
 pub mod store;
 pub mod window;

@@ -197,9 +197,15 @@ impl HealthProcessor {
                     };
                     let age_minutes = (now - since) as f64 / MINUTE_MS as f64;
                     let window = if job.last_success_ms > 0 {
-                        format!("last success {} UTC", millis(since).format("%Y-%m-%d %H:%M"))
+                        format!(
+                            "last success {} UTC",
+                            millis(since).format("%Y-%m-%d %H:%M")
+                        )
                     } else {
-                        format!("never succeeded; first run {} UTC", millis(since).format("%Y-%m-%d %H:%M"))
+                        format!(
+                            "never succeeded; first run {} UTC",
+                            millis(since).format("%Y-%m-%d %H:%M")
+                        )
                     };
                     let verdict = judge_job(age_minutes, &self.thresholds);
                     let scope = format!("job:{}", job.job);
@@ -217,10 +223,7 @@ impl HealthProcessor {
         let probe = self.lag.clone();
         // librdkafka's metadata and offset calls block.
         let measured = tokio::task::spawn_blocking(move || {
-            probe
-                .lock()
-                .map(|mut p| p.measure())
-                .unwrap_or_default()
+            probe.lock().map(|mut p| p.measure()).unwrap_or_default()
         })
         .await
         .unwrap_or_default();

@@ -107,13 +107,16 @@ impl SlidingWindows {
             &record.latency_counts,
         );
         for p in &record.properties {
-            scopes.entry(Scope::Property(p.property_id)).or_default().add(
-                p.requests,
-                p.events,
-                p.errors.values().sum(),
-                bounds,
-                &p.latency_counts,
-            );
+            scopes
+                .entry(Scope::Property(p.property_id))
+                .or_default()
+                .add(
+                    p.requests,
+                    p.events,
+                    p.errors.values().sum(),
+                    bounds,
+                    &p.latency_counts,
+                );
         }
         true
     }

@@ -37,7 +37,12 @@ pub struct TableReport {
 }
 
 /// Rows past their retention.
-async fn expired(client: &Client, table: &str, time: &str, retention: &str) -> clickhouse::error::Result<u64> {
+async fn expired(
+    client: &Client,
+    table: &str,
+    time: &str,
+    retention: &str,
+) -> clickhouse::error::Result<u64> {
     // Structure from the fixed TABLES only.
     let sql = format!(
         "SELECT count() FROM ? WHERE toDateTime({time}) + toIntervalDay({retention}) < now()"
@@ -46,7 +51,12 @@ async fn expired(client: &Client, table: &str, time: &str, retention: &str) -> c
 }
 
 /// Rows whose whole (week) partition is past retention: TTL should have dropped them.
-async fn overdue(client: &Client, table: &str, time: &str, retention: &str) -> clickhouse::error::Result<u64> {
+async fn overdue(
+    client: &Client,
+    table: &str,
+    time: &str,
+    retention: &str,
+) -> clickhouse::error::Result<u64> {
     let sql = format!(
         "SELECT count() FROM ? WHERE toDateTime(toMonday({time})) + toIntervalDay({retention} + 7) < now()"
     );

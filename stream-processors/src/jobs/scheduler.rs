@@ -102,7 +102,9 @@ impl Scheduler {
             next_run: scheduled.next_after(finished),
             instance: self.instance.clone(),
         };
-        if let Err(error) = crate::health::store::insert(&self.client, "job_runs", &[row.clone()]).await {
+        if let Err(error) =
+            crate::health::store::insert(&self.client, "job_runs", &[row.clone()]).await
+        {
             tracing::warn!(%error, job = name, "job run not recorded");
         }
         row
@@ -163,7 +165,9 @@ mod tests {
             hourly.next_after(t).unwrap().to_rfc3339(),
             "2026-11-24T11:15:00+00:00"
         );
-        let error = Scheduled::new(Box::new(Nothing), "every hour").err().unwrap();
+        let error = Scheduled::new(Box::new(Nothing), "every hour")
+            .err()
+            .unwrap();
         assert!(error.contains("nothing"), "{error}");
     }
 }

@@ -13,7 +13,8 @@ use super::status::Status;
 
 pub struct OpsState {
     pub status: Arc<Status>,
-    pub control: ControlHandle,
+    /// The control view the process follows; the health processor needs none.
+    pub control: Option<ControlHandle>,
     pub prometheus: Option<PrometheusHandle>,
 }
 
@@ -22,7 +23,7 @@ async fn healthz() -> HttpResponse {
 }
 
 async fn readyz(state: web::Data<OpsState>) -> HttpResponse {
-    let control = state.control.caught_up();
+    let control = state.control.as_ref().is_none_or(|c| c.caught_up());
     let pipeline = state.status.healthy_pipeline();
     let lag: serde_json::Map<String, serde_json::Value> = state
         .status
