@@ -1,5 +1,6 @@
 //! A real HTTP server on a local port standing in for a Slack incoming webhook: it records every
-//! JSON body it is sent and answers with the statuses a test queues (200 once they run out).
+//! JSON body it is sent and answers with the statuses a test queues (200 once they run out) and
+//! the body a test set ("ok" unless set; lets it stand in for any small HTTP source too).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -20,6 +21,7 @@ pub struct Received {
 struct Shared {
     received: Vec<Received>,
     statuses: VecDeque<u16>,
+    reply: Option<String>,
 }
 
 pub struct WebhookReceiver {
@@ -48,6 +50,11 @@ impl WebhookReceiver {
     /// The next requests get these statuses, in order.
     pub fn answer_next(&self, statuses: &[u16]) {
         self.shared.lock().unwrap().statuses.extend(statuses);
+    }
+
+    /// Every later answer carries `body`.
+    pub fn reply_with(&self, body: &str) {
+        self.shared.lock().unwrap().reply = Some(body.to_owned());
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -107,14 +114,15 @@ async fn answer(mut stream: TcpStream, shared: Arc<Mutex<Shared>>) {
         }
     }
     let body = serde_json::from_slice(&buffer[head_end..head_end + length]).unwrap_or(Value::Null);
-    let status = {
+    let (status, text) = {
         let mut shared = shared.lock().unwrap();
         let status = shared.statuses.pop_front().unwrap_or(200);
         shared.received.push(Received { status, body });
-        status
+        (status, shared.reply.clone().unwrap_or_else(|| "ok".into()))
     };
     let reply = format!(
-        "HTTP/1.1 {status} Test\r\ncontent-type: text/plain\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
+        "HTTP/1.1 {status} Test\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
+        text.len()
     );
     let _ = stream.write_all(reply.as_bytes()).await;
     let _ = stream.shutdown().await;
