@@ -67,6 +67,9 @@ pub struct ServeArgs {
     #[arg(long, env = "OPTIVIEW_OUTBOX", default_value = ".stack/outbox.jsonl")]
     pub outbox: std::path::PathBuf,
     /// Send the session cookie without `Secure` (plain-HTTP localhost only).
+    /// Slack incoming webhook of the test alert on /admin/health (the health processor's).
+    #[arg(long, env = "OPTIVIEW_SLACK_WEBHOOK_URL")]
+    pub slack_webhook_url: Option<String>,
     #[arg(long, env = "OPTIVIEW_INSECURE_COOKIES")]
     pub insecure_cookies: bool,
     /// Sign-in links per e-mail address per minute.
@@ -103,6 +106,10 @@ impl ServeArgs {
             config: ApiConfig {
                 public_url: self.public_url.clone(),
                 secure_cookies: !self.insecure_cookies,
+                slack_webhook_url: self
+                    .slack_webhook_url
+                    .clone()
+                    .filter(|url| !url.trim().is_empty()),
             },
         })
     }

@@ -2,6 +2,7 @@
 //! errors with request ids, authentication, and the handlers.
 
 pub mod access;
+pub mod admin_health;
 pub mod analytics;
 pub mod auth;
 pub mod control;

@@ -4,6 +4,7 @@
 
 use actix_web::web;
 
+use super::admin_health;
 use super::analytics::{content, conversions, crawlers, events, install, journeys, referrals};
 use super::auth::handlers as auth;
 use super::control::{ai_sources, keys, members, organizations, projects, properties, tokens};
@@ -112,6 +113,10 @@ pub const ROUTES: &[RouteSpec] = &[
         "/admin/organizations",
         "Platform admins: organizations and owners",
     ),
+    page(
+        "/admin/health",
+        "Platform admins: ingest health, consumer lag, jobs and alerts",
+    ),
     RouteSpec {
         verb: Verb::Get,
         path: "/assets/{file:.*}",
@@ -149,6 +154,18 @@ pub const ROUTES: &[RouteSpec] = &[
         Principal,
         "The signed-in user, their organizations and the CSRF token",
         |r| r.to(auth::me),
+    ),
+    get(
+        "/api/v1/admin/health",
+        Principal,
+        "Ingest rate, error rate, p95 latency, consumer lag, jobs and recent alerts (platform admins)",
+        |r| r.to(admin_health::overview),
+    ),
+    post(
+        "/api/v1/admin/health/test-alert",
+        Principal,
+        "Send a test alert to the Slack webhook (platform admins)",
+        |r| r.to(admin_health::test_alert),
     ),
     post(
         "/api/v1/organizations",

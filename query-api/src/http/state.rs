@@ -17,6 +17,8 @@ pub struct ApiConfig {
     pub public_url: String,
     /// `Secure` on the session cookie; off only when explicitly serving plain-HTTP localhost.
     pub secure_cookies: bool,
+    /// Where /admin/health's "send test alert" posts; none: the action answers 409.
+    pub slack_webhook_url: Option<String>,
 }
 
 pub struct ApiState {

@@ -62,13 +62,22 @@ pub fn start_mailing(
     clickhouse: clickhouse::Client,
     mailer: Option<Mailer>,
 ) -> Api {
-    start_configured(writer, per_principal, clickhouse, mailer, false)
+    start_configured(writer, per_principal, clickhouse, mailer, false, None)
+}
+
+/// … with the Slack webhook of /admin/health's test alert.
+pub fn start_alerting(
+    writer: Arc<ControlWriter>,
+    clickhouse: clickhouse::Client,
+    slack_webhook_url: Option<String>,
+) -> Api {
+    start_configured(writer, 1_000, clickhouse, None, false, slack_webhook_url)
 }
 
 /// The server as a browser uses it: sign-in links point at the server itself and the session
 /// cookie works over plain-HTTP loopback.
 pub fn start_browsable(writer: Arc<ControlWriter>, clickhouse: clickhouse::Client) -> Api {
-    start_configured(writer, 10_000, clickhouse, None, true)
+    start_configured(writer, 10_000, clickhouse, None, true, None)
 }
 
 fn start_configured(
@@ -77,6 +86,7 @@ fn start_configured(
     clickhouse: clickhouse::Client,
     mailer: Option<Mailer>,
     browsable: bool,
+    slack_webhook_url: Option<String>,
 ) -> Api {
     // Internal errors are logged, not answered: show them in failing tests' output.
     let _ = tracing_subscriber::fmt().with_test_writer().try_init();
@@ -102,6 +112,7 @@ fn start_configured(
                 "http://api.test".into()
             },
             secure_cookies: !browsable,
+            slack_webhook_url,
         },
     };
     let server = serve(listener, web::Data::new(state)).unwrap();
