@@ -172,10 +172,15 @@ try {
   const demo = await newUser();
   page = demo.page;
   await signIn(page, config.demo.email);
-  for (const path of [...config.pages, "/admin/organizations"]) {
+  for (const path of [...config.pages, "/admin/organizations", "/admin/health"]) {
     const state = await visit(page, `${path}?project=${config.demo.project}&range=7d`, `demo${path.replaceAll("/", "-")}`);
     report.pages.at(-1).project = "demo";
     if (config.dashboards.includes(path) && state.empty) throw new Error(`${path} shows an empty state with demo data: ${state.empty}`);
+    if (path === "/admin/health") {
+      // The health processor ran each maintenance job once at start.
+      const jobs = await page.locator("table", { hasText: "retention_check" }).count();
+      if (jobs === 0) throw new Error("/admin/health lists no job runs");
+    }
   }
   // Phone width.
   await page.setViewportSize({ width: 390, height: 844 });

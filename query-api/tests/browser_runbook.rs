@@ -119,11 +119,12 @@ async fn a_new_partner_walks_the_runbook_and_every_page_renders() {
     let _edge = spawn("ingest-edge", &[], &edge_env, &edge_log);
     let ops_port = free_port();
     let processor_log = logs.path().join("processor.log");
+    let loader_group = random_name("browser-loader");
     let mut processor_env = common_env.to_vec();
     processor_env.extend([
         ("OPTIVIEW_SESSIONS_TOPIC", topics.name(2).to_owned()),
         ("OPTIVIEW_DEADLETTER_TOPIC", topics.name(3).to_owned()),
-        ("OPTIVIEW_LOADER_GROUP", random_name("browser-loader")),
+        ("OPTIVIEW_LOADER_GROUP", loader_group.clone()),
         ("OPTIVIEW_CLICKHOUSE_URL", clickhouse_url.clone()),
         ("OPTIVIEW_CLICKHOUSE_DATABASE", db.name.clone()),
         (
@@ -139,6 +140,28 @@ async fn a_new_partner_walks_the_runbook_and_every_page_renders() {
         &processor_log,
     );
 
+    // The health processor, so /admin/health shows its jobs' first runs and the loader's lag.
+    let health_port = free_port();
+    let health_log = logs.path().join("health.log");
+    let health_env = [
+        ("OPTIVIEW_KAFKA_BROKERS", topics.brokers.clone()),
+        ("OPTIVIEW_EDGE_STATS_TOPIC", topics.name(4).to_owned()),
+        ("OPTIVIEW_DEADLETTER_TOPIC", topics.name(3).to_owned()),
+        ("OPTIVIEW_HEALTH_GROUP", random_name("browser-health")),
+        ("OPTIVIEW_CLICKHOUSE_URL", clickhouse_url.clone()),
+        ("OPTIVIEW_CLICKHOUSE_DATABASE", db.name.clone()),
+        (
+            "OPTIVIEW_HEALTH_OPS_ADDR",
+            format!("127.0.0.1:{health_port}"),
+        ),
+        ("OPTIVIEW_HEALTH_TICK_MS", "2000".to_owned()),
+        (
+            "OPTIVIEW_LAG_GROUPS",
+            format!("{loader_group}={}", topics.name(1)),
+        ),
+    ];
+    let _health = spawn("stream-processors", &["health"], &health_env, &health_log);
+
     // Snippets name the collector the browser reaches (read when a snippet is made).
     std::env::set_var("OPTIVIEW_EDGE_URL", &edge_url);
     let control = Arc::new(writer(&topics).await);
@@ -148,6 +171,12 @@ async fn a_new_partner_walks_the_runbook_and_every_page_renders() {
         &format!("http://127.0.0.1:{ops_port}/readyz"),
         "stream-processors",
         &processor_log,
+    )
+    .await;
+    wait_ready(
+        &format!("http://127.0.0.1:{health_port}/readyz"),
+        "stream-processors health",
+        &health_log,
     )
     .await;
 
@@ -287,8 +316,9 @@ async fn a_new_partner_walks_the_runbook_and_every_page_renders() {
     // Every page: no error state, every control labelled; dashboards draw with demo data and
     // send an empty project to the install wizard; nothing wider than a phone.
     let visited = report["pages"].as_array().unwrap();
-    // Each page with the empty project and with the demo (plus the admin page), three on a phone.
-    assert_eq!(visited.len(), pages.len() * 2 + 1 + 3, "{visited:?}");
+    // Each page with the empty project and with the demo (plus the two admin pages), three on a
+    // phone.
+    assert_eq!(visited.len(), pages.len() * 2 + 2 + 3, "{visited:?}");
     for page in visited {
         assert!(page["error"].is_null(), "{page}");
         assert_eq!(page["unlabelled"], 0, "{page}");

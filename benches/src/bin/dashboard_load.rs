@@ -145,6 +145,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             api_per_principal: 1_000_000,
         }),
         config: ApiConfig {
+            slack_webhook_url: None,
             public_url: "http://127.0.0.1".into(),
             secure_cookies: false,
         },
