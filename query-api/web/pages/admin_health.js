@@ -32,7 +32,7 @@ function testAlert(configured) {
     "section",
     { class: "card" },
     h("h2", {}, "Slack"),
-    h("p", { class: "muted" }, configured ? "Alerts go to the configured incoming webhook." : "No Slack webhook is configured (OPTIVIEW_SLACK_WEBHOOK_URL): alerts are logged and listed below only."),
+    h("p", { class: "muted" }, configured ? "Alerts go to the configured incoming webhook." : "No Slack webhook is configured (OPTIVIEW_SLACK_WEBHOOK_URL): alerts are logged and listed above only."),
     h("div", { class: "form-actions" }, button, status),
   );
 }
