@@ -32,8 +32,16 @@ struct Harness {
 
 impl Harness {
     async fn start(extra: &[&str]) -> Self {
+        Self::start_seeded(extra, None).await
+    }
+
+    /// … after running `seed` on the database (what an earlier run left there).
+    async fn start_seeded(extra: &[&str], seed: Option<&str>) -> Self {
         let topics = TestTopics::create(&[("edge_stats", 1), ("deadletter", 1)]).await;
         let db = TestDatabase::migrated().await;
+        if let Some(sql) = seed {
+            db.client().query(sql).execute().await.unwrap();
+        }
         let receiver = WebhookReceiver::start().await;
         let group = schemas::test_support::random_name("health");
         let lag_groups = format!("{group}={}", topics.name(0));
@@ -416,5 +424,33 @@ async fn an_unreachable_webhook_is_retried_recorded_as_undelivered_and_processin
             ("resolved".to_owned(), true, 1)
         ]
     );
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_restarted_processor_does_not_repeat_an_alert_sent_within_fifteen_minutes() {
+    let mut h = Harness::start_seeded(
+        &[],
+        Some(
+            "INSERT INTO alerts (at, rule, scope, state, value, threshold, window, delivered, attempts)
+             VALUES (now64(3) - INTERVAL 5 MINUTE, 'error_rate', 'global', 'firing', 0.02, 0.01, 'w', true, 1)",
+        ),
+    )
+    .await;
+    // Windows ending now: five minutes after the alert the previous run sent.
+    let now = chrono::Utc::now().timestamp_millis();
+    h.t0 = now - now.rem_euclid(MINUTE) - 5 * MINUTE;
+    for minute in 0..5 {
+        h.send(&minute_record(
+            h.t0,
+            minute,
+            120,
+            ERRORS_PER_MINUTE[minute as usize],
+            10.0,
+        ))
+        .await;
+    }
+    h.evaluated(4, "global").await;
+    assert_eq!(h.messages(0).await, []);
     h.stop().await;
 }

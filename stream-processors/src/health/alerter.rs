@@ -30,10 +30,10 @@ impl Alerter {
     }
 
     /// Remembers an alert fired before a restart, so it is not sent again within the period.
+    /// Only the time: the restarted windows start empty, and judging "cleared" on them would
+    /// announce a resolution that did not happen.
     pub fn remember_fired(&mut self, rule: AlertRule, scope: &str, at_ms: i64) {
         let state = self.states.entry((rule, scope.to_owned())).or_default();
-        state.breached = true;
-        state.announced = true;
         state.last_fired_ms = Some(state.last_fired_ms.map_or(at_ms, |t| t.max(at_ms)));
     }
 
@@ -164,6 +164,12 @@ mod tests {
 
         let mut restarted = Alerter::new(15);
         restarted.remember_fired(AlertRule::ErrorRate, "global", 0);
+        assert!(
+            restarted
+                .observe("global", &verdict(false), "w", MIN)
+                .is_none(),
+            "no resolution announced from a window the restart left empty"
+        );
         assert!(restarted
             .observe("global", &verdict(true), "w", 5 * MIN)
             .is_none());
@@ -171,5 +177,8 @@ mod tests {
             restarted.breached_scopes(AlertRule::ErrorRate),
             ["global".to_owned()]
         );
+        assert!(restarted
+            .observe("global", &verdict(true), "w", 15 * MIN)
+            .is_some());
     }
 }

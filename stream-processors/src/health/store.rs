@@ -85,7 +85,7 @@ struct Fired {
     rule: String,
     scope: String,
     #[serde(with = "clickhouse::serde::chrono::datetime64::millis")]
-    at: DateTime<Utc>,
+    last_at: DateTime<Utc>,
 }
 
 /// The last firing of each rule and scope since `since`: what a restarted processor must not
@@ -96,7 +96,7 @@ pub async fn recently_fired(
 ) -> clickhouse::error::Result<Vec<(AlertRule, String, i64)>> {
     let rows: Vec<Fired> = client
         .query(
-            "SELECT rule, scope, max(at) AS at FROM alerts
+            "SELECT rule, scope, max(at) AS last_at FROM alerts
              WHERE state = 'firing' AND at >= fromUnixTimestamp64Milli(?)
              GROUP BY rule, scope",
         )
@@ -107,7 +107,7 @@ pub async fn recently_fired(
         .into_iter()
         .filter_map(|r| {
             let rule = serde_json::from_value(serde_json::Value::String(r.rule)).ok()?;
-            Some((rule, r.scope, r.at.timestamp_millis()))
+            Some((rule, r.scope, r.last_at.timestamp_millis()))
         })
         .collect())
 }
