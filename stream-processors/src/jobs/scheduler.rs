@@ -103,7 +103,7 @@ impl Scheduler {
             instance: self.instance.clone(),
         };
         if let Err(error) =
-            crate::health::store::insert(&self.client, "job_runs", &[row.clone()]).await
+            crate::health::store::insert(&self.client, "job_runs", std::slice::from_ref(&row)).await
         {
             tracing::warn!(%error, job = name, "job run not recorded");
         }
