@@ -10,6 +10,17 @@ use schemas::control::Role;
 use schemas::test_support::webhook::WebhookReceiver;
 use schemas::test_support::{TestDatabase, TestTopics};
 
+async fn test_alert(api: &common::Api, who: &(String, String)) -> common::Reply {
+    call(
+        api,
+        who,
+        Verb::Post,
+        "/api/v1/admin/health/test-alert",
+        None,
+    )
+    .await
+}
+
 async fn record_health(db: &TestDatabase) {
     for sql in [
         "INSERT INTO health_windows (window_end, scope, property_id, requests, events, errors, error_rate, p95_ms) VALUES
@@ -78,28 +89,14 @@ async fn platform_admins_see_the_health_figures_and_send_a_test_alert_and_owners
     let denied = call(&api, &owner, Verb::Get, "/api/v1/admin/health", None).await;
     assert_eq!(denied.status, 403, "{}", denied.json);
     assert_eq!(denied.json["error"], "forbidden");
-    let denied = call(
-        &api,
-        &owner,
-        Verb::Post,
-        "/api/v1/admin/health/test-alert",
-        None,
-    )
-    .await;
+    let denied = test_alert(&api, &owner).await;
     assert_eq!(denied.status, 403);
     assert!(
         receiver.received().is_empty(),
         "nothing posted for an owner"
     );
 
-    let sent = call(
-        &api,
-        &root,
-        Verb::Post,
-        "/api/v1/admin/health/test-alert",
-        None,
-    )
-    .await;
+    let sent = test_alert(&api, &root).await;
     assert_eq!(sent.status, 200, "{}", sent.json);
     assert_eq!(sent.json["delivered"], true);
     let delivered = receiver.delivered();
@@ -113,14 +110,7 @@ async fn platform_admins_see_the_health_figures_and_send_a_test_alert_and_owners
 
     // Slack failing every attempt: a clear error, no pretence of delivery.
     receiver.answer_next(&[500, 500, 500]);
-    let failed = call(
-        &api,
-        &root,
-        Verb::Post,
-        "/api/v1/admin/health/test-alert",
-        None,
-    )
-    .await;
+    let failed = test_alert(&api, &root).await;
     assert_eq!(failed.status, 502, "{}", failed.json);
     assert_eq!(failed.json["error"], "slack_unavailable");
 }
@@ -137,14 +127,7 @@ async fn without_a_webhook_the_test_alert_says_so() {
     assert_eq!(empty.status, 200, "{}", empty.json);
     assert!(empty.json["window"].is_null(), "no window recorded yet");
     assert_eq!(empty.json["jobs"], serde_json::json!([]));
-    let answer = call(
-        &api,
-        &root,
-        Verb::Post,
-        "/api/v1/admin/health/test-alert",
-        None,
-    )
-    .await;
+    let answer = test_alert(&api, &root).await;
     assert_eq!(answer.status, 409, "{}", answer.json);
     assert_eq!(answer.json["error"], "slack_not_configured");
 }

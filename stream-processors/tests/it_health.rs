@@ -195,20 +195,20 @@ fn minute_record(t0: i64, minute: i64, requests: i64, errors: i64, latency_ms: f
 /// 120 requests a minute, 12 of 600 failed in any five consecutive minutes (2 %).
 const ERRORS_PER_MINUTE: [i64; 5] = [3, 3, 2, 2, 2];
 
+/// Sends `minutes` at 2 % errors over 120 requests a minute.
+async fn send_two_percent(h: &Harness, minutes: std::ops::Range<i64>) {
+    for minute in minutes {
+        let errors = ERRORS_PER_MINUTE[minute.rem_euclid(5) as usize];
+        h.send(&minute_record(h.t0, minute, 120, errors, 10.0))
+            .await;
+    }
+}
+
 #[tokio::test]
 async fn two_percent_errors_over_600_events_alert_once_then_again_after_fifteen_minutes_then_resolve(
 ) {
     let h = Harness::start(&[]).await;
-    for minute in 0..5 {
-        h.send(&minute_record(
-            h.t0,
-            minute,
-            120,
-            ERRORS_PER_MINUTE[minute as usize],
-            10.0,
-        ))
-        .await;
-    }
+    send_two_percent(&h, 0..5).await;
     h.evaluated(4, "global").await;
     assert_eq!(
         h.messages(1).await,
@@ -227,16 +227,7 @@ async fn two_percent_errors_over_600_events_alert_once_then_again_after_fifteen_
     }
 
     // The same condition for the next ten minutes: still within 15 minutes of the alert.
-    for minute in 5..15 {
-        h.send(&minute_record(
-            h.t0,
-            minute,
-            120,
-            ERRORS_PER_MINUTE[(minute % 5) as usize],
-            10.0,
-        ))
-        .await;
-    }
+    send_two_percent(&h, 5..15).await;
     h.evaluated(14, "global").await;
     assert_eq!(
         h.messages(1).await.len(),
@@ -245,16 +236,7 @@ async fn two_percent_errors_over_600_events_alert_once_then_again_after_fifteen_
     );
 
     // Minute 19's window ends 15 minutes after the first alert's.
-    for minute in 15..20 {
-        h.send(&minute_record(
-            h.t0,
-            minute,
-            120,
-            ERRORS_PER_MINUTE[(minute % 5) as usize],
-            10.0,
-        ))
-        .await;
-    }
+    send_two_percent(&h, 15..20).await;
     h.evaluated(19, "global").await;
     assert_eq!(
         h.messages(2).await,
@@ -440,16 +422,7 @@ async fn a_restarted_processor_does_not_repeat_an_alert_sent_within_fifteen_minu
     // Windows ending now: five minutes after the alert the previous run sent.
     let now = chrono::Utc::now().timestamp_millis();
     h.t0 = now - now.rem_euclid(MINUTE) - 5 * MINUTE;
-    for minute in 0..5 {
-        h.send(&minute_record(
-            h.t0,
-            minute,
-            120,
-            ERRORS_PER_MINUTE[minute as usize],
-            10.0,
-        ))
-        .await;
-    }
+    send_two_percent(&h, 0..5).await;
     h.evaluated(4, "global").await;
     assert_eq!(h.messages(0).await, []);
     h.stop().await;

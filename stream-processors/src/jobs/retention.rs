@@ -36,6 +36,25 @@ pub struct TableReport {
     pub parts_dropped: u64,
 }
 
+/// Rows whose `since` (a time derived from the row) is more than `retention` (+ `extra_days`) ago.
+async fn older_than(
+    client: &Client,
+    table: &str,
+    since: &str,
+    retention: &str,
+    extra_days: u32,
+) -> clickhouse::error::Result<u64> {
+    // Structure from the fixed TABLES only; the one value is bound.
+    let sql =
+        format!("SELECT count() FROM ? WHERE {since} + toIntervalDay({retention} + ?) < now()");
+    client
+        .query(&sql)
+        .bind(Identifier(table))
+        .bind(extra_days)
+        .fetch_one()
+        .await
+}
+
 /// Rows past their retention.
 async fn expired(
     client: &Client,
@@ -43,11 +62,7 @@ async fn expired(
     time: &str,
     retention: &str,
 ) -> clickhouse::error::Result<u64> {
-    // Structure from the fixed TABLES only.
-    let sql = format!(
-        "SELECT count() FROM ? WHERE toDateTime({time}) + toIntervalDay({retention}) < now()"
-    );
-    client.query(&sql).bind(Identifier(table)).fetch_one().await
+    older_than(client, table, &format!("toDateTime({time})"), retention, 0).await
 }
 
 /// Rows whose whole (week) partition is past retention: TTL should have dropped them.
@@ -57,10 +72,14 @@ async fn overdue(
     time: &str,
     retention: &str,
 ) -> clickhouse::error::Result<u64> {
-    let sql = format!(
-        "SELECT count() FROM ? WHERE toDateTime(toMonday({time})) + toIntervalDay({retention} + 7) < now()"
-    );
-    client.query(&sql).bind(Identifier(table)).fetch_one().await
+    older_than(
+        client,
+        table,
+        &format!("toDateTime(toMonday({time}))"),
+        retention,
+        7,
+    )
+    .await
 }
 
 async fn active_parts(client: &Client, table: &str) -> clickhouse::error::Result<u64> {
