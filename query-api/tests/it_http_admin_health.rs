@@ -4,9 +4,8 @@
 
 mod common;
 
-use common::{call, sign_in, start_alerting, user, writer};
+use common::{acme_with_owner, call, sign_in, start_alerting, user, writer};
 use query_api::http::routes::Verb;
-use schemas::control::Role;
 use schemas::test_support::webhook::WebhookReceiver;
 use schemas::test_support::{TestDatabase, TestTopics};
 
@@ -51,17 +50,7 @@ async fn platform_admins_see_the_health_figures_and_send_a_test_alert_and_owners
     user(&control, "root@optiview.dev", None, true).await;
     let api = start_alerting(control.clone(), db.client(), Some(receiver.url.clone()));
     let root = sign_in(&api, "root@optiview.dev").await;
-    let body = serde_json::json!({ "name": "Acme", "domain": "acme.com", "plan": "starter" });
-    let org = call(&api, &root, Verb::Post, "/api/v1/organizations", Some(body)).await;
-    let org_id = org.json["organization"]["id"].as_str().unwrap().to_owned();
-    user(
-        &control,
-        "owner@acme.com",
-        Some((&org_id, Role::Owner)),
-        false,
-    )
-    .await;
-    let owner = sign_in(&api, "owner@acme.com").await;
+    let (_, owner) = acme_with_owner(&api, &control, &root).await;
 
     let health = call(&api, &root, Verb::Get, "/api/v1/admin/health", None).await;
     assert_eq!(health.status, 200, "{}", health.json);

@@ -3,9 +3,8 @@
 
 mod common;
 
-use common::{call, sign_in, start_with, user, writer};
+use common::{acme_with_owner, call, sign_in, start_with, user, writer};
 use query_api::http::routes::Verb;
-use schemas::control::Role;
 use schemas::test_support::{TestDatabase, TestTopics};
 
 #[actix_rt::test]
@@ -16,17 +15,7 @@ async fn the_wizard_sees_the_first_event_of_its_property() {
     user(&control, "root@optiview.dev", None, true).await;
     let api = start_with(control.clone(), 1_000, db.client());
     let root = sign_in(&api, "root@optiview.dev").await;
-    let body = serde_json::json!({ "name": "Acme", "domain": "acme.com", "plan": "starter" });
-    let org = call(&api, &root, Verb::Post, "/api/v1/organizations", Some(body)).await;
-    let org_id = org.json["organization"]["id"].as_str().unwrap().to_owned();
-    user(
-        &control,
-        "owner@acme.com",
-        Some((&org_id, Role::Owner)),
-        false,
-    )
-    .await;
-    let owner = sign_in(&api, "owner@acme.com").await;
+    let (org_id, owner) = acme_with_owner(&api, &control, &root).await;
     let body = serde_json::json!({ "name": "Site", "domain": "acme.com" });
     let projects = format!("/api/v1/organizations/{org_id}/projects");
     let project = call(&api, &owner, Verb::Post, &projects, Some(body)).await;

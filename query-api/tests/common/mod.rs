@@ -244,6 +244,26 @@ pub async fn user(
     }
 }
 
+/// Organization "Acme" on acme.com, created by the platform admin `root`, with
+/// owner@acme.com as its owner; returns the organization's id and the owner's session.
+pub async fn acme_with_owner(
+    api: &Api,
+    writer: &ControlWriter,
+    root: &(String, String),
+) -> (String, (String, String)) {
+    let body = serde_json::json!({ "name": "Acme", "domain": "acme.com", "plan": "starter" });
+    let org = call(api, root, Verb::Post, "/api/v1/organizations", Some(body)).await;
+    let org_id = org.json["organization"]["id"].as_str().unwrap().to_owned();
+    user(
+        writer,
+        "owner@acme.com",
+        Some((&org_id, Role::Owner)),
+        false,
+    )
+    .await;
+    (org_id, sign_in(api, "owner@acme.com").await)
+}
+
 pub async fn call(
     api: &Api,
     (cookie, csrf): &(String, String),
