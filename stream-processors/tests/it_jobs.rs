@@ -1,6 +1,8 @@
 //! The scheduled jobs against the real engine (and, for the IP-range refresh, files and a local
 //! HTTP server): what each does to the tables and what it records in `job_runs`.
 
+mod common;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,12 +26,7 @@ fn scheduler(db: &TestDatabase, job: Box<dyn Job>) -> Scheduler {
 }
 
 async fn ids(db: &TestDatabase, table: &str) -> Vec<String> {
-    db.client()
-        .query("SELECT event_id FROM ? ORDER BY event_id")
-        .bind(clickhouse::sql::Identifier(table))
-        .fetch_all()
-        .await
-        .unwrap()
+    common::stored_ids(&db.client(), table).await
 }
 
 #[tokio::test]

@@ -3,6 +3,8 @@
 //! Row ages sit at least a week from the boundary: with ttl_only_drop_parts a row leaves with the
 //! last row of its (retention class, week) partition (see the migration's header).
 
+mod common;
+
 use schemas::test_support::TestDatabase;
 
 /// (retention days of the plan, age of a row in days).
@@ -29,18 +31,7 @@ async fn left(db: &TestDatabase, table: &str) -> Vec<String> {
         .execute()
         .await
         .unwrap();
-    let column = if table == "sessions" {
-        "session_id"
-    } else {
-        "event_id"
-    };
-    db.client()
-        .query("SELECT ? FROM ? ORDER BY 1")
-        .bind(clickhouse::sql::Identifier(column))
-        .bind(clickhouse::sql::Identifier(table))
-        .fetch_all()
-        .await
-        .unwrap()
+    common::stored_ids(&db.client(), table).await
 }
 
 #[tokio::test]

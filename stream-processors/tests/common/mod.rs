@@ -77,6 +77,22 @@ pub async fn count(client: &clickhouse::Client, table: &str, final_: bool) -> u6
         .unwrap()
 }
 
+/// The ids stored in `table` (its session or event id), sorted.
+pub async fn stored_ids(client: &clickhouse::Client, table: &str) -> Vec<String> {
+    let column = if table == "sessions" {
+        "session_id"
+    } else {
+        "event_id"
+    };
+    client
+        .query("SELECT ? FROM ? ORDER BY 1")
+        .bind(clickhouse::sql::Identifier(column))
+        .bind(clickhouse::sql::Identifier(table))
+        .fetch_all()
+        .await
+        .unwrap()
+}
+
 /// Polls until `table` holds `want` rows (after merging replaced ones) or 60 s passed.
 pub async fn wait_for(client: &clickhouse::Client, table: &str, want: u64) -> u64 {
     let mut got = 0;
