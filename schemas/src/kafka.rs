@@ -1,5 +1,9 @@
 //! Kafka client settings shared by every service, so delivery guarantees are set in one place.
 
+use std::time::Duration;
+
+use rdkafka::consumer::{Consumer, ConsumerContext};
+use rdkafka::error::KafkaResult;
 use rdkafka::ClientConfig;
 
 /// Environment variable naming the bootstrap brokers (`host:port,...`).
@@ -37,4 +41,18 @@ pub fn consumer_config(brokers: &str, group_id: &str) -> ClientConfig {
         .set("enable.partition.eof", "false")
         .set("session.timeout.ms", "10000");
     config
+}
+
+/// The partition ids of `topic`, from the cluster's metadata.
+pub fn partition_ids<C: ConsumerContext, K: Consumer<C>>(
+    consumer: &K,
+    topic: &str,
+    timeout: Duration,
+) -> KafkaResult<Vec<i32>> {
+    let metadata = consumer.fetch_metadata(Some(topic), timeout)?;
+    Ok(metadata
+        .topics()
+        .iter()
+        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+        .collect())
 }

@@ -61,12 +61,7 @@ impl LagProbe {
             self.consumers.insert(group.to_owned(), consumer);
         }
         let consumer = &self.consumers[group];
-        let metadata = consumer.fetch_metadata(Some(topic), TIMEOUT)?;
-        let partitions: Vec<i32> = metadata
-            .topics()
-            .iter()
-            .flat_map(|t| t.partitions().iter().map(|p| p.id()))
-            .collect();
+        let partitions = schemas::kafka::partition_ids(consumer, topic, TIMEOUT)?;
         let mut list = TopicPartitionList::new();
         for p in &partitions {
             list.add_partition(topic, *p);

@@ -84,12 +84,8 @@ pub struct Replay<'a> {
 
 pub async fn reprocess(replay: Replay<'_>) -> anyhow::Result<ReplayReport> {
     let consumer = read_to_end_consumer(replay.brokers)?;
-    let metadata = consumer.fetch_metadata(Some(replay.topic), Duration::from_secs(10))?;
-    let partitions: Vec<i32> = metadata
-        .topics()
-        .iter()
-        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
-        .collect();
+    let partitions =
+        schemas::kafka::partition_ids(&consumer, replay.topic, Duration::from_secs(10))?;
     let mut assignment = TopicPartitionList::new();
     let mut total = 0u64;
     for &partition in &partitions {
