@@ -54,6 +54,13 @@ pub struct DeadLetter {
     pub original: Vec<u8>,
 }
 
+impl DeadLetter {
+    /// The record key on the dead-letter topic: where the rejected record came from.
+    pub fn key(&self) -> String {
+        format!("{}:{}", self.source_topic, self.source_partition)
+    }
+}
+
 /// apache-avro maps `bytes` to a serde byte buffer, not a sequence of u8.
 mod serde_bytes_vec {
     use serde::{Deserializer, Serializer};

@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use clap::Parser;
 use rdkafka::producer::{FutureProducer, FutureRecord};
+use schemas::deadletter::{DeadLetter, DeadLetterReason};
 use schemas::edge_stats::{EdgeStats, PropertyEdgeStats};
 use schemas::kafka::producer_config;
 use schemas::test_support::webhook::WebhookReceiver;
-use schemas::test_support::{TestDatabase, TestTopics};
+use schemas::test_support::{read_topic, TestDatabase, TestTopics};
 use serde_json::Value;
 use stream_processors::config::HealthConfig;
 use tokio::sync::watch;
@@ -301,6 +302,37 @@ async fn five_percent_errors_over_400_events_stay_under_the_volume_floor() {
     }
     h.evaluated(4, "global").await;
     assert_eq!(h.messages(0).await, []);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn an_undecodable_record_is_dead_lettered_and_the_next_ones_still_count() {
+    let h = Harness::start(&[]).await;
+    h.producer
+        .send(
+            FutureRecord::to(h.topics.name(0))
+                .key("edge-test")
+                .payload(&b"not avro at all"[..]),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+    h.send(&minute_record(h.t0, 0, 120, 0, 10.0)).await;
+    h.evaluated(0, "global").await;
+    let letters: Vec<DeadLetter> = read_topic(&h.topics.brokers, h.topics.name(1), 1, 1).await;
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    let letter = &letters[0];
+    assert_eq!(letter.reason, DeadLetterReason::Undecodable);
+    assert_eq!(letter.stage, "health");
+    assert_eq!(
+        (
+            letter.source_topic.as_str(),
+            letter.source_partition,
+            letter.source_offset
+        ),
+        (h.topics.name(0), 0, 0)
+    );
+    assert_eq!(letter.original, b"not avro at all");
     h.stop().await;
 }
 

@@ -3,7 +3,7 @@
 //! settle time), writes it to `health_windows`, commits, and queues the alerts its verdicts call
 //! for. A tick checks the scheduled jobs for stalls and samples consumer lag.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -152,16 +152,15 @@ impl HealthProcessor {
             metrics::gauge!(telemetry::HEALTH_P95_MS).set(global.p95_ms());
         }
         // Breached scopes without data in this window are judged on nothing: they resolve.
-        let mut scopes: BTreeSet<String> = window.keys().map(|s| s.label()).collect();
-        for rule in [AlertRule::ErrorRate, AlertRule::LatencyP95] {
-            scopes.extend(state.alerter.breached_scopes(rule));
-        }
         let empty = Figures::default();
-        for scope in scopes {
-            let figures = window
-                .iter()
-                .find(|(s, _)| s.label() == scope)
-                .map_or(&empty, |(_, f)| f);
+        let mut scopes: BTreeMap<String, &Figures> =
+            window.iter().map(|(s, f)| (s.label(), f)).collect();
+        for rule in [AlertRule::ErrorRate, AlertRule::LatencyP95] {
+            for scope in state.alerter.breached_scopes(rule) {
+                scopes.entry(scope).or_insert(&empty);
+            }
+        }
+        for (scope, figures) in scopes {
             for verdict in judge_window(figures, &self.thresholds) {
                 if let Some(alert) = state.alerter.observe(&scope, &verdict, &label, window_end) {
                     self.alerts.push(alert);
@@ -190,23 +189,13 @@ impl HealthProcessor {
         match store::job_histories(&self.client).await {
             Ok(jobs) => {
                 for job in jobs {
-                    let since = if job.last_success_ms > 0 {
-                        job.last_success_ms
+                    let (since, what) = if job.last_success_ms > 0 {
+                        (job.last_success_ms, "last success")
                     } else {
-                        job.first_started_ms
+                        (job.first_started_ms, "never succeeded; first run")
                     };
                     let age_minutes = (now - since) as f64 / MINUTE_MS as f64;
-                    let window = if job.last_success_ms > 0 {
-                        format!(
-                            "last success {} UTC",
-                            millis(since).format("%Y-%m-%d %H:%M")
-                        )
-                    } else {
-                        format!(
-                            "never succeeded; first run {} UTC",
-                            millis(since).format("%Y-%m-%d %H:%M")
-                        )
-                    };
+                    let window = format!("{what} {} UTC", millis(since).format("%Y-%m-%d %H:%M"));
                     let verdict = judge_job(age_minutes, &self.thresholds);
                     let scope = format!("job:{}", job.job);
                     if let Some(alert) = state.alerter.observe(&scope, &verdict, &window, now) {
@@ -244,11 +233,13 @@ impl HealthProcessor {
             detail: detail.chars().take(500).collect(),
             original: payload.to_vec(),
         };
+        metrics::counter!(telemetry::DEAD_LETTERS, "reason" => letter.reason.as_str()).increment(1);
         let Ok(bytes) = schemas::encode(&letter) else {
             return;
         };
+        let key = letter.key();
         let record = rdkafka::producer::FutureRecord::to(&self.deadletter_topic)
-            .key(&self.edge_stats_topic)
+            .key(&key)
             .payload(&bytes);
         if let Err((error, _)) = self.producer.send(record, Duration::from_secs(10)).await {
             tracing::error!(%error, "dead letter not written");

@@ -217,7 +217,7 @@ impl Output<'_> {
             letters.push(Outgoing {
                 topic: self.settings.deadletter_topic.clone(),
                 partition: None,
-                key: format!("{}:{}", letter.source_topic, letter.source_partition),
+                key: letter.key(),
                 payload: schemas::encode(letter)?,
             });
         }
