@@ -77,8 +77,9 @@ pub struct Alert {
 }
 
 /// The incoming-webhook body: a plain-text fallback and blocks with rule, scope, value,
-/// threshold, window and a link to the health page.
-pub fn slack_message(alert: &Alert, health_url: &str) -> Value {
+/// threshold, window and a link to the health page of the dashboard served at `public_url`.
+pub fn slack_message(alert: &Alert, public_url: &str) -> Value {
+    let health_url = format!("{}/admin/health", public_url.trim_end_matches('/'));
     let (marker, verb) = match alert.state {
         AlertState::Firing => (":red_circle:", "firing"),
         AlertState::Resolved => (":large_green_circle:", "resolved"),
@@ -130,7 +131,7 @@ mod tests {
             condition: "and ≥ 500 events".into(),
             at_ms: 0,
         };
-        let message = slack_message(&alert, "https://optiview.example/admin/health");
+        let message = slack_message(&alert, "https://optiview.example/");
         let text = message.to_string();
         for needle in [
             "error_rate",

@@ -209,8 +209,4 @@ impl HealthConfig {
         crate::health::lag::parse_groups(&self.lag_groups)?;
         Ok(())
     }
-
-    pub fn health_url(&self) -> String {
-        format!("{}/admin/health", self.public_url.trim_end_matches('/'))
-    }
 }

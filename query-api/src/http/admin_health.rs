@@ -169,12 +169,11 @@ pub async fn test_alert(
         condition: String::new(),
         at_ms: chrono::Utc::now().timestamp_millis(),
     };
-    let health_url = format!(
-        "{}/admin/health",
-        state.config.public_url.trim_end_matches('/')
-    );
     let hook = SlackWebhook::new(url, 3, Duration::from_millis(500));
-    match hook.post(&slack_message(&alert, &health_url)).await {
+    match hook
+        .post(&slack_message(&alert, &state.config.public_url))
+        .await
+    {
         Ok(attempts) => {
             Ok(HttpResponse::Ok().json(json!({ "delivered": true, "attempts": attempts })))
         }

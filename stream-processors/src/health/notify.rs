@@ -12,8 +12,8 @@ use crate::telemetry::{ALERTS_FAILED, ALERTS_SENT};
 
 pub struct Notifier {
     pub slack: Option<SlackWebhook>,
-    /// Link target of every message.
-    pub health_url: String,
+    /// Where the dashboard is served; every message links to its health page.
+    pub public_url: String,
     pub client: Client,
 }
 
@@ -51,7 +51,7 @@ impl Notifier {
                     value = alert.value, "alert (no Slack webhook configured)");
                 AlertRow::new(alert, false, 0, "no webhook configured".into())
             }
-            Some(slack) => match slack.post(&slack_message(alert, &self.health_url)).await {
+            Some(slack) => match slack.post(&slack_message(alert, &self.public_url)).await {
                 Ok(attempts) => {
                     metrics::counter!(ALERTS_SENT, &labels).increment(1);
                     tracing::info!(rule = alert.rule.as_str(), scope = %alert.scope,

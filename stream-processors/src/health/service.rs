@@ -50,7 +50,7 @@ pub async fn run(config: HealthConfig, stop: watch::Receiver<bool>) -> anyhow::R
     }
     let (alerts, delivery) = Notifier {
         slack,
-        health_url: config.health_url(),
+        public_url: config.public_url.clone(),
         client: client.clone(),
     }
     .start();
