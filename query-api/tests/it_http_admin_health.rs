@@ -22,11 +22,11 @@ async fn test_alert(api: &common::Api, who: &(String, String)) -> common::Reply 
 
 async fn record_health(db: &TestDatabase) {
     for sql in [
-        "INSERT INTO health_windows (window_end, scope, property_id, requests, events, errors, error_rate, p95_ms) VALUES
-           (toStartOfMinute(now()) - INTERVAL 1 MINUTE, 'global', 0, 900, 1000, 9, 0.01, 40),
-           (toStartOfMinute(now()), 'global', 0, 1200, 1500, 30, 0.025, 180),
-           (toStartOfMinute(now()), 'property:7', 7, 700, 900, 28, 0.04, 210),
-           (toStartOfMinute(now()), 'property:8', 8, 500, 600, 2, 0.004, 20)",
+        "INSERT INTO health_windows (window_end, scope, property_id, requests, events, errors, error_rate, p95_ms, window_minutes) VALUES
+           (toStartOfMinute(now()) - INTERVAL 1 MINUTE, 'global', 0, 900, 1000, 9, 0.01, 40, 5),
+           (toStartOfMinute(now()), 'global', 0, 1200, 1500, 30, 0.025, 180, 10),
+           (toStartOfMinute(now()), 'property:7', 7, 700, 900, 28, 0.04, 210, 10),
+           (toStartOfMinute(now()), 'property:8', 8, 500, 600, 2, 0.004, 20, 10)",
         "INSERT INTO consumer_lag (at, group_id, topic, lag) VALUES
            (now() - INTERVAL 2 MINUTE, 'optiview-loader', 'optiview.beacons.v1', 50),
            (now() - INTERVAL 1 MINUTE, 'optiview-loader', 'optiview.beacons.v1', 12)",
@@ -57,7 +57,10 @@ async fn platform_admins_see_the_health_figures_and_send_a_test_alert_and_owners
     let h = &health.json;
     assert_eq!(h["window"]["events"], 1500, "the latest global window");
     assert_eq!(h["window"]["p95_ms"], 180.0);
-    assert_eq!(h["ingest_events_per_minute"], 300.0);
+    assert_eq!(
+        h["ingest_events_per_minute"], 150.0,
+        "1,500 events over that window's 10 minutes"
+    );
     let scopes: Vec<&str> = h["properties"]
         .as_array()
         .unwrap()

@@ -337,6 +337,27 @@ async fn an_undecodable_record_is_dead_lettered_and_the_next_ones_still_count() 
 }
 
 #[tokio::test]
+async fn a_configured_window_length_sums_that_many_minutes_and_is_recorded_with_the_window() {
+    let h = Harness::start(&["--window-minutes", "3"]).await;
+    for minute in 0..4 {
+        h.send(&minute_record(h.t0, minute, 100 + minute, 0, 10.0))
+            .await;
+    }
+    h.evaluated(3, "global").await;
+    let (events, minutes): (u64, u16) = h
+        .db
+        .client()
+        .query("SELECT events, window_minutes FROM health_windows FINAL WHERE scope = 'global' AND toUnixTimestamp(window_end) = ?")
+        .bind((h.t0 + 4 * MINUTE) / 1000)
+        .fetch_one()
+        .await
+        .unwrap();
+    assert_eq!(events, 101 + 102 + 103, "minutes 1 to 3, not minute 0");
+    assert_eq!(minutes, 3);
+    h.stop().await;
+}
+
+#[tokio::test]
 async fn a_p95_of_250_ms_over_600_events_alerts() {
     let h = Harness::start(&[]).await;
     for minute in 0..5 {

@@ -27,6 +27,7 @@ struct WindowFigures {
     errors: u64,
     error_rate: f64,
     p95_ms: f64,
+    window_minutes: u16,
 }
 
 #[derive(Debug, Row, Deserialize, Serialize)]
@@ -63,7 +64,7 @@ struct RecentAlert {
     error: String,
 }
 
-const WINDOW_COLUMNS: &str = "toInt64(toUnixTimestamp(window_end)) * 1000 AS window_end_ms, scope, property_id, requests, events, errors, error_rate, p95_ms";
+const WINDOW_COLUMNS: &str = "toInt64(toUnixTimestamp(window_end)) * 1000 AS window_end_ms, scope, property_id, requests, events, errors, error_rate, p95_ms, window_minutes";
 
 pub async fn overview(
     principal: Principal,
@@ -128,7 +129,7 @@ pub async fn overview(
         .map_err(ApiError::internal)?;
     let ingest_per_minute = global
         .as_ref()
-        .map(|g| g.events as f64 / 5.0)
+        .map(|g| g.events as f64 / f64::from(g.window_minutes.max(1)))
         .unwrap_or(0.0);
     Ok(HttpResponse::Ok().json(json!({
         "window": global,

@@ -144,6 +144,7 @@ impl HealthProcessor {
                 errors: f.errors.max(0) as u64,
                 error_rate: f.error_rate(),
                 p95_ms: f.p95_ms(),
+                window_minutes: u16::try_from(self.window_minutes).unwrap_or(u16::MAX),
                 evaluated_at,
             })
             .collect();

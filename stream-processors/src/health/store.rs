@@ -17,6 +17,7 @@ pub struct WindowRow {
     pub errors: u64,
     pub error_rate: f64,
     pub p95_ms: f64,
+    pub window_minutes: u16,
     #[serde(with = "clickhouse::serde::chrono::datetime64::millis")]
     pub evaluated_at: DateTime<Utc>,
 }
