@@ -23,29 +23,15 @@ pub struct RequestScope {
 }
 
 pub fn mark_property(req: &HttpRequest, property_id: i64) {
-    let mut extensions = req.extensions_mut();
-    match extensions.get_mut::<RequestScope>() {
-        Some(scope) => scope.property_id = Some(property_id),
-        None => {
-            extensions.insert(RequestScope {
-                property_id: Some(property_id),
-                events: 0,
-            });
-        }
-    }
+    req.extensions_mut()
+        .get_or_insert_with(RequestScope::default)
+        .property_id = Some(property_id);
 }
 
 pub fn mark_events(req: &HttpRequest, events: usize) {
-    let mut extensions = req.extensions_mut();
-    match extensions.get_mut::<RequestScope>() {
-        Some(scope) => scope.events += events,
-        None => {
-            extensions.insert(RequestScope {
-                property_id: None,
-                events,
-            });
-        }
-    }
+    req.extensions_mut()
+        .get_or_insert_with(RequestScope::default)
+        .events += events;
 }
 
 #[derive(Debug, Default)]
