@@ -11,7 +11,7 @@ use stream_processors::enrich::{Attributor, Classifier};
 
 /// Real user agents: every crawler-user-agents example and every uap-core browser test case.
 fn user_agents() -> Vec<String> {
-    let (mut uas, bots) = benches::shared_user_agents();
+    let (mut uas, bots) = benches::reference_user_agents();
     uas.extend(bots);
     uas
 }

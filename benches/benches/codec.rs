@@ -9,7 +9,7 @@ use schemas::beacon::Beacon;
 use schemas::{encode, SchemaRegistry};
 
 fn beacon() -> Beacon {
-    schemas::test_support::sample_tag_beacon()
+    schemas::fixtures::sample_tag_beacon()
 }
 
 fn codec(c: &mut Criterion) {

@@ -1,13 +1,13 @@
 //! Benchmarks live in benches/; see README. This library holds what several of them read.
 
-/// Real user agents from `../shared/data`: (browsers from the uap-core test cases, crawlers from
+/// Real user agents from `reference-data/`: (browsers from the uap-core test cases, crawlers from
 /// crawler-user-agents' pattern instances).
-pub fn shared_user_agents() -> (Vec<String>, Vec<String>) {
-    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/");
+pub fn reference_user_agents() -> (Vec<String>, Vec<String>) {
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../reference-data/");
     let crawlers = std::fs::read_to_string(format!("{data}crawlers/pattern_instances.tsv"))
-        .expect("shared crawler data");
+        .expect("reference crawler data");
     let browsers = std::fs::read_to_string(format!("{data}browsers/test_ua.yaml"))
-        .expect("shared browser data");
+        .expect("reference browser data");
     let bots = crawlers
         .lines()
         .skip(1)

@@ -17,9 +17,10 @@ use ingest_edge::sink::{BeaconSink, KafkaSink, Record, SinkError, SinkFuture};
 use ingest_edge::state::AppState;
 use rdkafka::producer::FutureProducer;
 use schemas::beacon::{Beacon, TagEventType};
-use schemas::control::{ControlHandle, ControlView};
-use schemas::kafka::producer_config;
-use schemas::test_support::TestTopics;
+use schemas::control::ControlView;
+use platform::control_follower::ControlHandle;
+use platform::kafka::producer_config;
+use platform::test_support::TestTopics;
 use serde_json::Value;
 
 /// The Kafka sink with an outage switch the browser script flips.

@@ -16,9 +16,9 @@ use schemas::beacon::Beacon;
 use schemas::control::ControlView;
 use schemas::edge_stats::EdgeStats;
 use schemas::encode;
-use schemas::kafka::producer_config;
-use schemas::kafka_admin::ensure_topics;
-use schemas::test_support::{random_name, OwnBroker, TestTopics};
+use platform::kafka::producer_config;
+use platform::kafka::admin::ensure_topics;
+use platform::test_support::{random_name, OwnBroker, TestTopics};
 use schemas::topics::TopicDefinition;
 use serde_json::json;
 

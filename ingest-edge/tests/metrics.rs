@@ -9,7 +9,8 @@ use actix_web::web;
 use common::*;
 use ingest_edge::sink::MemorySink;
 use ingest_edge::state::AppState;
-use schemas::control::{ControlHandle, ControlView};
+use schemas::control::ControlView;
+use platform::control_follower::ControlHandle;
 
 #[actix_web::test]
 async fn metrics_count_requests_events_and_latency() {

@@ -13,9 +13,8 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::events::ControlEvent;
-use super::view::ControlView;
-use crate::codec::SchemaRegistry;
+use schemas::codec::SchemaRegistry;
+use schemas::control::{ControlEvent, ControlView};
 
 /// Partition of the control topic (there is exactly one).
 pub const CONTROL_PARTITION: i32 = 0;

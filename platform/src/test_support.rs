@@ -117,8 +117,8 @@ pub fn repo_migrations_dir() -> &'static std::path::Path {
 /// Applies every repository migration through `client`.
 pub async fn apply_repo_migrations(client: &clickhouse::Client) {
     let migrations =
-        crate::clickhouse_migrations::load_dir(repo_migrations_dir()).expect("migrations load");
-    crate::clickhouse_migrations::migrate(client, &migrations)
+        crate::clickhouse::migrations::load_dir(repo_migrations_dir()).expect("migrations load");
+    crate::clickhouse::migrations::migrate(client, &migrations)
         .await
         .expect("migrations apply");
 }
@@ -144,9 +144,9 @@ impl TestTopics {
     /// Creates one topic per `(prefix, partitions)` pair.
     pub async fn create(specs: &[(&str, i32)]) -> Self {
         let brokers = kafka_brokers();
-        let definitions: Vec<crate::topics::TopicDefinition> = specs
+        let definitions: Vec<schemas::topics::TopicDefinition> = specs
             .iter()
-            .map(|(prefix, partitions)| crate::topics::TopicDefinition {
+            .map(|(prefix, partitions)| schemas::topics::TopicDefinition {
                 name: random_name(prefix),
                 partitions: *partitions,
                 // Finite: Tansu expires every record of a delete topic with retention -1.
@@ -154,7 +154,7 @@ impl TestTopics {
                 cleanup_policy: "delete".into(),
             })
             .collect();
-        crate::kafka_admin::ensure_topics(&brokers, &definitions, 1)
+        crate::kafka::admin::ensure_topics(&brokers, &definitions, 1)
             .await
             .expect("create test topics");
         Self {
@@ -165,41 +165,6 @@ impl TestTopics {
 
     pub fn name(&self, index: usize) -> &str {
         &self.names[index]
-    }
-}
-
-/// A browser conversion beacon with every optional field set, for tests and benchmarks.
-pub fn sample_tag_beacon() -> crate::beacon::Beacon {
-    use crate::beacon::{Beacon, TagEvent, TagEventType};
-    use std::collections::HashMap;
-    Beacon {
-        event_id: "6f1c7d9e-0000-4000-8000-000000000001".into(),
-        received_at: 1_764_000_000_123,
-        request_id: "req-1".into(),
-        key_id: "key_AbCdEfGh12".into(),
-        project_id: "prj_AbCdEfGh12".into(),
-        property_id: 42,
-        visitor_id: "v-123".into(),
-        user_agent: "Mozilla/5.0".into(),
-        ip_hash: "ab12".into(),
-        country: Some("DE".into()),
-        tag: Some(TagEvent {
-            event_type: TagEventType::Conversion,
-            client_ts: Some(1_764_000_000_000),
-            session_id: Some("s-1".into()),
-            url: "https://example.com/pricing?utm_source=chatgpt.com".into(),
-            referrer: Some("https://chatgpt.com/".into()),
-            title: Some("Pricing".into()),
-            screen: Some("1920x1080".into()),
-            language: Some("de-DE".into()),
-            time_zone: Some("Europe/Berlin".into()),
-            utm: HashMap::from([("utm_source".into(), "chatgpt.com".into())]),
-            name: Some("signup".into()),
-            props: HashMap::from([("plan".into(), "pro".into())]),
-            value: Some(49.5),
-            currency: Some("EUR".into()),
-        }),
-        hit: None,
     }
 }
 
@@ -273,81 +238,8 @@ impl Drop for OwnBroker {
     }
 }
 
-/// A tenant onboarded into a [`crate::control::ControlView`] for tests.
-pub struct Tenant {
-    pub org: String,
-    pub project: String,
-    pub property: i64,
-    pub key: String,
-    pub secret: String,
-}
-
-/// Decides `command` against `view` and applies its events, as the follower would after the
-/// broker acknowledged them.
-pub fn submit(
-    view: &mut crate::control::ControlView,
-    command: crate::control::Command,
-) -> Result<Vec<crate::control::ControlEvent>, crate::control::CommandError> {
-    let events = view.decide("test", 1_764_000_000_000, &command)?;
-    for event in &events {
-        view.apply(event).expect("decided events apply");
-    }
-    Ok(events)
-}
-
-/// Organization, project (with its default property) and an API key with `permissions`.
-pub fn onboard(
-    view: &mut crate::control::ControlView,
-    domain: &str,
-    plan: crate::control::Plan,
-    permissions: Vec<crate::control::Permission>,
-) -> Tenant {
-    use crate::control::ids::{hash_secret, new_id, new_secret};
-    use crate::control::Command;
-    let org = new_id("org");
-    submit(
-        view,
-        Command::CreateOrganization {
-            id: org.clone(),
-            name: "Tenant".into(),
-            domain: domain.into(),
-            plan,
-        },
-    )
-    .expect("organization");
-    let project = new_id("prj");
-    let events = submit(
-        view,
-        Command::CreateProject {
-            id: project.clone(),
-            organization_id: org.clone(),
-            name: "Site".into(),
-            domain: domain.into(),
-        },
-    )
-    .expect("project");
-    let property = events[1].property.as_ref().expect("default property").id;
-    let key = new_id("key");
-    let secret = new_secret();
-    let command = Command::CreateApiKey {
-        id: key.clone(),
-        property_id: property,
-        name: "key".into(),
-        permissions,
-        secret_hash: hash_secret(&secret),
-    };
-    submit(view, command).expect("api key");
-    Tenant {
-        org,
-        project,
-        property,
-        key,
-        secret,
-    }
-}
-
 /// Reads a topic from the beginning until `want` messages arrived or nothing came for 3 s.
-pub async fn read_topic<T: crate::Contract>(
+pub async fn read_topic<T: schemas::Contract>(
     brokers: &str,
     topic: &str,
     partitions: i32,
@@ -367,7 +259,7 @@ pub async fn read_topic<T: crate::Contract>(
             .expect("partition");
     }
     consumer.assign(&assignment).expect("assign");
-    let registry = crate::SchemaRegistry::builtin();
+    let registry = schemas::SchemaRegistry::builtin();
     let mut out = Vec::new();
     while out.len() < want {
         match tokio::time::timeout(Duration::from_secs(3), consumer.recv()).await {

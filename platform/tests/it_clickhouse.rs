@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, TimeZone, Utc};
 use clickhouse::{Client, Compression, Row};
-use schemas::test_support::{free_port, OwnGateway, TestDatabase};
+use platform::test_support::{free_port, OwnGateway, TestDatabase};
 use serde::{Deserialize, Serialize};
 use serde_repr::{Deserialize_repr, Serialize_repr};
 
@@ -300,7 +300,7 @@ async fn session_id_keeps_state_between_requests() {
     let db = TestDatabase::create().await;
     let session = db
         .client()
-        .with_setting("session_id", schemas::test_support::random_name("s"));
+        .with_setting("session_id", platform::test_support::random_name("s"));
     session
         .query("CREATE TEMPORARY TABLE tmp (x UInt8)")
         .execute()

@@ -6,9 +6,9 @@ use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
-use schemas::kafka::{consumer_config, producer_config};
-use schemas::kafka_admin::ensure_topics;
-use schemas::test_support::{random_name, OwnBroker, TestTopics};
+use platform::kafka::{consumer_config, producer_config};
+use platform::kafka::admin::ensure_topics;
+use platform::test_support::{random_name, OwnBroker, TestTopics};
 use schemas::topics::TopicDefinition;
 
 async fn produce_all(

@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
-use schemas::clickhouse_migrations::{load_dir, migrate, MigrationError};
-use schemas::test_support::TestDatabase;
+use platform::clickhouse::migrations::{load_dir, migrate, MigrationError};
+use platform::test_support::TestDatabase;
 
 fn write(dir: &Path, file: &str, sql: &str) {
     std::fs::write(dir.join(file), sql).unwrap();

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use schemas::slack::{SlackError, SlackWebhook};
-use schemas::test_support::webhook::WebhookReceiver;
+use platform::slack::{SlackError, SlackWebhook};
+use platform::test_support::webhook::WebhookReceiver;
 use serde_json::json;
 
 #[tokio::test]
@@ -33,7 +33,7 @@ async fn a_client_error_is_not_retried_and_a_dead_endpoint_fails_after_every_att
     }
     assert_eq!(receiver.received().len(), 1);
 
-    let port = schemas::test_support::free_port();
+    let port = platform::test_support::free_port();
     let dead = SlackWebhook::new(
         &format!("http://127.0.0.1:{port}/hook"),
         3,

@@ -16,10 +16,10 @@ use std::time::Duration;
 use common::{start_browsable, user, writer};
 use query_api::demo::{self, DemoArgs};
 use query_api::http::openapi::DASHBOARDS;
-use schemas::clickhouse_client::ClickHouseArgs;
+use platform::clickhouse::ClickHouseArgs;
 use schemas::control::ids::new_id;
 use schemas::control::{Command as ControlCommand, Plan, Role};
-use schemas::test_support::{free_port, random_name, TestDatabase, TestTopics};
+use platform::test_support::{free_port, random_name, TestDatabase, TestTopics};
 use serde_json::{json, Value};
 
 /// A service process, stopped when the test ends however it ends.

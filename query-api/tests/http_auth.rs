@@ -7,8 +7,9 @@ mod common;
 use common::{client, links, send, sign_in, start_limited, start_with_view, Api};
 use query_api::control_writer::ControlWriter;
 use query_api::http::routes::{Access, Verb, ROUTES};
-use schemas::control::{Command, ControlHandle, ControlView};
-use schemas::test_support::submit;
+use schemas::control::{Command, ControlView};
+use platform::control_follower::ControlHandle;
+use schemas::fixtures::submit;
 
 /// A server over a fixed view: these tests only read the control plane, never produce.
 fn start_fixed(view: ControlView) -> Api {
@@ -192,7 +193,7 @@ async fn sign_in_requests_are_rate_limited_and_bad_input_is_a_json_400() {
 
 #[actix_rt::test]
 async fn api_calls_are_limited_per_principal_with_retry_after() {
-    let producer = schemas::kafka::producer_config("127.0.0.1:9")
+    let producer = platform::kafka::producer_config("127.0.0.1:9")
         .create()
         .unwrap();
     let writer = ControlWriter::new(

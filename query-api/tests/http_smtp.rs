@@ -6,8 +6,9 @@ mod common;
 use common::{client, send, start_mailing};
 use query_api::control_writer::ControlWriter;
 use query_api::http::auth::mail::Mailer;
-use schemas::control::{Command, ControlHandle, ControlView};
-use schemas::test_support::submit;
+use schemas::control::{Command, ControlView};
+use platform::control_follower::ControlHandle;
+use schemas::fixtures::submit;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;
 
@@ -78,7 +79,7 @@ async fn a_sign_in_link_is_delivered_by_smtp_and_works() {
         },
     )
     .unwrap();
-    let producer = schemas::kafka::producer_config("127.0.0.1:9")
+    let producer = platform::kafka::producer_config("127.0.0.1:9")
         .create()
         .unwrap();
     let writer = ControlWriter::new(producer, "unused", ControlHandle::fixed(view));

@@ -9,9 +9,10 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::FutureProducer;
 use rdkafka::ClientConfig;
 use schemas::control::ids::{hash_secret, new_id, new_secret};
-use schemas::control::{follow, Command, CommandError, ControlHandle, Permission, Plan};
-use schemas::kafka::producer_config;
-use schemas::test_support::TestTopics;
+use schemas::control::{Command, CommandError, Permission, Plan};
+use platform::control_follower::{follow, ControlHandle};
+use platform::kafka::producer_config;
+use platform::test_support::TestTopics;
 
 async fn writer(topics: &TestTopics) -> ControlWriter {
     let (handle, _task) = follow(&topics.brokers, topics.name(0)).await.unwrap();

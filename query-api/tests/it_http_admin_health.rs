@@ -6,8 +6,8 @@ mod common;
 
 use common::{acme_with_owner, call, sign_in, start_alerting, user, writer};
 use query_api::http::routes::Verb;
-use schemas::test_support::webhook::WebhookReceiver;
-use schemas::test_support::{TestDatabase, TestTopics};
+use platform::test_support::webhook::WebhookReceiver;
+use platform::test_support::{TestDatabase, TestTopics};
 
 async fn test_alert(api: &common::Api, who: &(String, String)) -> common::Reply {
     call(

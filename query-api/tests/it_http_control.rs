@@ -7,7 +7,7 @@ mod common;
 use common::{call, sign_in, start, user, writer, Reply};
 use query_api::http::routes::{Verb, ROUTES};
 use schemas::control::Role;
-use schemas::test_support::TestTopics;
+use platform::test_support::TestTopics;
 
 #[actix_rt::test]
 async fn tenants_manage_their_own_organization_and_never_see_another() {

@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use common::{call, sign_in, start_with, user, writer, Reply};
 use query_api::http::routes::Verb;
 use schemas::control::Role;
-use schemas::test_support::{TestDatabase, TestTopics};
+use platform::test_support::{TestDatabase, TestTopics};
 use serde_json::{json, Value};
 
 fn ch_time(t: DateTime<Utc>) -> String {

@@ -5,7 +5,7 @@ mod common;
 
 use common::{acme_with_owner, call, sign_in, start_with, user, writer};
 use query_api::http::routes::Verb;
-use schemas::test_support::{TestDatabase, TestTopics};
+use platform::test_support::{TestDatabase, TestTopics};
 
 #[actix_rt::test]
 async fn the_wizard_sees_the_first_event_of_its_property() {

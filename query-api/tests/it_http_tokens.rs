@@ -7,7 +7,7 @@ mod common;
 use common::{call, call_bearer, sign_in, start, user, Reply};
 use query_api::http::routes::Verb;
 use schemas::control::{Command, Role};
-use schemas::test_support::TestTopics;
+use platform::test_support::TestTopics;
 use serde_json::json;
 
 fn secret(reply: &Reply) -> String {

@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::vocab::Vocabulary;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertRule {
@@ -13,8 +15,15 @@ pub enum AlertRule {
     Test,
 }
 
-impl AlertRule {
-    pub fn as_str(self) -> &'static str {
+impl Vocabulary for AlertRule {
+    const ALL: &'static [Self] = &[
+        AlertRule::ErrorRate,
+        AlertRule::LatencyP95,
+        AlertRule::CronStall,
+        AlertRule::Test,
+    ];
+
+    fn as_str(self) -> &'static str {
         match self {
             AlertRule::ErrorRate => "error_rate",
             AlertRule::LatencyP95 => "latency_p95",
@@ -22,7 +31,9 @@ impl AlertRule {
             AlertRule::Test => "test",
         }
     }
+}
 
+impl AlertRule {
     fn title(self) -> &'static str {
         match self {
             AlertRule::ErrorRate => "Collector error rate",
@@ -51,8 +62,10 @@ pub enum AlertState {
     Test,
 }
 
-impl AlertState {
-    pub fn as_str(self) -> &'static str {
+impl Vocabulary for AlertState {
+    const ALL: &'static [Self] = &[AlertState::Firing, AlertState::Resolved, AlertState::Test];
+
+    fn as_str(self) -> &'static str {
         match self {
             AlertState::Firing => "firing",
             AlertState::Resolved => "resolved",

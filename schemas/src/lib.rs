@@ -1,34 +1,31 @@
-//! Optiview's shared contracts: the Avro schemas and types of every topic, the control-plane
-//! view, and the client settings and migrations every service uses the same way.
+//! Optiview's shared contracts: the Avro schemas and types of every topic, the vocabulary every
+//! crate shares (agent class, event source and type, verification, channel, job status, alert
+//! rule), the control-plane events and view, and the AI source catalog. No I/O lives here: the
+//! clients, the control follower and the service plumbing are in the `platform` crate.
 
 pub mod alerts;
 pub mod beacon;
-pub mod clickhouse_client;
-pub mod clickhouse_migrations;
 pub mod codec;
 pub mod control;
 pub mod deadletter;
 pub mod edge_stats;
-pub mod event;
-pub mod kafka;
-pub mod kafka_admin;
 pub mod session;
-pub mod slack;
-pub mod test_support;
 pub mod topics;
+pub mod vocab;
 
 use apache_avro::Schema;
 
 pub use codec::{encode, Contract, DecodeError, EncodeError, SchemaRegistry};
 
 /// Every schema this build writes, for the registry and for tooling.
-pub fn all_schemas() -> [&'static Schema; 6] {
+pub fn all_schemas() -> [&'static Schema; 5] {
     [
         beacon::Beacon::schema(),
-        event::EnrichedEvent::schema(),
         session::SessionUpdate::schema(),
         deadletter::DeadLetter::schema(),
         edge_stats::EdgeStats::schema(),
         control::ControlEvent::schema(),
     ]
 }
+#[cfg(feature = "fixtures")]
+pub mod fixtures;

@@ -1,11 +1,11 @@
-//! Domain policy against the public suffix list's own test vectors (../shared/data/domains).
+//! Domain policy against the public suffix list's own test vectors (reference-data/domains).
 
 use schemas::control::domain::{normalize, origin_allowed, registrable_domain, DomainError};
 
 fn vectors() -> Vec<(Option<String>, Option<String>)> {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/data/domains/tests.txt"
+        "/../reference-data/domains/tests.txt"
     );
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
     let opt = |s: &str| (s != "null").then(|| s.to_owned());

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Builds the classifier catalogs in this folder from the public reference sets in shared/data.
+"""Builds the classifier catalogs in this folder from the public reference sets in reference-data/.
 
-    python3 stream-processors/catalog/generate.py ../shared/data
+    python3 stream-processors/catalog/generate.py [reference-data]
 
 The outputs are committed and versioned (the `# version:` line); the processors compile them into
 matchers at start. Corrections belong in the OVERRIDES / EXTRA tables below (a catalog entry), never
@@ -220,7 +220,7 @@ def ip_ranges(data):
 
 
 def main():
-    data = Path(sys.argv[1] if len(sys.argv) > 1 else HERE.parents[2] / "shared/data").resolve()
+    data = Path(sys.argv[1] if len(sys.argv) > 1 else HERE.parents[1] / "reference-data").resolve()
     agents(data)
     bot_patterns(data)
     referrers(data)

@@ -1,18 +1,18 @@
-//! Classifier conformance over the public reference sets in ../shared/data. Each test prints its
+//! Classifier conformance over the public reference sets in reference-data/. Each test prints its
 //! recall / accuracy figures (`cargo test -p stream-processors --test conformance -- --nocapture`).
 
 use std::collections::HashMap;
 
 use stream_processors::enrich::{AgentClass, Classifier};
 
-fn shared(path: &str) -> String {
-    let full = format!("{}/../../shared/data/{path}", env!("CARGO_MANIFEST_DIR"));
+fn reference(path: &str) -> String {
+    let full = format!("{}/../reference-data/{path}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("reading {full}: {e}"))
 }
 
 /// (pattern, instance, tags) rows of crawler-user-agents.
 fn crawler_instances() -> Vec<(String, String, String)> {
-    shared("crawlers/pattern_instances.tsv")
+    reference("crawlers/pattern_instances.tsv")
         .lines()
         .skip(1)
         .filter_map(|l| {
@@ -40,7 +40,7 @@ fn contains_word(haystack: &str, word: &str) -> bool {
 fn every_ai_robots_token_with_an_example_user_agent_is_detected_with_its_operator() {
     let classifier = Classifier::from_catalog().unwrap();
     let robots: HashMap<String, serde_json::Value> =
-        serde_json::from_str(&shared("ai-agents/ai-robots-txt.robots.json")).unwrap();
+        serde_json::from_str(&reference("ai-agents/ai-robots-txt.robots.json")).unwrap();
     let instances = crawler_instances();
     let catalog = classifier.bots().agents();
     let (mut checked, mut failures) = (0, Vec::new());
@@ -145,7 +145,7 @@ struct UapCase {
 #[test]
 fn uap_core_browser_cases_are_human_with_the_expected_browser_family() {
     let classifier = Classifier::from_catalog().unwrap();
-    let cases: UapCases = serde_yaml::from_str(&shared("browsers/test_ua.yaml")).unwrap();
+    let cases: UapCases = serde_yaml::from_str(&reference("browsers/test_ua.yaml")).unwrap();
     // uap-core's own device regexes name robots "Spider"; those are not browser cases.
     let regexes: ua_parser::Regexes<'_> =
         serde_json::from_str(stream_processors::enrich::catalog::UAP_REGEXES).unwrap();

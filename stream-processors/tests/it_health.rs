@@ -8,9 +8,9 @@ use clap::Parser;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use schemas::deadletter::{DeadLetter, DeadLetterReason};
 use schemas::edge_stats::{EdgeStats, PropertyEdgeStats};
-use schemas::kafka::producer_config;
-use schemas::test_support::webhook::WebhookReceiver;
-use schemas::test_support::{read_topic, TestDatabase, TestTopics};
+use platform::kafka::producer_config;
+use platform::test_support::webhook::WebhookReceiver;
+use platform::test_support::{read_topic, TestDatabase, TestTopics};
 use serde_json::Value;
 use stream_processors::config::HealthConfig;
 use tokio::sync::watch;
@@ -44,7 +44,7 @@ impl Harness {
             db.client().query(sql).execute().await.unwrap();
         }
         let receiver = WebhookReceiver::start().await;
-        let group = schemas::test_support::random_name("health");
+        let group = platform::test_support::random_name("health");
         let lag_groups = format!("{group}={}", topics.name(0));
         let mut args = vec![
             "health",

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use clickhouse::Client;
 use futures::future::BoxFuture;
-use schemas::test_support::webhook::WebhookReceiver;
-use schemas::test_support::TestDatabase;
+use platform::test_support::webhook::WebhookReceiver;
+use platform::test_support::TestDatabase;
 use stream_processors::enrich::verify::{IpRanges, SharedIpRanges, Verification};
 use stream_processors::jobs::ip_ranges::IpRangeRefresh;
 use stream_processors::jobs::retention::RetentionCheck;

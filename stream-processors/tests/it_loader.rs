@@ -10,8 +10,9 @@ use common::{beacon, count, loader, wait_for};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use schemas::control::{ControlView, Permission, Plan};
 use schemas::deadletter::{DeadLetter, DeadLetterReason};
-use schemas::kafka::producer_config;
-use schemas::test_support::{onboard, random_name, read_topic, TestDatabase, TestTopics};
+use platform::kafka::producer_config;
+use platform::test_support::{random_name, read_topic, TestDatabase, TestTopics};
+use schemas::fixtures::onboard;
 use tokio::sync::watch;
 
 #[tokio::test]

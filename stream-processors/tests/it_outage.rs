@@ -9,10 +9,9 @@ use std::time::Duration;
 use common::{beacon, count, loader, wait_for};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use schemas::control::{ControlView, Permission, Plan};
-use schemas::kafka::producer_config;
-use schemas::test_support::{
-    apply_repo_migrations, free_port, onboard, random_name, OwnGateway, TestTopics,
-};
+use platform::kafka::producer_config;
+use platform::test_support::{apply_repo_migrations, free_port, random_name, OwnGateway, TestTopics};
+use schemas::fixtures::onboard;
 use tokio::sync::watch;
 
 #[tokio::test]

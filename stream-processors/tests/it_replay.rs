@@ -5,8 +5,10 @@
 mod common;
 
 use common::{beacon, count, loader, produce, wait_for};
-use schemas::control::{ControlHandle, ControlView, Permission, Plan};
-use schemas::test_support::{onboard, random_name, TestDatabase, TestTopics};
+use schemas::control::{ControlView, Permission, Plan};
+use platform::control_follower::ControlHandle;
+use platform::test_support::{random_name, TestDatabase, TestTopics};
+use schemas::fixtures::onboard;
 use stream_processors::enrich::enricher::Enricher;
 use stream_processors::load::process::Processor;
 use stream_processors::load::sink::ClickHouseSink;

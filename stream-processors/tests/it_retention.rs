@@ -5,7 +5,7 @@
 
 mod common;
 
-use schemas::test_support::TestDatabase;
+use platform::test_support::TestDatabase;
 
 /// (retention days of the plan, age of a row in days).
 fn ages(retention: u32) -> [u32; 2] {

@@ -2,7 +2,8 @@
 //! events, ai_referrals and crawler_hits, and reads back; the hourly rollups fill from it.
 
 use schemas::beacon::ServerHit;
-use schemas::test_support::{sample_tag_beacon, TestDatabase};
+use platform::test_support::TestDatabase;
+use schemas::fixtures::sample_tag_beacon;
 use stream_processors::enrich::enricher::{Enricher, PropertyContext};
 use stream_processors::enrich::page::ContentRules;
 use stream_processors::load::rows::{AiReferralRow, CrawlerHitRow, EventRow};

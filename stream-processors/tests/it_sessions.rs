@@ -9,7 +9,8 @@ use std::time::Duration;
 use common::{count, loader, produce, wait_for};
 use schemas::beacon::{Beacon, TagEventType};
 use schemas::control::{ControlView, Permission, Plan};
-use schemas::test_support::{onboard, random_name, sample_tag_beacon, TestDatabase, TestTopics};
+use platform::test_support::{random_name, TestDatabase, TestTopics};
+use schemas::fixtures::{onboard, sample_tag_beacon};
 use tokio::sync::watch;
 
 const MIN: i64 = 60_000;
@@ -18,7 +19,7 @@ const MIN: i64 = 60_000;
 /// long-running session that every kill lands inside); the others visit for 15 minutes of every
 /// hour (a new session each time), arriving from ChatGPT when (visitor + hour) is even and from
 /// Google otherwise, and convert at the end of each visit; a few events arrive out of order.
-fn stream(tenant: &schemas::test_support::Tenant) -> Vec<Beacon> {
+fn stream(tenant: &schemas::fixtures::Tenant) -> Vec<Beacon> {
     let now = chrono::Utc::now().timestamp_millis();
     let start = now - 6 * 60 * MIN - 10 * MIN;
     let mut out = Vec::new();

@@ -19,8 +19,10 @@ use query_api::http::auth::store::AuthStore;
 use query_api::http::server::serve;
 use query_api::http::state::{ApiConfig, ApiState, LimitSettings, Limits};
 use schemas::control::ids::{hash_secret, new_analyst_token, new_id};
-use schemas::control::{Command, ControlHandle, ControlView, Permission, Plan, Role, TokenScope};
-use schemas::test_support::{onboard, submit, TestDatabase};
+use schemas::control::{Command, ControlView, Permission, Plan, Role, TokenScope};
+use platform::control_follower::ControlHandle;
+use platform::test_support::TestDatabase;
+use schemas::fixtures::{onboard, submit};
 
 #[derive(Parser)]
 struct Args {
@@ -128,7 +130,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         written as f64 / load_secs
     );
 
-    let producer = schemas::kafka::producer_config("127.0.0.1:9").create()?;
+    let producer = platform::kafka::producer_config("127.0.0.1:9").create()?;
     let state = ApiState {
         writer: std::sync::Arc::new(ControlWriter::new(
             producer,

@@ -17,8 +17,9 @@ use clap::Parser;
 use ingest_edge::sink::{BeaconSink, KafkaSink, NullSink};
 use ingest_edge::state::AppState;
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use schemas::control::{Command, ControlHandle, ControlView, Permission, Plan};
-use schemas::kafka::producer_config;
+use schemas::control::{Command, ControlView, Permission, Plan};
+use platform::control_follower::ControlHandle;
+use platform::kafka::producer_config;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -125,7 +126,7 @@ fn serve(mode: &str, topic: Option<String>) -> anyhow::Result<()> {
         let sink: Arc<dyn BeaconSink> = match mode {
             "null" => Arc::new(NullSink),
             _ => {
-                let brokers = std::env::var(schemas::kafka::BROKERS_ENV)?;
+                let brokers = std::env::var(platform::kafka::BROKERS_ENV)?;
                 let producer: FutureProducer = producer_config(&brokers).create()?;
                 Arc::new(KafkaSink::new(
                     producer,
@@ -406,7 +407,7 @@ async fn bare_producer(
     in_flight: usize,
 ) -> anyhow::Result<f64> {
     let producer: FutureProducer = producer_config(brokers).create()?;
-    let beacon = schemas::test_support::sample_tag_beacon();
+    let beacon = schemas::fixtures::sample_tag_beacon();
     let payload = schemas::encode(&beacon)?;
     let key = "1:v-bench-1";
     let until = Instant::now() + Duration::from_secs(seconds);
@@ -442,7 +443,7 @@ async fn bare_producer_latency(
     rate: f64,
 ) -> anyhow::Result<Run> {
     let producer: FutureProducer = producer_config(brokers).create()?;
-    let payload = Arc::new(schemas::encode(&schemas::test_support::sample_tag_beacon())?);
+    let payload = Arc::new(schemas::encode(&schemas::fixtures::sample_tag_beacon())?);
     let topic = Arc::new(topic.to_owned());
     // The first send waits for the idempotent producer's id from the broker (about a second);
     // the collector's producer is long past that when it is measured, so this one must be too.
@@ -558,7 +559,7 @@ async fn http_baselines(args: &Args) -> anyhow::Result<()> {
 }
 
 async fn kafka_measurements(args: &Args) -> anyhow::Result<()> {
-    let Ok(brokers) = std::env::var(schemas::kafka::BROKERS_ENV) else {
+    let Ok(brokers) = std::env::var(platform::kafka::BROKERS_ENV) else {
         println!("OPTIVIEW_KAFKA_BROKERS not set: skipping the Kafka measurements");
         return Ok(());
     };
@@ -569,7 +570,7 @@ async fn kafka_measurements(args: &Args) -> anyhow::Result<()> {
         retention_ms: 3_600_000,
         cleanup_policy: "delete".into(),
     };
-    schemas::kafka_admin::ensure_topics(&brokers, &[definition], 1).await?;
+    platform::kafka::admin::ensure_topics(&brokers, &[definition], 1).await?;
     let in_flight = args.kafka_connections * args.events_per_request;
     let baseline = bare_producer(&brokers, &topic, args.seconds, in_flight).await?;
     println!(

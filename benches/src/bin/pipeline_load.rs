@@ -11,9 +11,11 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use schemas::beacon::{Beacon, ServerHit, TagEventType};
-use schemas::control::{ControlHandle, ControlView, Permission, Plan};
-use schemas::kafka::producer_config;
-use schemas::test_support::{onboard, random_name, sample_tag_beacon, TestDatabase, TestTopics};
+use schemas::control::{ControlView, Permission, Plan};
+use platform::control_follower::ControlHandle;
+use platform::kafka::producer_config;
+use platform::test_support::{random_name, TestDatabase, TestTopics};
+use schemas::fixtures::{onboard, sample_tag_beacon};
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 use stream_processors::enrich::enricher::Enricher;
 use stream_processors::load::batch::Batch;
@@ -51,7 +53,7 @@ struct Args {
 
 /// Browsers (modern `Mozilla/5.0` ones) and crawlers from the shared data.
 fn user_agents() -> (Vec<String>, Vec<String>) {
-    let (humans, bots) = benches::shared_user_agents();
+    let (humans, bots) = benches::reference_user_agents();
     let humans = humans
         .into_iter()
         .filter(|ua| ua.starts_with("Mozilla/5.0"))
@@ -61,7 +63,7 @@ fn user_agents() -> (Vec<String>, Vec<String>) {
 
 /// A realistic mix: 80 % tag events (pageviews, clicks, some conversions) from browsers with
 /// AI, search, social and direct referrers; 20 % server hits from crawlers.
-fn workload(args: &Args, tenant: &schemas::test_support::Tenant) -> Vec<Beacon> {
+fn workload(args: &Args, tenant: &schemas::fixtures::Tenant) -> Vec<Beacon> {
     let (humans, bots) = user_agents();
     let referrers = [
         Some("https://chatgpt.com/"),

@@ -11,21 +11,22 @@ use ingest_edge::config::EdgeConfig;
 use ingest_edge::server::serve;
 use ingest_edge::sink::BeaconSink;
 use ingest_edge::state::AppState;
-use schemas::control::{ControlHandle, ControlView, Permission, Plan};
+use schemas::control::{ControlView, Permission, Plan};
+use platform::control_follower::ControlHandle;
 use schemas::Contract;
 
-pub use schemas::test_support::Tenant;
+pub use schemas::fixtures::Tenant;
 
 /// Applies a command that must succeed.
 pub fn submit(
     view: &mut ControlView,
     command: schemas::control::Command,
 ) -> Vec<schemas::control::ControlEvent> {
-    schemas::test_support::submit(view, command).unwrap()
+    schemas::fixtures::submit(view, command).unwrap()
 }
 
 pub fn onboard(view: &mut ControlView, domain: &str, permissions: Vec<Permission>) -> Tenant {
-    schemas::test_support::onboard(view, domain, Plan::Growth, permissions)
+    schemas::fixtures::onboard(view, domain, Plan::Growth, permissions)
 }
 
 pub fn all() -> Vec<Permission> {
@@ -101,5 +102,5 @@ pub async fn read_all<T: Contract>(
     partitions: i32,
     want: usize,
 ) -> Vec<T> {
-    schemas::test_support::read_topic(brokers, topic, partitions, want).await
+    platform::test_support::read_topic(brokers, topic, partitions, want).await
 }

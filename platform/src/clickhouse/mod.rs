@@ -47,3 +47,5 @@ impl ClickHouseArgs {
         self.server_client().with_database(&self.database)
     }
 }
+
+pub mod migrations;

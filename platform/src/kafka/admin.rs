@@ -7,7 +7,7 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::ClientConfig;
 
-use crate::topics::TopicDefinition;
+use schemas::topics::TopicDefinition;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TopicAdminError {

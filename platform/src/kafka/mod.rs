@@ -56,3 +56,5 @@ pub fn partition_ids<C: ConsumerContext, K: Consumer<C>>(
         .flat_map(|t| t.partitions().iter().map(|p| p.id()))
         .collect())
 }
+
+pub mod admin;

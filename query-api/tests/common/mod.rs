@@ -22,13 +22,13 @@ pub struct Api {
 
 /// The server over a fixed control view (no broker), for tests that never write.
 pub fn start_with_view(view: schemas::control::ControlView) -> Api {
-    let producer = schemas::kafka::producer_config("127.0.0.1:9")
+    let producer = platform::kafka::producer_config("127.0.0.1:9")
         .create()
         .unwrap();
     start(Arc::new(ControlWriter::new(
         producer,
         "unused",
-        schemas::control::ControlHandle::fixed(view),
+        platform::control_follower::ControlHandle::fixed(view),
     )))
 }
 
@@ -194,9 +194,10 @@ pub async fn sign_in(api: &Api, email: &str) -> (String, String) {
 
 use query_api::http::routes::Verb;
 use schemas::control::ids::new_id;
-use schemas::control::{follow, Command, Role};
-use schemas::kafka::producer_config;
-use schemas::test_support::TestTopics;
+use schemas::control::{Command, Role};
+use platform::control_follower::follow;
+use platform::kafka::producer_config;
+use platform::test_support::TestTopics;
 use std::time::Duration;
 
 pub async fn writer(topics: &TestTopics) -> ControlWriter {

@@ -1,13 +1,16 @@
 //! The control plane's contract: entities, events, the fold every service keeps, validation.
+//! The follower that keeps a view current from the topic is `platform::control_follower`.
 
 pub mod command;
 pub mod domain;
 pub mod events;
-pub mod follower;
 pub mod ids;
 pub mod view;
 
-pub use command::{Command, CommandError};
+pub use command::{
+    ChangePlan, CommandError, CreateAnalystToken, CreateApiKey, CreateOrganization, CreateProject,
+    CreateProperty, CreateUser, Decide, Decision, ProjectCreated, RevokeAnalystToken,
+    RevokeApiKey, SetAiSources, SetMembership, SetPlatformAdmin, Stamp, UpdateProperty,
+};
 pub use events::*;
-pub use follower::{follow, ControlHandle, FollowerError};
 pub use view::{ControlView, KeyContext};

@@ -1,0 +1,13 @@
+//! Platform plumbing the three services share: Kafka and ClickHouse settings and clients, the
+//! control-topic follower, the migrations runner, the Slack client, logging, metrics and the
+//! probe endpoints. The contracts these carry are in the `schemas` crate.
+
+pub mod clickhouse;
+pub mod config;
+pub mod control_follower;
+pub mod kafka;
+pub mod probes;
+pub mod slack;
+pub mod telemetry;
+#[cfg(feature = "test-support")]
+pub mod test_support;

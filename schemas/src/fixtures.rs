@@ -1,0 +1,112 @@
+//! Fixtures for tests and benchmarks: a sample beacon and tenants onboarded into a view. Behind
+//! the `fixtures` feature, out of the production build.
+
+use std::collections::HashMap;
+
+use crate::beacon::{Beacon, TagEvent, TagEventType};
+use crate::control::ids::{hash_secret, new_id, new_secret};
+use crate::control::{Command, CommandError, ControlEvent, ControlView, Permission, Plan};
+
+/// A browser conversion beacon with every optional field set, for tests and benchmarks.
+pub fn sample_tag_beacon() -> Beacon {
+    Beacon {
+        event_id: "6f1c7d9e-0000-4000-8000-000000000001".into(),
+        received_at: 1_764_000_000_123,
+        request_id: "req-1".into(),
+        key_id: "key_AbCdEfGh12".into(),
+        project_id: "prj_AbCdEfGh12".into(),
+        property_id: 42,
+        visitor_id: "v-123".into(),
+        user_agent: "Mozilla/5.0".into(),
+        ip_hash: "ab12".into(),
+        country: Some("DE".into()),
+        tag: Some(TagEvent {
+            event_type: TagEventType::Conversion,
+            client_ts: Some(1_764_000_000_000),
+            session_id: Some("s-1".into()),
+            url: "https://example.com/pricing?utm_source=chatgpt.com".into(),
+            referrer: Some("https://chatgpt.com/".into()),
+            title: Some("Pricing".into()),
+            screen: Some("1920x1080".into()),
+            language: Some("de-DE".into()),
+            time_zone: Some("Europe/Berlin".into()),
+            utm: HashMap::from([("utm_source".into(), "chatgpt.com".into())]),
+            name: Some("signup".into()),
+            props: HashMap::from([("plan".into(), "pro".into())]),
+            value: Some(49.5),
+            currency: Some("EUR".into()),
+        }),
+        hit: None,
+    }
+}
+
+/// A tenant onboarded into a [`ControlView`] for tests.
+pub struct Tenant {
+    pub org: String,
+    pub project: String,
+    pub property: i64,
+    pub key: String,
+    pub secret: String,
+}
+
+/// Decides `command` against `view` and applies its events, as the follower would after the
+/// broker acknowledged them.
+pub fn submit(
+    view: &mut ControlView,
+    command: Command,
+) -> Result<Vec<ControlEvent>, CommandError> {
+    let events = view.decide("test", 1_764_000_000_000, &command)?;
+    for event in &events {
+        view.apply(event).expect("decided events apply");
+    }
+    Ok(events)
+}
+
+/// Organization, project (with its default property) and an API key with `permissions`.
+pub fn onboard(
+    view: &mut ControlView,
+    domain: &str,
+    plan: Plan,
+    permissions: Vec<Permission>,
+) -> Tenant {
+    let org = new_id("org");
+    submit(
+        view,
+        Command::CreateOrganization {
+            id: org.clone(),
+            name: "Tenant".into(),
+            domain: domain.into(),
+            plan,
+        },
+    )
+    .expect("organization");
+    let project = new_id("prj");
+    let events = submit(
+        view,
+        Command::CreateProject {
+            id: project.clone(),
+            organization_id: org.clone(),
+            name: "Site".into(),
+            domain: domain.into(),
+        },
+    )
+    .expect("project");
+    let property = events[1].property.as_ref().expect("default property").id;
+    let key = new_id("key");
+    let secret = new_secret();
+    let command = Command::CreateApiKey {
+        id: key.clone(),
+        property_id: property,
+        name: "key".into(),
+        permissions,
+        secret_hash: hash_secret(&secret),
+    };
+    submit(view, command).expect("api key");
+    Tenant {
+        org,
+        project,
+        property,
+        key,
+        secret,
+    }
+}

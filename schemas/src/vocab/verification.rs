@@ -1,0 +1,32 @@
+//! Whether a crawler hit is from the operator it claims.
+
+use serde::{Deserialize, Serialize};
+
+use super::Vocabulary;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verification {
+    /// From an address the claimed operator publishes.
+    Verified,
+    /// Claims an operator that publishes addresses, from an address outside them.
+    Spoofed,
+    /// The claimed agent's operator publishes nothing to check against.
+    Unverifiable,
+}
+
+impl Vocabulary for Verification {
+    const ALL: &'static [Self] = &[
+        Verification::Verified,
+        Verification::Spoofed,
+        Verification::Unverifiable,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Verification::Verified => "verified",
+            Verification::Spoofed => "spoofed",
+            Verification::Unverifiable => "unverifiable",
+        }
+    }
+}
