@@ -9,7 +9,7 @@ use rand::distr::{Alphanumeric, SampleString};
 
 fn required_env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
-        panic!("{name} is not set: run the tests with infra/test, which starts the broker and ClickHouse")
+        panic!("{name} is not set: run integration tests with infra/test, which starts the broker and ClickHouse and sets it")
     })
 }
 

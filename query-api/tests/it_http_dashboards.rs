@@ -200,6 +200,7 @@ fn by_source<'a>(rows: &'a Value, source: &str) -> &'a Value {
 }
 
 #[actix_rt::test]
+#[ignore = "integration test: needs OPTIVIEW_KAFKA_BROKERS and OPTIVIEW_CLICKHOUSE_URL; infra/test runs it"]
 async fn every_dashboard_reports_the_traffic_it_was_given() {
     let topics = TestTopics::create(&[("control", 1)]).await;
     let db = TestDatabase::migrated().await;

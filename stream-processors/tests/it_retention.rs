@@ -35,6 +35,7 @@ async fn left(db: &TestDatabase, table: &str) -> Vec<String> {
 }
 
 #[tokio::test]
+#[ignore = "integration test: needs OPTIVIEW_CLICKHOUSE_URL; infra/test runs it"]
 async fn each_plan_and_data_type_keeps_exactly_its_retention() {
     let db = TestDatabase::migrated().await;
     let ts = "now64(3) - toIntervalDay(?)";
@@ -80,6 +81,7 @@ async fn each_plan_and_data_type_keeps_exactly_its_retention() {
 }
 
 #[tokio::test]
+#[ignore = "integration test: needs OPTIVIEW_CLICKHOUSE_URL; infra/test runs it"]
 async fn the_hourly_rollup_counts_what_the_events_table_holds() {
     let db = TestDatabase::migrated().await;
     db.client()
@@ -110,6 +112,7 @@ async fn the_hourly_rollup_counts_what_the_events_table_holds() {
 }
 
 #[tokio::test]
+#[ignore = "integration test: needs OPTIVIEW_CLICKHOUSE_URL; infra/test runs it"]
 async fn pages_gather_views_titles_ai_crawler_hits_and_referrals() {
     let db = TestDatabase::migrated().await;
     // Two batches, as two loader flushes would insert them.

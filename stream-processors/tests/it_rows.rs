@@ -21,6 +21,7 @@ fn context(rules: &ContentRules) -> PropertyContext<'_> {
 }
 
 #[tokio::test]
+#[ignore = "integration test: needs OPTIVIEW_CLICKHOUSE_URL; infra/test runs it"]
 async fn enriched_rows_insert_into_the_shipped_tables() {
     let db = TestDatabase::migrated().await;
     let enricher = Enricher::from_catalog().unwrap();
@@ -118,6 +119,7 @@ async fn enriched_rows_insert_into_the_shipped_tables() {
 }
 
 #[tokio::test]
+#[ignore = "integration test: needs OPTIVIEW_CLICKHOUSE_URL; infra/test runs it"]
 async fn a_batch_written_twice_is_stored_once() {
     use stream_processors::load::batch::Batch;
     use stream_processors::load::sink::ClickHouseSink;

@@ -89,6 +89,7 @@ async fn snapshot(client: &clickhouse::Client) -> Vec<(String, Vec<String>)> {
 }
 
 #[tokio::test]
+#[ignore = "integration test: needs OPTIVIEW_KAFKA_BROKERS and OPTIVIEW_CLICKHOUSE_URL; infra/test runs it"]
 async fn killing_the_processor_twice_changes_no_row() {
     let mut view = ControlView::new();
     let tenant = onboard(&mut view, "acme.com", Plan::Pro, vec![Permission::Collect]);
