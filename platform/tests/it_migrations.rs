@@ -125,7 +125,6 @@ async fn editing_an_applied_migration_is_refused() {
 }
 
 #[test]
-#[ignore = "integration test: needs OPTIVIEW_CLICKHOUSE_URL; infra/test runs it"]
 fn bad_file_names_and_duplicate_versions_are_rejected() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "create.sql", "SELECT 1;");
