@@ -4,6 +4,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use schemas::vocab::{Channel, EventType};
 use stream_processors::sessionize::{canonical_utm, SessionConfig, Sessionizer, Visit};
 
 const VISITORS: usize = 10_000;
@@ -42,10 +43,14 @@ fn benches(c: &mut Criterion) {
                     ts: e.ts,
                     property_id: 42,
                     visitor_id: &e.visitor,
-                    event_type: "pageview",
+                    event_type: EventType::Pageview,
                     url: &e.url,
                     referrer: (offset % 7 == 0).then_some("https://chatgpt.com/"),
-                    channel: if offset % 7 == 0 { "ai" } else { "direct" },
+                    channel: Some(if offset % 7 == 0 {
+                        Channel::Ai
+                    } else {
+                        Channel::Direct
+                    }),
                     ai_source: (offset % 7 == 0).then_some("ChatGPT"),
                     utm: &utm,
                     value: None,

@@ -6,9 +6,13 @@
 //!
 //! Rows are generated inside ClickHouse (`INSERT … SELECT … FROM numbers()`), deterministic in
 //! the seed: 10 M events take seconds instead of the hours the real pipeline would. Everything a
-//! caller chooses is a server-side parameter.
+//! caller chooses is a server-side parameter; the shared vocabulary's values come from
+//! `schemas::vocab`.
 
 use clickhouse::Client;
+use schemas::vocab::{
+    sql_literal as lit, AgentClass, Channel, EventSource, EventType, Verification,
+};
 
 /// One project to fill.
 #[derive(Debug, Clone)]
@@ -26,25 +30,56 @@ const CRAWLER_SHARE: f64 = 0.15;
 const EVENTS_PER_SESSION: f64 = 3.6;
 
 /// Session attributes derived from a hash `h` of (seed, project, session number).
-const SESSION_COLUMNS: &str = "
+fn session_columns() -> String {
+    format!(
+        "
     number AS n,
-    cityHash64({seed:UInt64}, {project:String}, n) AS h,
-    concat('v', toString(h % greatest(1, intDiv({sessions:UInt64}, 3)))) AS visitor,
+    cityHash64({{seed:UInt64}}, {{project:String}}, n) AS h,
+    concat('v', toString(h % greatest(1, intDiv({{sessions:UInt64}}, 3)))) AS visitor,
     concat('s', hex(h)) AS session,
-    {now:DateTime64(3)} - toIntervalMillisecond(bitShiftRight(h, 8) % ({days:UInt64} * 86400000)) AS opened,
+    {{now:DateTime64(3)}} - toIntervalMillisecond(bitShiftRight(h, 8) % ({{days:UInt64}} * 86400000)) AS opened,
     toUInt32(1 + bitShiftRight(h, 20) % 6) AS pages,
     multiIf(bitShiftRight(h, 24) % 100 < 6, 'ChatGPT', bitShiftRight(h, 24) % 100 < 9, 'Perplexity',
             bitShiftRight(h, 24) % 100 < 11, 'Claude', bitShiftRight(h, 24) % 100 < 13, 'Gemini',
             bitShiftRight(h, 24) % 100 < 14, 'Copilot', '') AS ai,
-    multiIf(ai != '', 'ai_assistant', bitShiftRight(h, 28) % 4 = 0, 'search', bitShiftRight(h, 28) % 4 = 1, 'social',
-            'direct') AS channel,
+    multiIf(ai != '', {ai}, bitShiftRight(h, 28) % 4 = 0, {search}, bitShiftRight(h, 28) % 4 = 1, {social},
+            {direct}) AS channel,
     ['US', 'DE', 'GB', 'FR', 'IN', 'BR', 'JP', 'CA'][1 + bitShiftRight(h, 32) % 8] AS country,
     ['desktop', 'desktop', 'mobile', 'mobile', 'mobile', 'tablet'][1 + bitShiftRight(h, 36) % 6] AS device,
     ['Chrome', 'Chrome', 'Safari', 'Firefox', 'Edge'][1 + bitShiftRight(h, 40) % 5] AS browser,
     multiIf(device = 'desktop', ['Windows', 'macOS', 'Linux'][1 + bitShiftRight(h, 44) % 3],
             ['iOS', 'Android'][1 + bitShiftRight(h, 44) % 2]) AS os,
     toUInt32((bitShiftRight(h, 48) % 100) < if(ai != '', 8, 3)) AS converted,
-    round(10 + bitShiftRight(h, 52) % 190, 2) AS value";
+    round(10 + bitShiftRight(h, 52) % 190, 2) AS value",
+        ai = lit(Channel::Ai),
+        search = lit(Channel::Search),
+        social = lit(Channel::Social),
+        direct = lit(Channel::Direct),
+    )
+}
+
+/// The crawlers hits claim to be: (agent, operator, class), the agent catalog's big names.
+const CRAWLERS: [(&str, &str, AgentClass); 10] = [
+    ("GPTBot", "OpenAI", AgentClass::AiTrainingCrawler),
+    ("OAI-SearchBot", "OpenAI", AgentClass::AiSearchCrawler),
+    ("ChatGPT-User", "OpenAI", AgentClass::AiAssistant),
+    ("ClaudeBot", "Anthropic", AgentClass::AiTrainingCrawler),
+    ("Claude-User", "Anthropic", AgentClass::AiAssistant),
+    ("PerplexityBot", "Perplexity", AgentClass::AiSearchCrawler),
+    ("Perplexity-User", "Perplexity", AgentClass::AiAssistant),
+    ("Google-Extended", "Google", AgentClass::AiTrainingCrawler),
+    ("Bytespider", "ByteDance", AgentClass::AiTrainingCrawler),
+    ("CCBot", "Common Crawl", AgentClass::AiTrainingCrawler),
+];
+
+/// [`CRAWLERS`] as a ClickHouse array of tuples.
+fn crawler_agents() -> String {
+    let tuples: Vec<String> = CRAWLERS
+        .iter()
+        .map(|(agent, operator, class)| format!("('{agent}', '{operator}', {})", lit(*class)))
+        .collect();
+    format!("[{}]", tuples.join(", "))
+}
 
 /// The page of step `step` of a session: landing pages lean to the home page and the blog;
 /// conversions happen on /checkout.
@@ -103,6 +138,9 @@ pub async fn load(
 ) -> anyhow::Result<(u64, u64)> {
     let sessions = sessions_of(events);
     let hits = (events as f64 * CRAWLER_SHARE).round() as u64;
+    let session_columns = session_columns();
+    let (tag, server) = (lit(EventSource::Tag), lit(EventSource::Server));
+    let (pageview, conversion) = (lit(EventType::Pageview), lit(EventType::Conversion));
     let tag_events = format!(
         "INSERT INTO events (project_id, property_id, ts, event_id, received_at, organization_id,
             visitor_id, session_id, source, event_type, url, host, path, title, content_type,
@@ -110,20 +148,21 @@ pub async fn load(
             device, country, name, value, currency, retention_days)
          SELECT {{project:String}}, {{property:UInt64}}, opened + toIntervalSecond(i * 45),
             concat(session, '-', toString(i)), opened + toIntervalSecond(i * 45), {{org:String}},
-            visitor, session, 'tag', if(i < pages, 'pageview', 'conversion'),
+            visitor, session, {tag}, if(i < pages, {pageview}, {conversion}),
             concat('https://', {{host:String}}, page), {{host:String}}, page,
             concat('Page ', page), if(page = '/', 'home', splitByChar('/', page)[2]),
             if(i = 0 AND ai != '', concat('https://', lower(ai), '.example/'), ''),
             if(i = 0 AND ai != '', concat(lower(ai), '.example'), ''),
-            channel, if(i = 0, ai, ''), if(i = 0 AND ai != '', 'referrer_host', ''), 'human',
+            channel, if(i = 0, ai, ''), if(i = 0 AND ai != '', 'referrer_host', ''), {human},
             browser, os, device, country, if(i < pages, '', 'purchase'),
             if(i < pages, NULL, value), if(i < pages, '', 'USD'), {{retention:UInt16}}
          FROM (
             SELECT *, i, {step_page} AS page
-            FROM (SELECT {SESSION_COLUMNS} FROM numbers({{sessions:UInt64}}))
+            FROM (SELECT {session_columns} FROM numbers({{sessions:UInt64}}))
             ARRAY JOIN range(pages + converted) AS i
          )",
         step_page = page("i"),
+        human = lit(AgentClass::Human),
     );
     run(client, t, &tag_events, sessions, hits, days, seed).await?;
 
@@ -138,21 +177,24 @@ pub async fn load(
             pages, pages + converted, (pages - 1 + converted) * 45000,
             if(ai != '', concat('https://', lower(ai), '.example/'), ''), channel, ai, converted,
             if(converted = 1, value, 0)
-         FROM (SELECT {SESSION_COLUMNS} FROM numbers({{sessions:UInt64}}))",
+         FROM (SELECT {session_columns} FROM numbers({{sessions:UInt64}}))",
         landing = page("0"),
         exit = page("(pages - 1)"),
     );
     run(client, t, &session_rows, sessions, hits, days, seed).await?;
 
-    let referrals = "INSERT INTO ai_referrals (project_id, property_id, ts, event_id, visitor_id,
+    let referrals = format!(
+        "INSERT INTO ai_referrals (project_id, property_id, ts, event_id, visitor_id,
             session_id, ai_source, matched_by, url, path, content_type, referrer, country, device)
          SELECT project_id, property_id, ts, event_id, visitor_id, session_id, ai_source,
             ai_matched_by, url, path, content_type, referrer, country, device
-         FROM events WHERE project_id = {project:String} AND source = 'tag'
-            AND event_type = 'pageview' AND ai_source != ''";
-    run(client, t, referrals, sessions, hits, days, seed).await?;
+         FROM events WHERE project_id = {{project:String}} AND source = {tag}
+            AND event_type = {pageview} AND ai_source != ''"
+    );
+    run(client, t, &referrals, sessions, hits, days, seed).await?;
 
-    let conversions = "INSERT INTO conversions (project_id, property_id, ts, event_id, visitor_id,
+    let conversions = format!(
+        "INSERT INTO conversions (project_id, property_id, ts, event_id, visitor_id,
             session_id, name, value, currency, session_ai_source, last_touch_ai_source,
             last_touch_at, retention_days)
          SELECT e.project_id, e.property_id, e.ts, e.event_id, e.visitor_id, e.session_id, e.name,
@@ -160,45 +202,54 @@ pub async fn load(
             e.retention_days
          FROM events AS e
          INNER JOIN (SELECT session_id, ai_source, opened_at FROM sessions
-                     WHERE project_id = {project:String}) AS s USING session_id
-         WHERE e.project_id = {project:String} AND e.event_type = 'conversion'";
-    run(client, t, conversions, sessions, hits, days, seed).await?;
+                     WHERE project_id = {{project:String}}) AS s USING session_id
+         WHERE e.project_id = {{project:String}} AND e.event_type = {conversion}"
+    );
+    run(client, t, &conversions, sessions, hits, days, seed).await?;
 
-    // Crawler hits: (agent, operator, class) from the agent catalog's big names; 5% of the
-    // hits claiming to be a verifiable crawler come from elsewhere (spoofed).
-    let crawler_columns = "
+    // Crawler hits: one of CRAWLERS each; 5% of the hits claiming to be a verifiable crawler come
+    // from elsewhere (spoofed).
+    let crawler_columns = format!(
+        "
         number AS n,
-        cityHash64({seed:UInt64}, {project:String}, 'hit', n) AS h,
-        [('GPTBot', 'OpenAI', 'ai_training_crawler'), ('OAI-SearchBot', 'OpenAI', 'ai_search_crawler'),
-         ('ChatGPT-User', 'OpenAI', 'ai_assistant'), ('ClaudeBot', 'Anthropic', 'ai_training_crawler'),
-         ('Claude-User', 'Anthropic', 'ai_assistant'), ('PerplexityBot', 'Perplexity', 'ai_search_crawler'),
-         ('Perplexity-User', 'Perplexity', 'ai_assistant'), ('Google-Extended', 'Google', 'ai_training_crawler'),
-         ('Bytespider', 'ByteDance', 'ai_training_crawler'), ('CCBot', 'Common Crawl', 'ai_training_crawler')
-        ][1 + h % 10] AS agent,
-        {now:DateTime64(3)} - toIntervalMillisecond(bitShiftRight(h, 8) % ({days:UInt64} * 86400000)) AS at,
-        if(bitShiftRight(h, 40) % 100 < 5, 'spoofed', if(agent.2 IN ('OpenAI', 'Anthropic', 'Perplexity', 'Google'), 'verified', 'unverifiable')) AS verification,
+        cityHash64({{seed:UInt64}}, {{project:String}}, {hit}, n) AS h,
+        {agents}[1 + h % {agent_count}] AS agent,
+        {{now:DateTime64(3)}} - toIntervalMillisecond(bitShiftRight(h, 8) % ({{days:UInt64}} * 86400000)) AS at,
+        if(bitShiftRight(h, 40) % 100 < 5, {spoofed}, if(agent.2 IN ('OpenAI', 'Anthropic', 'Perplexity', 'Google'), {verified}, {unverifiable})) AS verification,
         concat(['/blog/', '/docs/', '/pricing/', '/product/'][1 + bitShiftRight(h, 20) % 4], toString(bitShiftRight(h, 24) % 50)) AS page,
-        [200, 200, 200, 200, 200, 200, 304, 301, 404, 500][1 + bitShiftRight(h, 32) % 10] AS status";
+        [200, 200, 200, 200, 200, 200, 304, 301, 404, 500][1 + bitShiftRight(h, 32) % 10] AS status",
+        hit = lit(EventType::Hit),
+        agents = crawler_agents(),
+        agent_count = CRAWLERS.len(),
+        spoofed = lit(Verification::Spoofed),
+        verified = lit(Verification::Verified),
+        unverifiable = lit(Verification::Unverifiable),
+    );
     let hit_events = format!(
         "INSERT INTO events (project_id, property_id, ts, event_id, received_at, organization_id,
             source, event_type, url, host, path, content_type, agent_class, agent_name,
             agent_operator, verification, status, retention_days)
          SELECT {{project:String}}, {{property:UInt64}}, at, concat('hit-', hex(h)), at, {{org:String}},
-            'server', 'hit', concat('https://', {{host:String}}, page), {{host:String}}, page,
+            {server}, {hit}, concat('https://', {{host:String}}, page), {{host:String}}, page,
             splitByChar('/', page)[2], agent.3, agent.1, agent.2, verification, status,
             {{retention:UInt16}}
-         FROM (SELECT {crawler_columns} FROM numbers({{hits:UInt64}}))"
+         FROM (SELECT {crawler_columns} FROM numbers({{hits:UInt64}}))",
+        hit = lit(EventType::Hit),
     );
     run(client, t, &hit_events, sessions, hits, days, seed).await?;
-    let hit_rows = "INSERT INTO crawler_hits (project_id, property_id, ts, event_id, agent_class,
+    let hit_rows = format!(
+        "INSERT INTO crawler_hits (project_id, property_id, ts, event_id, agent_class,
             agent_name, agent_operator, verification, host, path, content_type, status, retention_days)
          SELECT project_id, property_id, ts, event_id, agent_class, agent_name, agent_operator,
             verification, host, path, content_type, status, retention_days
-         FROM events WHERE project_id = {project:String} AND source = 'server'";
-    run(client, t, hit_rows, sessions, hits, days, seed).await?;
+         FROM events WHERE project_id = {{project:String}} AND source = {server}"
+    );
+    run(client, t, &hit_rows, sessions, hits, days, seed).await?;
 
     let tag: u64 = client
-        .query("SELECT count() FROM events WHERE project_id = ? AND source = 'tag'")
+        .query(&format!(
+            "SELECT count() FROM events WHERE project_id = ? AND source = {tag}"
+        ))
         .bind(&t.project_id)
         .fetch_one()
         .await?;

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use clap::Args;
-use schemas::clickhouse_client::ClickHouseArgs;
-use schemas::kafka::{BROKERS_ENV, DEFAULT_BROKERS};
+use platform::clickhouse::ClickHouseArgs;
+use platform::kafka::{BROKERS_ENV, DEFAULT_BROKERS};
 use schemas::topics;
 
 use crate::sessionize::SessionConfig;

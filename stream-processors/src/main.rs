@@ -105,7 +105,7 @@ fn run(config: RunConfig) -> anyhow::Result<()> {
         let loader = Loader {
             status,
             consumer: input_consumer(&config.brokers, &config.group)?,
-            producer: schemas::kafka::producer_config(&config.brokers).create()?,
+            producer: platform::kafka::producer_config(&config.brokers).create()?,
             sink: ClickHouseSink::new(config.clickhouse.client(), config.beacons_topic.clone()),
             control,
             enricher: Enricher::from_catalog()?,
@@ -258,8 +258,11 @@ fn init_logs() {
 async fn caught_up_control(
     brokers: &str,
     topic: &str,
-) -> anyhow::Result<(schemas::control::ControlHandle, tokio::task::JoinHandle<()>)> {
-    let (control, follower) = schemas::control::follow(brokers, topic).await?;
+) -> anyhow::Result<(
+    platform::control_follower::ControlHandle,
+    tokio::task::JoinHandle<()>,
+)> {
+    let (control, follower) = platform::control_follower::follow(brokers, topic).await?;
     control
         .wait_caught_up(std::time::Duration::from_secs(60))
         .await?;

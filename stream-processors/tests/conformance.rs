@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use stream_processors::enrich::{AgentClass, Classifier};
+use schemas::vocab::AgentClass;
+use stream_processors::enrich::Classifier;
 
 fn reference(path: &str) -> String {
     let full = format!("{}/../reference-data/{path}", env!("CARGO_MANIFEST_DIR"));

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use schemas::control::ControlView;
 use platform::control_follower::ControlHandle;
+use schemas::control::ControlView;
 use stream_processors::ops::server::{serve, OpsState};
 use stream_processors::ops::status::Status;
 

@@ -5,12 +5,12 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use clap::Parser;
-use rdkafka::producer::{FutureProducer, FutureRecord};
-use schemas::deadletter::{DeadLetter, DeadLetterReason};
-use schemas::edge_stats::{EdgeStats, PropertyEdgeStats};
 use platform::kafka::producer_config;
 use platform::test_support::webhook::WebhookReceiver;
 use platform::test_support::{read_topic, TestDatabase, TestTopics};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use schemas::deadletter::{DeadLetter, DeadLetterReason};
+use schemas::edge_stats::{EdgeStats, PropertyEdgeStats};
 use serde_json::Value;
 use stream_processors::config::HealthConfig;
 use tokio::sync::watch;

@@ -7,11 +7,11 @@ mod common;
 use std::time::Duration;
 
 use common::{beacon, count, loader, wait_for};
+use platform::kafka::producer_config;
+use platform::test_support::{random_name, read_topic, TestDatabase, TestTopics};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use schemas::control::{ControlView, Permission, Plan};
 use schemas::deadletter::{DeadLetter, DeadLetterReason};
-use platform::kafka::producer_config;
-use platform::test_support::{random_name, read_topic, TestDatabase, TestTopics};
 use schemas::fixtures::onboard;
 use tokio::sync::watch;
 

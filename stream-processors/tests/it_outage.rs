@@ -7,10 +7,12 @@ mod common;
 use std::time::Duration;
 
 use common::{beacon, count, loader, wait_for};
+use platform::kafka::producer_config;
+use platform::test_support::{
+    apply_repo_migrations, free_port, random_name, OwnGateway, TestTopics,
+};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use schemas::control::{ControlView, Permission, Plan};
-use platform::kafka::producer_config;
-use platform::test_support::{apply_repo_migrations, free_port, random_name, OwnGateway, TestTopics};
 use schemas::fixtures::onboard;
 use tokio::sync::watch;
 

@@ -5,9 +5,9 @@
 mod common;
 
 use common::{beacon, count, loader, produce, wait_for};
-use schemas::control::{ControlView, Permission, Plan};
 use platform::control_follower::ControlHandle;
 use platform::test_support::{random_name, TestDatabase, TestTopics};
+use schemas::control::{ControlView, Permission, Plan};
 use schemas::fixtures::onboard;
 use stream_processors::enrich::enricher::Enricher;
 use stream_processors::load::process::Processor;

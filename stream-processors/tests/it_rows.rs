@@ -1,8 +1,8 @@
 //! The row structs match the shipped tables: an enriched beacon inserts through RowBinary into
 //! events, ai_referrals and crawler_hits, and reads back; the hourly rollups fill from it.
 
-use schemas::beacon::ServerHit;
 use platform::test_support::TestDatabase;
+use schemas::beacon::ServerHit;
 use schemas::fixtures::sample_tag_beacon;
 use stream_processors::enrich::enricher::{Enricher, PropertyContext};
 use stream_processors::enrich::page::ContentRules;

@@ -7,9 +7,9 @@ mod common;
 use std::time::Duration;
 
 use common::{count, loader, produce, wait_for};
+use platform::test_support::{random_name, TestDatabase, TestTopics};
 use schemas::beacon::{Beacon, TagEventType};
 use schemas::control::{ControlView, Permission, Plan};
-use platform::test_support::{random_name, TestDatabase, TestTopics};
 use schemas::fixtures::{onboard, sample_tag_beacon};
 use tokio::sync::watch;
 

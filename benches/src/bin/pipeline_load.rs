@@ -9,13 +9,14 @@ use std::alloc::System;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use rdkafka::producer::{FutureProducer, FutureRecord};
-use schemas::beacon::{Beacon, ServerHit, TagEventType};
-use schemas::control::{ControlView, Permission, Plan};
 use platform::control_follower::ControlHandle;
 use platform::kafka::producer_config;
 use platform::test_support::{random_name, TestDatabase, TestTopics};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use schemas::beacon::{Beacon, ServerHit, TagEventType};
+use schemas::control::{ControlView, Permission, Plan};
 use schemas::fixtures::{onboard, sample_tag_beacon};
+use schemas::vocab::{Channel, EventType};
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 use stream_processors::enrich::enricher::Enricher;
 use stream_processors::load::batch::Batch;
@@ -251,10 +252,10 @@ fn memory_per_visitor(visitors: usize) -> (f64, usize) {
                 ts: 1_764_000_000_000 + if second { 60_000 } else { 0 },
                 property_id: 42,
                 visitor_id: visitor,
-                event_type: "pageview",
+                event_type: EventType::Pageview,
                 url: if second { &next_pages[v % 50] } else { url },
                 referrer: Some("https://chatgpt.com/"),
-                channel: "ai",
+                channel: Some(Channel::Ai),
                 ai_source: Some("ChatGPT"),
                 utm: &utm,
                 value: None,

@@ -4,8 +4,8 @@
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{Regex, RegexSet};
 
-use super::agent_class::AgentClass;
 use super::catalog::{AgentEntry, BotPattern};
+use schemas::vocab::AgentClass;
 
 /// A recognised robot.
 #[derive(Debug, Clone, PartialEq, Eq)]

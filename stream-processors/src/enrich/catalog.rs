@@ -1,7 +1,7 @@
 //! The versioned catalog files (`stream-processors/catalog/`), embedded at build time and parsed
 //! into plain rows; the matchers compile these rows once at start.
 
-use super::agent_class::AgentClass;
+use schemas::vocab::{AgentClass, Vocabulary};
 
 const AI_AGENTS: &str = include_str!("../../catalog/ai_agents.tsv");
 const BOT_PATTERNS: &str = include_str!("../../catalog/bot_patterns.tsv");

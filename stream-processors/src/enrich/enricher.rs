@@ -4,12 +4,13 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
-use schemas::beacon::{Beacon, TagEventType};
+use schemas::beacon::Beacon;
 use schemas::deadletter::DeadLetterReason;
+use schemas::vocab::{AgentClass, EventSource, EventType, Verification, Vocabulary};
 
 use super::page::{normalize_parsed, ContentRules};
-use super::verify::{IpRanges, SharedIpRanges, Verification};
-use super::{catalog, AgentClass, Attributor, Classifier};
+use super::verify::{IpRanges, SharedIpRanges};
+use super::{catalog, Attributor, Classifier};
 use crate::load::rows::{CrawlerHitRow, EventRow};
 
 /// An event's own time may trail its receipt by this much (the tag's retry queue keeps beacons
@@ -74,7 +75,7 @@ impl Enricher {
                 event_time(tag.client_ts, beacon.received_at)?,
                 tag.url.clone(),
                 tag.referrer.clone(),
-                event_type_name(tag.event_type),
+                EventType::from(tag.event_type),
                 None,
             ),
             (None, Some(hit)) => {
@@ -92,7 +93,7 @@ impl Enricher {
                     event_time(Some(hit.ts), beacon.received_at)?,
                     url,
                     hit.referrer.clone(),
-                    "hit",
+                    EventType::Hit,
                     Some(hit),
                 )
             }
@@ -148,8 +149,14 @@ impl Enricher {
             organization_id: property.organization_id.to_owned(),
             visitor_id: beacon.visitor_id.clone(),
             session_id: tag.and_then(|t| t.session_id.clone()).unwrap_or_default(),
-            source: if hit.is_some() { "server" } else { "tag" }.to_owned(),
-            event_type: event_type.to_owned(),
+            source: if hit.is_some() {
+                EventSource::Server
+            } else {
+                EventSource::Tag
+            }
+            .as_str()
+            .to_owned(),
+            event_type: event_type.as_str().to_owned(),
             content_type: property
                 .content_rules
                 .classify(&page.path)
@@ -163,7 +170,7 @@ impl Enricher {
             referrer_host,
             channel: attribution
                 .as_ref()
-                .map_or(String::new(), |a| a.channel.to_owned()),
+                .map_or(String::new(), |a| a.channel.as_str().to_owned()),
             ai_source: attribution
                 .as_ref()
                 .and_then(|a| a.ai_source.clone())
@@ -224,15 +231,6 @@ impl Enricher {
     }
 }
 
-fn event_type_name(t: TagEventType) -> &'static str {
-    match t {
-        TagEventType::Pageview => "pageview",
-        TagEventType::Click => "click",
-        TagEventType::Custom => "custom",
-        TagEventType::Conversion => "conversion",
-    }
-}
-
 /// The event's own time when it has one within bounds of its receipt, else the receipt time.
 fn event_time(own: Option<i64>, received_at: i64) -> Result<i64, Rejection> {
     let Some(ts) = own else {
@@ -263,7 +261,7 @@ mod tests {
     }
 
     fn server_hit(ua: &str, ip: &str) -> Beacon {
-        let mut beacon = schemas::test_support::sample_tag_beacon();
+        let mut beacon = schemas::fixtures::sample_tag_beacon();
         beacon.tag = None;
         beacon.user_agent = ua.into();
         beacon.hit = Some(ServerHit {
@@ -285,7 +283,7 @@ mod tests {
     fn a_human_pageview_from_an_assistant_is_attributed_and_stamped() {
         let enricher = Enricher::from_catalog().unwrap();
         let rules = ContentRules::default();
-        let mut beacon = schemas::test_support::sample_tag_beacon();
+        let mut beacon = schemas::fixtures::sample_tag_beacon();
         let tag = beacon.tag.as_mut().unwrap();
         tag.url = "https://acme.com/pricing?utm_source=chatgpt.com#plans".into();
         tag.referrer = None;
@@ -347,11 +345,11 @@ mod tests {
     fn broken_beacons_are_rejected_with_a_typed_reason() {
         let enricher = Enricher::from_catalog().unwrap();
         let rules = ContentRules::default();
-        let mut old = schemas::test_support::sample_tag_beacon();
+        let mut old = schemas::fixtures::sample_tag_beacon();
         old.tag.as_mut().unwrap().client_ts = Some(old.received_at - 8 * 24 * 3_600_000);
         let err = enricher.enrich(&old, &context(&rules), 0).unwrap_err();
         assert_eq!(err.reason, DeadLetterReason::TimestampOutOfRange);
-        let mut bad_url = schemas::test_support::sample_tag_beacon();
+        let mut bad_url = schemas::fixtures::sample_tag_beacon();
         bad_url.tag.as_mut().unwrap().url = "javascript:alert(1)".into();
         assert_eq!(
             enricher
@@ -361,7 +359,7 @@ mod tests {
             DeadLetterReason::SchemaViolation
         );
         let mut both = server_hit("curl/8", "1.2.3.4");
-        both.tag = schemas::test_support::sample_tag_beacon().tag;
+        both.tag = schemas::fixtures::sample_tag_beacon().tag;
         assert_eq!(
             enricher
                 .enrich(&both, &context(&rules), 0)

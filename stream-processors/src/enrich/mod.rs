@@ -1,7 +1,6 @@
 //! Pure enrichment shared by every processor: user-agent class, AI referral source, URL
 //! normalization and content type. Catalogs are data (`catalog/`), compiled once at start.
 
-pub mod agent_class;
 pub mod bots;
 pub mod browser;
 pub mod catalog;
@@ -11,6 +10,5 @@ pub mod referral;
 pub mod user_agent;
 pub mod verify;
 
-pub use agent_class::AgentClass;
 pub use referral::{Attribution, Attributor};
 pub use user_agent::{Classifier, UaClass};

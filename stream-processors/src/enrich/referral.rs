@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use schemas::vocab::{Channel, Vocabulary};
 use serde::Serialize;
 use url::Url;
 
@@ -12,7 +13,7 @@ use super::catalog::{ChannelHost, ReferrerRule};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Attribution {
     pub ai_source: Option<String>,
-    pub channel: &'static str,
+    pub channel: Channel,
     /// `referrer_host`, `referrer_path`, `url_marker` or `utm_source_host` when an AI source matched.
     pub matched_by: Option<&'static str>,
 }
@@ -21,16 +22,16 @@ pub struct Attributor {
     /// Host (without `www.`) → (path prefix, source); entries with a path come first.
     ai_hosts: HashMap<String, Vec<(Option<String>, String)>>,
     markers: Vec<(String, String, String)>,
-    exact_channels: HashMap<String, &'static str>,
+    exact_channels: HashMap<String, Channel>,
     /// `google.{}` → "google." prefix, any public suffix after it.
-    suffix_channels: HashMap<String, &'static str>,
+    suffix_channels: HashMap<String, Channel>,
 }
 
-fn channel_name(channel: &str) -> &'static str {
-    match channel {
-        "search" => "search",
-        "social" => "social",
-        _ => "referral",
+/// The catalog lists search engines and social networks; any other name is a plain referral.
+fn channel_name(channel: &str) -> Channel {
+    match Channel::parse(channel) {
+        Some(c @ (Channel::Search | Channel::Social)) => c,
+        _ => Channel::Referral,
     }
 }
 
@@ -107,11 +108,11 @@ impl Attributor {
             }
         }
         let channel = match (referrer, page) {
-            (None, _) => "direct",
+            (None, _) => Channel::Direct,
             (Some(r), page) => {
                 let host = site_host(r.host_str().unwrap_or(""));
                 if page.and_then(|p| p.host_str()).map(site_host) == Some(host) {
-                    "internal"
+                    Channel::Internal
                 } else {
                     self.channel_of(host)
                 }
@@ -158,9 +159,9 @@ impl Attributor {
         None
     }
 
-    fn channel_of(&self, host: &str) -> &'static str {
+    fn channel_of(&self, host: &str) -> Channel {
         if let Some(channel) = self.exact_channels.get(host) {
-            return channel;
+            return *channel;
         }
         // google.de, google.co.uk: a listed name followed by nothing but a public suffix.
         let mut rest = host;
@@ -168,19 +169,19 @@ impl Attributor {
             let prefix = &host[..host.len() - tail.len()];
             if let Some(channel) = self.suffix_channels.get(prefix) {
                 if psl::suffix_str(tail) == Some(tail) {
-                    return channel;
+                    return *channel;
                 }
             }
             rest = tail;
         }
-        "referral"
+        Channel::Referral
     }
 }
 
 fn ai(source: &str, by: &'static str) -> Attribution {
     Attribution {
         ai_source: Some(source.to_owned()),
-        channel: "ai",
+        channel: Channel::Ai,
         matched_by: Some(by),
     }
 }
@@ -201,12 +202,12 @@ mod tests {
         assert_eq!(gemini.ai_source.as_deref(), Some("Gemini"));
         assert_eq!(gemini.matched_by, Some("referrer_host"));
         let google = a.attribute(page, Some("https://www.google.com/"));
-        assert_eq!((google.ai_source, google.channel), (None, "search"));
+        assert_eq!((google.ai_source, google.channel), (None, Channel::Search));
         let google_de = a.attribute(page, Some("https://www.google.de/"));
-        assert_eq!(google_de.channel, "search");
+        assert_eq!(google_de.channel, Channel::Search);
         let chatgpt = a.attribute(page, Some("https://chatgpt.com/"));
         assert_eq!(chatgpt.ai_source.as_deref(), Some("ChatGPT"));
-        assert_eq!(chatgpt.channel, "ai");
+        assert_eq!(chatgpt.channel, Channel::Ai);
     }
 
     #[test]
@@ -238,21 +239,21 @@ mod tests {
     fn other_visits_get_a_channel() {
         let a = attributor();
         let page = "https://www.acme.com/docs";
-        assert_eq!(a.attribute(page, None).channel, "direct");
-        assert_eq!(a.attribute(page, Some("")).channel, "direct");
+        assert_eq!(a.attribute(page, None).channel, Channel::Direct);
+        assert_eq!(a.attribute(page, Some("")).channel, Channel::Direct);
         assert_eq!(
             a.attribute(page, Some("https://acme.com/")).channel,
-            "internal"
+            Channel::Internal
         );
         assert_eq!(
             a.attribute(page, Some("https://bsky.app/profile/x"))
                 .channel,
-            "social"
+            Channel::Social
         );
         assert_eq!(
             a.attribute(page, Some("https://blog.example.org/post"))
                 .channel,
-            "referral"
+            Channel::Referral
         );
     }
 }

@@ -2,10 +2,10 @@
 
 use serde::Serialize;
 
-use super::agent_class::AgentClass;
 use super::bots::BotMatcher;
 use super::browser::BrowserParser;
 use super::catalog;
+use schemas::vocab::AgentClass;
 
 /// What the `classify` command prints and the processors store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

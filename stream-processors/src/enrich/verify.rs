@@ -6,27 +6,9 @@ use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
 
 use ipnet::IpNet;
-use serde::Serialize;
+use schemas::vocab::Verification;
 
 const SHIPPED: &str = include_str!("../../catalog/ip_ranges.tsv");
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verification {
-    Verified,
-    Spoofed,
-    Unverifiable,
-}
-
-impl Verification {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verification::Verified => "verified",
-            Verification::Spoofed => "spoofed",
-            Verification::Unverifiable => "unverifiable",
-        }
-    }
-}
 
 /// Published ranges per agent name (case-insensitive).
 #[derive(Debug, Clone, Default)]

@@ -61,7 +61,7 @@ impl LagProbe {
             self.consumers.insert(group.to_owned(), consumer);
         }
         let consumer = &self.consumers[group];
-        let partitions = schemas::kafka::partition_ids(consumer, topic, TIMEOUT)?;
+        let partitions = platform::kafka::partition_ids(consumer, topic, TIMEOUT)?;
         let mut list = TopicPartitionList::new();
         for p in &partitions {
             list.add_partition(topic, *p);

@@ -3,8 +3,9 @@
 //! recorded in `alerts` with how its delivery went.
 
 use clickhouse::Client;
+use platform::slack::SlackWebhook;
 use schemas::alerts::{slack_message, Alert};
-use schemas::slack::SlackWebhook;
+use schemas::vocab::Vocabulary;
 use tokio::sync::mpsc;
 
 use super::store::{insert, AlertRow};

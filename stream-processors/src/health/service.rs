@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use schemas::slack::SlackWebhook;
+use platform::slack::SlackWebhook;
 use tokio::sync::watch;
 
 use super::lag::{parse_groups, LagProbe};
@@ -61,8 +61,8 @@ pub async fn run(config: HealthConfig, stop: watch::Receiver<bool>) -> anyhow::R
     };
     let scheduling = tokio::spawn(scheduler.run(stop.clone()));
     let processor = HealthProcessor {
-        consumer: schemas::kafka::consumer_config(&config.brokers, &config.group).create()?,
-        producer: schemas::kafka::producer_config(&config.brokers).create()?,
+        consumer: platform::kafka::consumer_config(&config.brokers, &config.group).create()?,
+        producer: platform::kafka::producer_config(&config.brokers).create()?,
         edge_stats_topic: config.edge_stats_topic.clone(),
         deadletter_topic: config.deadletter_topic.clone(),
         client,

@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use clickhouse::{Client, Row};
-use schemas::alerts::{Alert, AlertRule};
+use schemas::alerts::{Alert, AlertRule, AlertState};
+use schemas::vocab::{sql_literal, JobStatus, Vocabulary};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Row, Serialize)]
@@ -96,18 +97,19 @@ pub async fn recently_fired(
     since: DateTime<Utc>,
 ) -> clickhouse::error::Result<Vec<(AlertRule, String, i64)>> {
     let rows: Vec<Fired> = client
-        .query(
+        .query(&format!(
             "SELECT rule, scope, max(at) AS last_at FROM alerts
-             WHERE state = 'firing' AND at >= fromUnixTimestamp64Milli(?)
+             WHERE state = {firing} AND at >= fromUnixTimestamp64Milli(?)
              GROUP BY rule, scope",
-        )
+            firing = sql_literal(AlertState::Firing)
+        ))
         .bind(since.timestamp_millis())
         .fetch_all()
         .await?;
     Ok(rows
         .into_iter()
         .filter_map(|r| {
-            let rule = serde_json::from_value(serde_json::Value::String(r.rule)).ok()?;
+            let rule = AlertRule::parse(&r.rule)?;
             Some((rule, r.scope, r.last_at.timestamp_millis()))
         })
         .collect())
@@ -124,12 +126,13 @@ pub struct JobHistory {
 
 pub async fn job_histories(client: &Client) -> clickhouse::error::Result<Vec<JobHistory>> {
     client
-        .query(
+        .query(&format!(
             "SELECT job,
-                    toUnixTimestamp64Milli(maxIf(finished, status = 'success')) AS last_success_ms,
+                    toUnixTimestamp64Milli(maxIf(finished, status = {success})) AS last_success_ms,
                     toUnixTimestamp64Milli(min(started)) AS first_started_ms
              FROM job_runs GROUP BY job ORDER BY job",
-        )
+            success = sql_literal(JobStatus::Success)
+        ))
         .fetch_all()
         .await
 }

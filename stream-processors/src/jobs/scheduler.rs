@@ -8,6 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use clickhouse::{Client, Row};
 use futures::future::BoxFuture;
+use schemas::vocab::{JobStatus, Vocabulary};
 use serde::Serialize;
 use tokio::sync::watch;
 
@@ -76,17 +77,17 @@ impl Scheduler {
         let result = scheduled.job.run(&self.client).await;
         let finished = Utc::now();
         let (status, outcome) = match result {
-            Ok(outcome) => ("success", outcome),
+            Ok(outcome) => (JobStatus::Success, outcome),
             Err(error) => (
-                "failed",
+                JobStatus::Failed,
                 Outcome {
                     message: format!("{error:#}"),
                     ..Outcome::default()
                 },
             ),
         };
-        metrics::counter!(JOB_RUNS, "job" => name, "status" => status).increment(1);
-        if status == "failed" {
+        metrics::counter!(JOB_RUNS, "job" => name, "status" => status.as_str()).increment(1);
+        if status == JobStatus::Failed {
             tracing::error!(job = name, message = %outcome.message, "scheduled job failed");
         } else {
             tracing::info!(job = name, rows = outcome.rows, parts = outcome.parts, message = %outcome.message, "scheduled job done");
@@ -95,7 +96,7 @@ impl Scheduler {
             job: name.to_owned(),
             started,
             finished,
-            status: status.to_owned(),
+            status: status.as_str().to_owned(),
             rows_affected: outcome.rows,
             parts_affected: outcome.parts,
             message: outcome.message,

@@ -34,7 +34,7 @@ impl ConsumerContext for ReadToEnd {}
 pub fn read_to_end_consumer(
     brokers: &str,
 ) -> rdkafka::error::KafkaResult<StreamConsumer<ReadToEnd>> {
-    schemas::kafka::consumer_config(brokers, "optiview-read-to-end")
+    platform::kafka::consumer_config(brokers, "optiview-read-to-end")
         .set("enable.partition.eof", "true")
         .create_with_context(ReadToEnd)
 }

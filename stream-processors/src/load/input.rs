@@ -57,7 +57,7 @@ pub type InputConsumer = StreamConsumer<InputContext>;
 
 /// The loader's consumer of `optiview.beacons.v1` in `group`.
 pub fn input_consumer(brokers: &str, group: &str) -> rdkafka::error::KafkaResult<InputConsumer> {
-    schemas::kafka::consumer_config(brokers, group)
+    platform::kafka::consumer_config(brokers, group)
         .set("statistics.interval.ms", "1000")
         .create_with_context(InputContext::default())
 }

@@ -10,11 +10,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use platform::control_follower::ControlHandle;
 use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::producer::FutureProducer;
 use rdkafka::{Offset, TopicPartitionList};
-use schemas::control::ControlHandle;
 use schemas::topics::visitor_key;
 use tokio::sync::watch;
 

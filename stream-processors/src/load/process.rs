@@ -5,6 +5,7 @@
 use schemas::beacon::Beacon;
 use schemas::control::ControlView;
 use schemas::deadletter::{DeadLetter, DeadLetterReason};
+use schemas::vocab::{AgentClass, Channel, EventSource, EventType, Vocabulary};
 use schemas::{DecodeError, SchemaRegistry};
 
 use super::batch::Batch;
@@ -55,7 +56,9 @@ impl Processor {
         match self.enrich(view, bytes, processed_at_ms) {
             Ok(enriched) => {
                 let mut event = enriched.event;
-                if event.source == "tag" && !self.sessionize(sessionizer, at, &mut event, batch) {
+                if event.source == EventSource::Tag.as_str()
+                    && !self.sessionize(sessionizer, at, &mut event, batch)
+                {
                     return; // already applied before a restart: its rows are in ClickHouse
                 }
                 if let Some(referral) = event.ai_referral() {
@@ -144,7 +147,7 @@ impl Processor {
         };
         let session = &placement.session;
         event.session_id = session.id.to_string();
-        if event.event_type == "conversion" {
+        if event.event_type == EventType::Conversion.as_str() {
             batch.conversions.push(ConversionRow {
                 project_id: event.project_id.clone(),
                 property_id: event.property_id,
@@ -175,7 +178,7 @@ impl Processor {
                 project_id: &event.project_id,
                 property_id: i64::try_from(event.property_id).unwrap_or_default(),
                 visitor_id: &event.visitor_id,
-                agent_class: &event.agent_class,
+                agent_class: AgentClass::parse(&event.agent_class).unwrap_or(AgentClass::Human),
             };
             let update = to_update(
                 &owner,
@@ -199,10 +202,10 @@ fn visit_of<'a>(event: &'a EventRow, utm: &'a str) -> Visit<'a> {
         ts: event.ts.timestamp_millis(),
         property_id: i64::try_from(event.property_id).unwrap_or_default(),
         visitor_id: &event.visitor_id,
-        event_type: &event.event_type,
+        event_type: EventType::parse(&event.event_type).unwrap_or(EventType::Custom),
         url: &event.url,
         referrer: some(&event.referrer),
-        channel: &event.channel,
+        channel: Channel::parse(&event.channel),
         ai_source: some(&event.ai_source),
         utm,
         value: event.value,

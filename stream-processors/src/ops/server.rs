@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use actix_web::{web, App, HttpResponse, HttpServer};
 use metrics_exporter_prometheus::PrometheusHandle;
-use schemas::control::ControlHandle;
+use platform::control_follower::ControlHandle;
 use serde_json::json;
 
 use super::status::Status;

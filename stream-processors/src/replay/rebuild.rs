@@ -4,6 +4,7 @@
 //! is fixed text or a view definition read from `system.tables`; values are bound parameters.
 
 use clickhouse::Client;
+use schemas::vocab::{sql_literal, AgentClass};
 
 /// Deletes ai_referrals and crawler_hits rows for events re-derived since `replay_started_ms`
 /// that no longer produce them.
@@ -12,14 +13,15 @@ pub async fn drop_stale_derived_rows(
     replay_started_ms: i64,
 ) -> anyhow::Result<()> {
     let since = replay_started_ms as f64 / 1000.0;
+    let human = sql_literal(AgentClass::Human);
     for statement in [
         "ALTER TABLE ai_referrals DELETE WHERE event_id IN
-           (SELECT event_id FROM events FINAL WHERE ai_source = '' AND processed_at >= toDateTime64(?, 3))",
-        "ALTER TABLE crawler_hits DELETE WHERE event_id IN
-           (SELECT event_id FROM events FINAL WHERE agent_class = 'human' AND processed_at >= toDateTime64(?, 3))",
+           (SELECT event_id FROM events FINAL WHERE ai_source = '' AND processed_at >= toDateTime64(?, 3))".to_owned(),
+        format!("ALTER TABLE crawler_hits DELETE WHERE event_id IN
+           (SELECT event_id FROM events FINAL WHERE agent_class = {human} AND processed_at >= toDateTime64(?, 3))"),
     ] {
         client
-            .query(statement)
+            .query(&statement)
             .bind(since)
             .with_setting("mutations_sync", "1")
             .execute()

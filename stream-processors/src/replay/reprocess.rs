@@ -9,11 +9,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use platform::control_follower::ControlHandle;
 use rdkafka::consumer::Consumer;
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
-use schemas::control::ControlHandle;
 use tokio::sync::watch;
 
 use crate::load::batch::Batch;
@@ -85,7 +85,7 @@ pub struct Replay<'a> {
 pub async fn reprocess(replay: Replay<'_>) -> anyhow::Result<ReplayReport> {
     let consumer = read_to_end_consumer(replay.brokers)?;
     let partitions =
-        schemas::kafka::partition_ids(&consumer, replay.topic, Duration::from_secs(10))?;
+        platform::kafka::partition_ids(&consumer, replay.topic, Duration::from_secs(10))?;
     let mut assignment = TopicPartitionList::new();
     let mut total = 0u64;
     for &partition in &partitions {

@@ -3,6 +3,7 @@
 //! visitor and the partition's watermark.
 
 use schemas::session::SessionUpdate;
+use schemas::vocab::{AgentClass, Channel, Vocabulary};
 
 use super::core::Restored;
 use super::session::{canonical_utm, utm_pairs, AiTouch, Session, SessionId};
@@ -13,7 +14,7 @@ pub struct Owner<'a> {
     pub project_id: &'a str,
     pub property_id: i64,
     pub visitor_id: &'a str,
-    pub agent_class: &'a str,
+    pub agent_class: AgentClass,
 }
 
 pub fn to_update(
@@ -41,7 +42,7 @@ pub fn to_update(
             .and_then(|r| url::Url::parse(r).ok())
             .and_then(|u| u.host_str().map(str::to_owned)),
         ai_source: session.ai_source.as_deref().map(str::to_owned),
-        agent_class: owner.agent_class.to_owned(),
+        agent_class: owner.agent_class.as_str().to_owned(),
         converted: session.conversions > 0,
         conversions: clamp(session.conversions),
         conversion_value: session.conversion_value,
@@ -50,7 +51,7 @@ pub fn to_update(
         version: i32::try_from(session.version).unwrap_or(i32::MAX),
         opened_at: session.opened_at,
         referrer: session.referrer.as_deref().map(str::to_owned),
-        channel: session.channel.to_string(),
+        channel: session.channel.map_or("", Channel::as_str).to_owned(),
         utm: utm_pairs(&session.utm)
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect(),
@@ -90,7 +91,7 @@ pub fn to_restored(update: SessionUpdate) -> Option<Restored> {
             conversions: u32::try_from(update.conversions).unwrap_or(0),
             conversion_value: update.conversion_value,
             referrer: update.referrer.map(Into::into),
-            channel: update.channel.into(),
+            channel: Channel::parse(&update.channel),
             ai_source: update.ai_source.map(Into::into),
             utm: utm.into(),
             seen: update
@@ -110,6 +111,7 @@ pub fn to_restored(update: SessionUpdate) -> Option<Restored> {
 mod tests {
     use super::*;
     use crate::sessionize::{Interner, Visit};
+    use schemas::vocab::EventType;
 
     #[test]
     fn a_session_survives_the_round_trip_through_its_record() {
@@ -119,10 +121,10 @@ mod tests {
             ts: 1_700_000_000_000,
             property_id: 3,
             visitor_id: "v1",
-            event_type: "conversion",
+            event_type: EventType::Conversion,
             url: "https://acme.com/buy",
             referrer: Some("https://chatgpt.com/"),
-            channel: "ai",
+            channel: Some(Channel::Ai),
             ai_source: Some("ChatGPT"),
             utm: &utm,
             value: Some(12.5),
@@ -137,7 +139,7 @@ mod tests {
             project_id: "prj_1",
             property_id: 3,
             visitor_id: "v1",
-            agent_class: "human",
+            agent_class: AgentClass::Human,
         };
         let update = to_update(&owner, &session, Some(&touch), 41, visit.ts + 5);
         assert_eq!(update.referrer_host.as_deref(), Some("chatgpt.com"));

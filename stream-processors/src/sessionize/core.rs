@@ -145,7 +145,6 @@ impl Sessionizer {
         session.entry_url = strings.intern(&session.entry_url);
         session.exit_url = strings.intern(&session.exit_url);
         session.referrer = session.referrer.map(|r| strings.intern(&r));
-        session.channel = strings.intern(&session.channel);
         session.ai_source = session.ai_source.map(|a| strings.intern(&a));
         session.utm = strings.intern(&session.utm);
         let sessions = &mut visitor.sessions;
@@ -278,6 +277,7 @@ fn session_id(visit: &Visit<'_>) -> SessionId {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use schemas::vocab::{Channel, EventType};
 
     const MIN: i64 = 60_000;
     const DAY: i64 = 24 * 60 * MIN;
@@ -290,7 +290,7 @@ mod tests {
         id: &str,
         visitor: &'static str,
         minute: i64,
-        event_type: &'static str,
+        event_type: EventType,
         path: &str,
     ) -> Visit<'static> {
         Visit {
@@ -301,7 +301,7 @@ mod tests {
             event_type,
             url: leak(format!("https://acme.com{path}")),
             referrer: None,
-            channel: "direct",
+            channel: Some(Channel::Direct),
             ai_source: None,
             utm: "",
             value: None,
@@ -310,7 +310,7 @@ mod tests {
 
     fn from_ai(mut v: Visit<'static>, source: &'static str) -> Visit<'static> {
         v.ai_source = Some(source);
-        v.channel = "ai";
+        v.channel = Some(Channel::Ai);
         v
     }
 
@@ -333,9 +333,10 @@ mod tests {
     #[test]
     fn thirty_minutes_of_inactivity_starts_a_new_session() {
         let mut s = Sessionizer::new(SessionConfig::default());
-        let a = placed(s.apply(&visit("e1", "v", 0, "pageview", "/"), 0)).session;
-        let b = placed(s.apply(&visit("e2", "v", 29, "pageview", "/pricing"), 1)).session;
-        let c = placed(s.apply(&visit("e3", "v", 29 + 31, "pageview", "/docs"), 2)).session;
+        let a = placed(s.apply(&visit("e1", "v", 0, EventType::Pageview, "/"), 0)).session;
+        let b = placed(s.apply(&visit("e2", "v", 29, EventType::Pageview, "/pricing"), 1)).session;
+        let c =
+            placed(s.apply(&visit("e3", "v", 29 + 31, EventType::Pageview, "/docs"), 2)).session;
         assert_eq!(a.id, b.id);
         assert_ne!(b.id, c.id);
         assert_eq!(
@@ -344,19 +345,19 @@ mod tests {
         );
         assert_eq!((b.pageviews, b.events, b.duration_ms()), (2, 2, 29 * MIN));
         // Another visitor at the same time has a session of their own.
-        let other = placed(s.apply(&visit("e4", "w", 60, "pageview", "/"), 3)).session;
+        let other = placed(s.apply(&visit("e4", "w", 60, EventType::Pageview, "/"), 3)).session;
         assert_ne!(other.id, b.id);
     }
 
     #[test]
     fn a_session_ends_after_24_hours_even_when_active() {
         let mut s = Sessionizer::new(SessionConfig::default());
-        let first = placed(s.apply(&visit("e0", "v", 0, "pageview", "/"), 0))
+        let first = placed(s.apply(&visit("e0", "v", 0, EventType::Pageview, "/"), 0))
             .session
             .id;
         let mut last = first;
         for i in 1..=50 {
-            let v = visit(&format!("e{i}"), "v", i * 29, "pageview", "/");
+            let v = visit(&format!("e{i}"), "v", i * 29, EventType::Pageview, "/");
             last = placed(s.apply(&v, i)).session.id;
         }
         // 50 × 29 min ≈ 24.2 h: the last events belong to a second session.
@@ -366,9 +367,13 @@ mod tests {
     #[test]
     fn late_and_out_of_order_events_land_in_their_session() {
         let mut s = Sessionizer::new(SessionConfig::default());
-        let opened = placed(s.apply(&visit("e2", "v", 10, "pageview", "/pricing"), 0)).session;
+        let opened =
+            placed(s.apply(&visit("e2", "v", 10, EventType::Pageview, "/pricing"), 0)).session;
         // Arrives later but happened first: becomes the entry page and the first touch.
-        let early = from_ai(visit("e1", "v", 5, "pageview", "/landing"), "ChatGPT");
+        let early = from_ai(
+            visit("e1", "v", 5, EventType::Pageview, "/landing"),
+            "ChatGPT",
+        );
         let session = placed(s.apply(&early, 1)).session;
         assert_eq!(session.id, opened.id);
         assert_eq!(&*session.entry_url, "https://acme.com/landing");
@@ -380,13 +385,13 @@ mod tests {
             "opening time never moves"
         );
         // A retried beacon changes nothing.
-        let again = placed(s.apply(&visit("e2", "v", 10, "pageview", "/pricing"), 2));
+        let again = placed(s.apply(&visit("e2", "v", 10, EventType::Pageview, "/pricing"), 2));
         assert!(!again.changed);
         assert_eq!(again.session.events, 2);
         // Beyond the lateness it is refused.
-        s.apply(&visit("e3", "v", 60, "pageview", "/"), 3);
+        s.apply(&visit("e3", "v", 60, EventType::Pageview, "/"), 3);
         assert_eq!(
-            s.apply(&visit("e0", "v", 40, "pageview", "/"), 4),
+            s.apply(&visit("e0", "v", 40, EventType::Pageview, "/"), 4),
             Applied::TooLate
         );
     }
@@ -395,11 +400,11 @@ mod tests {
     fn conversions_see_the_last_ai_touch_within_the_lookback() {
         let mut s = Sessionizer::new(SessionConfig::default());
         s.apply(
-            &from_ai(visit("e1", "v", 0, "pageview", "/"), "Perplexity"),
+            &from_ai(visit("e1", "v", 0, EventType::Pageview, "/"), "Perplexity"),
             0,
         );
         // Days later, in a session that came from search, the visitor converts.
-        let mut buy = visit("e2", "v", 3 * DAY / MIN, "conversion", "/thanks");
+        let mut buy = visit("e2", "v", 3 * DAY / MIN, EventType::Conversion, "/thanks");
         buy.value = Some(49.0);
         let p = placed(s.apply(&buy, 1));
         assert_eq!(p.session.ai_source, None, "the session itself was not AI");
@@ -412,21 +417,21 @@ mod tests {
             (1, 49.0)
         );
         // After the lookback the touch no longer counts.
-        let late = visit("e3", "v", 40 * DAY / MIN, "conversion", "/thanks");
+        let late = visit("e3", "v", 40 * DAY / MIN, EventType::Conversion, "/thanks");
         assert_eq!(placed(s.apply(&late, 2)).last_ai_touch, None);
     }
 
     #[test]
     fn input_the_restored_state_already_holds_is_skipped() {
         let mut s = Sessionizer::new(SessionConfig::default());
-        s.apply(&visit("e1", "v", 0, "pageview", "/"), 7);
+        s.apply(&visit("e1", "v", 0, EventType::Pageview, "/"), 7);
         assert_eq!(
-            s.apply(&visit("e1", "v", 0, "pageview", "/"), 7),
+            s.apply(&visit("e1", "v", 0, EventType::Pageview, "/"), 7),
             Applied::AlreadyApplied
         );
         assert!(
             matches!(
-                s.apply(&visit("e2", "w", 0, "pageview", "/"), 5),
+                s.apply(&visit("e2", "w", 0, EventType::Pageview, "/"), 5),
                 Applied::Placed(_)
             ),
             "the offset is tracked per visitor"
@@ -441,7 +446,11 @@ mod tests {
                     &format!("e{i}"),
                     ["a", "b", "c"][i as usize % 3],
                     i * 7,
-                    if i % 5 == 4 { "conversion" } else { "pageview" },
+                    if i % 5 == 4 {
+                        EventType::Conversion
+                    } else {
+                        EventType::Pageview
+                    },
                     "/",
                 );
                 if i % 6 == 0 {
@@ -492,7 +501,7 @@ mod tests {
         s.finish_restore();
         assert_eq!(s.visitors(), 0);
         assert!(matches!(
-            s.apply(&visit("e1", "v", 0, "pageview", "/"), 0),
+            s.apply(&visit("e1", "v", 0, EventType::Pageview, "/"), 0),
             Applied::Placed(_)
         ));
     }
@@ -500,13 +509,19 @@ mod tests {
     #[test]
     fn quiet_sessions_and_visitors_are_forgotten() {
         let mut s = Sessionizer::new(SessionConfig::default());
-        s.apply(&visit("e1", "v", 0, "pageview", "/"), 0);
-        s.apply(&from_ai(visit("e2", "a", 0, "pageview", "/"), "Gemini"), 1);
+        s.apply(&visit("e1", "v", 0, EventType::Pageview, "/"), 0);
+        s.apply(
+            &from_ai(visit("e2", "a", 0, EventType::Pageview, "/"), "Gemini"),
+            1,
+        );
         assert_eq!((s.open_sessions(), s.visitors()), (2, 2));
-        s.apply(&visit("e3", "w", 45, "pageview", "/"), 2);
+        s.apply(&visit("e3", "w", 45, EventType::Pageview, "/"), 2);
         // v is gone; a keeps its AI touch for the lookback without an open session.
         assert_eq!((s.open_sessions(), s.visitors()), (1, 2));
-        s.apply(&visit("e4", "w", 31 * DAY / MIN, "pageview", "/"), 3);
+        s.apply(
+            &visit("e4", "w", 31 * DAY / MIN, EventType::Pageview, "/"),
+            3,
+        );
         assert_eq!((s.open_sessions(), s.visitors()), (1, 1));
     }
 }

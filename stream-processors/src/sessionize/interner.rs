@@ -1,5 +1,5 @@
-//! One shared copy of each string many sessions hold (page URLs, referrers, channels, sources,
-//! utm sets): a session then costs a pointer per string instead of a copy. Strings no session
+//! One shared copy of each string many sessions hold (page URLs, referrers, sources, utm
+//! sets): a session then costs a pointer per string instead of a copy. Strings no session
 //! holds any more are dropped on `sweep`.
 
 use std::collections::HashSet;

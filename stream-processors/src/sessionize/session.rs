@@ -1,11 +1,13 @@
 //! One visitor's session, the visitor's state around it, and the event fields they are built from.
 //! Journeys are not held here: every event row carries its session id, so a journey is a query
 //! on `events`. State is kept small (goal: ≤ 300 B per active visitor) — strings that many
-//! visitors share (pages, referrers, channels, sources, utm sets) are interned, the session id is
+//! visitors share (pages, referrers, sources, utm sets) are interned, the session id is
 //! 10 bytes, and the visitor is known by a hash of its id.
 
 use std::fmt;
 use std::sync::Arc;
+
+use schemas::vocab::{Channel, EventType};
 
 use super::interner::Interner;
 
@@ -16,10 +18,11 @@ pub struct Visit<'a> {
     pub ts: i64,
     pub property_id: i64,
     pub visitor_id: &'a str,
-    pub event_type: &'a str,
+    pub event_type: EventType,
     pub url: &'a str,
     pub referrer: Option<&'a str>,
-    pub channel: &'a str,
+    /// None for a robot's tag event: a robot's referrer is not a referral.
+    pub channel: Option<Channel>,
     pub ai_source: Option<&'a str>,
     /// utm parameters in canonical form (see `canonical_utm`).
     pub utm: &'a str,
@@ -85,7 +88,7 @@ pub struct Session {
     pub conversion_value: f64,
     /// First touch: the earliest event's referrer, channel, AI source and utm.
     pub referrer: Option<Arc<str>>,
-    pub channel: Arc<str>,
+    pub channel: Option<Channel>,
     pub ai_source: Option<Arc<str>>,
     pub utm: Arc<str>,
     /// Fingerprints of the events applied, so a retried beacon (same event id) counts once.
@@ -134,7 +137,7 @@ impl Session {
             version: 0,
             conversion_value: 0.0,
             referrer: visit.referrer.map(|r| strings.intern(r)),
-            channel: strings.intern(visit.channel),
+            channel: visit.channel,
             ai_source: visit.ai_source.map(|s| strings.intern(s)),
             utm: strings.intern(visit.utm),
             seen: Box::new([]),
@@ -161,7 +164,7 @@ impl Session {
             self.started_at = visit.ts;
             self.entry_url = strings.intern(visit.url);
             self.referrer = visit.referrer.map(|r| strings.intern(r));
-            self.channel = strings.intern(visit.channel);
+            self.channel = visit.channel;
             self.ai_source = visit.ai_source.map(|s| strings.intern(s));
             self.utm = strings.intern(visit.utm);
         }
@@ -171,8 +174,8 @@ impl Session {
         }
         self.events += 1;
         match visit.event_type {
-            "pageview" => self.pageviews += 1,
-            "conversion" => {
+            EventType::Pageview => self.pageviews += 1,
+            EventType::Conversion => {
                 self.conversions += 1;
                 self.conversion_value += visit.value.unwrap_or(0.0);
             }

@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
-use schemas::beacon::Beacon;
-use schemas::control::ControlView;
 use platform::control_follower::ControlHandle;
 use platform::kafka::producer_config;
 use platform::test_support::TestTopics;
+use schemas::beacon::Beacon;
+use schemas::control::ControlView;
 use schemas::fixtures::{sample_tag_beacon, Tenant};
 use stream_processors::enrich::enricher::Enricher;
 use stream_processors::load::input::input_consumer;
