@@ -8,7 +8,7 @@ use std::time::Duration;
 use actix_web::{web, HttpResponse};
 use clickhouse::Row;
 use schemas::alerts::{slack_message, Alert, AlertRule, AlertState};
-use schemas::slack::SlackWebhook;
+use platform::slack::SlackWebhook;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -70,7 +70,7 @@ pub async fn overview(
     principal: Principal,
     state: web::Data<ApiState>,
 ) -> Result<HttpResponse, ApiError> {
-    require_platform_admin(&state.writer.view().view(), &principal)?;
+    require_platform_admin(&state.view(), &principal)?;
     let ch = &state.clickhouse;
     let global: Option<WindowFigures> = ch
         .query(&format!(
@@ -147,7 +147,7 @@ pub async fn test_alert(
     state: web::Data<ApiState>,
 ) -> Result<HttpResponse, ApiError> {
     let email = {
-        let view = state.writer.view().view();
+        let view = state.view();
         require_platform_admin(&view, &principal)?;
         view.user(&principal.user_id)
             .map(|u| u.email.clone())

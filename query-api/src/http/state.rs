@@ -2,10 +2,11 @@
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::sync::{Arc, RwLockReadGuard};
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use schemas::control::ControlView;
 
 use super::auth::mail::Mailer;
 use super::auth::store::AuthStore;
@@ -30,6 +31,14 @@ pub struct ApiState {
     pub mailer: Mailer,
     pub limits: Limits,
     pub config: ApiConfig,
+}
+
+impl ApiState {
+    /// The control view as the writer last applied it; hold it only while deciding, never across
+    /// an await (writes wait for the view to apply them).
+    pub fn view(&self) -> RwLockReadGuard<'_, ControlView> {
+        self.writer.view().view()
+    }
 }
 
 /// Every API call is limited per client IP and per principal (its session); sign-in harder, per

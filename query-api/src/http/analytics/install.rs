@@ -18,7 +18,7 @@ pub async fn status(
     state: web::Data<ApiState>,
 ) -> Result<HttpResponse, ApiError> {
     let (project_id, property_id, snippets) = {
-        let view = state.writer.view().view();
+        let view = state.view();
         let property = access::property(&view, &principal, *path, Role::Member)?;
         let mut keys: Vec<_> = view
             .api_keys_of(property.id)

@@ -104,7 +104,7 @@ impl Dashboard {
         query: DashboardQuery,
         state: &web::Data<ApiState>,
     ) -> Result<Self, ApiError> {
-        let view = state.writer.view().view();
+        let view = state.view();
         let project = access::project(&view, principal, project, Role::Member)?;
         let property_id = match query.property {
             None => None,

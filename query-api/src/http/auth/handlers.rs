@@ -38,12 +38,7 @@ pub async fn request_link(
     }
     let ip = req.peer_addr().map(|a| a.ip());
     state.limits.sign_in(&email, ip)?;
-    let user = state
-        .writer
-        .view()
-        .view()
-        .user_by_email(&email)
-        .map(|u| u.id.clone());
+    let user = state.view().user_by_email(&email).map(|u| u.id.clone());
     if let Some(user_id) = user {
         let token = state
             .auth
@@ -132,7 +127,7 @@ pub async fn me(
     principal: Principal,
     state: web::Data<ApiState>,
 ) -> Result<HttpResponse, ApiError> {
-    let view = state.writer.view().view();
+    let view = state.view();
     let user = view
         .user(&principal.user_id)
         .ok_or_else(ApiError::unauthenticated)?;

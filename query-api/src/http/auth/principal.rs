@@ -87,7 +87,7 @@ fn bearer(req: &HttpRequest) -> Option<&str> {
 }
 
 fn from_token(req: &HttpRequest, state: &ApiState, token: &str) -> Result<Principal, ApiError> {
-    let view = state.writer.view().view();
+    let view = state.view();
     let found = view
         .analyst_token_by_secret_hash(&hash_secret(token))
         .filter(|t| !t.revoked)

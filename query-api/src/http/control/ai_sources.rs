@@ -28,7 +28,7 @@ pub async fn list(
     path: web::Path<String>,
     state: web::Data<ApiState>,
 ) -> Result<HttpResponse, ApiError> {
-    let view = state.writer.view().view();
+    let view = state.view();
     let project = access::project(&view, &principal, &path, Role::Member)?;
     let enabled = ai_catalog::enabled_for(&view, &project.id);
     Ok(HttpResponse::Ok().json(listing(&enabled)))
@@ -47,7 +47,7 @@ pub async fn set(
     state: web::Data<ApiState>,
 ) -> Result<HttpResponse, ApiError> {
     let project_id = {
-        let view = state.writer.view().view();
+        let view = state.view();
         access::project(&view, &principal, &path, Role::Admin)?
             .id
             .clone()

@@ -37,7 +37,7 @@ pub async fn create(
     state: web::Data<ApiState>,
 ) -> Result<HttpResponse, ApiError> {
     let property_id = {
-        let view = state.writer.view().view();
+        let view = state.view();
         access::property(&view, &principal, *path, Role::Admin)?.id
     };
     let body = body.into_inner();
@@ -57,7 +57,7 @@ pub async fn list(
     path: web::Path<i64>,
     state: web::Data<ApiState>,
 ) -> Result<HttpResponse, ApiError> {
-    let view = state.writer.view().view();
+    let view = state.view();
     let property = access::property(&view, &principal, *path, Role::Member)?;
     let keys: Vec<_> = view
         .api_keys_of(property.id)
@@ -73,7 +73,7 @@ pub async fn revoke(
     state: web::Data<ApiState>,
 ) -> Result<HttpResponse, ApiError> {
     let key_id = {
-        let view = state.writer.view().view();
+        let view = state.view();
         access::api_key(&view, &principal, &path, Role::Admin)?
             .id
             .clone()

@@ -40,7 +40,7 @@ pub async fn invite(
     let body = body.into_inner();
     let email = body.email.trim().to_lowercase();
     let organization_id = {
-        let view = state.writer.view().view();
+        let view = state.view();
         let least = if body.role == Role::Owner {
             Role::Owner
         } else {
@@ -73,7 +73,7 @@ pub async fn list(
     path: web::Path<String>,
     state: web::Data<ApiState>,
 ) -> Result<HttpResponse, ApiError> {
-    let view = state.writer.view().view();
+    let view = state.view();
     let org = access::organization(&view, &principal, &path, Role::Member)?;
     let members: Vec<serde_json::Value> = view
         .members_of(&org.id)

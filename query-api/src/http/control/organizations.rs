@@ -35,7 +35,7 @@ pub async fn create(
     body: web::Json<NewOrganization>,
     state: web::Data<ApiState>,
 ) -> Result<HttpResponse, ApiError> {
-    require_platform_admin(&state.writer.view().view(), &principal)?;
+    require_platform_admin(&state.view(), &principal)?;
     let body = body.into_inner();
     let command = Command::CreateOrganization {
         id: new_id("org"),
@@ -48,7 +48,7 @@ pub async fn create(
 }
 
 pub async fn list(principal: Principal, state: web::Data<ApiState>) -> HttpResponse {
-    let view = state.writer.view().view();
+    let view = state.view();
     let admin = is_platform_admin(&view, &principal);
     let mut organizations: Vec<serde_json::Value> = view
         .organizations()
@@ -70,7 +70,7 @@ pub async fn detail(
     path: web::Path<String>,
     state: web::Data<ApiState>,
 ) -> Result<HttpResponse, ApiError> {
-    let view = state.writer.view().view();
+    let view = state.view();
     let org = access::organization(&view, &principal, &path, schemas::control::Role::Member)?;
     Ok(HttpResponse::Ok().json(json!({
         "organization": org,
@@ -92,7 +92,7 @@ pub async fn change_plan(
     state: web::Data<ApiState>,
 ) -> Result<HttpResponse, ApiError> {
     {
-        let view = state.writer.view().view();
+        let view = state.view();
         // Outsiders learn nothing (404) before insiders learn they may not (403).
         access::organization(&view, &principal, &path, schemas::control::Role::Member)?;
         require_platform_admin(&view, &principal)?;

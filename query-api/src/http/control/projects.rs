@@ -25,7 +25,7 @@ pub async fn create(
     state: web::Data<ApiState>,
 ) -> Result<HttpResponse, ApiError> {
     let organization_id = {
-        let view = state.writer.view().view();
+        let view = state.view();
         access::organization(&view, &principal, &path, Role::Owner)?
             .id
             .clone()
@@ -48,7 +48,7 @@ pub async fn list(
     path: web::Path<String>,
     state: web::Data<ApiState>,
 ) -> Result<HttpResponse, ApiError> {
-    let view = state.writer.view().view();
+    let view = state.view();
     let org = access::organization(&view, &principal, &path, Role::Member)?;
     let mut projects: Vec<serde_json::Value> = view
         .projects_of(&org.id)

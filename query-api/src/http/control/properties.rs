@@ -26,7 +26,7 @@ pub async fn create(
     state: web::Data<ApiState>,
 ) -> Result<HttpResponse, ApiError> {
     let project_id = {
-        let view = state.writer.view().view();
+        let view = state.view();
         access::project(&view, &principal, &path, Role::Admin)?
             .id
             .clone()
@@ -47,7 +47,7 @@ pub async fn list(
     path: web::Path<String>,
     state: web::Data<ApiState>,
 ) -> Result<HttpResponse, ApiError> {
-    let view = state.writer.view().view();
+    let view = state.view();
     let project = access::project(&view, &principal, &path, Role::Member)?;
     let properties: Vec<_> = view.properties_of(&project.id).collect();
     Ok(HttpResponse::Ok().json(json!({ "properties": properties })))
@@ -68,7 +68,7 @@ pub async fn configure(
     state: web::Data<ApiState>,
 ) -> Result<HttpResponse, ApiError> {
     let property_id = {
-        let view = state.writer.view().view();
+        let view = state.view();
         access::property(&view, &principal, *path, Role::Admin)?.id
     };
     let command = Command::UpdateProperty {

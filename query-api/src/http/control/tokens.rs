@@ -41,7 +41,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     principal.require_session()?;
     {
-        let view = state.writer.view().view();
+        let view = state.view();
         access::organization(&view, &principal, &path, Role::Member)?;
     }
     let secret = new_analyst_token();
@@ -72,7 +72,7 @@ pub async fn list(
     path: web::Path<String>,
     state: web::Data<ApiState>,
 ) -> Result<HttpResponse, ApiError> {
-    let view = state.writer.view().view();
+    let view = state.view();
     let org = access::organization(&view, &principal, &path, Role::Member)?;
     let tokens: Vec<Value> = view
         .analyst_tokens_of(&org.id, &principal.user_id)
@@ -87,7 +87,7 @@ pub async fn revoke(
     state: web::Data<ApiState>,
 ) -> Result<HttpResponse, ApiError> {
     {
-        let view = state.writer.view().view();
+        let view = state.view();
         access::analyst_token(&view, &principal, &path)?;
     }
     let command = Command::RevokeAnalystToken {
