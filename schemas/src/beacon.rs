@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 use crate::codec::{compile_once, Compiled, Contract};
+use crate::vocab::{EventType, Vocabulary};
 
 /// One accepted hit. Exactly one of `tag` or `hit` is set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,6 +33,20 @@ pub enum TagEventType {
     Click,
     Custom,
     Conversion,
+}
+
+/// The types tag.js sends, spelled as the stored [`EventType`]s they become.
+impl Vocabulary for TagEventType {
+    const ALL: &'static [Self] = &[
+        TagEventType::Pageview,
+        TagEventType::Click,
+        TagEventType::Custom,
+        TagEventType::Conversion,
+    ];
+
+    fn as_str(self) -> &'static str {
+        EventType::from(self).as_str()
+    }
 }
 
 /// An event sent by tag.js from a browser.

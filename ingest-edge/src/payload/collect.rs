@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 
 use schemas::beacon::{TagEvent, TagEventType};
+use schemas::vocab::Vocabulary;
 use std::borrow::Cow;
 
 use serde::Deserialize;
@@ -188,19 +189,17 @@ pub fn parse_collect(body: &[u8], max_events: usize) -> Result<CollectBatch, Edg
     })
 }
 
+/// "type must be pageview, click, custom or conversion", from the vocabulary.
+fn type_must_be() -> String {
+    let names: Vec<&str> = TagEventType::ALL.iter().map(|t| t.as_str()).collect();
+    let (last, rest) = names.split_last().expect("tag event types exist");
+    format!("type must be {} or {last}", rest.join(", "))
+}
+
 fn parse_event(e: RawEvent<'_>, list: Option<(&str, usize)>) -> Result<IncomingEvent, EdgeError> {
     let f = |name: &'static str| Field { list, name };
-    let event_type = match e.event_type.as_deref() {
-        Some("pageview") => TagEventType::Pageview,
-        Some("click") => TagEventType::Click,
-        Some("custom") => TagEventType::Custom,
-        Some("conversion") => TagEventType::Conversion,
-        _ => {
-            return Err(EdgeError::malformed(
-                f("type"),
-                "type must be pageview, click, custom or conversion",
-            ))
-        }
+    let Some(event_type) = e.event_type.as_deref().and_then(TagEventType::parse) else {
+        return Err(EdgeError::malformed(f("type"), type_must_be()));
     };
     let name = bounded(f("name"), e.name.as_deref(), 100)?;
     if name.is_none() && matches!(event_type, TagEventType::Custom | TagEventType::Conversion) {
@@ -301,4 +300,33 @@ fn string_map(
             Ok((k, text))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// tag.js is the other side of this contract, in another language: every type it sends must
+    /// be one the collector accepts.
+    #[test]
+    fn every_event_type_tag_js_sends_is_a_tag_event_type() {
+        let tag = include_str!("../../tag/tag.js");
+        let sent: Vec<&str> = tag
+            .split("type: \"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .collect();
+        assert!(sent.len() >= 4, "found {sent:?}");
+        for name in sent {
+            assert!(TagEventType::parse(name).is_some(), "tag.js sends {name}");
+        }
+    }
+
+    #[test]
+    fn the_type_error_lists_every_accepted_type() {
+        assert_eq!(
+            type_must_be(),
+            "type must be pageview, click, custom or conversion"
+        );
+    }
 }

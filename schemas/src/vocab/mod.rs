@@ -68,6 +68,7 @@ mod tests {
     #[test]
     fn every_value_has_one_plain_text_form_that_serde_and_parse_agree_on() {
         check::<AgentClass>();
+        check::<crate::beacon::TagEventType>();
         check::<Channel>();
         check::<EventSource>();
         check::<EventType>();
