@@ -52,24 +52,26 @@ async fn enriched_rows_insert_into_the_shipped_tables() {
     });
     let a = enricher.enrich(&visit, &ctx, received + 10).unwrap();
     let b = enricher.enrich(&crawl, &ctx, received + 10).unwrap();
+    let (referral, crawler_hit) = (AiReferralRow::of(&a), CrawlerHitRow::of(&b));
+    let (a, b) = (EventRow::from(a), EventRow::from(b));
 
     let mut insert = db.client().insert::<EventRow>("events").await.unwrap();
-    insert.write(&a.event).await.unwrap();
-    insert.write(&b.event).await.unwrap();
+    insert.write(&a).await.unwrap();
+    insert.write(&b).await.unwrap();
     insert.end().await.unwrap();
     let mut insert = db
         .client()
         .insert::<AiReferralRow>("ai_referrals")
         .await
         .unwrap();
-    insert.write(&a.event.ai_referral().unwrap()).await.unwrap();
+    insert.write(&referral.unwrap()).await.unwrap();
     insert.end().await.unwrap();
     let mut insert = db
         .client()
         .insert::<CrawlerHitRow>("crawler_hits")
         .await
         .unwrap();
-    insert.write(b.crawler_hit.as_ref().unwrap()).await.unwrap();
+    insert.write(&crawler_hit.unwrap()).await.unwrap();
     insert.end().await.unwrap();
 
     let events: Vec<(String, String, String, String)> = db
@@ -88,10 +90,10 @@ async fn enriched_rows_insert_into_the_shipped_tables() {
                 "article".into()
             ),
             (
-                a.event.event_id.clone(),
+                a.event_id.clone(),
                 "human".into(),
                 "Perplexity".into(),
-                a.event.content_type.clone()
+                a.content_type.clone()
             ),
         ]
     );
@@ -135,8 +137,8 @@ async fn a_batch_written_twice_is_stored_once() {
         b.tag.as_mut().unwrap().client_ts = None;
         batch.saw(0, i);
         let e = enricher.enrich(&b, &ctx, b.received_at).unwrap();
-        batch.ai_referrals.extend(e.event.ai_referral());
-        batch.events.push(e.event);
+        batch.ai_referrals.extend(AiReferralRow::of(&e));
+        batch.events.push(EventRow::from(e));
     }
     let sink = ClickHouseSink::new(db.client(), "beacons");
     let (_stop, stopped) = tokio::sync::watch::channel(false);

@@ -1,17 +1,17 @@
-//! One beacon → the rows it becomes: the enriched event, and a crawler hit for robots' server hits.
-//! Pure: the caller supplies the property's context and the processing time.
+//! One beacon → its enriched event (with the crawl a robot's server hit adds). Pure: the caller
+//! supplies the property's context and the processing time.
 
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use schemas::beacon::Beacon;
 use schemas::deadletter::DeadLetterReason;
-use schemas::vocab::{AgentClass, EventSource, EventType, Verification, Vocabulary};
+use schemas::vocab::{AgentClass, EventSource, EventType, Verification};
 
+use super::event::{Crawl, EnrichedEvent};
 use super::page::{normalize_parsed, ContentRules};
 use super::verify::{IpRanges, SharedIpRanges};
 use super::{catalog, Attributor, Classifier};
-use crate::load::rows::{CrawlerHitRow, EventRow};
 
 /// An event's own time may trail its receipt by this much (the tag's retry queue keeps beacons
 /// across page loads) …
@@ -24,12 +24,6 @@ pub struct PropertyContext<'a> {
     pub organization_id: &'a str,
     pub retention_days: u16,
     pub content_rules: &'a ContentRules,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Enriched {
-    pub event: EventRow,
-    pub crawler_hit: Option<CrawlerHitRow>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,7 +63,7 @@ impl Enricher {
         beacon: &Beacon,
         property: &PropertyContext<'_>,
         processed_at_ms: i64,
-    ) -> Result<Enriched, Rejection> {
+    ) -> Result<EnrichedEvent, Rejection> {
         let (ts, raw_url, referrer, event_type, hit) = match (&beacon.tag, &beacon.hit) {
             (Some(tag), None) => (
                 event_time(tag.client_ts, beacon.received_at)?,
@@ -124,10 +118,10 @@ impl Enricher {
         let verification = match (&ua.agent, hit) {
             (Some(agent), Some(hit)) if ua.class.is_bot() => {
                 let ip = hit.ip.as_deref().and_then(|ip| ip.parse::<IpAddr>().ok());
-                self.ip_ranges.verify(agent, ip).as_str()
+                Some(self.ip_ranges.verify(agent, ip))
             }
-            (_, _) if ua.class.is_bot() => Verification::Unverifiable.as_str(),
-            _ => "",
+            (_, _) if ua.class.is_bot() => Some(Verification::Unverifiable),
+            _ => None,
         };
         // Referral attribution describes visitors; a robot's referrer is not a referral.
         let attribution = (ua.class == AgentClass::Human).then(|| {
@@ -138,8 +132,19 @@ impl Enricher {
             .as_ref()
             .and_then(|r| r.host_str().map(str::to_owned))
             .unwrap_or_default();
+        let crawl = hit.filter(|_| ua.class.is_bot()).map(|h| Crawl {
+            method: h.method.clone(),
+            bytes: h
+                .bytes
+                .and_then(|b| u64::try_from(b).ok())
+                .unwrap_or_default(),
+            response_ms: h
+                .response_ms
+                .and_then(|r| u32::try_from(r).ok())
+                .unwrap_or_default(),
+        });
         let tag = beacon.tag.as_ref();
-        let event = EventRow {
+        Ok(EnrichedEvent {
             project_id: beacon.project_id.clone(),
             property_id: u64::try_from(beacon.property_id).unwrap_or_default(),
             ts: millis(ts),
@@ -153,81 +158,33 @@ impl Enricher {
                 EventSource::Server
             } else {
                 EventSource::Tag
-            }
-            .as_str()
-            .to_owned(),
-            event_type: event_type.as_str().to_owned(),
-            content_type: property
-                .content_rules
-                .classify(&page.path)
-                .as_str()
-                .to_owned(),
+            },
+            event_type,
+            content_type: property.content_rules.classify(&page.path),
             url: page.url,
             host: page.host,
             path: page.path,
             title: tag.and_then(|t| t.title.clone()).unwrap_or_default(),
-            referrer: referrer.clone().unwrap_or_default(),
+            referrer: referrer.unwrap_or_default(),
             referrer_host,
-            channel: attribution
-                .as_ref()
-                .map_or(String::new(), |a| a.channel.as_str().to_owned()),
-            ai_source: attribution
-                .as_ref()
-                .and_then(|a| a.ai_source.clone())
-                .unwrap_or_default(),
-            ai_matched_by: attribution
-                .as_ref()
-                .and_then(|a| a.matched_by)
-                .unwrap_or_default()
-                .to_owned(),
+            attribution,
             utm: page
                 .tracking
                 .into_iter()
                 .filter(|(k, _)| k.starts_with("utm_"))
                 .collect(),
-            agent_class: ua.class.as_str().to_owned(),
-            agent_name: ua.agent.unwrap_or_default(),
-            agent_operator: ua.operator.unwrap_or_default(),
-            verification: verification.to_owned(),
-            browser: ua.browser.unwrap_or_default(),
-            browser_major: ua.browser_major.unwrap_or_default(),
-            os: ua.os.unwrap_or_default(),
-            device: ua.device.unwrap_or_default().to_owned(),
+            client: ua,
+            verification,
             country: beacon.country.clone().unwrap_or_default(),
             status: hit.map_or(0, |h| u16::try_from(h.status).unwrap_or_default()),
             name: tag.and_then(|t| t.name.clone()).unwrap_or_default(),
             props: tag.map(|t| t.props.clone()).unwrap_or_default(),
             value: tag.and_then(|t| t.value),
             currency: tag.and_then(|t| t.currency.clone()).unwrap_or_default(),
-            classifier_version: catalog::version().to_owned(),
+            classifier_version: catalog::version(),
             retention_days: property.retention_days,
-        };
-        let crawler_hit = hit.filter(|_| ua.class.is_bot()).map(|h| CrawlerHitRow {
-            project_id: event.project_id.clone(),
-            property_id: event.property_id,
-            ts: event.ts,
-            event_id: event.event_id.clone(),
-            processed_at: event.processed_at,
-            agent_class: event.agent_class.clone(),
-            agent_name: event.agent_name.clone(),
-            agent_operator: event.agent_operator.clone(),
-            verification: event.verification.clone(),
-            method: h.method.clone(),
-            host: event.host.clone(),
-            path: event.path.clone(),
-            content_type: event.content_type.clone(),
-            status: event.status,
-            bytes: h
-                .bytes
-                .and_then(|b| u64::try_from(b).ok())
-                .unwrap_or_default(),
-            response_ms: h
-                .response_ms
-                .and_then(|r| u32::try_from(r).ok())
-                .unwrap_or_default(),
-            retention_days: event.retention_days,
-        });
-        Ok(Enriched { event, crawler_hit })
+            crawl,
+        })
     }
 }
 
@@ -250,7 +207,9 @@ fn event_time(own: Option<i64>, received_at: i64) -> Result<i64, Rejection> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::enrich::page::ContentType;
     use schemas::beacon::ServerHit;
+    use schemas::vocab::Channel;
 
     fn context(rules: &ContentRules) -> PropertyContext<'_> {
         PropertyContext {
@@ -289,31 +248,33 @@ mod tests {
         tag.referrer = None;
         tag.client_ts = Some(beacon.received_at - 2_000);
         beacon.user_agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36".into();
-        let out = enricher
+        let e = enricher
             .enrich(&beacon, &context(&rules), beacon.received_at + 50)
             .unwrap();
-        let e = &out.event;
         assert_eq!(
-            (e.agent_class.as_str(), e.browser.as_str()),
-            ("human", "Chrome")
+            (e.agent_class(), e.client.browser.as_deref()),
+            (AgentClass::Human, Some("Chrome"))
         );
         assert_eq!(
-            (e.ai_source.as_str(), e.channel.as_str()),
-            ("ChatGPT", "ai")
+            (e.ai_source(), e.channel()),
+            (Some("ChatGPT"), Some(Channel::Ai))
+        );
+        assert_eq!(
+            (e.source, e.event_type),
+            (EventSource::Tag, EventType::Conversion)
         );
         assert_eq!(e.url, "https://acme.com/pricing");
         assert_eq!(
             e.utm.get("utm_source").map(String::as_str),
             Some("chatgpt.com")
         );
-        assert_eq!(e.content_type, "pricing");
+        assert_eq!(e.content_type, ContentType::Pricing);
         assert_eq!(e.ts.timestamp_millis(), beacon.received_at - 2_000);
         assert_eq!(
             (e.retention_days, e.organization_id.as_str()),
             (180, "org_1")
         );
-        assert!(out.crawler_hit.is_none());
-        assert!(e.ai_referral().is_some());
+        assert_eq!((e.crawl.as_ref(), e.verification), (None, None));
     }
 
     #[test]
@@ -324,21 +285,32 @@ mod tests {
         let real = enricher
             .enrich(&server_hit(ua, "4.227.36.7"), &context(&rules), 0)
             .unwrap();
-        let hit = real.crawler_hit.unwrap();
         assert_eq!(
-            (hit.agent_name.as_str(), hit.verification.as_str()),
-            ("GPTBot", "verified")
+            (real.client.agent.as_deref(), real.verification),
+            (Some("GPTBot"), Some(Verification::Verified))
         );
         assert_eq!(
-            (hit.path.as_str(), hit.status, hit.content_type.as_str()),
-            ("/docs/start", 200, "docs")
+            (real.path.as_str(), real.status, real.content_type),
+            ("/docs/start", 200, ContentType::Docs)
+        );
+        assert_eq!(
+            (real.source, real.event_type),
+            (EventSource::Server, EventType::Hit)
+        );
+        assert_eq!(
+            real.crawl,
+            Some(Crawl {
+                method: "GET".into(),
+                bytes: 1234,
+                response_ms: 12
+            })
         );
         let fake = enricher
             .enrich(&server_hit(ua, "203.0.113.5"), &context(&rules), 0)
             .unwrap();
-        assert_eq!(fake.crawler_hit.unwrap().verification, "spoofed");
+        assert_eq!(fake.verification, Some(Verification::Spoofed));
         // A robot's referrer is not a referral.
-        assert_eq!(real.event.channel, "");
+        assert_eq!(real.attribution, None);
     }
 
     #[test]

@@ -5,10 +5,12 @@ pub mod bots;
 pub mod browser;
 pub mod catalog;
 pub mod enricher;
+pub mod event;
 pub mod page;
 pub mod referral;
 pub mod user_agent;
 pub mod verify;
 
+pub use event::{Crawl, EnrichedEvent};
 pub use referral::{Attribution, Attributor};
 pub use user_agent::{Classifier, UaClass};

@@ -5,13 +5,14 @@
 use schemas::beacon::Beacon;
 use schemas::control::ControlView;
 use schemas::deadletter::{DeadLetter, DeadLetterReason};
-use schemas::vocab::{AgentClass, Channel, EventSource, EventType, Vocabulary};
+use schemas::vocab::{EventSource, EventType};
 use schemas::{DecodeError, SchemaRegistry};
 
 use super::batch::Batch;
-use super::rows::{ConversionRow, EventRow};
+use super::rows::{AiReferralRow, ConversionRow, CrawlerHitRow, EventRow};
 use crate::enrich::enricher::{Enricher, PropertyContext, Rejection};
 use crate::enrich::page::ContentRules;
+use crate::enrich::EnrichedEvent;
 use crate::sessionize::changelog::{to_update, Owner};
 use crate::sessionize::{canonical_utm, Applied, Sessionizer, Visit};
 use crate::telemetry;
@@ -54,20 +55,15 @@ impl Processor {
         metrics::counter!(telemetry::RECORDS_CONSUMED).increment(1);
         batch.saw(at.partition, at.offset);
         match self.enrich(view, bytes, processed_at_ms) {
-            Ok(enriched) => {
-                let mut event = enriched.event;
-                if event.source == EventSource::Tag.as_str()
+            Ok(mut event) => {
+                if event.source == EventSource::Tag
                     && !self.sessionize(sessionizer, at, &mut event, batch)
                 {
                     return; // already applied before a restart: its rows are in ClickHouse
                 }
-                if let Some(referral) = event.ai_referral() {
-                    batch.ai_referrals.push(referral);
-                }
-                if let Some(hit) = enriched.crawler_hit {
-                    batch.crawler_hits.push(hit);
-                }
-                batch.events.push(event);
+                batch.ai_referrals.extend(AiReferralRow::of(&event));
+                batch.crawler_hits.extend(CrawlerHitRow::of(&event));
+                batch.events.push(EventRow::from(event));
             }
             Err(rejection) => {
                 metrics::counter!(telemetry::DEAD_LETTERS, "reason" => rejection.reason.as_str())
@@ -91,7 +87,7 @@ impl Processor {
         view: &ControlView,
         bytes: &[u8],
         processed_at_ms: i64,
-    ) -> Result<crate::enrich::enricher::Enriched, Rejection> {
+    ) -> Result<EnrichedEvent, Rejection> {
         let beacon = self
             .registry
             .decode::<Beacon>(bytes)
@@ -132,7 +128,7 @@ impl Processor {
         &self,
         sessionizer: &mut Sessionizer,
         at: Position,
-        event: &mut EventRow,
+        event: &mut EnrichedEvent,
         batch: &mut Batch,
     ) -> bool {
         let utm = canonical_utm(event.utm.iter().map(|(k, v)| (k.as_str(), v.as_str())));
@@ -147,30 +143,8 @@ impl Processor {
         };
         let session = &placement.session;
         event.session_id = session.id.to_string();
-        if event.event_type == EventType::Conversion.as_str() {
-            batch.conversions.push(ConversionRow {
-                project_id: event.project_id.clone(),
-                property_id: event.property_id,
-                ts: event.ts,
-                event_id: event.event_id.clone(),
-                processed_at: event.processed_at,
-                visitor_id: event.visitor_id.clone(),
-                session_id: event.session_id.clone(),
-                name: event.name.clone(),
-                value: event.value,
-                currency: event.currency.clone(),
-                session_ai_source: session.ai_source.as_deref().unwrap_or_default().to_owned(),
-                last_touch_ai_source: placement
-                    .last_ai_touch
-                    .as_ref()
-                    .map(|t| t.source.to_string())
-                    .unwrap_or_default(),
-                last_touch_at: placement
-                    .last_ai_touch
-                    .as_ref()
-                    .and_then(|t| chrono::DateTime::from_timestamp_millis(t.at)),
-                retention_days: event.retention_days,
-            });
+        if event.event_type == EventType::Conversion {
+            batch.conversions.push(ConversionRow::of(event, &placement));
         }
         if placement.changed {
             let owner = Owner {
@@ -178,7 +152,7 @@ impl Processor {
                 project_id: &event.project_id,
                 property_id: i64::try_from(event.property_id).unwrap_or_default(),
                 visitor_id: &event.visitor_id,
-                agent_class: AgentClass::parse(&event.agent_class).unwrap_or(AgentClass::Human),
+                agent_class: event.agent_class(),
             };
             let update = to_update(
                 &owner,
@@ -195,18 +169,18 @@ impl Processor {
     }
 }
 
-fn visit_of<'a>(event: &'a EventRow, utm: &'a str) -> Visit<'a> {
+fn visit_of<'a>(event: &'a EnrichedEvent, utm: &'a str) -> Visit<'a> {
     let some = |s: &'a str| (!s.is_empty()).then_some(s);
     Visit {
         event_id: &event.event_id,
         ts: event.ts.timestamp_millis(),
         property_id: i64::try_from(event.property_id).unwrap_or_default(),
         visitor_id: &event.visitor_id,
-        event_type: EventType::parse(&event.event_type).unwrap_or(EventType::Custom),
+        event_type: event.event_type,
         url: &event.url,
         referrer: some(&event.referrer),
-        channel: Channel::parse(&event.channel),
-        ai_source: some(&event.ai_source),
+        channel: event.channel(),
+        ai_source: event.ai_source(),
         utm,
         value: event.value,
     }

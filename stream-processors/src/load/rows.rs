@@ -1,12 +1,17 @@
 //! ClickHouse rows, one struct per table of the migrations in `infra/clickhouse/migrations/`
-//! (RowBinary: field order and types follow the table).
+//! (RowBinary: field order and types follow the table), and how each is built from an enriched
+//! event: the enums become their text here, at the sink, and nowhere else.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use clickhouse::Row;
 use schemas::session::SessionUpdate;
+use schemas::vocab::{Channel, Verification, Vocabulary};
 use serde::Serialize;
+
+use crate::enrich::EnrichedEvent;
+use crate::sessionize::Placement;
 
 #[derive(Debug, Clone, PartialEq, Row, Serialize)]
 pub struct EventRow {
@@ -180,24 +185,256 @@ impl SessionRow {
     }
 }
 
-impl EventRow {
-    pub fn ai_referral(&self) -> Option<AiReferralRow> {
-        (!self.ai_source.is_empty()).then(|| AiReferralRow {
-            project_id: self.project_id.clone(),
-            property_id: self.property_id,
-            ts: self.ts,
-            event_id: self.event_id.clone(),
-            processed_at: self.processed_at,
-            visitor_id: self.visitor_id.clone(),
-            session_id: self.session_id.clone(),
-            ai_source: self.ai_source.clone(),
-            matched_by: self.ai_matched_by.clone(),
-            url: self.url.clone(),
-            path: self.path.clone(),
-            content_type: self.content_type.clone(),
-            referrer: self.referrer.clone(),
-            country: self.country.clone(),
-            device: self.device.clone(),
+/// Empty text for "none", as the tables store it.
+fn text<T: Vocabulary>(value: Option<T>) -> String {
+    value.map_or("", T::as_str).to_owned()
+}
+
+/// Moves the event's strings into the row: the hot path copies nothing it need not.
+impl From<EnrichedEvent> for EventRow {
+    fn from(e: EnrichedEvent) -> Self {
+        let (channel, ai_source, ai_matched_by) = match e.attribution {
+            Some(a) => (
+                text::<Channel>(Some(a.channel)),
+                a.ai_source.unwrap_or_default(),
+                a.matched_by.unwrap_or_default().to_owned(),
+            ),
+            None => (String::new(), String::new(), String::new()),
+        };
+        let ua = e.client;
+        Self {
+            project_id: e.project_id,
+            property_id: e.property_id,
+            ts: e.ts,
+            event_id: e.event_id,
+            received_at: e.received_at,
+            processed_at: e.processed_at,
+            organization_id: e.organization_id,
+            visitor_id: e.visitor_id,
+            session_id: e.session_id,
+            source: e.source.as_str().to_owned(),
+            event_type: e.event_type.as_str().to_owned(),
+            url: e.url,
+            host: e.host,
+            path: e.path,
+            title: e.title,
+            content_type: e.content_type.as_str().to_owned(),
+            referrer: e.referrer,
+            referrer_host: e.referrer_host,
+            channel,
+            ai_source,
+            ai_matched_by,
+            utm: e.utm,
+            agent_class: ua.class.as_str().to_owned(),
+            agent_name: ua.agent.unwrap_or_default(),
+            agent_operator: ua.operator.unwrap_or_default(),
+            verification: text::<Verification>(e.verification),
+            browser: ua.browser.unwrap_or_default(),
+            browser_major: ua.browser_major.unwrap_or_default(),
+            os: ua.os.unwrap_or_default(),
+            device: ua.device.unwrap_or_default().to_owned(),
+            country: e.country,
+            status: e.status,
+            name: e.name,
+            props: e.props,
+            value: e.value,
+            currency: e.currency,
+            classifier_version: e.classifier_version.to_owned(),
+            retention_days: e.retention_days,
+        }
+    }
+}
+
+impl AiReferralRow {
+    /// The referral a visit an AI assistant sent adds to `ai_referrals`.
+    pub fn of(e: &EnrichedEvent) -> Option<Self> {
+        let attribution = e.attribution.as_ref()?;
+        let ai_source = attribution.ai_source.as_ref()?;
+        Some(Self {
+            project_id: e.project_id.clone(),
+            property_id: e.property_id,
+            ts: e.ts,
+            event_id: e.event_id.clone(),
+            processed_at: e.processed_at,
+            visitor_id: e.visitor_id.clone(),
+            session_id: e.session_id.clone(),
+            ai_source: ai_source.clone(),
+            matched_by: attribution.matched_by.unwrap_or_default().to_owned(),
+            url: e.url.clone(),
+            path: e.path.clone(),
+            content_type: e.content_type.as_str().to_owned(),
+            referrer: e.referrer.clone(),
+            country: e.country.clone(),
+            device: e.client.device.unwrap_or_default().to_owned(),
         })
+    }
+}
+
+impl CrawlerHitRow {
+    /// The row a robot's server hit adds to `crawler_hits`.
+    pub fn of(e: &EnrichedEvent) -> Option<Self> {
+        let crawl = e.crawl.as_ref()?;
+        Some(Self {
+            project_id: e.project_id.clone(),
+            property_id: e.property_id,
+            ts: e.ts,
+            event_id: e.event_id.clone(),
+            processed_at: e.processed_at,
+            agent_class: e.client.class.as_str().to_owned(),
+            agent_name: e.client.agent.clone().unwrap_or_default(),
+            agent_operator: e.client.operator.clone().unwrap_or_default(),
+            verification: text::<Verification>(e.verification),
+            method: crawl.method.clone(),
+            host: e.host.clone(),
+            path: e.path.clone(),
+            content_type: e.content_type.as_str().to_owned(),
+            status: e.status,
+            bytes: crawl.bytes,
+            response_ms: crawl.response_ms,
+            retention_days: e.retention_days,
+        })
+    }
+}
+
+impl ConversionRow {
+    /// A conversion placed in its session, with both attribution models: the session's own AI
+    /// source and the visitor's last AI touch within the lookback.
+    pub fn of(e: &EnrichedEvent, placement: &Placement) -> Self {
+        let touch = placement.last_ai_touch.as_ref();
+        Self {
+            project_id: e.project_id.clone(),
+            property_id: e.property_id,
+            ts: e.ts,
+            event_id: e.event_id.clone(),
+            processed_at: e.processed_at,
+            visitor_id: e.visitor_id.clone(),
+            session_id: e.session_id.clone(),
+            name: e.name.clone(),
+            value: e.value,
+            currency: e.currency.clone(),
+            session_ai_source: placement
+                .session
+                .ai_source
+                .as_deref()
+                .unwrap_or_default()
+                .to_owned(),
+            last_touch_ai_source: touch.map(|t| t.source.to_string()).unwrap_or_default(),
+            last_touch_at: touch.and_then(|t| DateTime::from_timestamp_millis(t.at)),
+            retention_days: e.retention_days,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::enrich::enricher::{Enricher, PropertyContext};
+    use crate::enrich::page::ContentRules;
+    use schemas::beacon::ServerHit;
+
+    fn enrich(beacon: &schemas::beacon::Beacon) -> EnrichedEvent {
+        let rules = ContentRules::default();
+        let ctx = PropertyContext {
+            organization_id: "org_1",
+            retention_days: 180,
+            content_rules: &rules,
+        };
+        Enricher::from_catalog()
+            .unwrap()
+            .enrich(beacon, &ctx, beacon.received_at)
+            .unwrap()
+    }
+
+    #[test]
+    fn a_referred_pageview_becomes_an_event_and_a_referral_in_the_tables_text() {
+        let mut beacon = schemas::fixtures::sample_tag_beacon();
+        let tag = beacon.tag.as_mut().unwrap();
+        tag.event_type = schemas::beacon::TagEventType::Pageview;
+        tag.url = "https://acme.com/pricing?utm_source=chatgpt.com".into();
+        tag.referrer = None;
+        beacon.user_agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36".into();
+        let event = enrich(&beacon);
+        let referral = AiReferralRow::of(&event).unwrap();
+        assert_eq!(CrawlerHitRow::of(&event), None);
+        let row = EventRow::from(event);
+        assert_eq!(
+            (
+                row.source.as_str(),
+                row.event_type.as_str(),
+                row.agent_class.as_str(),
+                row.verification.as_str()
+            ),
+            ("tag", "pageview", "human", "")
+        );
+        assert_eq!(
+            (
+                row.channel.as_str(),
+                row.ai_source.as_str(),
+                row.ai_matched_by.as_str()
+            ),
+            ("ai", "ChatGPT", "url_marker")
+        );
+        assert_eq!(
+            (row.content_type.as_str(), row.browser.as_str()),
+            ("pricing", "Chrome")
+        );
+        assert_eq!(row.classifier_version, crate::enrich::catalog::version());
+        assert_eq!(
+            (
+                referral.ai_source.as_str(),
+                referral.matched_by.as_str(),
+                referral.event_id.as_str()
+            ),
+            ("ChatGPT", "url_marker", row.event_id.as_str())
+        );
+    }
+
+    #[test]
+    fn a_robots_server_hit_becomes_an_event_and_a_crawler_hit() {
+        let mut beacon = schemas::fixtures::sample_tag_beacon();
+        beacon.tag = None;
+        beacon.user_agent = "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)".into();
+        beacon.hit = Some(ServerHit {
+            ts: beacon.received_at,
+            method: "GET".into(),
+            host: "acme.com".into(),
+            path: "/docs/start".into(),
+            query: None,
+            status: 200,
+            ip: Some("4.227.36.7".into()),
+            referrer: Some("https://chatgpt.com/".into()),
+            bytes: Some(1234),
+            response_ms: Some(12),
+        });
+        let event = enrich(&beacon);
+        assert_eq!(AiReferralRow::of(&event), None);
+        let hit = CrawlerHitRow::of(&event).unwrap();
+        assert_eq!(
+            (
+                hit.agent_class.as_str(),
+                hit.agent_name.as_str(),
+                hit.verification.as_str()
+            ),
+            ("ai_training_crawler", "GPTBot", "verified")
+        );
+        assert_eq!(
+            (
+                hit.method.as_str(),
+                hit.path.as_str(),
+                hit.content_type.as_str()
+            ),
+            ("GET", "/docs/start", "docs")
+        );
+        assert_eq!((hit.status, hit.bytes, hit.response_ms), (200, 1234, 12));
+        let row = EventRow::from(event);
+        assert_eq!(
+            (
+                row.source.as_str(),
+                row.event_type.as_str(),
+                row.channel.as_str()
+            ),
+            ("server", "hit", "")
+        );
+        assert_eq!(row.verification, "verified");
     }
 }
