@@ -303,10 +303,11 @@ async fn a_new_partner_walks_the_runbook_and_every_page_renders() {
     assert_eq!(report["events_pageviews"], 1);
     let (views, url): (u64, String) = db
         .client()
-        .query(
+        .query(&format!(
             "SELECT count(), any(url) FROM events
-             WHERE project_id NOT IN (?) AND event_type = 'pageview'",
-        )
+             WHERE project_id NOT IN (?) AND event_type = {}",
+            schemas::vocab::sql_literal(schemas::vocab::EventType::Pageview)
+        ))
         .bind(&demo_project)
         .fetch_one()
         .await

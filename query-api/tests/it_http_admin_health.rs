@@ -8,6 +8,8 @@ use common::{acme_with_owner, call, sign_in, start_alerting, user, writer};
 use query_api::http::routes::Verb;
 use platform::test_support::webhook::WebhookReceiver;
 use platform::test_support::{TestDatabase, TestTopics};
+use schemas::alerts::{AlertRule, AlertState};
+use schemas::vocab::{sql_literal, JobStatus};
 
 async fn test_alert(api: &common::Api, who: &(String, String)) -> common::Reply {
     call(
@@ -21,22 +23,30 @@ async fn test_alert(api: &common::Api, who: &(String, String)) -> common::Reply 
 }
 
 async fn record_health(db: &TestDatabase) {
+    let (success, failed) = (
+        sql_literal(JobStatus::Success),
+        sql_literal(JobStatus::Failed),
+    );
+    let (error_rate, firing) = (
+        sql_literal(AlertRule::ErrorRate),
+        sql_literal(AlertState::Firing),
+    );
     for sql in [
         "INSERT INTO health_windows (window_end, scope, property_id, requests, events, errors, error_rate, p95_ms, window_minutes) VALUES
            (toStartOfMinute(now()) - INTERVAL 1 MINUTE, 'global', 0, 900, 1000, 9, 0.01, 40, 5),
            (toStartOfMinute(now()), 'global', 0, 1200, 1500, 30, 0.025, 180, 10),
            (toStartOfMinute(now()), 'property:7', 7, 700, 900, 28, 0.04, 210, 10),
-           (toStartOfMinute(now()), 'property:8', 8, 500, 600, 2, 0.004, 20, 10)",
+           (toStartOfMinute(now()), 'property:8', 8, 500, 600, 2, 0.004, 20, 10)".to_owned(),
         "INSERT INTO consumer_lag (at, group_id, topic, lag) VALUES
            (now() - INTERVAL 2 MINUTE, 'optiview-loader', 'optiview.beacons.v1', 50),
-           (now() - INTERVAL 1 MINUTE, 'optiview-loader', 'optiview.beacons.v1', 12)",
-        "INSERT INTO job_runs (job, started, finished, status, rows_affected, parts_affected, message, next_run) VALUES
-           ('retention_check', now64(3) - INTERVAL 2 HOUR, now64(3) - INTERVAL 119 MINUTE, 'success', 5, 1, 'fine', now64(3) - INTERVAL 1 HOUR),
-           ('retention_check', now64(3) - INTERVAL 1 HOUR, now64(3) - INTERVAL 59 MINUTE, 'failed', 0, 0, 'boom', now64(3) + INTERVAL 1 MINUTE)",
-        "INSERT INTO alerts (at, rule, scope, state, value, threshold, window, delivered, attempts) VALUES
-           (now64(3) - INTERVAL 3 MINUTE, 'error_rate', 'property:7', 'firing', 0.04, 0.01, '5 min ending …', true, 1)",
+           (now() - INTERVAL 1 MINUTE, 'optiview-loader', 'optiview.beacons.v1', 12)".to_owned(),
+        format!("INSERT INTO job_runs (job, started, finished, status, rows_affected, parts_affected, message, next_run) VALUES
+           ('retention_check', now64(3) - INTERVAL 2 HOUR, now64(3) - INTERVAL 119 MINUTE, {success}, 5, 1, 'fine', now64(3) - INTERVAL 1 HOUR),
+           ('retention_check', now64(3) - INTERVAL 1 HOUR, now64(3) - INTERVAL 59 MINUTE, {failed}, 0, 0, 'boom', now64(3) + INTERVAL 1 MINUTE)"),
+        format!("INSERT INTO alerts (at, rule, scope, state, value, threshold, window, delivered, attempts) VALUES
+           (now64(3) - INTERVAL 3 MINUTE, {error_rate}, 'property:7', {firing}, 0.04, 0.01, '5 min ending …', true, 1)"),
     ] {
-        db.client().query(sql).execute().await.unwrap();
+        db.client().query(&sql).execute().await.unwrap();
     }
 }
 
@@ -74,9 +84,15 @@ async fn platform_admins_see_the_health_figures_and_send_a_test_alert_and_owners
     assert_eq!(job["job"], "retention_check");
     assert_eq!(job["last_status"], "failed", "the last run's status");
     assert_eq!(job["last_message"], "boom");
+    assert_eq!(job["last_succeeded"], false);
     assert!(job["next_run_ms"].as_i64().unwrap() > job["last_started_ms"].as_i64().unwrap());
     assert!(job["last_success_ms"].as_i64().unwrap() < job["last_started_ms"].as_i64().unwrap());
     assert_eq!(h["alerts"][0]["scope"], "property:7");
+    assert_eq!(
+        h["alerts"][0]["value_text"],
+        AlertRule::ErrorRate.format(0.04),
+        "figures in the rule's unit"
+    );
     assert_eq!(h["slack_configured"], true);
 
     let denied = call(&api, &owner, Verb::Get, "/api/v1/admin/health", None).await;

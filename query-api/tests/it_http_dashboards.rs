@@ -10,6 +10,7 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use common::{call, sign_in, start_with, user, writer, Reply};
 use query_api::http::routes::Verb;
 use schemas::control::Role;
+use schemas::vocab::{AgentClass, Channel, EventSource, EventType, Verification, Vocabulary};
 use platform::test_support::{TestDatabase, TestTopics};
 use serde_json::{json, Value};
 
@@ -80,11 +81,11 @@ fn traffic(rows: &mut Rows, project: &str, property: i64, t0: DateTime<Utc>) {
                 json!({
                     "project_id": project, "property_id": property, "ts": ch_time(ts),
                     "event_id": format!("{project}-{session}-{n}"), "visitor_id": visitor,
-                    "session_id": session, "event_type": "pageview",
+                    "session_id": session, "event_type": EventType::Pageview.as_str(),
                     "url": format!("https://acme.com{path}"), "path": path,
                     "title": format!("Page {path}"),
                     "ai_source": if landing { ai(i) } else { "" },
-                    "channel": if landing && !ai(i).is_empty() { "ai_assistant" } else { "direct" },
+                    "channel": if landing && !ai(i).is_empty() { Channel::Ai } else { Channel::Direct }.as_str(),
                     "country": country, "device": device, "browser": browser, "os": "Linux",
                     "retention_days": 90
                 }),
@@ -117,7 +118,7 @@ fn traffic(rows: &mut Rows, project: &str, property: i64, t0: DateTime<Utc>) {
                 json!({
                     "project_id": project, "property_id": property, "ts": ch_time(ts),
                     "event_id": id, "visitor_id": visitor, "session_id": session,
-                    "event_type": "conversion", "name": "purchase", "value": value,
+                    "event_type": EventType::Conversion.as_str(), "name": "purchase", "value": value,
                     "url": "https://acme.com/signup", "path": "/signup",
                     "country": country, "device": device, "browser": browser, "os": "Linux",
                     "retention_days": 90
@@ -151,8 +152,8 @@ fn traffic(rows: &mut Rows, project: &str, property: i64, t0: DateTime<Utc>) {
     }
     // Crawler hits: GPTBot reads /pricing 6 times, Claude-User fetches / twice (a 404).
     for (n, (agent, operator, class, path, status)) in [
-        ("GPTBot", "OpenAI", "ai_training_crawler", "/pricing", 200),
-        ("Claude-User", "Anthropic", "ai_assistant", "/", 404),
+        ("GPTBot", "OpenAI", AgentClass::AiTrainingCrawler, "/pricing", 200),
+        ("Claude-User", "Anthropic", AgentClass::AiAssistant, "/", 404),
     ]
     .into_iter()
     .flat_map(|hit| std::iter::repeat_n(hit, if hit.0 == "GPTBot" { 6 } else { 2 }))
@@ -164,9 +165,11 @@ fn traffic(rows: &mut Rows, project: &str, property: i64, t0: DateTime<Utc>) {
             "events",
             json!({
                 "project_id": project, "property_id": property, "ts": ts, "event_id": id,
-                "source": "server", "event_type": "hit", "url": format!("https://acme.com{path}"),
-                "path": path, "agent_class": class, "agent_name": agent,
-                "agent_operator": operator, "verification": "verified", "status": status,
+                "source": EventSource::Server.as_str(), "event_type": EventType::Hit.as_str(),
+                "url": format!("https://acme.com{path}"),
+                "path": path, "agent_class": class.as_str(), "agent_name": agent,
+                "agent_operator": operator, "verification": Verification::Verified.as_str(),
+                "status": status,
                 "retention_days": 90
             }),
         );
@@ -174,8 +177,9 @@ fn traffic(rows: &mut Rows, project: &str, property: i64, t0: DateTime<Utc>) {
             "crawler_hits",
             json!({
                 "project_id": project, "property_id": property, "ts": ts, "event_id": id,
-                "agent_class": class, "agent_name": agent, "agent_operator": operator,
-                "verification": "verified", "path": path, "status": status, "retention_days": 90
+                "agent_class": class.as_str(), "agent_name": agent, "agent_operator": operator,
+                "verification": Verification::Verified.as_str(), "path": path, "status": status,
+                "retention_days": 90
             }),
         );
     }

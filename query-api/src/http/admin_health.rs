@@ -5,63 +5,129 @@
 
 use std::time::Duration;
 
-use actix_web::{web, HttpResponse};
+use actix_web::web;
 use clickhouse::Row;
-use schemas::alerts::{slack_message, Alert, AlertRule, AlertState};
 use platform::slack::SlackWebhook;
+use schemas::alerts::{slack_message, Alert, AlertRule, AlertState};
+use schemas::vocab::{sql_literal, JobStatus, Vocabulary};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use utoipa::ToSchema;
 
 use crate::http::access::require_platform_admin;
 use crate::http::auth::principal::Principal;
 use crate::http::error::ApiError;
 use crate::http::state::ApiState;
 
-#[derive(Debug, Row, Deserialize, Serialize)]
-struct WindowFigures {
-    window_end_ms: i64,
-    scope: String,
-    property_id: u64,
-    requests: u64,
-    events: u64,
-    errors: u64,
-    error_rate: f64,
-    p95_ms: f64,
-    window_minutes: u16,
+/// One health window of the collector, globally (`scope` `global`) or for one property.
+#[derive(Debug, Row, Deserialize, Serialize, ToSchema)]
+pub struct WindowFigures {
+    pub window_end_ms: i64,
+    pub scope: String,
+    pub property_id: u64,
+    pub requests: u64,
+    pub events: u64,
+    pub errors: u64,
+    pub error_rate: f64,
+    pub p95_ms: f64,
+    pub window_minutes: u16,
 }
 
-#[derive(Debug, Row, Deserialize, Serialize)]
-struct Lag {
-    group_id: String,
-    topic: String,
-    lag: u64,
-    at_ms: i64,
+/// The latest lag sample of a consumer group on a topic.
+#[derive(Debug, Row, Deserialize, Serialize, ToSchema)]
+pub struct Lag {
+    pub group_id: String,
+    pub topic: String,
+    pub lag: u64,
+    pub at_ms: i64,
 }
 
-#[derive(Debug, Row, Deserialize, Serialize)]
-struct JobStatus {
-    job: String,
-    last_started_ms: i64,
-    last_finished_ms: i64,
-    last_status: String,
-    last_rows_affected: u64,
-    last_parts_affected: u64,
-    last_message: String,
-    next_run_ms: i64,
-    last_success_ms: i64,
+/// A scheduled job's latest run as `job_runs` recorded it.
+#[derive(Debug, Row, Deserialize, Serialize, ToSchema)]
+pub struct JobRun {
+    pub job: String,
+    pub last_started_ms: i64,
+    pub last_finished_ms: i64,
+    pub last_status: String,
+    pub last_rows_affected: u64,
+    pub last_parts_affected: u64,
+    pub last_message: String,
+    pub next_run_ms: i64,
+    pub last_success_ms: i64,
 }
 
-#[derive(Debug, Row, Deserialize, Serialize)]
-struct RecentAlert {
-    at_ms: i64,
-    rule: String,
-    scope: String,
-    state: String,
-    value: f64,
-    threshold: f64,
-    window: String,
-    delivered: bool,
-    error: String,
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobReport {
+    #[serde(flatten)]
+    pub run: JobRun,
+    /// Whether the last run succeeded, so a reader need not know the status names.
+    pub last_succeeded: bool,
+}
+
+/// An alert the health processor raised or resolved.
+#[derive(Debug, Row, Deserialize, Serialize, ToSchema)]
+pub struct RecentAlert {
+    pub at_ms: i64,
+    pub rule: String,
+    pub scope: String,
+    pub state: String,
+    pub value: f64,
+    pub threshold: f64,
+    pub window: String,
+    pub delivered: bool,
+    pub error: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlertReport {
+    #[serde(flatten)]
+    pub alert: RecentAlert,
+    /// The rule as a person names it.
+    pub rule_label: String,
+    /// `value` and `threshold` in the rule's unit, as the Slack message shows them.
+    pub value_text: String,
+    pub threshold_text: String,
+}
+
+impl From<RecentAlert> for AlertReport {
+    fn from(alert: RecentAlert) -> Self {
+        let rule = AlertRule::parse(&alert.rule);
+        let text = |v: f64| rule.map_or_else(|| v.to_string(), |r| r.format(v));
+        AlertReport {
+            rule_label: rule.map_or_else(|| alert.rule.clone(), |r| rule_label(r).to_owned()),
+            value_text: text(alert.value),
+            threshold_text: text(alert.threshold),
+            alert,
+        }
+    }
+}
+
+fn rule_label(rule: AlertRule) -> &'static str {
+    match rule {
+        AlertRule::ErrorRate => "Error rate",
+        AlertRule::LatencyP95 => "p95 latency",
+        AlertRule::CronStall => "Job stalled",
+        AlertRule::Test => "Test",
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthOverview {
+    /// The latest global window; none before the health processor wrote one.
+    pub window: Option<WindowFigures>,
+    pub ingest_events_per_minute: f64,
+    /// The busiest properties in that window.
+    pub properties: Vec<WindowFigures>,
+    pub consumer_lag: Vec<Lag>,
+    pub jobs: Vec<JobReport>,
+    pub alerts: Vec<AlertReport>,
+    pub slack_configured: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TestAlertSent {
+    pub delivered: bool,
+    /// Posts it took (Slack is retried with backoff).
+    pub attempts: u32,
 }
 
 const WINDOW_COLUMNS: &str = "toInt64(toUnixTimestamp(window_end)) * 1000 AS window_end_ms, scope, property_id, requests, events, errors, error_rate, p95_ms, window_minutes";
@@ -69,7 +135,7 @@ const WINDOW_COLUMNS: &str = "toInt64(toUnixTimestamp(window_end)) * 1000 AS win
 pub async fn overview(
     principal: Principal,
     state: web::Data<ApiState>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<HealthOverview>, ApiError> {
     require_platform_admin(&state.view(), &principal)?;
     let ch = &state.clickhouse;
     let global: Option<WindowFigures> = ch
@@ -102,8 +168,8 @@ pub async fn overview(
         .fetch_all()
         .await
         .map_err(ApiError::internal)?;
-    let jobs: Vec<JobStatus> = ch
-        .query(
+    let jobs: Vec<JobRun> = ch
+        .query(&format!(
             "SELECT job,
                     toUnixTimestamp64Milli(max(started)) AS last_started_ms,
                     toUnixTimestamp64Milli(argMax(finished, started)) AS last_finished_ms,
@@ -112,9 +178,10 @@ pub async fn overview(
                     argMax(parts_affected, started) AS last_parts_affected,
                     argMax(message, started) AS last_message,
                     ifNull(toUnixTimestamp64Milli(argMax(next_run, started)), 0) AS next_run_ms,
-                    toUnixTimestamp64Milli(maxIf(finished, status = 'success')) AS last_success_ms
+                    toUnixTimestamp64Milli(maxIf(finished, status = {success})) AS last_success_ms
              FROM job_runs GROUP BY job ORDER BY job",
-        )
+            success = sql_literal(JobStatus::Success),
+        ))
         .fetch_all()
         .await
         .map_err(ApiError::internal)?;
@@ -131,21 +198,27 @@ pub async fn overview(
         .as_ref()
         .map(|g| g.events as f64 / f64::from(g.window_minutes.max(1)))
         .unwrap_or(0.0);
-    Ok(HttpResponse::Ok().json(json!({
-        "window": global,
-        "ingest_events_per_minute": ingest_per_minute,
-        "properties": properties,
-        "consumer_lag": lag,
-        "jobs": jobs,
-        "alerts": alerts,
-        "slack_configured": state.config.slack_webhook_url.is_some(),
-    })))
+    Ok(web::Json(HealthOverview {
+        window: global,
+        ingest_events_per_minute: ingest_per_minute,
+        properties,
+        consumer_lag: lag,
+        jobs: jobs
+            .into_iter()
+            .map(|run| JobReport {
+                last_succeeded: JobStatus::parse(&run.last_status) == Some(JobStatus::Success),
+                run,
+            })
+            .collect(),
+        alerts: alerts.into_iter().map(AlertReport::from).collect(),
+        slack_configured: state.config.slack_webhook_url.is_some(),
+    }))
 }
 
 pub async fn test_alert(
     principal: Principal,
     state: web::Data<ApiState>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<TestAlertSent>, ApiError> {
     let email = {
         let view = state.view();
         require_platform_admin(&view, &principal)?;
@@ -175,9 +248,10 @@ pub async fn test_alert(
         .post(&slack_message(&alert, &state.config.public_url))
         .await
     {
-        Ok(attempts) => {
-            Ok(HttpResponse::Ok().json(json!({ "delivered": true, "attempts": attempts })))
-        }
+        Ok(attempts) => Ok(web::Json(TestAlertSent {
+            delivered: true,
+            attempts,
+        })),
         Err(error) => {
             tracing::warn!(%error, "test alert not delivered");
             Err(ApiError::new(
@@ -186,5 +260,38 @@ pub async fn test_alert(
                 format!("Slack did not take the test alert: {error}"),
             ))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert(rule: &str) -> RecentAlert {
+        RecentAlert {
+            at_ms: 0,
+            rule: rule.to_owned(),
+            scope: "property:7".into(),
+            state: AlertState::Firing.as_str().into(),
+            value: 0.04,
+            threshold: 0.01,
+            window: String::new(),
+            delivered: true,
+            error: String::new(),
+        }
+    }
+
+    #[test]
+    fn alerts_carry_their_figures_in_the_rules_unit_and_a_label() {
+        let report = AlertReport::from(alert(AlertRule::ErrorRate.as_str()));
+        assert_eq!(report.value_text, AlertRule::ErrorRate.format(0.04));
+        assert_eq!(report.threshold_text, AlertRule::ErrorRate.format(0.01));
+        assert_eq!(report.rule_label, rule_label(AlertRule::ErrorRate));
+        // A rule this build does not know (a newer processor) still reads sensibly.
+        let unknown = AlertReport::from(alert("disk_full"));
+        assert_eq!(
+            (unknown.rule_label.as_str(), unknown.value_text.as_str()),
+            ("disk_full", "0.04")
+        );
     }
 }

@@ -3,14 +3,8 @@ import { h, replace, table, notice, empty, kpis, num, pct, when } from "../ui.js
 
 const at = (ms, tz) => (ms ? when(new Date(ms).toISOString(), tz) : "—");
 
-const RULES = { error_rate: "Error rate", latency_p95: "p95 latency", cron_stall: "Job stalled", test: "Test" };
-
-function alertValue(a) {
-  if (a.rule === "error_rate") return `${pct(a.value)} (threshold ${pct(a.threshold)})`;
-  if (a.rule === "latency_p95") return `${num(Math.round(a.value))} ms (threshold ${num(a.threshold)} ms)`;
-  if (a.rule === "cron_stall") return `${num(Math.round(a.value))} min (threshold ${num(a.threshold)} min)`;
-  return "—";
-}
+// The API formats each alert's figures in its rule's unit, as the Slack message does.
+const alertValue = (a) => `${a.value_text} (threshold ${a.threshold_text})`;
 
 function testAlert(configured) {
   const status = h("div", { class: "form-status", "aria-live": "polite" });
@@ -84,7 +78,7 @@ export async function render(ctx, view) {
       : table("Scheduled jobs", [
           { label: "Job", value: (j) => j.job },
           { label: "Last run", value: (j) => at(j.last_started_ms, tz) },
-          { label: "Status", value: (j) => h("span", { class: j.last_status === "success" ? "ok" : "bad" }, j.last_status) },
+          { label: "Status", value: (j) => h("span", { class: j.last_succeeded ? "ok" : "bad" }, j.last_status) },
           { label: "Rows / parts", value: (j) => `${num(j.last_rows_affected)} / ${num(j.last_parts_affected)}`, numeric: true },
           { label: "Last success", value: (j) => at(j.last_success_ms, tz) },
           { label: "Next run", value: (j) => at(j.next_run_ms, tz) },
@@ -95,7 +89,7 @@ export async function render(ctx, view) {
       ? h("p", { class: "muted" }, "No alerts.")
       : table("Recent alerts", [
           { label: "When", value: (a) => at(a.at_ms, tz) },
-          { label: "Rule", value: (a) => RULES[a.rule] || a.rule },
+          { label: "Rule", value: (a) => a.rule_label },
           { label: "Scope", value: (a) => a.scope },
           { label: "State", value: (a) => a.state },
           { label: "Value", value: alertValue },

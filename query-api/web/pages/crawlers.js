@@ -11,16 +11,15 @@ export function render(ctx, view) {
     isEmpty: (d) => !d.totals || d.totals.hits === 0,
     draw: (d) => {
       const b = d.breakdowns;
-      const verification = Object.fromEntries((b.verification || []).map((r) => [r.value, r.hits]));
       const operators = d.crawl_to_referral.by_operator.filter((r) => r.assistant);
       return h(
         "div",
         {},
         kpis([
           ["Crawler hits", num(d.totals.hits)],
-          ["Verified", num(verification.verified || 0), "from the operator's published addresses"],
-          ["Spoofed", num(verification.spoofed || 0), "claimed a known agent from elsewhere"],
-          ["Unverifiable", num(verification.unverifiable || 0), "operator publishes no addresses"],
+          ["Verified", num(d.totals.verified), "from the operator's published addresses"],
+          ["Spoofed", num(d.totals.spoofed), "claimed a known agent from elsewhere"],
+          ["Unverifiable", num(d.totals.unverifiable), "operator publishes no addresses"],
         ]),
         timeSeries("Crawler hits over time", d.series, [["hits", "Hits"]], d.window.tz, d.window.interval),
         comparison(

@@ -6,7 +6,7 @@ function steps(session, tz) {
   return h(
     "details",
     { class: "journey" },
-    h("summary", {}, `${session.source || session.channel || "direct"} · ${num(session.pageviews)} ${session.pageviews === 1 ? "page" : "pages"} · ${duration(session.duration_seconds)}${session.conversions ? " · converted" : ""}`),
+    h("summary", {}, `${session.source || session.channel} · ${num(session.pageviews)} ${session.pageviews === 1 ? "page" : "pages"} · ${duration(session.duration_seconds)}${session.conversions ? " · converted" : ""}`),
     h(
       "ol",
       {},

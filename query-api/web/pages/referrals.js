@@ -11,8 +11,8 @@ export function render(ctx, view) {
     isEmpty: (d) => !d.by_source || d.by_source.every((s) => !s.visits),
     draw: (d) => {
       const total = d.by_source.reduce((s, r) => s + (r.visits || 0), 0);
-      const ai = d.engagement.find((e) => e.visitors_from === "ai") || {};
-      const other = d.engagement.find((e) => e.visitors_from === "other") || {};
+      const ai = d.engagement.find((e) => e.from_ai) || {};
+      const other = d.engagement.find((e) => !e.from_ai) || {};
       return h(
         "div",
         {},
@@ -27,7 +27,7 @@ export function render(ctx, view) {
           bars("Visits by assistant", d.by_source.map((r) => ({ label: r.source, value: r.visits || 0 }))),
           bars("Visitors by assistant", d.by_source.map((r) => ({ label: r.source, value: r.visitors || 0 })))),
         table("Engagement: AI-referred versus other visitors", [
-          { label: "Visitors from", value: (e) => (e.visitors_from === "ai" ? "AI assistants" : "Everywhere else") },
+          { label: "Visitors from", value: (e) => (e.from_ai ? "AI assistants" : "Everywhere else") },
           { label: "Sessions", value: (e) => num(e.sessions), numeric: true },
           { label: "Pages / session", value: (e) => num(e.pages_per_session), numeric: true },
           { label: "Avg. duration", value: (e) => duration(e.avg_duration_seconds), numeric: true },

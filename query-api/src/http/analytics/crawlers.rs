@@ -3,6 +3,7 @@
 //! operator and per page — how much an assistant reads compared with how many visitors it sends.
 
 use actix_web::{web, HttpResponse};
+use schemas::vocab::{Verification, Vocabulary};
 use serde_json::{json, Map, Value};
 
 use super::request::{Dashboard, DashboardQuery};
@@ -45,7 +46,7 @@ pub async fn report(
             q.bind("f_class", Param::Text(c.clone()));
             "agent_class = {f_class:String}".to_owned()
         }
-        None => format!("agent_class IN {AI_CRAWLER_CLASSES}"),
+        None => AI_CRAWLER_CLASSES.clone(),
     };
     let (table, time, hits) = if rollup {
         ("crawler_agents_hourly", "hour", "sum(hits)")
@@ -111,6 +112,16 @@ pub async fn report(
             .collect();
         breakdowns.insert(name.to_owned(), Value::Array(rows));
     }
+    let verified = |v: Verification| -> u64 {
+        breakdowns["verification"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter(|r| r["value"] == v.as_str())
+            .filter_map(|r| r["hits"].as_u64())
+            .sum()
+    };
     let visits_of = |source: &str| count_where(&referrals, "source", source, "visits");
     let by_operator: Vec<Value> = breakdowns["operator"]
         .as_array()
@@ -149,7 +160,12 @@ pub async fn report(
     Ok(HttpResponse::Ok().json(json!({
         "window": super::series::window_json(&d.window),
         "served_from": if rollup { "rollup" } else { "events" },
-        "totals": { "hits": totals.get("hits").cloned().unwrap_or(json!(0)) },
+        "totals": {
+            "hits": totals.get("hits").cloned().unwrap_or(json!(0)),
+            "verified": verified(Verification::Verified),
+            "spoofed": verified(Verification::Spoofed),
+            "unverifiable": verified(Verification::Unverifiable),
+        },
         "series": fill(&d.window, &series, &["hits"]),
         "breakdowns": breakdowns,
         "crawl_to_referral": { "by_operator": by_operator, "by_page": pages },

@@ -7,7 +7,9 @@ use serde_json::{json, Map, Value};
 
 use super::request::{Dashboard, DashboardQuery};
 use super::series::fill;
-use super::sql::{bucket, field, filters, retained, scope, Param, Query, Source, AI_SOURCE};
+use super::sql::{
+    bucket, field, filters, retained, scope, Param, Query, Source, AI_SOURCE, PAGEVIEW,
+};
 use crate::http::auth::principal::Principal;
 use crate::http::error::ApiError;
 use crate::http::state::ApiState;
@@ -51,7 +53,7 @@ pub async fn report(
     let (events, pageviews, visitors, sessions, time) = if rollup {
         (
             "countMerge(events)",
-            "countIfMerge(pageviews)",
+            "countIfMerge(pageviews)".to_owned(),
             "uniqMerge(visitors)",
             "uniqMerge(sessions)",
             "hour",
@@ -59,7 +61,7 @@ pub async fn report(
     } else {
         (
             "count()",
-            "countIf(event_type = 'pageview')",
+            format!("countIf({})", *PAGEVIEW),
             "uniqIf(visitor_id, visitor_id != '')",
             "uniqIf(session_id, session_id != '')",
             "ts",

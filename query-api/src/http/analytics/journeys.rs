@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use actix_web::{web, HttpResponse};
+use schemas::vocab::{Channel, Vocabulary};
 use serde_json::{json, Value};
 
 use super::request::{Dashboard, DashboardQuery};
@@ -91,6 +92,10 @@ pub async fn report(
             s["truncated"] =
                 json!(total > events.len() as u64 && events.len() >= EVENTS_PER_SESSION);
             s["journey"] = Value::Array(events);
+            // Rows written before the channel was recorded read as direct visits.
+            if s["channel"].as_str().is_none_or(str::is_empty) {
+                s["channel"] = json!(Channel::Direct.as_str());
+            }
             s
         })
         .collect();

@@ -50,12 +50,15 @@ pub async fn report(
              FROM sessions FINAL WHERE {cond} GROUP BY visitors_from ORDER BY visitors_from"
     ));
 
-    let (per_bucket, by_source, landing_pages, engagement) = futures::try_join!(
+    let (per_bucket, by_source, landing_pages, mut engagement) = futures::try_join!(
         per_bucket.rows(ch),
         by_source.rows(ch),
         landing_pages.rows(ch),
         engagement.rows(ch)
     )?;
+    for row in &mut engagement {
+        row["from_ai"] = json!(row["visitors_from"] == "ai");
+    }
     // One row per bucket with a column per source, as stacked charts want it.
     let mut wide: std::collections::BTreeMap<i64, serde_json::Map<String, Value>> =
         Default::default();

@@ -2,6 +2,9 @@
 //! request values never become SQL; the only text composed from a request is chosen from fixed
 //! fragments (which filter clauses apply, which rollup answers). Rows come back as JSON objects.
 
+use std::sync::LazyLock;
+
+use schemas::vocab::{sql_list, sql_literal, AgentClass, EventSource, EventType};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -157,9 +160,27 @@ pub fn field(row: &Value, key: &str) -> Value {
     row.get(key).cloned().unwrap_or(Value::from(0))
 }
 
-/// The agent classes counted as AI crawlers, as `pages_mv` and `pages_hourly_mv` count them.
-pub const AI_CRAWLER_CLASSES: &str =
-    "('ai_training_crawler', 'ai_search_crawler', 'ai_assistant', 'ai_agent')";
+/// The agent classes counted as AI crawlers, as `pages_mv` and `pages_hourly_mv` count them:
+/// `agent_class IN (…)`.
+pub static AI_CRAWLER_CLASSES: LazyLock<String> =
+    LazyLock::new(|| format!("agent_class IN {}", sql_list(&AgentClass::AI)));
+
+/// Events that are pageviews (the tag's; server hits are never pageviews).
+pub static PAGEVIEW: LazyLock<String> =
+    LazyLock::new(|| format!("event_type = {}", sql_literal(EventType::Pageview)));
+
+/// Pageviews the tag sent: what a page's views count.
+pub static TAG_PAGEVIEW: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "source = {} AND {}",
+        sql_literal(EventSource::Tag),
+        *PAGEVIEW
+    )
+});
+
+/// Server-side hits (crawlers are seen there, never by the tag).
+pub static SERVER_HIT: LazyLock<String> =
+    LazyLock::new(|| format!("source = {}", sql_literal(EventSource::Server)));
 
 /// Per-page counts in the window, grouped by `key` (`url` or `path`): views, ai_crawler_hits,
 /// ai_referrals, path, content_type, first_at, last_at — from `pages_hourly` when the hourly
@@ -182,13 +203,16 @@ pub fn page_counts(rollup: bool, key: &str) -> String {
     } else {
         format!(
             "SELECT {key}, {path}anyLast(content_type) AS content_type, \
-               countIf(source = 'tag' AND event_type = 'pageview') AS views, \
-               countIf(source = 'server' AND agent_class IN {AI_CRAWLER_CLASSES}) AS ai_crawler_hits, \
-               countIf(source = 'tag' AND event_type = 'pageview' AND ai_source != '') AS ai_referrals, \
+               countIf({views}) AS views, \
+               countIf({server} AND {ai_classes}) AS ai_crawler_hits, \
+               countIf({views} AND ai_source != '') AS ai_referrals, \
                min(ts) AS first_at, max(ts) AS last_at \
              FROM events WHERE {} AND {} GROUP BY {key}",
             scope("ts"),
-            retained("ts")
+            retained("ts"),
+            views = *TAG_PAGEVIEW,
+            server = *SERVER_HIT,
+            ai_classes = *AI_CRAWLER_CLASSES,
         )
     }
 }
