@@ -10,7 +10,7 @@ use awc::http::StatusCode;
 use common::*;
 use ingest_edge::sink::MemorySink;
 use schemas::beacon::{Beacon, TagEventType};
-use schemas::control::{Command, ControlView, Permission};
+use schemas::control::{ControlView, Permission, RevokeApiKey, UpdateProperty};
 use schemas::SchemaRegistry;
 use serde_json::{json, Value};
 
@@ -31,14 +31,14 @@ fn world() -> World {
     let revoked = onboard(&mut view, "revoked.dev", all());
     submit(
         &mut view,
-        Command::RevokeApiKey {
+        RevokeApiKey {
             key_id: revoked.key.clone(),
         },
     );
     let inactive = onboard(&mut view, "inactive.dev", all());
     submit(
         &mut view,
-        Command::UpdateProperty {
+        UpdateProperty {
             property_id: inactive.property,
             active: false,
             allow_subdomains: false,
@@ -48,7 +48,7 @@ fn world() -> World {
     let private = onboard(&mut view, "private.dev", all());
     submit(
         &mut view,
-        Command::UpdateProperty {
+        UpdateProperty {
             property_id: private.property,
             active: true,
             allow_subdomains: true,

@@ -9,7 +9,7 @@ use awc::http::StatusCode;
 use common::*;
 use ingest_edge::sink::MemorySink;
 use schemas::beacon::Beacon;
-use schemas::control::{Command, ControlView, Permission};
+use schemas::control::{ControlView, Permission, RevokeApiKey};
 use schemas::SchemaRegistry;
 use serde_json::Value;
 
@@ -98,7 +98,7 @@ async fn hits_need_a_valid_secret_with_the_hits_permission() {
     let revoked = onboard(&mut view, "revoked.dev", all());
     submit(
         &mut view,
-        Command::RevokeApiKey {
+        RevokeApiKey {
             key_id: revoked.key.clone(),
         },
     );

@@ -3,7 +3,10 @@
 
 use clap::Subcommand;
 use schemas::control::ids::new_id;
-use schemas::control::{Command, Permission, Plan, PropertyKind, Role};
+use schemas::control::{
+    ChangePlan, CreateOrganization, CreateProject, CreateProperty, CreateUser, Permission, Plan,
+    PropertyKind, RevokeApiKey, Role, SetMembership, SetPlatformAdmin,
+};
 use serde_json::json;
 
 use crate::control_writer::{ControlWriter, WriteError};
@@ -92,10 +95,10 @@ pub async fn run(
     match command {
         AdminCommand::CreateOrg { name, domain, plan } => {
             let id = new_id("org");
-            let events = writer
+            let organization = writer
                 .submit(
                     ACTOR,
-                    &Command::CreateOrganization {
+                    &CreateOrganization {
                         id,
                         name,
                         domain,
@@ -103,28 +106,28 @@ pub async fn run(
                     },
                 )
                 .await?;
-            Ok(json!({ "organization": events[0].organization }))
+            Ok(json!({ "organization": organization }))
         }
         AdminCommand::ChangePlan { org, plan } => {
-            let events = writer
+            let organization = writer
                 .submit(
                     ACTOR,
-                    &Command::ChangePlan {
+                    &ChangePlan {
                         organization_id: org,
                         plan,
                     },
                 )
                 .await?;
-            Ok(json!({ "organization": events[0].organization }))
+            Ok(json!({ "organization": organization }))
         }
         AdminCommand::GrantPlatformAdmin { email, name } => {
             let user_id = crate::users::find_or_create(writer, ACTOR, &email, name).await?;
-            let command = Command::SetPlatformAdmin {
+            let command = SetPlatformAdmin {
                 user_id,
                 platform_admin: true,
             };
-            let events = writer.submit(ACTOR, &command).await?;
-            Ok(json!({ "user": events[0].user }))
+            let user = writer.submit(ACTOR, &command).await?;
+            Ok(json!({ "user": user }))
         }
         AdminCommand::CreateUser {
             email,
@@ -136,7 +139,7 @@ pub async fn run(
             let user = writer
                 .submit(
                     ACTOR,
-                    &Command::CreateUser {
+                    &CreateUser {
                         id: id.clone(),
                         email,
                         name,
@@ -145,24 +148,24 @@ pub async fn run(
                 .await?;
             let membership = match org {
                 Some(organization_id) => {
-                    let command = Command::SetMembership {
+                    let command = SetMembership {
                         organization_id,
                         user_id: id,
                         role,
                         active: true,
                     };
-                    writer.submit(ACTOR, &command).await?[0].membership.clone()
+                    Some(writer.submit(ACTOR, &command).await?)
                 }
                 None => None,
             };
-            Ok(json!({ "user": user[0].user, "membership": membership }))
+            Ok(json!({ "user": user, "membership": membership }))
         }
         AdminCommand::CreateProject { org, name, domain } => {
             let id = new_id("prj");
-            let events = writer
+            let created = writer
                 .submit(
                     ACTOR,
-                    &Command::CreateProject {
+                    &CreateProject {
                         id,
                         organization_id: org,
                         name,
@@ -170,7 +173,7 @@ pub async fn run(
                     },
                 )
                 .await?;
-            Ok(json!({ "project": events[0].project, "property": events[1].property }))
+            Ok(json!({ "project": created.project, "property": created.default_property }))
         }
         AdminCommand::CreateProperty {
             project,
@@ -178,14 +181,14 @@ pub async fn run(
             kind,
             allow_subdomains,
         } => {
-            let command = Command::CreateProperty {
+            let command = CreateProperty {
                 project_id: project,
                 domain,
                 kind,
                 allow_subdomains,
             };
-            let events = writer.submit(ACTOR, &command).await?;
-            Ok(json!({ "property": events[0].property }))
+            let property = writer.submit(ACTOR, &command).await?;
+            Ok(json!({ "property": property }))
         }
         AdminCommand::CreateKey {
             property,
@@ -193,13 +196,7 @@ pub async fn run(
             permissions,
         } => Ok(crate::api_keys::create(writer, ACTOR, property, name, permissions).await?),
         AdminCommand::RevokeKey { key } => {
-            let events = writer
-                .submit(ACTOR, &Command::RevokeApiKey { key_id: key })
-                .await?;
-            let key = events[0]
-                .api_key
-                .as_ref()
-                .expect("api_key.revoked carries the key");
+            let key = writer.submit(ACTOR, &RevokeApiKey { key_id: key }).await?;
             Ok(json!({ "api_key": { "id": key.id, "revoked": key.revoked } }))
         }
     }

@@ -2,7 +2,7 @@
 //! answer, and only its hash is written; a key's public form never carries either.
 
 use schemas::control::ids::{hash_secret, new_id, new_secret};
-use schemas::control::{ApiKey, Command, Permission};
+use schemas::control::{ApiKey, CreateApiKey, Permission};
 use serde_json::{json, Value};
 
 use crate::control_writer::{ControlWriter, WriteError};
@@ -29,23 +29,14 @@ pub async fn create(
     permissions: Vec<Permission>,
 ) -> Result<Value, WriteError> {
     let secret = new_secret();
-    let command = Command::CreateApiKey {
+    let command = CreateApiKey {
         id: new_id("key"),
         property_id,
         name,
         permissions,
         secret_hash: hash_secret(&secret),
     };
-    let events = writer.submit(actor, &command).await?;
-    let key = events
-        .iter()
-        .find_map(|e| e.api_key.clone())
-        .ok_or_else(|| {
-            WriteError::Rejected(schemas::control::CommandError::NotFound {
-                kind: "api key event",
-                id: property_id.to_string(),
-            })
-        })?;
+    let key = writer.submit(actor, &command).await?;
     let domain = writer
         .view()
         .view()

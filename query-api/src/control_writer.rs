@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
+use platform::control_follower::{ControlHandle, FollowerError};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use schemas::control::{Command, CommandError, ControlEvent, ControlHandle, FollowerError};
+use schemas::control::{CommandError, Decide};
 use schemas::{encode, EncodeError};
 use tokio::sync::Mutex;
 
@@ -53,17 +54,18 @@ impl ControlWriter {
         &self.view
     }
 
-    /// Validates and applies `command`; returns the events once the view reflects them.
-    pub async fn submit(
+    /// Validates and applies `command`; returns what it created or changed once the view
+    /// reflects it.
+    pub async fn submit<C: Decide>(
         &self,
         actor: &str,
-        command: &Command,
-    ) -> Result<Vec<ControlEvent>, WriteError> {
+        command: &C,
+    ) -> Result<C::Outcome, WriteError> {
         let _guard = self.write_lock.lock().await;
         let now = chrono::Utc::now().timestamp_millis();
-        let events = self.view.view().decide(actor, now, command)?;
+        let decision = self.view.view().decide(actor, now, command)?;
         let mut last_offset = None;
-        for event in &events {
+        for event in &decision.events {
             let payload = encode(event)?;
             let record = FutureRecord::to(&self.topic)
                 .key(&event.entity_id)
@@ -78,6 +80,6 @@ impl ControlWriter {
         if let Some(offset) = last_offset {
             self.view.wait_applied(offset, WRITE_TIMEOUT).await?;
         }
-        Ok(events)
+        Ok(decision.outcome)
     }
 }

@@ -1,7 +1,7 @@
 //! Users by e-mail address, shared by the admin CLI and the API.
 
 use schemas::control::ids::new_id;
-use schemas::control::Command;
+use schemas::control::CreateUser;
 
 use crate::control_writer::{ControlWriter, WriteError};
 
@@ -22,7 +22,7 @@ pub async fn find_or_create(
         return Ok(id);
     }
     let id = new_id("usr");
-    let command = Command::CreateUser {
+    let command = CreateUser {
         id: id.clone(),
         email,
         name,

@@ -14,12 +14,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{start_browsable, user, writer};
+use platform::clickhouse::ClickHouseArgs;
+use platform::test_support::{free_port, random_name, TestDatabase, TestTopics};
 use query_api::demo::{self, DemoArgs};
 use query_api::http::openapi::DASHBOARDS;
-use platform::clickhouse::ClickHouseArgs;
 use schemas::control::ids::new_id;
-use schemas::control::{Command as ControlCommand, Plan, Role};
-use platform::test_support::{free_port, random_name, TestDatabase, TestTopics};
+use schemas::control::{CreateOrganization, Plan, Role};
 use serde_json::{json, Value};
 
 /// A service process, stopped when the test ends however it ends.
@@ -183,7 +183,7 @@ async fn a_new_partner_walks_the_runbook_and_every_page_renders() {
 
     // The partner: an owner of an organization that has no project yet.
     let organization_id = new_id("org");
-    let create = ControlCommand::CreateOrganization {
+    let create = CreateOrganization {
         id: organization_id.clone(),
         name: "Runbook Co".into(),
         domain: "optiview-test.com".into(),

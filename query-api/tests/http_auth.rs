@@ -5,10 +5,10 @@
 mod common;
 
 use common::{client, links, send, sign_in, start_limited, start_with_view, Api};
+use platform::control_follower::ControlHandle;
 use query_api::control_writer::ControlWriter;
 use query_api::http::routes::{Access, Verb, ROUTES};
-use schemas::control::{Command, ControlView};
-use platform::control_follower::ControlHandle;
+use schemas::control::{ControlView, CreateUser};
 use schemas::fixtures::submit;
 
 /// A server over a fixed view: these tests only read the control plane, never produce.
@@ -20,7 +20,7 @@ fn view_with_user(email: &str) -> ControlView {
     let mut view = ControlView::new();
     submit(
         &mut view,
-        Command::CreateUser {
+        CreateUser {
             id: "usr_AdaLovelac".into(),
             email: email.into(),
             name: "Ada".into(),

@@ -4,10 +4,10 @@
 mod common;
 
 use common::{client, send, start_mailing};
+use platform::control_follower::ControlHandle;
 use query_api::control_writer::ControlWriter;
 use query_api::http::auth::mail::Mailer;
-use schemas::control::{Command, ControlView};
-use platform::control_follower::ControlHandle;
+use schemas::control::{ControlView, CreateUser};
 use schemas::fixtures::submit;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;
@@ -72,7 +72,7 @@ async fn a_sign_in_link_is_delivered_by_smtp_and_works() {
     let mut view = ControlView::new();
     submit(
         &mut view,
-        Command::CreateUser {
+        CreateUser {
             id: "usr_AdaLovelac".into(),
             email: "ada@acme.com".into(),
             name: "Ada".into(),

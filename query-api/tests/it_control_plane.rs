@@ -4,15 +4,18 @@
 use std::process::Command as Process;
 use std::time::{Duration, Instant};
 
+use platform::control_follower::{follow, ControlHandle};
+use platform::kafka::producer_config;
+use platform::test_support::TestTopics;
 use query_api::control_writer::{ControlWriter, WriteError};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::FutureProducer;
 use rdkafka::ClientConfig;
 use schemas::control::ids::{hash_secret, new_id, new_secret};
-use schemas::control::{Command, CommandError, Permission, Plan};
-use platform::control_follower::{follow, ControlHandle};
-use platform::kafka::producer_config;
-use platform::test_support::TestTopics;
+use schemas::control::{
+    ChangePlan, CommandError, CreateApiKey, CreateOrganization, CreateProject, Permission, Plan,
+    RevokeApiKey,
+};
 
 async fn writer(topics: &TestTopics) -> ControlWriter {
     let (handle, _task) = follow(&topics.brokers, topics.name(0)).await.unwrap();
@@ -42,7 +45,7 @@ async fn onboard(writer: &ControlWriter, domain: &str) -> (String, i64, String) 
     writer
         .submit(
             "test",
-            &Command::CreateOrganization {
+            &CreateOrganization {
                 id: org.clone(),
                 name: "Acme".into(),
                 domain: domain.into(),
@@ -52,10 +55,10 @@ async fn onboard(writer: &ControlWriter, domain: &str) -> (String, i64, String) 
         .await
         .unwrap();
     let project = new_id("prj");
-    let events = writer
+    let created = writer
         .submit(
             "test",
-            &Command::CreateProject {
+            &CreateProject {
                 id: project,
                 organization_id: org.clone(),
                 name: "Site".into(),
@@ -64,9 +67,9 @@ async fn onboard(writer: &ControlWriter, domain: &str) -> (String, i64, String) 
         )
         .await
         .unwrap();
-    let property = events[1].property.as_ref().unwrap().id;
+    let property = created.default_property.id;
     let key = new_id("key");
-    let command = Command::CreateApiKey {
+    let command = CreateApiKey {
         id: key.clone(),
         property_id: property,
         name: "tag".into(),
@@ -104,7 +107,7 @@ async fn a_new_follower_rebuilds_the_same_view_from_the_topic() {
     writer
         .submit(
             "test",
-            &Command::ChangePlan {
+            &ChangePlan {
                 organization_id: org,
                 plan: Plan::Pro,
             },
@@ -112,7 +115,7 @@ async fn a_new_follower_rebuilds_the_same_view_from_the_topic() {
         .await
         .unwrap();
     writer
-        .submit("test", &Command::RevokeApiKey { key_id: key })
+        .submit("test", &RevokeApiKey { key_id: key })
         .await
         .unwrap();
 
@@ -152,7 +155,7 @@ async fn a_rejected_command_writes_nothing() {
     let writer = writer(&topics).await;
     let (org, _, _) = onboard(&writer, "acme.com").await;
     let before = high_watermark(&topics);
-    let duplicate = Command::CreateOrganization {
+    let duplicate = CreateOrganization {
         id: org,
         name: "Again".into(),
         domain: "x.com".into(),
@@ -167,7 +170,7 @@ async fn a_rejected_command_writes_nothing() {
         "{err:?}"
     );
     assert!(!err.is_retryable());
-    let bad_domain = Command::CreateProject {
+    let bad_domain = CreateProject {
         id: new_id("prj"),
         organization_id: new_id("org"),
         name: "x".into(),

@@ -5,9 +5,9 @@
 mod common;
 
 use common::{call, call_bearer, sign_in, start, user, Reply};
-use query_api::http::routes::Verb;
-use schemas::control::{Command, Role};
 use platform::test_support::TestTopics;
+use query_api::http::routes::Verb;
+use schemas::control::{Role, SetMembership};
 use serde_json::json;
 
 fn secret(reply: &Reply) -> String {
@@ -54,7 +54,7 @@ async fn analyst_tokens_read_one_organization_until_revoked() {
     control
         .submit(
             "test",
-            &Command::SetMembership {
+            &SetMembership {
                 organization_id: globex.clone(),
                 user_id: ana_id.clone(),
                 role: Role::Owner,
@@ -194,7 +194,7 @@ async fn analyst_tokens_read_one_organization_until_revoked() {
     control
         .submit(
             "test",
-            &Command::SetMembership {
+            &SetMembership {
                 organization_id: acme.clone(),
                 user_id: ana_id,
                 role: Role::Member,

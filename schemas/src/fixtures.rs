@@ -5,7 +5,10 @@ use std::collections::HashMap;
 
 use crate::beacon::{Beacon, TagEvent, TagEventType};
 use crate::control::ids::{hash_secret, new_id, new_secret};
-use crate::control::{Command, CommandError, ControlEvent, ControlView, Permission, Plan};
+use crate::control::{
+    CommandError, ControlView, CreateApiKey, CreateOrganization, CreateProject, Decide, Decision,
+    Permission, Plan,
+};
 
 /// A browser conversion beacon with every optional field set, for tests and benchmarks.
 pub fn sample_tag_beacon() -> Beacon {
@@ -51,15 +54,15 @@ pub struct Tenant {
 
 /// Decides `command` against `view` and applies its events, as the follower would after the
 /// broker acknowledged them.
-pub fn submit(
+pub fn submit<C: Decide>(
     view: &mut ControlView,
-    command: Command,
-) -> Result<Vec<ControlEvent>, CommandError> {
-    let events = view.decide("test", 1_764_000_000_000, &command)?;
-    for event in &events {
+    command: C,
+) -> Result<Decision<C::Outcome>, CommandError> {
+    let decision = view.decide("test", 1_764_000_000_000, &command)?;
+    for event in &decision.events {
         view.apply(event).expect("decided events apply");
     }
-    Ok(events)
+    Ok(decision)
 }
 
 /// Organization, project (with its default property) and an API key with `permissions`.
@@ -72,7 +75,7 @@ pub fn onboard(
     let org = new_id("org");
     submit(
         view,
-        Command::CreateOrganization {
+        CreateOrganization {
             id: org.clone(),
             name: "Tenant".into(),
             domain: domain.into(),
@@ -81,9 +84,9 @@ pub fn onboard(
     )
     .expect("organization");
     let project = new_id("prj");
-    let events = submit(
+    let created = submit(
         view,
-        Command::CreateProject {
+        CreateProject {
             id: project.clone(),
             organization_id: org.clone(),
             name: "Site".into(),
@@ -91,10 +94,10 @@ pub fn onboard(
         },
     )
     .expect("project");
-    let property = events[1].property.as_ref().expect("default property").id;
+    let property = created.outcome.default_property.id;
     let key = new_id("key");
     let secret = new_secret();
-    let command = Command::CreateApiKey {
+    let command = CreateApiKey {
         id: key.clone(),
         property_id: property,
         name: "key".into(),

@@ -2,15 +2,17 @@
 
 use schemas::control::ids::{hash_secret, is_valid_id, new_id, new_secret};
 use schemas::control::{
-    Command, CommandError, ControlEvent, ControlView, Permission, Plan, PropertyKind, Role,
-    TokenScope,
+    ChangePlan, CommandError, ControlEvent, ControlView, CreateAnalystToken, CreateApiKey,
+    CreateOrganization, CreateProject, CreateProperty, CreateUser, Decide, Permission, Plan,
+    PropertyKind, RevokeAnalystToken, RevokeApiKey, Role, SetMembership, TokenScope,
+    UpdateProperty,
 };
-use schemas::test_support::{self, submit, Tenant};
+use schemas::fixtures::{self, submit, Tenant};
 
 const NOW: i64 = 1_764_000_000_000;
 
 fn onboard(view: &mut ControlView, domain: &str, plan: Plan) -> Tenant {
-    test_support::onboard(
+    fixtures::onboard(
         view,
         domain,
         plan,
@@ -53,6 +55,42 @@ fn project_creation_brings_a_default_website_property_on_its_domain() {
 }
 
 #[test]
+fn a_created_project_names_its_default_property_and_produces_the_project_first() {
+    let mut view = ControlView::new();
+    let a = onboard(&mut view, "acme.com", Plan::Starter);
+    let decision = submit(
+        &mut view,
+        CreateProject {
+            id: new_id("prj"),
+            organization_id: a.org.clone(),
+            name: "Blog".into(),
+            domain: "https://Blog.Acme.co.uk/".into(),
+        },
+    )
+    .unwrap();
+    let created = &decision.outcome;
+    assert_eq!(created.project.domain, "acme.co.uk");
+    assert_eq!(created.default_property.domain, "blog.acme.co.uk");
+    assert_eq!(created.default_property.project_id, created.project.id);
+    let carried: Vec<(&str, Option<&_>, Option<&_>)> = decision
+        .events
+        .iter()
+        .map(|e| (e.action.as_str(), e.project.as_ref(), e.property.as_ref()))
+        .collect();
+    assert_eq!(
+        carried,
+        [
+            ("project.created", Some(&created.project), None),
+            ("property.created", None, Some(&created.default_property)),
+        ]
+    );
+    assert_eq!(
+        view.property(created.default_property.id),
+        Some(&created.default_property)
+    );
+}
+
+#[test]
 fn property_ids_are_dense_and_distinct_across_tenants() {
     let mut view = ControlView::new();
     let a = onboard(&mut view, "acme.com", Plan::Starter);
@@ -60,7 +98,7 @@ fn property_ids_are_dense_and_distinct_across_tenants() {
     assert_eq!((a.property, b.property), (1, 2));
     let extra = submit(
         &mut view,
-        Command::CreateProperty {
+        CreateProperty {
             project_id: a.project.clone(),
             domain: "api.acme.com".into(),
             kind: PropertyKind::Api,
@@ -68,7 +106,7 @@ fn property_ids_are_dense_and_distinct_across_tenants() {
         },
     )
     .unwrap();
-    assert_eq!(extra[0].property.as_ref().unwrap().id, 3);
+    assert_eq!(extra.outcome.id, 3);
 }
 
 #[test]
@@ -77,7 +115,7 @@ fn revoking_a_key_and_deactivating_a_property_make_keys_unusable() {
     let a = onboard(&mut view, "acme.com", Plan::Starter);
     submit(
         &mut view,
-        Command::RevokeApiKey {
+        RevokeApiKey {
             key_id: a.key.clone(),
         },
     )
@@ -88,7 +126,7 @@ fn revoking_a_key_and_deactivating_a_property_make_keys_unusable() {
     let b = onboard(&mut view, "beta.io", Plan::Starter);
     submit(
         &mut view,
-        Command::UpdateProperty {
+        UpdateProperty {
             property_id: b.property,
             active: false,
             allow_subdomains: false,
@@ -108,15 +146,16 @@ fn plan_change_changes_retention() {
     let mut view = ControlView::new();
     let a = onboard(&mut view, "acme.com", Plan::Starter);
     assert_eq!(view.key_context(&a.key).unwrap().retention_days(), 90);
-    let events = submit(
+    let decision = submit(
         &mut view,
-        Command::ChangePlan {
+        ChangePlan {
             organization_id: a.org.clone(),
             plan: Plan::Pro,
         },
     )
     .unwrap();
-    assert_eq!(events[0].changed, ["plan"]);
+    let [event]: [ControlEvent; 1] = decision.events.try_into().expect("one event");
+    assert_eq!(event.changed, ["plan"]);
     assert_eq!(view.key_context(&a.key).unwrap().retention_days(), 365);
 }
 
@@ -125,7 +164,7 @@ fn duplicate_ids_and_dangling_references_are_rejected_without_events() {
     let mut view = ControlView::new();
     let a = onboard(&mut view, "acme.com", Plan::Starter);
     let before = view.clone();
-    let dup_org = Command::CreateOrganization {
+    let dup_org = CreateOrganization {
         id: a.org.clone(),
         name: "Again".into(),
         domain: "other.com".into(),
@@ -138,7 +177,7 @@ fn duplicate_ids_and_dangling_references_are_rejected_without_events() {
             ..
         })
     ));
-    let dup_key = Command::CreateApiKey {
+    let dup_key = CreateApiKey {
         id: a.key.clone(),
         property_id: a.property,
         name: "x".into(),
@@ -149,7 +188,7 @@ fn duplicate_ids_and_dangling_references_are_rejected_without_events() {
         submit(&mut view, dup_key),
         Err(CommandError::AlreadyExists { .. })
     ));
-    let orphan = Command::CreateProject {
+    let orphan = CreateProject {
         id: new_id("prj"),
         organization_id: "org_missing123".into(),
         name: "x".into(),
@@ -162,7 +201,7 @@ fn duplicate_ids_and_dangling_references_are_rejected_without_events() {
             ..
         })
     ));
-    let orphan_key = Command::CreateApiKey {
+    let orphan_key = CreateApiKey {
         id: new_id("key"),
         property_id: 999,
         name: "x".into(),
@@ -176,7 +215,7 @@ fn duplicate_ids_and_dangling_references_are_rejected_without_events() {
             ..
         })
     ));
-    let dup_property = Command::CreateProperty {
+    let dup_property = CreateProperty {
         project_id: a.project.clone(),
         domain: "www.acme.com".into(),
         kind: PropertyKind::Website,
@@ -195,7 +234,7 @@ fn duplicate_ids_and_dangling_references_are_rejected_without_events() {
 #[test]
 fn malformed_ids_names_emails_and_domains_are_rejected() {
     let mut view = ControlView::new();
-    let bad_id = Command::CreateOrganization {
+    let bad_id = CreateOrganization {
         id: "org_short".into(),
         name: "A".into(),
         domain: "a.com".into(),
@@ -205,7 +244,7 @@ fn malformed_ids_names_emails_and_domains_are_rejected() {
         submit(&mut view, bad_id),
         Err(CommandError::Invalid { field: "id", .. })
     ));
-    let blank = Command::CreateOrganization {
+    let blank = CreateOrganization {
         id: new_id("org"),
         name: "   ".into(),
         domain: "a.com".into(),
@@ -215,14 +254,14 @@ fn malformed_ids_names_emails_and_domains_are_rejected() {
         submit(&mut view, blank),
         Err(CommandError::Invalid { field: "name", .. })
     ));
-    let ip = Command::CreateOrganization {
+    let ip = CreateOrganization {
         id: new_id("org"),
         name: "A".into(),
         domain: "10.0.0.1".into(),
         plan: Plan::Starter,
     };
     assert_eq!(submit(&mut view, ip).unwrap_err().code(), "invalid_domain");
-    let email = Command::CreateUser {
+    let email = CreateUser {
         id: new_id("usr"),
         email: "not-an-email".into(),
         name: "A".into(),
@@ -232,7 +271,7 @@ fn malformed_ids_names_emails_and_domains_are_rejected() {
         Err(CommandError::Invalid { field: "email", .. })
     ));
     let a = onboard(&mut view, "acme.com", Plan::Starter);
-    let no_perms = Command::CreateApiKey {
+    let no_perms = CreateApiKey {
         id: new_id("key"),
         property_id: a.property,
         name: "x".into(),
@@ -246,7 +285,7 @@ fn malformed_ids_names_emails_and_domains_are_rejected() {
             ..
         })
     ));
-    let raw_secret = Command::CreateApiKey {
+    let raw_secret = CreateApiKey {
         id: new_id("key"),
         property_id: a.property,
         name: "x".into(),
@@ -269,7 +308,7 @@ fn memberships_give_roles_and_emails_are_unique() {
     let user = new_id("usr");
     submit(
         &mut view,
-        Command::CreateUser {
+        CreateUser {
             id: user.clone(),
             email: "Ada@Acme.com".into(),
             name: "Ada".into(),
@@ -277,7 +316,7 @@ fn memberships_give_roles_and_emails_are_unique() {
     )
     .unwrap();
     assert_eq!(view.user_by_email("ada@acme.com").unwrap().id, user);
-    let again = Command::CreateUser {
+    let again = CreateUser {
         id: new_id("usr"),
         email: "ada@acme.COM".into(),
         name: "Ada 2".into(),
@@ -290,7 +329,7 @@ fn memberships_give_roles_and_emails_are_unique() {
     assert_eq!(view.role_of(&user, &a.org), None);
     submit(
         &mut view,
-        Command::SetMembership {
+        SetMembership {
             organization_id: a.org.clone(),
             user_id: user.clone(),
             role: Role::Admin,
@@ -301,7 +340,7 @@ fn memberships_give_roles_and_emails_are_unique() {
     assert_eq!(view.role_of(&user, &a.org), Some(Role::Admin));
     submit(
         &mut view,
-        Command::SetMembership {
+        SetMembership {
             organization_id: a.org.clone(),
             user_id: user.clone(),
             role: Role::Admin,
@@ -321,11 +360,14 @@ fn memberships_give_roles_and_emails_are_unique() {
 fn folding_the_same_log_gives_the_same_view_and_latest_state_wins() {
     let mut live = ControlView::new();
     let mut log = Vec::new();
-    let mut record = |view: &mut ControlView, c: Command| log.extend(submit(view, c).unwrap());
+    fn record(view: &mut ControlView, log: &mut Vec<ControlEvent>, command: impl Decide) {
+        log.extend(submit(view, command).unwrap().events);
+    }
     let org = new_id("org");
     record(
         &mut live,
-        Command::CreateOrganization {
+        &mut log,
+        CreateOrganization {
             id: org.clone(),
             name: "Acme".into(),
             domain: "acme.com".into(),
@@ -334,14 +376,16 @@ fn folding_the_same_log_gives_the_same_view_and_latest_state_wins() {
     );
     record(
         &mut live,
-        Command::ChangePlan {
+        &mut log,
+        ChangePlan {
             organization_id: org.clone(),
             plan: Plan::Growth,
         },
     );
     record(
         &mut live,
-        Command::ChangePlan {
+        &mut log,
+        ChangePlan {
             organization_id: org.clone(),
             plan: Plan::Pro,
         },
@@ -362,16 +406,16 @@ fn folding_the_same_log_gives_the_same_view_and_latest_state_wins() {
 fn an_event_without_exactly_one_entity_is_rejected_by_the_fold() {
     let mut view = ControlView::new();
     let a = onboard(&mut view, "acme.com", Plan::Starter);
-    let mut event = view
+    let decision = view
         .decide(
             "t",
             NOW,
-            &Command::RevokeApiKey {
+            &RevokeApiKey {
                 key_id: a.key.clone(),
             },
         )
-        .unwrap()
-        .remove(0);
+        .unwrap();
+    let [mut event]: [ControlEvent; 1] = decision.events.try_into().expect("one event");
     event.organization = view.organization(&a.org).cloned();
     assert!(view.apply(&event).is_err());
     event.organization = None;
@@ -399,7 +443,7 @@ fn analyst_tokens_belong_to_members_resolve_by_hash_and_revoke() {
     let user = new_id("usr");
     submit(
         &mut view,
-        Command::CreateUser {
+        CreateUser {
             id: user.clone(),
             email: "ada@acme.com".into(),
             name: "Ada".into(),
@@ -407,7 +451,7 @@ fn analyst_tokens_belong_to_members_resolve_by_hash_and_revoke() {
     )
     .unwrap();
     let secret = new_secret();
-    let create = |id: String| Command::CreateAnalystToken {
+    let create = |id: String| CreateAnalystToken {
         id,
         organization_id: a.org.clone(),
         user_id: user.clone(),
@@ -427,7 +471,7 @@ fn analyst_tokens_belong_to_members_resolve_by_hash_and_revoke() {
     );
     submit(
         &mut view,
-        Command::SetMembership {
+        SetMembership {
             organization_id: a.org.clone(),
             user_id: user.clone(),
             role: Role::Member,
@@ -449,7 +493,7 @@ fn analyst_tokens_belong_to_members_resolve_by_hash_and_revoke() {
     ));
     submit(
         &mut view,
-        Command::RevokeAnalystToken {
+        RevokeAnalystToken {
             token_id: id.clone(),
         },
     )
@@ -458,7 +502,7 @@ fn analyst_tokens_belong_to_members_resolve_by_hash_and_revoke() {
     assert!(matches!(
         submit(
             &mut view,
-            Command::RevokeAnalystToken {
+            RevokeAnalystToken {
                 token_id: new_id("tok")
             }
         ),

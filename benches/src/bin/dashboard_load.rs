@@ -12,6 +12,8 @@ use actix_web::web;
 use benches::synthetic::{self, Target};
 use chrono::{DurationRound, Utc};
 use clap::Parser;
+use platform::control_follower::ControlHandle;
+use platform::test_support::TestDatabase;
 use query_api::control_writer::ControlWriter;
 use query_api::http::auth::mail::Mailer;
 use query_api::http::auth::outbox::Outbox;
@@ -19,9 +21,9 @@ use query_api::http::auth::store::AuthStore;
 use query_api::http::server::serve;
 use query_api::http::state::{ApiConfig, ApiState, LimitSettings, Limits};
 use schemas::control::ids::{hash_secret, new_analyst_token, new_id};
-use schemas::control::{Command, ControlView, Permission, Plan, Role, TokenScope};
-use platform::control_follower::ControlHandle;
-use platform::test_support::TestDatabase;
+use schemas::control::{
+    ControlView, CreateAnalystToken, CreateUser, Permission, Plan, Role, SetMembership, TokenScope,
+};
 use schemas::fixtures::{onboard, submit};
 
 #[derive(Parser)]
@@ -60,25 +62,29 @@ fn tenants(view: &mut ControlView) -> Vec<(Tenant, Target)> {
         .map(|domain| {
             let t = onboard(view, domain, Plan::Pro, vec![Permission::Collect]);
             let user = new_id("usr");
-            for command in [
-                Command::CreateUser {
+            submit(
+                view,
+                CreateUser {
                     id: user.clone(),
                     email: format!("analyst@{domain}"),
                     name: "Analyst".into(),
                 },
-                Command::SetMembership {
+            )
+            .unwrap();
+            submit(
+                view,
+                SetMembership {
                     organization_id: t.org.clone(),
                     user_id: user.clone(),
                     role: Role::Member,
                     active: true,
                 },
-            ] {
-                submit(view, command).unwrap();
-            }
+            )
+            .unwrap();
             let token = new_analyst_token();
             submit(
                 view,
-                Command::CreateAnalystToken {
+                CreateAnalystToken {
                     id: new_id("tok"),
                     organization_id: t.org.clone(),
                     user_id: user,

@@ -16,10 +16,13 @@ use actix_web::{web, App, HttpResponse, HttpServer};
 use clap::Parser;
 use ingest_edge::sink::{BeaconSink, KafkaSink, NullSink};
 use ingest_edge::state::AppState;
-use rdkafka::producer::{FutureProducer, FutureRecord};
-use schemas::control::{Command, ControlView, Permission, Plan};
 use platform::control_follower::ControlHandle;
 use platform::kafka::producer_config;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use schemas::control::{
+    ControlView, CreateApiKey, CreateOrganization, CreateProject, Decide, Permission, Plan,
+};
+use schemas::vocab::{EventType, Vocabulary};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -64,38 +67,47 @@ struct Args {
 
 fn bench_view() -> ControlView {
     let mut view = ControlView::new();
-    let commands = [
-        Command::CreateOrganization {
+    decide_and_apply(
+        &mut view,
+        CreateOrganization {
             id: "org_benchOrg01".into(),
             name: "Bench".into(),
             domain: "bench.dev".into(),
             plan: Plan::Pro,
         },
-        Command::CreateProject {
+    );
+    decide_and_apply(
+        &mut view,
+        CreateProject {
             id: PROJECT.into(),
             organization_id: "org_benchOrg01".into(),
             name: "Bench".into(),
             domain: "bench.dev".into(),
         },
-        Command::CreateApiKey {
+    );
+    decide_and_apply(
+        &mut view,
+        CreateApiKey {
             id: KEY.into(),
             property_id: 1,
             name: "bench".into(),
             permissions: vec![Permission::Collect],
             secret_hash: "0".repeat(64),
         },
-    ];
-    for command in commands {
-        for event in view.decide("bench", 1, &command).expect("bench tenant") {
-            view.apply(&event).expect("apply");
-        }
-    }
+    );
     view
+}
+
+fn decide_and_apply(view: &mut ControlView, command: impl Decide) {
+    let decision = view.decide("bench", 1, &command).expect("bench tenant");
+    for event in &decision.events {
+        view.apply(event).expect("apply");
+    }
 }
 
 fn request_bytes(port: u16, events_per_request: usize) -> Vec<u8> {
     let events: Vec<serde_json::Value> = (0..events_per_request)
-        .map(|i| serde_json::json!({"type": "pageview", "url": format!("https://bench.dev/docs/{i}?utm_source=chatgpt.com"), "title": "Docs", "referrer": "https://chatgpt.com/", "screen": "1920x1080", "language": "en-US", "time_zone": "Europe/Berlin"}))
+        .map(|i| serde_json::json!({"type": EventType::Pageview.as_str(), "url": format!("https://bench.dev/docs/{i}?utm_source=chatgpt.com"), "title": "Docs", "referrer": "https://chatgpt.com/", "screen": "1920x1080", "language": "en-US", "time_zone": "Europe/Berlin"}))
         .collect();
     let body = serde_json::to_vec(&serde_json::json!({"key_id": KEY, "project_id": PROJECT, "property_id": 1, "visitor_id": "v-bench-1", "session_id": "s-bench-1", "events": events})).expect("json");
     let mut req = format!(

@@ -11,18 +11,15 @@ use ingest_edge::config::EdgeConfig;
 use ingest_edge::server::serve;
 use ingest_edge::sink::BeaconSink;
 use ingest_edge::state::AppState;
-use schemas::control::{ControlView, Permission, Plan};
 use platform::control_follower::ControlHandle;
+use schemas::control::{ControlView, Permission, Plan};
 use schemas::Contract;
 
 pub use schemas::fixtures::Tenant;
 
 /// Applies a command that must succeed.
-pub fn submit(
-    view: &mut ControlView,
-    command: schemas::control::Command,
-) -> Vec<schemas::control::ControlEvent> {
-    schemas::fixtures::submit(view, command).unwrap()
+pub fn submit<C: schemas::control::Decide>(view: &mut ControlView, command: C) -> C::Outcome {
+    schemas::fixtures::submit(view, command).unwrap().outcome
 }
 
 pub fn onboard(view: &mut ControlView, domain: &str, permissions: Vec<Permission>) -> Tenant {

@@ -4,7 +4,10 @@
 //! property, five AI sources, and a fresh ingestion key per run.
 
 use schemas::control::ids::new_id;
-use schemas::control::{Command, Permission, Plan, PropertyKind, Role};
+use schemas::control::{
+    CreateOrganization, CreateProject, Permission, Plan, PropertyKind, RevokeApiKey, Role,
+    SetAiSources, SetMembership, SetPlatformAdmin,
+};
 
 use crate::api_keys;
 use crate::control_writer::ControlWriter;
@@ -34,7 +37,7 @@ pub async fn ensure(writer: &ControlWriter, email: &str) -> anyhow::Result<Tenan
         Some(id) => id,
         None => {
             let id = new_id("org");
-            let command = Command::CreateOrganization {
+            let command = CreateOrganization {
                 id: id.clone(),
                 name: ORGANIZATION.into(),
                 domain: DOMAIN.into(),
@@ -45,14 +48,14 @@ pub async fn ensure(writer: &ControlWriter, email: &str) -> anyhow::Result<Tenan
         }
     };
     let user_id = find_or_create(writer, ACTOR, email, "Demo Owner".into()).await?;
-    let member = Command::SetMembership {
+    let member = SetMembership {
         organization_id: organization_id.clone(),
         user_id: user_id.clone(),
         role: Role::Owner,
         active: true,
     };
     writer.submit(ACTOR, &member).await?;
-    let admin = Command::SetPlatformAdmin {
+    let admin = SetPlatformAdmin {
         user_id,
         platform_admin: true,
     };
@@ -62,7 +65,7 @@ pub async fn ensure(writer: &ControlWriter, email: &str) -> anyhow::Result<Tenan
         Some(id) => id,
         None => {
             let id = new_id("prj");
-            let command = Command::CreateProject {
+            let command = CreateProject {
                 id: id.clone(),
                 organization_id: organization_id.clone(),
                 name: PROJECT.into(),
@@ -72,7 +75,7 @@ pub async fn ensure(writer: &ControlWriter, email: &str) -> anyhow::Result<Tenan
             id
         }
     };
-    let sources = Command::SetAiSources {
+    let sources = SetAiSources {
         project_id: project_id.clone(),
         enabled: AI_SOURCES.iter().map(|s| s.to_string()).collect(),
     };
@@ -89,9 +92,7 @@ pub async fn ensure(writer: &ControlWriter, email: &str) -> anyhow::Result<Tenan
         .map(|k| k.id.clone())
         .collect();
     for key_id in stale {
-        writer
-            .submit(ACTOR, &Command::RevokeApiKey { key_id })
-            .await?;
+        writer.submit(ACTOR, &RevokeApiKey { key_id }).await?;
     }
     let created = api_keys::create(
         writer,

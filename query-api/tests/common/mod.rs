@@ -192,12 +192,12 @@ pub async fn sign_in(api: &Api, email: &str) -> (String, String) {
 
 // Helpers for tests against the real broker.
 
-use query_api::http::routes::Verb;
-use schemas::control::ids::new_id;
-use schemas::control::{Command, Role};
 use platform::control_follower::follow;
 use platform::kafka::producer_config;
 use platform::test_support::TestTopics;
+use query_api::http::routes::Verb;
+use schemas::control::ids::new_id;
+use schemas::control::{CreateUser, Role, SetMembership, SetPlatformAdmin};
 use std::time::Duration;
 
 pub async fn writer(topics: &TestTopics) -> ControlWriter {
@@ -221,21 +221,21 @@ pub async fn user(
     admin: bool,
 ) {
     let id = new_id("usr");
-    let create = Command::CreateUser {
+    let create = CreateUser {
         id: id.clone(),
         email: email.into(),
         name: "Someone".into(),
     };
     writer.submit("test", &create).await.unwrap();
     if admin {
-        let grant = Command::SetPlatformAdmin {
+        let grant = SetPlatformAdmin {
             user_id: id.clone(),
             platform_admin: true,
         };
         writer.submit("test", &grant).await.unwrap();
     }
     if let Some((org, role)) = membership {
-        let member = Command::SetMembership {
+        let member = SetMembership {
             organization_id: org.into(),
             user_id: id,
             role,

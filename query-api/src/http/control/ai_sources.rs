@@ -2,7 +2,7 @@
 //! Attribution records every match whatever this says; dashboards count the enabled ones.
 
 use actix_web::{web, HttpResponse};
-use schemas::control::{Command, Role};
+use schemas::control::{Role, SetAiSources};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -62,20 +62,15 @@ pub async fn set(
         })?;
         enabled.push(known.to_owned());
     }
-    let command = Command::SetAiSources {
+    let command = SetAiSources {
         project_id,
         enabled,
     };
-    let events = state.writer.submit(&principal.user_id, &command).await?;
-    let stored: Vec<&str> = events
+    let sources = state.writer.submit(&principal.user_id, &command).await?;
+    let stored: Vec<&str> = sources
+        .enabled
         .iter()
-        .find_map(|e| e.ai_sources.as_ref())
-        .map(|a| {
-            a.enabled
-                .iter()
-                .filter_map(|n| ai_catalog::canonical(n))
-                .collect()
-        })
-        .unwrap_or_default();
+        .filter_map(|n| ai_catalog::canonical(n))
+        .collect();
     Ok(HttpResponse::Ok().json(listing(&stored)))
 }

@@ -2,7 +2,7 @@
 //! list them without secret or hash.
 
 use actix_web::{web, HttpResponse};
-use schemas::control::{Command, Permission, Role};
+use schemas::control::{Permission, RevokeApiKey, Role};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -78,10 +78,9 @@ pub async fn revoke(
             .id
             .clone()
     };
-    let events = state
+    let key = state
         .writer
-        .submit(&principal.user_id, &Command::RevokeApiKey { key_id })
+        .submit(&principal.user_id, &RevokeApiKey { key_id })
         .await?;
-    let key = events.iter().find_map(|e| e.api_key.as_ref());
-    Ok(HttpResponse::Ok().json(json!({ "api_key": key.map(api_keys::public) })))
+    Ok(HttpResponse::Ok().json(json!({ "api_key": api_keys::public(&key) })))
 }

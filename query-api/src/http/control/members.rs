@@ -3,7 +3,7 @@
 //! Admins invite members and admins; only owners (and platform admins) make owners.
 
 use actix_web::{web, HttpResponse};
-use schemas::control::{Command, Role};
+use schemas::control::{Role, SetMembership};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -58,14 +58,14 @@ pub async fn invite(
         org.id.clone()
     };
     let user_id = find_or_create(&state.writer, &principal.user_id, &email, body.name).await?;
-    let command = Command::SetMembership {
+    let command = SetMembership {
         organization_id,
         user_id,
         role: body.role,
         active: true,
     };
-    let events = state.writer.submit(&principal.user_id, &command).await?;
-    Ok(HttpResponse::Created().json(json!({ "membership": events[0].membership })))
+    let membership = state.writer.submit(&principal.user_id, &command).await?;
+    Ok(HttpResponse::Created().json(json!({ "membership": membership })))
 }
 
 pub async fn list(

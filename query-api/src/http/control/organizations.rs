@@ -2,7 +2,7 @@
 
 use actix_web::{web, HttpResponse};
 use schemas::control::ids::new_id;
-use schemas::control::{Command, Organization, Plan};
+use schemas::control::{ChangePlan, CreateOrganization, Organization, Plan};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -37,14 +37,14 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     require_platform_admin(&state.view(), &principal)?;
     let body = body.into_inner();
-    let command = Command::CreateOrganization {
+    let command = CreateOrganization {
         id: new_id("org"),
         name: body.name,
         domain: body.domain,
         plan: body.plan,
     };
-    let events = state.writer.submit(&principal.user_id, &command).await?;
-    Ok(HttpResponse::Created().json(json!({ "organization": events[0].organization })))
+    let organization = state.writer.submit(&principal.user_id, &command).await?;
+    Ok(HttpResponse::Created().json(json!({ "organization": organization })))
 }
 
 pub async fn list(principal: Principal, state: web::Data<ApiState>) -> HttpResponse {
@@ -97,10 +97,10 @@ pub async fn change_plan(
         access::organization(&view, &principal, &path, schemas::control::Role::Member)?;
         require_platform_admin(&view, &principal)?;
     }
-    let command = Command::ChangePlan {
+    let command = ChangePlan {
         organization_id: path.into_inner(),
         plan: body.plan,
     };
-    let events = state.writer.submit(&principal.user_id, &command).await?;
-    Ok(HttpResponse::Ok().json(json!({ "organization": events[0].organization })))
+    let organization = state.writer.submit(&principal.user_id, &command).await?;
+    Ok(HttpResponse::Ok().json(json!({ "organization": organization })))
 }

@@ -2,7 +2,7 @@
 
 use actix_web::{web, HttpResponse};
 use schemas::control::ids::new_id;
-use schemas::control::{Command, Role};
+use schemas::control::{CreateProject, Role};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -31,16 +31,15 @@ pub async fn create(
             .clone()
     };
     let body = body.into_inner();
-    let command = Command::CreateProject {
+    let command = CreateProject {
         id: new_id("prj"),
         organization_id,
         name: body.name,
         domain: body.domain,
     };
-    let events = state.writer.submit(&principal.user_id, &command).await?;
-    let project = events.iter().find_map(|e| e.project.clone());
-    let property = events.iter().find_map(|e| e.property.clone());
-    Ok(HttpResponse::Created().json(json!({ "project": project, "property": property })))
+    let created = state.writer.submit(&principal.user_id, &command).await?;
+    Ok(HttpResponse::Created()
+        .json(json!({ "project": created.project, "property": created.default_property })))
 }
 
 pub async fn list(

@@ -1,7 +1,7 @@
 //! Properties of a project (what a key collects for): admins create and configure, members read.
 
 use actix_web::{web, HttpResponse};
-use schemas::control::{Command, PropertyKind, Role};
+use schemas::control::{CreateProperty, PropertyKind, Role, UpdateProperty};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -32,14 +32,14 @@ pub async fn create(
             .clone()
     };
     let body = body.into_inner();
-    let command = Command::CreateProperty {
+    let command = CreateProperty {
         project_id,
         domain: body.domain,
         kind: body.kind,
         allow_subdomains: body.allow_subdomains,
     };
-    let events = state.writer.submit(&principal.user_id, &command).await?;
-    Ok(HttpResponse::Created().json(json!({ "property": events[0].property })))
+    let property = state.writer.submit(&principal.user_id, &command).await?;
+    Ok(HttpResponse::Created().json(json!({ "property": property })))
 }
 
 pub async fn list(
@@ -71,12 +71,12 @@ pub async fn configure(
         let view = state.view();
         access::property(&view, &principal, *path, Role::Admin)?.id
     };
-    let command = Command::UpdateProperty {
+    let command = UpdateProperty {
         property_id,
         active: body.active,
         allow_subdomains: body.allow_subdomains,
         honor_privacy_signals: body.honor_privacy_signals,
     };
-    let events = state.writer.submit(&principal.user_id, &command).await?;
-    Ok(HttpResponse::Ok().json(json!({ "property": events[0].property })))
+    let property = state.writer.submit(&principal.user_id, &command).await?;
+    Ok(HttpResponse::Ok().json(json!({ "property": property })))
 }

@@ -4,7 +4,7 @@
 
 use actix_web::{web, HttpResponse};
 use schemas::control::ids::{hash_secret, new_analyst_token, new_id};
-use schemas::control::{AnalystToken, Command, Role, TokenScope};
+use schemas::control::{AnalystToken, CreateAnalystToken, RevokeAnalystToken, Role, TokenScope};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -46,7 +46,7 @@ pub async fn create(
     }
     let secret = new_analyst_token();
     let body = body.into_inner();
-    let command = Command::CreateAnalystToken {
+    let command = CreateAnalystToken {
         id: new_id("tok"),
         organization_id: path.into_inner(),
         user_id: principal.user_id.clone(),
@@ -54,13 +54,9 @@ pub async fn create(
         scope: body.scope,
         secret_hash: hash_secret(&secret),
     };
-    let events = state.writer.submit(&principal.user_id, &command).await?;
-    let token = events
-        .iter()
-        .find_map(|e| e.analyst_token.as_ref())
-        .ok_or_else(|| ApiError::internal("token event missing"))?;
+    let token = state.writer.submit(&principal.user_id, &command).await?;
     Ok(HttpResponse::Created().json(json!({
-        "token": public(token),
+        "token": public(&token),
         "secret": secret,
         "note": "the token is shown once; send it as `Authorization: Bearer <token>`",
     })))
@@ -90,9 +86,9 @@ pub async fn revoke(
         let view = state.view();
         access::analyst_token(&view, &principal, &path)?;
     }
-    let command = Command::RevokeAnalystToken {
+    let command = RevokeAnalystToken {
         token_id: path.into_inner(),
     };
-    let events = state.writer.submit(&principal.user_id, &command).await?;
-    Ok(HttpResponse::Ok().json(json!({ "token": events[0].analyst_token.as_ref().map(public) })))
+    let token = state.writer.submit(&principal.user_id, &command).await?;
+    Ok(HttpResponse::Ok().json(json!({ "token": public(&token) })))
 }
