@@ -6,7 +6,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use criterion::{criterion_group, Criterion};
-use stream_processors::enrich::catalog::UAP_REGEXES;
+use schemas::catalog::UAP_REGEXES;
 use stream_processors::enrich::{Attributor, Classifier};
 
 /// Real user agents: every crawler-user-agents example and every uap-core browser test case.

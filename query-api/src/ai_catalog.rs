@@ -1,29 +1,17 @@
-//! The AI assistants a project can count as sources: the names of stream-processors' referral
-//! catalog (the same versioned data file attribution runs on), and the ones enabled by default.
+//! The AI assistants a project can count as sources: the names of the referral catalog
+//! (`schemas::catalog`, the same data attribution runs on), and the ones enabled by default.
 
-use std::collections::BTreeSet;
 use std::sync::LazyLock;
-
-const REFERRERS: &str = include_str!("../../stream-processors/catalog/ai_referrers.tsv");
 
 /// Enabled for a project that never chose.
 pub const DEFAULT_ENABLED: [&str; 4] = ["ChatGPT", "Claude", "Perplexity", "Gemini"];
 
 /// Parsed once per process: every listing and every name check reads it.
-static NAMES: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
-    let names: BTreeSet<&str> = REFERRERS
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty() && !l.starts_with("kind\t"))
-        .filter_map(|l| l.split('\t').nth(1))
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .collect();
-    names.into_iter().collect()
-});
+static NAMES: LazyLock<Vec<&'static str>> = LazyLock::new(schemas::catalog::ai_sources);
 
 /// Which assistant's referrals a crawler operator's hits lead to, for the crawl-to-referral
-/// ratio. Operators are spelled as in stream-processors' agent catalog, assistants as in its
-/// referral catalog (the catalog test checks both).
+/// ratio. Operators are spelled as in the agent catalog, assistants as in the referral catalog
+/// (the catalog test checks both).
 pub const OPERATOR_ASSISTANTS: [(&str, &str); 8] = [
     ("OpenAI", "ChatGPT"),
     ("Anthropic", "Claude"),
@@ -89,14 +77,12 @@ mod tests {
 
     #[test]
     fn every_mapped_operator_and_assistant_is_in_the_catalogs() {
-        let agents = include_str!("../../stream-processors/catalog/ai_agents.tsv");
-        let operators: BTreeSet<&str> = agents
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .filter_map(|l| l.split('\t').nth(1))
+        let operators: Vec<String> = schemas::catalog::agents()
+            .into_iter()
+            .map(|a| a.operator)
             .collect();
         for (operator, assistant) in OPERATOR_ASSISTANTS {
-            assert!(operators.contains(operator), "{operator}");
+            assert!(operators.iter().any(|o| o == operator), "{operator}");
             assert_eq!(canonical(assistant), Some(assistant));
         }
     }

@@ -5,6 +5,7 @@
 
 pub mod alerts;
 pub mod beacon;
+pub mod catalog;
 pub mod codec;
 pub mod control;
 pub mod deadletter;

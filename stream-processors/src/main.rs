@@ -69,7 +69,7 @@ fn main() -> anyhow::Result<()> {
             unreachable!("handled above")
         }
         Command::CatalogVersion => {
-            writeln!(out, "{}", stream_processors::enrich::catalog::version())?;
+            writeln!(out, "{}", schemas::catalog::version())?;
         }
     }
     out.flush()?;
@@ -239,7 +239,7 @@ fn replay(config: ReplayConfig) -> anyhow::Result<()> {
                 "records": report.records,
                 "events": report.events,
                 "rejected": report.rejected,
-                "catalog_version": stream_processors::enrich::catalog::version(),
+                "catalog_version": schemas::catalog::version(),
             })
         );
         Ok(())

@@ -82,20 +82,14 @@ fn every_ai_robots_token_with_an_example_user_agent_is_detected_with_its_operato
 fn every_crawler_user_agents_instance_is_a_bot() {
     let classifier = Classifier::from_catalog().unwrap();
     // Patterns the catalog leaves out on purpose, each with its reason (generate.py).
-    let excluded: Vec<String> = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/catalog/bot_patterns_excluded.tsv"
-    ))
-    .unwrap()
-    .lines()
-    .filter(|l| !l.starts_with('#'))
-    .skip(1)
-    .filter_map(|l| l.split('\t').next().map(str::to_owned))
-    .collect();
+    let excluded: Vec<&str> = schemas::catalog::excluded_bot_patterns()
+        .iter()
+        .map(|e| e.pattern)
+        .collect();
     let all = crawler_instances();
     let instances: Vec<_> = all
         .iter()
-        .filter(|(p, _, _)| !excluded.contains(p))
+        .filter(|(p, _, _)| !excluded.contains(&p.as_str()))
         .collect();
     println!(
         "crawler-user-agents: {} instances of {} patterns left out by the catalog (see bot_patterns_excluded.tsv)",
@@ -149,7 +143,7 @@ fn uap_core_browser_cases_are_human_with_the_expected_browser_family() {
     let cases: UapCases = serde_yaml::from_str(&reference("browsers/test_ua.yaml")).unwrap();
     // uap-core's own device regexes name robots "Spider"; those are not browser cases.
     let regexes: ua_parser::Regexes<'_> =
-        serde_json::from_str(stream_processors::enrich::catalog::UAP_REGEXES).unwrap();
+        serde_json::from_str(schemas::catalog::UAP_REGEXES).unwrap();
     let devices = ua_parser::device::Builder::new()
         .push_all(regexes.device_parsers)
         .unwrap()

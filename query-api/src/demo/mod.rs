@@ -14,13 +14,10 @@ use serde_json::{json, Value};
 
 use crate::control_writer::ControlWriter;
 
-/// The processors' crawler ranges, so "verified" demo hits verify against the pipeline's data.
-const PUBLISHED_RANGES: &str = include_str!("../../../stream-processors/catalog/ip_ranges.tsv");
-
 #[derive(Debug, Clone, Args)]
 pub struct DemoArgs {
     #[command(flatten)]
-    pub clickhouse: schemas::clickhouse_client::ClickHouseArgs,
+    pub clickhouse: platform::clickhouse::ClickHouseArgs,
     /// The collector the traffic goes through.
     #[arg(
         long,
@@ -71,7 +68,8 @@ pub async fn run(writer: &ControlWriter, args: &DemoArgs) -> anyhow::Result<Valu
             args.days,
             args.sessions,
             args.seed,
-            &traffic::published_addresses(PUBLISHED_RANGES),
+            // The catalog's crawler ranges, so "verified" demo hits verify as the pipeline does.
+            &traffic::published_addresses(&schemas::catalog::ip_ranges()),
         );
         let origin = format!("https://www.{}", setup::DOMAIN);
         sent = replay::send(&args.edge_url, &origin, &tenant.key_secret, &traffic).await?;

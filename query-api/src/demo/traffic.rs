@@ -8,6 +8,7 @@ use std::net::IpAddr;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use schemas::catalog::IpRange;
 use serde_json::{json, Value};
 
 /// (path, title, how likely an AI-referred visitor lands here, how likely anyone else does)
@@ -294,14 +295,11 @@ pub fn generate(
     Traffic { visits, hits }
 }
 
-/// The first address of each agent's first published range, from the processors' catalog
-/// (`agent<TAB>cidr` lines), so verified hits verify against the same data the pipeline uses.
-pub fn published_addresses(ranges_tsv: &str) -> HashMap<String, IpAddr> {
+/// The first address of each agent's first published range, from the catalog's shipped ranges,
+/// so verified hits verify against the same data the pipeline uses.
+pub fn published_addresses(ranges: &[IpRange]) -> HashMap<String, IpAddr> {
     let mut out = HashMap::new();
-    for line in ranges_tsv.lines().filter(|l| !l.starts_with('#')) {
-        let Some((agent, cidr)) = line.split_once('\t') else {
-            continue;
-        };
+    for IpRange { agent, cidr } in ranges {
         let Some((address, _)) = cidr.trim().split_once('/') else {
             continue;
         };
@@ -310,7 +308,7 @@ pub fn published_addresses(ranges_tsv: &str) -> HashMap<String, IpAddr> {
                 IpAddr::V4(v4) => IpAddr::V4((u32::from(v4) + 1).into()),
                 other => other,
             };
-            out.entry(agent.to_owned()).or_insert(ip);
+            out.entry((*agent).to_owned()).or_insert(ip);
         }
     }
     out
@@ -367,7 +365,16 @@ mod tests {
 
     #[test]
     fn the_mix_has_ai_referrals_conversions_and_spoofed_and_verified_crawlers() {
-        let ips = published_addresses("GPTBot\t4.227.36.0/25\nClaudeBot\t160.79.104.0/23\n");
+        let ips = published_addresses(&[
+            IpRange {
+                agent: "GPTBot",
+                cidr: "4.227.36.0/25",
+            },
+            IpRange {
+                agent: "ClaudeBot",
+                cidr: "160.79.104.0/23",
+            },
+        ]);
         assert_eq!(ips["GPTBot"].to_string(), "4.227.36.1");
         let traffic = generate(&target(), 1_764_000_000_000, 6, 400, 3, &ips);
         let events: Vec<Value> = traffic

@@ -4,7 +4,7 @@
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{Regex, RegexSet};
 
-use super::catalog::{AgentEntry, BotPattern};
+use schemas::catalog::{AgentEntry, BotPattern};
 use schemas::vocab::AgentClass;
 
 /// A recognised robot.

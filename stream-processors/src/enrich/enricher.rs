@@ -11,7 +11,7 @@ use schemas::vocab::{AgentClass, EventSource, EventType, Verification};
 use super::event::{Crawl, EnrichedEvent};
 use super::page::{normalize_parsed, ContentRules};
 use super::verify::{IpRanges, SharedIpRanges};
-use super::{catalog, Attributor, Classifier};
+use super::{Attributor, Classifier};
 
 /// An event's own time may trail its receipt by this much (the tag's retry queue keeps beacons
 /// across page loads) …
@@ -181,7 +181,7 @@ impl Enricher {
             props: tag.map(|t| t.props.clone()).unwrap_or_default(),
             value: tag.and_then(|t| t.value),
             currency: tag.and_then(|t| t.currency.clone()).unwrap_or_default(),
-            classifier_version: catalog::version(),
+            classifier_version: schemas::catalog::version(),
             retention_days: property.retention_days,
             crawl,
         })

@@ -1,9 +1,9 @@
 //! Pure enrichment shared by every processor: user-agent class, AI referral source, URL
-//! normalization and content type. Catalogs are data (`catalog/`), compiled once at start.
+//! normalization and content type. The catalogs are data (`schemas::catalog`), compiled into
+//! matchers once at start.
 
 pub mod bots;
 pub mod browser;
-pub mod catalog;
 pub mod enricher;
 pub mod event;
 pub mod page;

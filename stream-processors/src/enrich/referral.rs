@@ -4,11 +4,11 @@
 
 use std::collections::HashMap;
 
-use schemas::vocab::{Channel, Vocabulary};
+use schemas::vocab::Channel;
 use serde::Serialize;
 use url::Url;
 
-use super::catalog::{ChannelHost, ReferrerRule};
+use schemas::catalog::{ChannelHost, ReferrerRule};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Attribution {
@@ -27,10 +27,11 @@ pub struct Attributor {
     suffix_channels: HashMap<String, Channel>,
 }
 
-/// The catalog lists search engines and social networks; any other name is a plain referral.
-fn channel_name(channel: &str) -> Channel {
-    match Channel::parse(channel) {
-        Some(c @ (Channel::Search | Channel::Social)) => c,
+/// The catalog lists search engines and social networks; a host listed under any other channel
+/// is a plain referral (only attribution says a visit is AI).
+fn host_channel(channel: Channel) -> Channel {
+    match channel {
+        Channel::Search | Channel::Social => channel,
         _ => Channel::Referral,
     }
 }
@@ -66,7 +67,7 @@ impl Attributor {
         }
         let (mut exact_channels, mut suffix_channels) = (HashMap::new(), HashMap::new());
         for c in channels {
-            let channel = channel_name(&c.channel);
+            let channel = host_channel(c.channel);
             match c.host.strip_suffix("{}") {
                 Some(prefix) => suffix_channels.insert(site_host(prefix).to_owned(), channel),
                 None => exact_channels.insert(site_host(&c.host).to_owned(), channel),
@@ -82,8 +83,8 @@ impl Attributor {
 
     pub fn from_catalog() -> Self {
         Self::new(
-            super::catalog::referrer_rules(),
-            super::catalog::channel_hosts(),
+            schemas::catalog::referrer_rules(),
+            schemas::catalog::channel_hosts(),
         )
     }
 

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::bots::BotMatcher;
 use super::browser::BrowserParser;
-use super::catalog;
+use schemas::catalog;
 use schemas::vocab::AgentClass;
 
 /// What the `classify` command prints and the processors store.

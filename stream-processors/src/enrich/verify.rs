@@ -8,8 +8,6 @@ use std::sync::{Arc, RwLock};
 use ipnet::IpNet;
 use schemas::vocab::Verification;
 
-const SHIPPED: &str = include_str!("../../catalog/ip_ranges.tsv");
-
 /// Published ranges per agent name (case-insensitive).
 #[derive(Debug, Clone, Default)]
 pub struct IpRanges {
@@ -17,9 +15,15 @@ pub struct IpRanges {
 }
 
 impl IpRanges {
-    /// The copies shipped in `catalog/ip_ranges.tsv`.
+    /// The copies the catalog ships (`schemas::catalog::ip_ranges`).
     pub fn shipped() -> Self {
-        Self::from_tsv(SHIPPED).expect("the shipped ranges parse (tested)")
+        let mut ranges = Self::default();
+        for range in schemas::catalog::ip_ranges() {
+            ranges
+                .add(range.agent, range.cidr)
+                .expect("the shipped ranges parse (tested)");
+        }
+        ranges
     }
 
     /// `agent<TAB>cidr` lines after a header; `#` lines are comments.

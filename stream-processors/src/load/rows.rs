@@ -378,7 +378,7 @@ mod tests {
             (row.content_type.as_str(), row.browser.as_str()),
             ("pricing", "Chrome")
         );
-        assert_eq!(row.classifier_version, crate::enrich::catalog::version());
+        assert_eq!(row.classifier_version, schemas::catalog::version());
         assert_eq!(
             (
                 referral.ai_source.as_str(),

@@ -3,7 +3,7 @@
 `uap-regexes.json` (the structure of uap-core's regexes.yaml) for the `ua-parser` crate.
 
     pip download --no-deps ua-parser-builtins==202610 -d /tmp/w && unzip -o /tmp/w/*.whl -d /tmp/w
-    python3 stream-processors/catalog/import_uap_regexes.py /tmp/w/ua_parser_builtins/regexes.py
+    python3 schemas/catalog/import_uap_regexes.py /tmp/w/ua_parser_builtins/regexes.py
 
 The wheel's REVISION file names the uap-core commit (202610: 73e7340c).
 """

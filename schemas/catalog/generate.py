@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Builds the classifier catalogs in this folder from the public reference sets in reference-data/.
 
-    python3 stream-processors/catalog/generate.py [reference-data]
+    python3 schemas/catalog/generate.py [reference-data]
 
-The outputs are committed and versioned (the `# version:` line); the processors compile them into
-matchers at start. Corrections belong in the OVERRIDES / EXTRA tables below (a catalog entry), never
-in the matching code.
+The outputs are committed and versioned (the `# version:` line); `schemas::catalog` parses them and
+the processors compile them into matchers at start. Corrections belong in the OVERRIDES / EXTRA
+tables below (a catalog entry), never in the matching code.
 """
 import json
 import re

@@ -1,0 +1,102 @@
+//! Known robots: the AI agent catalog (names, operators, classes, user-agent tokens, where the
+//! operator publishes IP ranges) and the crawler-user-agents patterns.
+
+use super::{col, non_empty, rows};
+use crate::vocab::{AgentClass, Vocabulary};
+
+pub(super) const AI_AGENTS: &str = include_str!("../../catalog/ai_agents.tsv");
+pub(super) const BOT_PATTERNS: &str = include_str!("../../catalog/bot_patterns.tsv");
+pub(super) const EXCLUDED_PATTERNS: &str = include_str!("../../catalog/bot_patterns_excluded.tsv");
+
+/// One known agent: its user-agent tokens and where its operator publishes IP ranges.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentEntry {
+    pub name: String,
+    pub operator: String,
+    pub class: AgentClass,
+    pub tokens: Vec<String>,
+    pub ip_ranges_url: Option<String>,
+}
+
+/// A crawler-user-agents pattern (a regex) and its tags (`search-engine`, `seo`, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BotPattern {
+    pub pattern: String,
+    pub tags: Vec<String>,
+}
+
+/// A crawler-user-agents pattern the catalog leaves out, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExcludedPattern {
+    pub pattern: &'static str,
+    pub reason: &'static str,
+}
+
+fn list(text: &str, separator: char) -> Vec<String> {
+    text.split(separator)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Every agent whose class is one of the pipeline's (tested: all of them).
+pub fn agents() -> Vec<AgentEntry> {
+    rows(AI_AGENTS)
+        .filter_map(|r| {
+            Some(AgentEntry {
+                name: col(&r, 0).to_owned(),
+                operator: col(&r, 1).to_owned(),
+                class: AgentClass::parse(col(&r, 2))?,
+                tokens: list(col(&r, 3), '|'),
+                ip_ranges_url: non_empty(col(&r, 4)),
+            })
+        })
+        .collect()
+}
+
+pub fn bot_patterns() -> Vec<BotPattern> {
+    rows(BOT_PATTERNS)
+        .map(|r| BotPattern {
+            pattern: col(&r, 0).to_owned(),
+            tags: list(col(&r, 1), ','),
+        })
+        .collect()
+}
+
+pub fn excluded_bot_patterns() -> Vec<ExcludedPattern> {
+    rows(EXCLUDED_PATTERNS)
+        .map(|r| ExcludedPattern {
+            pattern: col(&r, 0),
+            reason: col(&r, 1),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_agent_and_pattern_row_parses() {
+        let agents = agents();
+        assert_eq!(
+            agents.len(),
+            rows(AI_AGENTS).count(),
+            "an agent row has an unknown class"
+        );
+        assert!(agents.iter().all(|a| !a.tokens.is_empty()));
+        let gptbot = agents.iter().find(|a| a.name == "GPTBot").unwrap();
+        assert_eq!(
+            (gptbot.operator.as_str(), gptbot.class),
+            ("OpenAI", AgentClass::AiTrainingCrawler)
+        );
+        assert!(gptbot.ip_ranges_url.is_some());
+        assert_eq!(bot_patterns().len(), rows(BOT_PATTERNS).count());
+        assert!(bot_patterns().len() > 1000);
+        let excluded = excluded_bot_patterns();
+        assert!(!excluded.is_empty());
+        assert!(excluded
+            .iter()
+            .all(|e| !e.pattern.is_empty() && !e.reason.is_empty()));
+    }
+}
