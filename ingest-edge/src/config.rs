@@ -1,11 +1,12 @@
 //! Collector configuration: flags or environment, defaults as named functions, checked by
-//! `validate()` before any I/O.
+//! `validate()` before any I/O (`platform::config`).
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Args;
-use schemas::kafka::{BROKERS_ENV, DEFAULT_BROKERS};
+use platform::config::{ConfigError, Validate};
+use platform::kafka::{BROKERS_ENV, DEFAULT_BROKERS};
 use schemas::topics;
 
 #[derive(Debug, Clone, Args)]
@@ -82,34 +83,79 @@ pub fn default_max_events() -> usize {
     100
 }
 
-#[derive(Debug, thiserror::Error, PartialEq)]
-#[error("invalid configuration: {0}")]
-pub struct ConfigError(pub String);
-
-impl EdgeConfig {
-    pub fn validate(&self) -> Result<(), ConfigError> {
+impl Validate for EdgeConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
         let positive = [
-            ("max_body_bytes", self.max_body_bytes as u64),
-            ("max_events", self.max_events as u64),
-            ("key_rps", u64::from(self.key_rps)),
-            ("key_burst", u64::from(self.key_burst)),
-            ("ip_rps", u64::from(self.ip_rps)),
-            ("ip_burst", u64::from(self.ip_burst)),
-            ("produce_timeout_ms", self.produce_timeout_ms),
-            ("max_in_flight", self.max_in_flight as u64),
+            ("--max-body-bytes", self.max_body_bytes as u64),
+            ("--max-events", self.max_events as u64),
+            ("--key-rps", u64::from(self.key_rps)),
+            ("--key-burst", u64::from(self.key_burst)),
+            ("--ip-rps", u64::from(self.ip_rps)),
+            ("--ip-burst", u64::from(self.ip_burst)),
+            ("--produce-timeout-ms", self.produce_timeout_ms),
+            ("--max-in-flight", self.max_in_flight as u64),
         ];
-        if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
-            return Err(ConfigError(format!("{name} must be greater than 0")));
+        if let Some((flag, _)) = positive.iter().find(|(_, v)| *v == 0) {
+            return Err(ConfigError::new(flag, "is 0; use at least 1"));
         }
         if self.max_in_flight < self.max_events {
-            return Err(ConfigError(
-                "max_in_flight must be at least max_events".into(),
+            return Err(ConfigError::new(
+                "--max-in-flight",
+                // Below it, a full request could never be accepted.
+                format!(
+                    "is {}, below --max-events; use at least {}",
+                    self.max_in_flight, self.max_events
+                ),
             ));
         }
         Ok(())
     }
+}
 
+impl EdgeConfig {
     pub fn produce_timeout(&self) -> Duration {
         Duration::from_millis(self.produce_timeout_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        config: EdgeConfig,
+    }
+
+    fn problem(args: &[&str]) -> Option<String> {
+        let cli = Cli::try_parse_from(std::iter::once("ingest-edge").chain(args.iter().copied()))
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        cli.config.validate().err().map(|e| e.to_string())
+    }
+
+    #[test]
+    fn each_flag_that_cannot_work_is_named_with_what_would() {
+        assert_eq!(problem(&[]), None, "the defaults are valid");
+        for flag in [
+            "--max-body-bytes",
+            "--max-events",
+            "--key-rps",
+            "--key-burst",
+            "--ip-rps",
+            "--ip-burst",
+            "--produce-timeout-ms",
+            "--max-in-flight",
+        ] {
+            assert_eq!(
+                problem(&[flag, "0"]).as_deref(),
+                Some(format!("invalid {flag}: is 0; use at least 1").as_str())
+            );
+        }
+        assert_eq!(
+            problem(&["--max-in-flight", "50", "--max-events", "100"]).as_deref(),
+            Some("invalid --max-in-flight: is 50, below --max-events; use at least 100")
+        );
     }
 }

@@ -6,6 +6,7 @@ use ingest_edge::config::EdgeConfig;
 use ingest_edge::server::serve;
 use ingest_edge::stats::emit_every_minute;
 use ingest_edge::wiring::connect;
+use platform::config::validated;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -22,13 +23,13 @@ struct Cli {
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
+    let config = validated(Cli::parse().config);
     tracing_subscriber::fmt()
         .json()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    let config = Cli::parse().config;
     if config.ip_salt.is_empty() {
         tracing::warn!(
             "OPTIVIEW_IP_SALT is empty: IP hashes are unsalted; set a secret in production"

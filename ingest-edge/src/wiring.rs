@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use actix_web::web;
 use metrics_exporter_prometheus::PrometheusHandle;
+use platform::config::Validate;
+use platform::control_follower::follow;
+use platform::kafka::producer_config;
 use rdkafka::producer::FutureProducer;
-use schemas::control::follow;
-use schemas::kafka::producer_config;
 
 use crate::config::EdgeConfig;
 use crate::sink::KafkaSink;

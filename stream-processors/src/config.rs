@@ -1,9 +1,11 @@
-//! Settings of `stream-processors run`, from flags or environment variables.
+//! Settings of `stream-processors run`, `health` and `replay`, from flags or environment
+//! variables; `validate()` checks them before any I/O (`platform::config`).
 
 use std::time::Duration;
 
 use clap::Args;
 use platform::clickhouse::ClickHouseArgs;
+use platform::config::{ConfigError, Validate};
 use platform::kafka::{BROKERS_ENV, DEFAULT_BROKERS};
 use schemas::topics;
 
@@ -61,20 +63,34 @@ pub struct RunConfig {
     pub ip_range_schedule: String,
 }
 
-impl RunConfig {
-    pub fn validate(&self) -> Result<(), String> {
-        if self.batch_rows == 0 {
-            return Err("--batch-rows must be at least 1".into());
-        }
-        if self.batch_ms == 0 {
-            return Err("--batch-ms must be at least 1".into());
-        }
-        if self.attribution_lookback_days == 0 {
-            return Err("--attribution-lookback-days must be at least 1".into());
-        }
-        Ok(())
+/// `Err` naming `flag` unless `value` is at least 1.
+fn at_least_one(flag: &'static str, value: u64) -> Result<(), ConfigError> {
+    if value == 0 {
+        return Err(ConfigError::new(flag, "is 0; use at least 1"));
     }
+    Ok(())
+}
 
+/// `Err` naming `flag` unless `value` is 0 or more.
+fn not_negative(flag: &'static str, value: i64) -> Result<(), ConfigError> {
+    if value < 0 {
+        return Err(ConfigError::new(flag, format!("is {value}; use 0 or more")));
+    }
+    Ok(())
+}
+
+impl Validate for RunConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        at_least_one("--batch-rows", self.batch_rows as u64)?;
+        at_least_one("--batch-ms", self.batch_ms)?;
+        at_least_one(
+            "--attribution-lookback-days",
+            u64::from(self.attribution_lookback_days),
+        )
+    }
+}
+
+impl RunConfig {
     pub fn sessions(&self) -> SessionConfig {
         SessionConfig::with_lookback_days(self.attribution_lookback_days)
     }
@@ -105,6 +121,22 @@ pub struct ReplayConfig {
     /// How many days back a visitor's last AI touch is credited with a conversion.
     #[arg(long, env = "OPTIVIEW_ATTRIBUTION_LOOKBACK_DAYS", default_value_t = 30)]
     pub attribution_lookback_days: u32,
+}
+
+impl Validate for ReplayConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        at_least_one("--batch-rows", self.batch_rows as u64)?;
+        at_least_one(
+            "--attribution-lookback-days",
+            u64::from(self.attribution_lookback_days),
+        )
+    }
+}
+
+impl ReplayConfig {
+    pub fn sessions(&self) -> SessionConfig {
+        SessionConfig::with_lookback_days(self.attribution_lookback_days)
+    }
 }
 
 /// Settings of `stream-processors health`: the health processor, alerting and the maintenance
@@ -192,21 +224,144 @@ impl HealthConfig {
             dedup_minutes: self.dedup_minutes,
         }
     }
+}
 
-    pub fn validate(&self) -> Result<(), String> {
-        if !(0.0..1.0).contains(&self.error_rate_threshold) {
-            return Err("--error-rate-threshold must be a fraction in [0, 1)".into());
+impl Validate for HealthConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let rate = self.error_rate_threshold;
+        if !(0.0..1.0).contains(&rate) {
+            return Err(ConfigError::new(
+                "--error-rate-threshold",
+                format!("is {rate}; use a fraction from 0 up to (not including) 1"),
+            ));
         }
-        if self.p95_threshold_ms <= 0.0 || self.min_events < 0 {
-            return Err("--p95-threshold-ms must be positive and --min-events not negative".into());
+        let p95 = self.p95_threshold_ms;
+        if p95.is_nan() || p95 <= 0.0 {
+            return Err(ConfigError::new(
+                "--p95-threshold-ms",
+                format!("is {p95}; use a number of milliseconds above 0"),
+            ));
         }
-        if self.stall_minutes < 1 || self.dedup_minutes < 0 || self.window_minutes < 1 {
-            return Err("--stall-minutes and --window-minutes must be at least 1".into());
+        not_negative("--min-events", self.min_events)?;
+        if self.stall_minutes < 1 {
+            return Err(ConfigError::new(
+                "--stall-minutes",
+                format!("is {}; use at least 1", self.stall_minutes),
+            ));
         }
-        if self.settle_ms == 0 || self.tick_ms == 0 {
-            return Err("--settle-ms and --tick-ms must be at least 1".into());
-        }
-        crate::health::lag::parse_groups(&self.lag_groups)?;
+        not_negative("--dedup-minutes", self.dedup_minutes)?;
+        at_least_one("--window-minutes", u64::from(self.window_minutes))?;
+        at_least_one("--settle-ms", self.settle_ms)?;
+        at_least_one("--tick-ms", self.tick_ms)?;
+        crate::health::lag::parse_groups(&self.lag_groups).map_err(|problem| {
+            ConfigError::new(
+                "--lag-groups",
+                format!("{problem}; use group=topic[,group=topic…]"),
+            )
+        })?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli<T: Args> {
+        #[command(flatten)]
+        config: T,
+    }
+
+    /// The message `validated()` would print for `args`, or None when they are valid.
+    fn problem<T: Args + Validate>(args: &[&str]) -> Option<String> {
+        let cli = Cli::<T>::try_parse_from(std::iter::once("test").chain(args.iter().copied()))
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        cli.config.validate().err().map(|e| e.to_string())
+    }
+
+    fn check<T: Args + Validate>(cases: &[(&[&str], &str)]) {
+        assert_eq!(problem::<T>(&[]), None, "the defaults are valid");
+        for (args, want) in cases {
+            assert_eq!(problem::<T>(args).as_deref(), Some(*want), "{args:?}");
+        }
+    }
+
+    #[test]
+    fn run_names_each_flag_that_cannot_work() {
+        check::<RunConfig>(&[
+            (
+                &["--batch-rows", "0"],
+                "invalid --batch-rows: is 0; use at least 1",
+            ),
+            (
+                &["--batch-ms", "0"],
+                "invalid --batch-ms: is 0; use at least 1",
+            ),
+            (
+                &["--attribution-lookback-days", "0"],
+                "invalid --attribution-lookback-days: is 0; use at least 1",
+            ),
+        ]);
+    }
+
+    #[test]
+    fn replay_names_each_flag_that_cannot_work() {
+        check::<ReplayConfig>(&[
+            (
+                &["--batch-rows", "0"],
+                "invalid --batch-rows: is 0; use at least 1",
+            ),
+            (
+                &["--attribution-lookback-days", "0"],
+                "invalid --attribution-lookback-days: is 0; use at least 1",
+            ),
+        ]);
+    }
+
+    #[test]
+    fn health_names_each_flag_that_cannot_work() {
+        check::<HealthConfig>(&[
+            (
+                &["--error-rate-threshold", "1"],
+                "invalid --error-rate-threshold: is 1; use a fraction from 0 up to (not including) 1",
+            ),
+            (
+                &["--error-rate-threshold=-0.1"],
+                "invalid --error-rate-threshold: is -0.1; use a fraction from 0 up to (not including) 1",
+            ),
+            (
+                &["--p95-threshold-ms", "0"],
+                "invalid --p95-threshold-ms: is 0; use a number of milliseconds above 0",
+            ),
+            (
+                &["--min-events=-1"],
+                "invalid --min-events: is -1; use 0 or more",
+            ),
+            (
+                &["--stall-minutes", "0"],
+                "invalid --stall-minutes: is 0; use at least 1",
+            ),
+            (
+                &["--dedup-minutes=-1"],
+                "invalid --dedup-minutes: is -1; use 0 or more",
+            ),
+            (
+                &["--window-minutes", "0"],
+                "invalid --window-minutes: is 0; use at least 1",
+            ),
+            (&["--settle-ms", "0"], "invalid --settle-ms: is 0; use at least 1"),
+            (&["--tick-ms", "0"], "invalid --tick-ms: is 0; use at least 1"),
+            (
+                &["--lag-groups", "optiview-loader"],
+                "invalid --lag-groups: \"optiview-loader\" is not group=topic; use group=topic[,group=topic…]",
+            ),
+        ]);
+        assert_eq!(
+            problem::<HealthConfig>(&["--dedup-minutes", "0"]),
+            None,
+            "0 turns deduplication off"
+        );
     }
 }

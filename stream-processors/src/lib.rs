@@ -2,6 +2,7 @@
 
 pub mod config;
 pub mod enrich;
+pub mod evaluate;
 pub mod health;
 pub mod jobs;
 pub mod load;
@@ -9,3 +10,4 @@ pub mod ops;
 pub mod replay;
 pub mod sessionize;
 pub mod telemetry;
+pub mod wiring;

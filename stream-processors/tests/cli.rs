@@ -76,6 +76,36 @@ fn run_refuses_a_batch_of_zero_rows_before_connecting() {
         .args(["run", "--batch-rows", "0", "--brokers", "127.0.0.1:1"])
         .output()
         .unwrap();
-    assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("--batch-rows must be at least 1"));
+    // A usage error, as clap reports a flag it cannot parse.
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr).trim(),
+        "error: invalid --batch-rows: is 0; use at least 1"
+    );
+}
+
+#[test]
+fn health_names_the_flag_whose_value_cannot_work() {
+    let output = Command::new(env!("CARGO_BIN_EXE_stream-processors"))
+        .args(["health", "--dedup-minutes=-1", "--brokers", "127.0.0.1:1"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr).trim(),
+        "error: invalid --dedup-minutes: is -1; use 0 or more"
+    );
+}
+
+#[test]
+fn catalog_version_prints_the_catalogs_version() {
+    let output = Command::new(env!("CARGO_BIN_EXE_stream-processors"))
+        .arg("catalog-version")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        schemas::catalog::version()
+    );
 }

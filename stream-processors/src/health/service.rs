@@ -4,6 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use platform::config::Validate;
 use platform::slack::SlackWebhook;
 use tokio::sync::watch;
 
@@ -31,7 +32,7 @@ pub fn scheduled_jobs(config: &HealthConfig) -> Result<Vec<Scheduled>, String> {
 }
 
 pub async fn run(config: HealthConfig, stop: watch::Receiver<bool>) -> anyhow::Result<()> {
-    config.validate().map_err(anyhow::Error::msg)?;
+    config.validate()?;
     let client = config.clickhouse.client();
     let slack = config
         .slack_webhook_url
