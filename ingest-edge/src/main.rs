@@ -7,6 +7,7 @@ use ingest_edge::server::serve;
 use ingest_edge::stats::emit_every_minute;
 use ingest_edge::wiring::connect;
 use platform::config::validated;
+use platform::telemetry::{install_prometheus, LogArgs};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -19,23 +20,21 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Cli {
     #[command(flatten)]
     config: EdgeConfig,
+    #[command(flatten)]
+    log: LogArgs,
 }
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
-    let config = validated(Cli::parse().config);
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    let cli = Cli::parse();
+    let config = validated(cli.config);
+    cli.log.init("info");
     if config.ip_salt.is_empty() {
         tracing::warn!(
             "OPTIVIEW_IP_SALT is empty: IP hashes are unsalted; set a secret in production"
         );
     }
-    let prometheus = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder()?;
+    let prometheus = install_prometheus()?;
     let edge = connect(&config, Some(prometheus)).await?;
 
     tokio::spawn(emit_every_minute(

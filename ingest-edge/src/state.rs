@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use metrics_exporter_prometheus::PrometheusHandle;
-use schemas::control::ControlHandle;
+use platform::control_follower::ControlHandle;
 
 use crate::config::EdgeConfig;
 use crate::rate_limit::RateLimits;

@@ -1,5 +1,5 @@
-//! `/metrics` exposes request counts by route and status, events and latency (own test binary:
-//! the Prometheus recorder is process-global).
+//! `/metrics` exposes request counts by route and status, events and latency as a histogram
+//! with buckets (own test binary: the Prometheus recorder is process-global).
 
 mod common;
 
@@ -9,12 +9,14 @@ use actix_web::web;
 use common::*;
 use ingest_edge::sink::MemorySink;
 use ingest_edge::state::AppState;
-use schemas::control::ControlView;
 use platform::control_follower::ControlHandle;
+use schemas::control::ControlView;
 
 #[actix_web::test]
 async fn metrics_count_requests_events_and_latency() {
-    let handle = metrics_exporter_prometheus::PrometheusBuilder::new()
+    // The builder the collector installs (platform::telemetry::install_prometheus).
+    let handle = platform::telemetry::prometheus_builder()
+        .unwrap()
         .install_recorder()
         .unwrap();
     let mut view = ControlView::new();
@@ -69,4 +71,14 @@ async fn metrics_count_requests_events_and_latency() {
         text.contains("optiview_edge_request_duration_seconds"),
         "{text}"
     );
+    // A histogram, not a summary: buckets add up across collector instances, quantiles do not.
+    assert!(
+        text.contains(r#"optiview_edge_request_duration_seconds_bucket{route="collect",le="0.2"}"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"optiview_edge_request_duration_seconds_count{route="collect"} 2"#),
+        "{text}"
+    );
+    assert!(!text.contains("quantile="), "{text}");
 }

@@ -6,8 +6,13 @@ use std::io::BufWriter;
 
 use clap::{Parser, Subcommand};
 use platform::config::validated;
+use platform::telemetry::LogArgs;
 use stream_processors::config::{HealthConfig, ReplayConfig, RunConfig};
 use stream_processors::{evaluate, wiring};
+
+/// Without `RUST_LOG`, errors only, as the processors have always logged (the default filter of
+/// tracing's `EnvFilter`). Logs go to stderr, so `replay` keeps stdout for its summary.
+const LOG_LEVEL: &str = "error";
 
 #[derive(Parser)]
 #[command(name = "stream-processors", about = "Optiview stream processors")]
@@ -20,11 +25,21 @@ struct Cli {
 enum Command {
     /// Consumes optiview.beacons.v1, sessionizes, and writes rows to ClickHouse and the session
     /// changelog to optiview.sessions.v1 until SIGINT/SIGTERM.
-    Run(Box<RunConfig>),
+    Run {
+        #[command(flatten)]
+        config: Box<RunConfig>,
+        #[command(flatten)]
+        log: LogArgs,
+    },
     /// Watches optiview.edge-stats.v1 (5-minute windows, globally and per property), raises and
     /// resolves alerts to Slack, samples consumer lag, and runs the maintenance jobs, until
     /// SIGINT/SIGTERM. Run one instance.
-    Health(Box<HealthConfig>),
+    Health {
+        #[command(flatten)]
+        config: Box<HealthConfig>,
+        #[command(flatten)]
+        log: LogArgs,
+    },
     /// Reads one user agent per line on stdin; prints one JSON object per line
     /// (class, agent, operator, browser, browser_major, os, device).
     Classify,
@@ -33,26 +48,31 @@ enum Command {
     Attribute,
     /// Reprocesses optiview.beacons.v1 (everything retained, or from --from offsets) into
     /// ClickHouse with the current catalogs, without duplicating rows, showing progress.
-    Replay(Box<ReplayConfig>),
+    Replay {
+        #[command(flatten)]
+        config: Box<ReplayConfig>,
+        #[command(flatten)]
+        log: LogArgs,
+    },
     /// Prints the catalog version the classifiers were built from.
     CatalogVersion,
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Command::Run(config) => {
+        Command::Run { config, log } => {
             let config = validated(*config);
-            init_logs();
+            log.init(LOG_LEVEL);
             wiring::run(config)
         }
-        Command::Health(config) => {
+        Command::Health { config, log } => {
             let config = validated(*config);
-            init_logs();
+            log.init(LOG_LEVEL);
             wiring::health(config)
         }
-        Command::Replay(config) => {
+        Command::Replay { config, log } => {
             let config = validated(*config);
-            init_logs();
+            log.init(LOG_LEVEL);
             wiring::replay(config)
         }
         Command::Classify => evaluate::classify(std::io::stdin().lock(), stdout()),
@@ -66,12 +86,4 @@ fn main() -> anyhow::Result<()> {
 
 fn stdout() -> BufWriter<std::io::StdoutLock<'static>> {
     BufWriter::new(std::io::stdout().lock())
-}
-
-/// Logs go to stderr, so `classify`, `attribute` and `replay` keep stdout for their output.
-fn init_logs() {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use platform::control_follower::{follow, ControlHandle};
+use platform::telemetry::install_prometheus;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -29,7 +30,7 @@ const CONTROL_CATCH_UP: Duration = Duration::from_secs(60);
 /// `stream-processors run`: the loader, its ops endpoints and the IP-range refresh, until a
 /// signal.
 pub fn run(config: RunConfig) -> anyhow::Result<()> {
-    let prometheus = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder()?;
+    let prometheus = install_prometheus()?;
     tokio::runtime::Runtime::new()?.block_on(async move {
         let (control, _follower) =
             caught_up_control(&config.brokers, &config.control_topic).await?;
@@ -99,7 +100,7 @@ pub fn ip_range_refresh(config: &RunConfig, enricher: &Enricher) -> anyhow::Resu
 /// `stream-processors health`: the health processor, alerting and the maintenance jobs, with ops
 /// endpoints (no control view), until a signal.
 pub fn health(config: HealthConfig) -> anyhow::Result<()> {
-    let prometheus = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder()?;
+    let prometheus = install_prometheus()?;
     tokio::runtime::Runtime::new()?.block_on(async move {
         let status = Arc::new(Status::default());
         status.started();

@@ -1,5 +1,6 @@
 //! `/healthz` (the process answers), `/readyz` (control view caught up, loop running and not stuck
-//! on a write), `/metrics` (Prometheus). Deliberately public: they expose no tenant data.
+//! on a write), `/metrics` (Prometheus), answered as every service answers them
+//! (`platform::probes`). Deliberately public: they expose no tenant data.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -7,7 +8,8 @@ use std::sync::Arc;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use metrics_exporter_prometheus::PrometheusHandle;
 use platform::control_follower::ControlHandle;
-use serde_json::json;
+use platform::probes;
+use serde_json::{json, Map, Value};
 
 use super::status::Status;
 
@@ -19,34 +21,29 @@ pub struct OpsState {
 }
 
 async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "status": "ok" }))
+    probes::healthz()
 }
 
 async fn readyz(state: web::Data<OpsState>) -> HttpResponse {
     let control = state.control.as_ref().is_none_or(|c| c.caught_up());
     let pipeline = state.status.healthy_pipeline();
-    let lag: serde_json::Map<String, serde_json::Value> = state
+    let lag: Map<String, Value> = state
         .status
         .lag()
         .into_iter()
         .map(|(p, l)| (p.to_string(), l.into()))
         .collect();
-    let body = json!({ "control_caught_up": control, "pipeline_writing": pipeline, "lag": lag });
-    if control && pipeline {
-        HttpResponse::Ok().json(body)
-    } else {
-        HttpResponse::ServiceUnavailable().json(body)
-    }
+    probes::readiness(
+        &[
+            ("control_caught_up", control),
+            ("pipeline_writing", pipeline),
+        ],
+        Map::from_iter([("lag".to_owned(), Value::Object(lag))]),
+    )
 }
 
 async fn metrics(state: web::Data<OpsState>) -> HttpResponse {
-    match &state.prometheus {
-        Some(handle) => HttpResponse::Ok()
-            .content_type("text/plain; version=0.0.4")
-            .body(handle.render()),
-        None => HttpResponse::NotFound()
-            .json(json!({ "error": "not_found", "message": "metrics are not enabled" })),
-    }
+    probes::metrics(state.prometheus.as_ref())
 }
 
 async fn not_found() -> HttpResponse {
