@@ -3,31 +3,58 @@
 
 use schemas::control::ids::{hash_secret, new_id, new_secret};
 use schemas::control::{ApiKey, CreateApiKey, Permission};
+use serde::Serialize;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 
 use crate::control_writer::{ControlWriter, WriteError};
 
 /// A key as listings show it.
-pub fn public(key: &ApiKey) -> Value {
-    json!({
-        "id": key.id,
-        "name": key.name,
-        "project_id": key.project_id,
-        "property_id": key.property_id,
-        "permissions": key.permissions,
-        "revoked": key.revoked,
-        "created_at": key.created_at,
-    })
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicKey {
+    pub id: String,
+    pub name: String,
+    pub project_id: String,
+    pub property_id: i64,
+    pub permissions: Vec<Permission>,
+    pub revoked: bool,
+    pub created_at: i64,
+}
+
+impl From<&ApiKey> for PublicKey {
+    fn from(key: &ApiKey) -> Self {
+        PublicKey {
+            id: key.id.clone(),
+            name: key.name.clone(),
+            project_id: key.project_id.clone(),
+            property_id: key.property_id,
+            permissions: key.permissions.clone(),
+            revoked: key.revoked,
+            created_at: key.created_at,
+        }
+    }
+}
+
+/// The only answer that holds the secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedKey {
+    pub api_key: PublicKey,
+    pub secret: String,
+    pub note: &'static str,
+    /// The `<script>` tag carrying the key id.
+    pub snippet: String,
+    /// The property's domain.
+    pub domain: Option<String>,
 }
 
 /// Creates a key on `property_id`; the answer holds the secret and the tag snippet.
-pub async fn create(
+pub async fn issue(
     writer: &ControlWriter,
     actor: &str,
     property_id: i64,
     name: String,
     permissions: Vec<Permission>,
-) -> Result<Value, WriteError> {
+) -> Result<CreatedKey, WriteError> {
     let secret = new_secret();
     let command = CreateApiKey {
         id: new_id("key"),
@@ -42,13 +69,26 @@ pub async fn create(
         .view()
         .property(key.property_id)
         .map(|p| p.domain.clone());
-    Ok(json!({
-        "api_key": public(&key),
-        "secret": secret,
-        "note": "the secret is shown once; store it now",
-        "snippet": tag_snippet(&key.id, &key.project_id, key.property_id),
-        "domain": domain,
-    }))
+    Ok(CreatedKey {
+        api_key: PublicKey::from(&key),
+        secret,
+        note: "the secret is shown once; store it now",
+        snippet: tag_snippet(&key.id, &key.project_id, key.property_id),
+        domain,
+    })
+}
+
+/// [`issue`], as the JSON the admin CLI prints.
+pub async fn create(
+    writer: &ControlWriter,
+    actor: &str,
+    property_id: i64,
+    name: String,
+    permissions: Vec<Permission>,
+) -> Result<Value, WriteError> {
+    Ok(json!(
+        issue(writer, actor, property_id, name, permissions).await?
+    ))
 }
 
 /// The `<script>` tag a partner pastes; `OPTIVIEW_EDGE_URL` names the collector's public URL.

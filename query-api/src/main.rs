@@ -2,11 +2,11 @@ use std::path::PathBuf;
 
 use actix_web::web;
 use clap::{Parser, Subcommand};
+use platform::clickhouse::migrations::{load_dir, migrate};
+use platform::kafka::admin::ensure_topics;
 use query_api::admin_cli::{self, AdminCommand};
 use query_api::http::server::serve;
 use query_api::ops::{control_writer, ClickHouseArgs, KafkaArgs, ServeArgs};
-use schemas::clickhouse_migrations::{load_dir, migrate};
-use schemas::kafka_admin::ensure_topics;
 use schemas::topics::parse_definitions;
 
 #[derive(Debug, Parser)]
@@ -76,7 +76,12 @@ async fn main() -> anyhow::Result<()> {
             let writer = control_writer(&kafka).await?;
             let listener = std::net::TcpListener::bind(&http.listen)?;
             eprintln!("query-api listening on http://{}", listener.local_addr()?);
-            serve(listener, web::Data::new(http.state(writer)?))?.await?;
+            let prometheus = platform::telemetry::install_prometheus()?;
+            serve(
+                listener,
+                web::Data::new(http.state(writer, Some(prometheus))?),
+            )?
+            .await?;
         }
         Cmd::Admin { kafka, command } => {
             let writer = control_writer(&kafka).await?;

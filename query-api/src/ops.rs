@@ -3,9 +3,10 @@
 use std::time::Duration;
 
 use clap::Args;
+use metrics_exporter_prometheus::PrometheusHandle;
+use platform::control_follower::follow;
+use platform::kafka::{producer_config, BROKERS_ENV, DEFAULT_BROKERS};
 use rdkafka::producer::FutureProducer;
-use schemas::control::follow;
-use schemas::kafka::{producer_config, BROKERS_ENV, DEFAULT_BROKERS};
 use schemas::topics;
 
 use crate::control_writer::ControlWriter;
@@ -14,7 +15,7 @@ use crate::http::auth::outbox::Outbox;
 use crate::http::auth::store::AuthStore;
 use crate::http::state::{ApiConfig, ApiState, LimitSettings, Limits};
 
-pub use schemas::clickhouse_client::ClickHouseArgs;
+pub use platform::clickhouse::ClickHouseArgs;
 
 #[derive(Debug, Clone, Args)]
 pub struct KafkaArgs {
@@ -87,7 +88,12 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
-    pub fn state(&self, writer: ControlWriter) -> anyhow::Result<ApiState> {
+    /// `prometheus` renders `/metrics` (none: it answers 404).
+    pub fn state(
+        &self,
+        writer: ControlWriter,
+        prometheus: Option<PrometheusHandle>,
+    ) -> anyhow::Result<ApiState> {
         let mailer = match &self.smtp_url {
             Some(url) => Mailer::smtp(url, &self.mail_from)?,
             None => Mailer::Outbox(Outbox::new(&self.outbox)),
@@ -111,6 +117,7 @@ impl ServeArgs {
                     .clone()
                     .filter(|url| !url.trim().is_empty()),
             },
+            prometheus,
         })
     }
 }

@@ -5,9 +5,9 @@
 mod common;
 
 use common::{acme_with_owner, call, sign_in, start_alerting, user, writer};
-use query_api::http::routes::Verb;
 use platform::test_support::webhook::WebhookReceiver;
 use platform::test_support::{TestDatabase, TestTopics};
+use query_api::http::routes::Verb;
 use schemas::alerts::{AlertRule, AlertState};
 use schemas::vocab::{sql_literal, JobStatus};
 

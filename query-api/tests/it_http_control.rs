@@ -5,9 +5,9 @@
 mod common;
 
 use common::{call, sign_in, start, user, writer, Reply};
+use platform::test_support::TestTopics;
 use query_api::http::routes::{Verb, ROUTES};
 use schemas::control::Role;
-use platform::test_support::TestTopics;
 
 #[actix_rt::test]
 #[ignore = "integration test: needs OPTIVIEW_KAFKA_BROKERS; infra/test runs it"]

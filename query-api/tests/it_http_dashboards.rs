@@ -8,10 +8,10 @@ mod common;
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use common::{call, sign_in, start_with, user, writer, Reply};
+use platform::test_support::{TestDatabase, TestTopics};
 use query_api::http::routes::Verb;
 use schemas::control::Role;
 use schemas::vocab::{AgentClass, Channel, EventSource, EventType, Verification, Vocabulary};
-use platform::test_support::{TestDatabase, TestTopics};
 use serde_json::{json, Value};
 
 fn ch_time(t: DateTime<Utc>) -> String {
@@ -152,8 +152,20 @@ fn traffic(rows: &mut Rows, project: &str, property: i64, t0: DateTime<Utc>) {
     }
     // Crawler hits: GPTBot reads /pricing 6 times, Claude-User fetches / twice (a 404).
     for (n, (agent, operator, class, path, status)) in [
-        ("GPTBot", "OpenAI", AgentClass::AiTrainingCrawler, "/pricing", 200),
-        ("Claude-User", "Anthropic", AgentClass::AiAssistant, "/", 404),
+        (
+            "GPTBot",
+            "OpenAI",
+            AgentClass::AiTrainingCrawler,
+            "/pricing",
+            200,
+        ),
+        (
+            "Claude-User",
+            "Anthropic",
+            AgentClass::AiAssistant,
+            "/",
+            404,
+        ),
     ]
     .into_iter()
     .flat_map(|hit| std::iter::repeat_n(hit, if hit.0 == "GPTBot" { 6 } else { 2 }))

@@ -4,8 +4,8 @@
 mod common;
 
 use common::{acme_with_owner, call, sign_in, start_with, user, writer};
-use query_api::http::routes::Verb;
 use platform::test_support::{TestDatabase, TestTopics};
+use query_api::http::routes::Verb;
 
 #[actix_rt::test]
 #[ignore = "integration test: needs OPTIVIEW_KAFKA_BROKERS and OPTIVIEW_CLICKHOUSE_URL; infra/test runs it"]

@@ -3,7 +3,8 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::control_writer::WriteError;
 use schemas::control::CommandError;
@@ -15,6 +16,15 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub retry_after_secs: Option<u64>,
+}
+
+/// What every error answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody<'a> {
+    /// Machine-readable: `invalid_request`, `unauthenticated`, `not_found`, `rate_limited`, …
+    pub error: &'a str,
+    /// For people: names the field and the rule where there is one.
+    pub message: &'a str,
 }
 
 impl ApiError {
@@ -88,7 +98,10 @@ impl ResponseError for ApiError {
         if let Some(seconds) = self.retry_after_secs {
             response.insert_header(("Retry-After", seconds.to_string()));
         }
-        response.json(json!({ "error": self.code, "message": self.message }))
+        response.json(ErrorBody {
+            error: self.code,
+            message: &self.message,
+        })
     }
 }
 

@@ -1,16 +1,39 @@
-//! Every route, in one table: its method, path and who may call it. Routes are registered only
-//! from here, so a route cannot exist without saying whether it is public; `tests/http_auth.rs`
-//! calls every non-public route without credentials and expects 401.
+//! Every route, in one table: its method, path, who may call it, and the shapes it takes and
+//! answers. Routes are registered only from here, so a route cannot exist without saying whether
+//! it is public; `tests/http_auth.rs` calls every non-public route without credentials and expects
+//! 401, and the OpenAPI document (`openapi.rs`) is generated from the same table.
+
+use std::borrow::Cow;
 
 use actix_web::web;
+use utoipa::openapi::path::{Parameter, ParameterIn};
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{IntoParams, ToSchema};
 
-use super::admin_health;
-use super::analytics::{content, conversions, crawlers, events, install, journeys, referrals};
-use super::auth::handlers as auth;
-use super::control::{ai_sources, keys, members, organizations, projects, properties, tokens};
+use super::admin_health::{self, HealthOverview, TestAlertSent};
+use super::analytics::content::{self, ContentReport};
+use super::analytics::conversions::{self, ConversionsReport};
+use super::analytics::crawlers::{self, CrawlersReport};
+use super::analytics::events::{self, EventsReport};
+use super::analytics::install::{self, InstallStatus};
+use super::analytics::journeys::{self, JourneysReport};
+use super::analytics::referrals::{self, ReferralsReport};
+use super::analytics::request::DashboardQuery;
+use super::auth::handlers::{self as auth, Callback, LinkSent, MagicLinkRequest, Me};
+use super::control::ai_sources::{self, AiSourceList, Enabled};
+use super::control::keys::{self, KeyList, KeyRevoked, NewKey};
+use super::control::members::{self, Invitation, MemberList, MembershipReply};
+use super::control::organizations::{
+    self, NewOrganization, NewPlan, OrganizationDetail, OrganizationList, OrganizationReply,
+};
+use super::control::projects::{self, NewProject, ProjectCreatedReply, ProjectList};
+use super::control::properties::{self, NewProperty, PropertyList, PropertyReply, Settings};
+use super::control::tokens::{self, NewToken, TokenCreated, TokenList, TokenRevoked};
+use super::error::ErrorBody;
 use super::openapi;
-use super::server::{healthz, readyz};
+use super::server::{healthz, metrics, readyz, Liveness, Readiness};
 use super::web as web_pages;
+use crate::api_keys::CreatedKey;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -20,14 +43,79 @@ pub enum Access {
     Principal,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Verb {
     Get,
     Post,
 }
 
+impl Verb {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verb::Get => "GET",
+            Verb::Post => "POST",
+        }
+    }
+}
+
 /// Attaches the handler to a route of the right method.
 type Attach = fn(actix_web::Route) -> actix_web::Route;
+
+/// A Rust type's OpenAPI schema, held by the route table as plain functions so the table stays a
+/// `const`; the document references it by name and lists it (and what it refers to) once.
+#[derive(Clone, Copy)]
+pub struct SchemaOf {
+    pub name: fn() -> Cow<'static, str>,
+    pub schema: fn() -> RefOr<Schema>,
+    pub referenced: fn(&mut Vec<(String, RefOr<Schema>)>),
+}
+
+impl SchemaOf {
+    pub const fn of<T: ToSchema>() -> Self {
+        SchemaOf {
+            name: T::name,
+            schema: T::schema,
+            referenced: T::schemas,
+        }
+    }
+}
+
+impl std::fmt::Debug for SchemaOf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&(self.name)())
+    }
+}
+
+/// What a successful call answers.
+#[derive(Debug, Clone, Copy)]
+pub enum Answer {
+    /// A JSON body of this type, with this status.
+    Json(u16, SchemaOf),
+    /// No body: 204, or a 303 redirect (`Location`).
+    Empty(u16),
+    /// Text of this content type: HTML pages and assets, Prometheus metrics.
+    Text(&'static str),
+    /// The OpenAPI document (any JSON object).
+    Document,
+}
+
+const fn json<T: ToSchema>() -> Answer {
+    Answer::Json(200, SchemaOf::of::<T>())
+}
+
+const fn created<T: ToSchema>() -> Answer {
+    Answer::Json(201, SchemaOf::of::<T>())
+}
+
+/// The error body every failure answers, for the document.
+pub const ERROR: SchemaOf = SchemaOf::of::<ErrorBody<'static>>();
+
+/// A type's fields as query parameters.
+pub type QueryOf = fn() -> Vec<Parameter>;
+
+fn query_of<T: IntoParams>() -> Vec<Parameter> {
+    T::into_params(|| Some(ParameterIn::Query))
+}
 
 #[derive(Debug, Clone, Copy)]
 pub struct RouteSpec {
@@ -38,13 +126,28 @@ pub struct RouteSpec {
     pub summary: &'static str,
     /// A dashboard page (HTML), left out of the API's OpenAPI document.
     pub page: bool,
+    /// The JSON body a POST takes; none when it takes none.
+    pub body: Option<SchemaOf>,
+    /// The query parameters it reads.
+    pub query: Option<QueryOf>,
+    pub answer: Answer,
     attach: Attach,
+}
+
+impl RouteSpec {
+    const fn with_query(self, query: QueryOf) -> Self {
+        RouteSpec {
+            query: Some(query),
+            ..self
+        }
+    }
 }
 
 const fn get(
     path: &'static str,
     access: Access,
     summary: &'static str,
+    answer: Answer,
     attach: Attach,
 ) -> RouteSpec {
     RouteSpec {
@@ -53,14 +156,19 @@ const fn get(
         access,
         summary,
         page: false,
+        body: None,
+        query: None,
+        answer,
         attach,
     }
 }
 
-const fn post(
+/// A POST taking a JSON body of type `B`.
+const fn post<B: ToSchema>(
     path: &'static str,
     access: Access,
     summary: &'static str,
+    answer: Answer,
     attach: Attach,
 ) -> RouteSpec {
     RouteSpec {
@@ -69,6 +177,30 @@ const fn post(
         access,
         summary,
         page: false,
+        body: Some(SchemaOf::of::<B>()),
+        query: None,
+        answer,
+        attach,
+    }
+}
+
+/// A POST that takes no body: the path says what to do (revoke, log out, send a test alert).
+const fn action(
+    path: &'static str,
+    access: Access,
+    summary: &'static str,
+    answer: Answer,
+    attach: Attach,
+) -> RouteSpec {
+    RouteSpec {
+        verb: Verb::Post,
+        path,
+        access,
+        summary,
+        page: false,
+        body: None,
+        query: None,
+        answer,
         attach,
     }
 }
@@ -81,20 +213,54 @@ const fn page(path: &'static str, summary: &'static str) -> RouteSpec {
         access: Access::Public,
         summary,
         page: true,
+        body: None,
+        query: None,
+        answer: Answer::Text("text/html"),
         attach: |r| r.to(web_pages::page),
     }
+}
+
+/// A dashboard endpoint: `GET /api/v1/projects/{project}/<name>` with the shared query.
+const fn dashboard(
+    path: &'static str,
+    summary: &'static str,
+    answer: Answer,
+    attach: Attach,
+) -> RouteSpec {
+    get(path, Access::Principal, summary, answer, attach).with_query(query_of::<DashboardQuery>)
 }
 
 use Access::{Principal, Public};
 
 pub const ROUTES: &[RouteSpec] = &[
-    get("/api/openapi.json", Public, "This OpenAPI document", |r| {
-        r.to(openapi::document_json)
-    }),
-    get("/api/docs", Public, "Interactive API reference", |r| {
-        r.to(openapi::reference_page)
-    }),
-    get("/healthz", Public, "Liveness probe", |r| r.to(healthz)),
+    get(
+        "/api/openapi.json",
+        Public,
+        "This OpenAPI document",
+        Answer::Document,
+        |r| r.to(openapi::document_json),
+    ),
+    get(
+        "/api/docs",
+        Public,
+        "Interactive API reference",
+        Answer::Text("text/html"),
+        |r| r.to(openapi::reference_page),
+    ),
+    get(
+        "/healthz",
+        Public,
+        "Liveness probe",
+        json::<Liveness>(),
+        |r| r.to(healthz),
+    ),
+    get(
+        "/metrics",
+        Public,
+        "Prometheus metrics: requests and latency per route",
+        Answer::Text("text/plain"),
+        |r| r.to(metrics),
+    ),
     page("/", "Dashboard home (goes to the current project's events)"),
     page("/login", "Sign in with a magic link"),
     page("/projects", "Projects of the organization; create one"),
@@ -118,209 +284,236 @@ pub const ROUTES: &[RouteSpec] = &[
         "Platform admins: ingest health, consumer lag, jobs and alerts",
     ),
     RouteSpec {
-        verb: Verb::Get,
-        path: "/assets/{file:.*}",
-        access: Public,
-        summary: "Dashboard scripts, styles and vendor files",
-        page: true,
         attach: |r| r.to(web_pages::asset),
+        ..page(
+            "/assets/{file:.*}",
+            "Dashboard scripts, styles and vendor files",
+        )
     },
     get(
         "/readyz",
         Public,
-        "Readiness: the control view is caught up",
+        "Readiness: the control view is caught up (503 with the same body until it is)",
+        json::<Readiness>(),
         |r| r.to(readyz),
     ),
-    post(
+    post::<MagicLinkRequest>(
         "/api/v1/auth/magic-link",
         Public,
         "Email a single-use sign-in link (same answer for unknown addresses)",
+        Answer::Json(202, SchemaOf::of::<LinkSent>()),
         |r| r.to(auth::request_link),
     ),
     get(
         "/api/v1/auth/callback",
         Public,
-        "Follow a sign-in link: sets the session cookie",
+        "Follow a sign-in link: sets the session cookie and redirects to the dashboard",
+        Answer::Empty(303),
         |r| r.to(auth::follow_link),
-    ),
-    post(
+    )
+    .with_query(query_of::<Callback>),
+    action(
         "/api/v1/auth/logout",
         Principal,
         "End this browser session",
+        Answer::Empty(204),
         |r| r.to(auth::logout),
     ),
     get(
         "/api/v1/me",
         Principal,
         "The signed-in user, their organizations and the CSRF token",
+        json::<Me>(),
         |r| r.to(auth::me),
     ),
     get(
         "/api/v1/admin/health",
         Principal,
         "Ingest rate, error rate, p95 latency, consumer lag, jobs and recent alerts (platform admins)",
+        json::<HealthOverview>(),
         |r| r.to(admin_health::overview),
     ),
-    post(
+    action(
         "/api/v1/admin/health/test-alert",
         Principal,
         "Send a test alert to the Slack webhook (platform admins)",
+        json::<TestAlertSent>(),
         |r| r.to(admin_health::test_alert),
     ),
-    post(
+    post::<NewOrganization>(
         "/api/v1/organizations",
         Principal,
         "Create an organization (platform admins)",
+        created::<OrganizationReply>(),
         |r| r.to(organizations::create),
     ),
     get(
         "/api/v1/organizations",
         Principal,
         "Organizations the principal can see",
+        json::<OrganizationList>(),
         |r| r.to(organizations::list),
     ),
     get(
         "/api/v1/organizations/{org}",
         Principal,
         "An organization and its data policy",
+        json::<OrganizationDetail>(),
         |r| r.to(organizations::detail),
     ),
-    post(
+    post::<NewPlan>(
         "/api/v1/organizations/{org}/plan",
         Principal,
         "Change the plan (platform admins)",
+        json::<OrganizationReply>(),
         |r| r.to(organizations::change_plan),
     ),
-    post(
+    post::<NewProject>(
         "/api/v1/organizations/{org}/projects",
         Principal,
         "Create a project and its default property (owners)",
+        created::<ProjectCreatedReply>(),
         |r| r.to(projects::create),
     ),
     get(
         "/api/v1/organizations/{org}/projects",
         Principal,
         "Projects of an organization",
+        json::<ProjectList>(),
         |r| r.to(projects::list),
     ),
-    post(
+    post::<Invitation>(
         "/api/v1/organizations/{org}/members",
         Principal,
         "Invite or change a member",
+        created::<MembershipReply>(),
         |r| r.to(members::invite),
     ),
     get(
         "/api/v1/organizations/{org}/members",
         Principal,
         "Members of an organization",
+        json::<MemberList>(),
         |r| r.to(members::list),
     ),
-    post(
+    post::<NewProperty>(
         "/api/v1/projects/{project}/properties",
         Principal,
         "Add a property",
+        created::<PropertyReply>(),
         |r| r.to(properties::create),
     ),
     get(
         "/api/v1/projects/{project}/properties",
         Principal,
         "Properties of a project",
+        json::<PropertyList>(),
         |r| r.to(properties::list),
     ),
     get(
         "/api/v1/projects/{project}/ai-sources",
         Principal,
         "The AI source catalog with this project's choices",
+        json::<AiSourceList>(),
         |r| r.to(ai_sources::list),
     ),
-    post(
+    post::<Enabled>(
         "/api/v1/projects/{project}/ai-sources",
         Principal,
         "Choose the AI sources the project tracks",
+        json::<AiSourceList>(),
         |r| r.to(ai_sources::set),
     ),
-    post(
+    post::<Settings>(
         "/api/v1/properties/{property}/settings",
         Principal,
         "Change a property's flags",
+        json::<PropertyReply>(),
         |r| r.to(properties::configure),
     ),
-    post(
+    post::<NewKey>(
         "/api/v1/properties/{property}/keys",
         Principal,
         "Create an API key (secret shown once)",
+        created::<CreatedKey>(),
         |r| r.to(keys::create),
     ),
     get(
         "/api/v1/properties/{property}/keys",
         Principal,
         "API keys of a property, without secrets",
+        json::<KeyList>(),
         |r| r.to(keys::list),
     ),
     get(
         "/api/v1/properties/{property}/install",
         Principal,
         "Install verification: last event and its age",
+        json::<InstallStatus>(),
         |r| r.to(install::status),
     ),
-    post(
+    action(
         "/api/v1/keys/{key}/revoke",
         Principal,
         "Revoke an API key",
+        json::<KeyRevoked>(),
         |r| r.to(keys::revoke),
     ),
-    get(
+    dashboard(
         "/api/v1/projects/{project}/events",
-        Principal,
         "Events: totals, time series, breakdowns",
+        json::<EventsReport>(),
         |r| r.to(events::report),
     ),
-    get(
+    dashboard(
         "/api/v1/projects/{project}/content",
-        Principal,
         "Content: discovered pages with views, AI crawler hits and referrals",
+        json::<ContentReport>(),
         |r| r.to(content::report),
     ),
-    get(
+    dashboard(
         "/api/v1/projects/{project}/journeys",
-        Principal,
         "Journeys: session metrics, top paths, latest sessions",
+        json::<JourneysReport>(),
         |r| r.to(journeys::report),
     ),
-    get(
+    dashboard(
         "/api/v1/projects/{project}/referrals",
-        Principal,
         "AI referrals: sessions per assistant, landing pages, engagement",
+        json::<ReferralsReport>(),
         |r| r.to(referrals::report),
     ),
-    get(
+    dashboard(
         "/api/v1/projects/{project}/conversions",
-        Principal,
         "Conversions by AI source under both attribution models",
+        json::<ConversionsReport>(),
         |r| r.to(conversions::report),
     ),
-    get(
+    dashboard(
         "/api/v1/projects/{project}/crawlers",
-        Principal,
         "AI crawlers: hits by operator, agent, class, status; crawl-to-referral",
+        json::<CrawlersReport>(),
         |r| r.to(crawlers::report),
     ),
-    post(
+    post::<NewToken>(
         "/api/v1/organizations/{org}/tokens",
         Principal,
         "Create an analyst API token (shown once)",
+        created::<TokenCreated>(),
         |r| r.to(tokens::create),
     ),
     get(
         "/api/v1/organizations/{org}/tokens",
         Principal,
         "The caller's analyst tokens",
+        json::<TokenList>(),
         |r| r.to(tokens::list),
     ),
-    post(
+    action(
         "/api/v1/tokens/{token}/revoke",
         Principal,
         "Revoke an analyst token",
+        json::<TokenRevoked>(),
         |r| r.to(tokens::revoke),
     ),
 ];

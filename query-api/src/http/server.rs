@@ -4,26 +4,43 @@ use std::net::TcpListener;
 
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpResponse, HttpServer};
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::error::ApiError;
 use super::rate_limit;
 use super::request_id;
 use super::routes::configure;
 use super::state::ApiState;
+use super::telemetry;
+
+/// `/healthz`'s answer (shared by every service: `platform::probes::healthz`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Liveness {
+    /// `ok` whenever the process answers.
+    pub status: String,
+}
+
+/// `/readyz`'s answer: 200 when every check holds, else 503 with the same body.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Readiness {
+    /// The control view has caught up with the control topic.
+    pub control_caught_up: bool,
+}
 
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "status": "ok" }))
+    platform::probes::healthz()
 }
 
 pub async fn readyz(state: web::Data<ApiState>) -> HttpResponse {
-    let caught_up = state.writer.view().caught_up();
-    let body = json!({ "control_caught_up": caught_up });
-    if caught_up {
-        HttpResponse::Ok().json(body)
-    } else {
-        HttpResponse::ServiceUnavailable().json(body)
-    }
+    let checks = [("control_caught_up", state.writer.view().caught_up())];
+    platform::probes::readiness(&checks, serde_json::Map::new())
+}
+
+pub async fn metrics(state: web::Data<ApiState>) -> HttpResponse {
+    platform::probes::metrics(state.prometheus.as_ref())
 }
 
 async fn not_found() -> Result<HttpResponse, ApiError> {
@@ -58,10 +75,35 @@ pub fn serve(
             )
             .app_data(web::QueryConfig::default().error_handler(query_error))
             .wrap(from_fn(rate_limit::limit))
+            .wrap(from_fn(telemetry::record))
             .wrap(from_fn(request_id::tag))
             .configure(configure)
             .default_service(web::to(not_found))
     })
     .listen(listener)?
     .run())
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::body::to_bytes;
+
+    use super::*;
+
+    #[actix_web::test]
+    async fn the_shared_probe_answers_have_the_documented_shape() {
+        let live = to_bytes(platform::probes::healthz().into_body())
+            .await
+            .unwrap();
+        serde_json::from_slice::<Liveness>(&live).unwrap();
+        let ready =
+            platform::probes::readiness(&[("control_caught_up", false)], Default::default());
+        assert_eq!(ready.status(), 503);
+        let ready = to_bytes(ready.into_body()).await.unwrap();
+        assert!(
+            !serde_json::from_slice::<Readiness>(&ready)
+                .unwrap()
+                .control_caught_up
+        );
+    }
 }

@@ -6,6 +6,7 @@ use std::sync::{Arc, RwLockReadGuard};
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use metrics_exporter_prometheus::PrometheusHandle;
 use schemas::control::ControlView;
 
 use super::auth::mail::Mailer;
@@ -31,6 +32,8 @@ pub struct ApiState {
     pub mailer: Mailer,
     pub limits: Limits,
     pub config: ApiConfig,
+    /// Renders `/metrics`; none where no recorder is installed (tests).
+    pub prometheus: Option<PrometheusHandle>,
 }
 
 impl ApiState {

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use actix_web::web;
+use metrics_exporter_prometheus::PrometheusHandle;
 use query_api::control_writer::ControlWriter;
 use query_api::http::auth::mail::Mailer;
 use query_api::http::auth::outbox::Outbox;
@@ -20,16 +21,38 @@ pub struct Api {
     pub outbox: std::path::PathBuf,
 }
 
-/// The server over a fixed control view (no broker), for tests that never write.
-pub fn start_with_view(view: schemas::control::ControlView) -> Api {
+/// A writer over a fixed control view (no broker), for tests that never write.
+pub fn fixed_writer(view: schemas::control::ControlView) -> Arc<ControlWriter> {
     let producer = platform::kafka::producer_config("127.0.0.1:9")
         .create()
         .unwrap();
-    start(Arc::new(ControlWriter::new(
+    Arc::new(ControlWriter::new(
         producer,
         "unused",
         platform::control_follower::ControlHandle::fixed(view),
-    )))
+    ))
+}
+
+/// The server over a fixed control view (no broker), for tests that never write.
+pub fn start_with_view(view: schemas::control::ControlView) -> Api {
+    start(fixed_writer(view))
+}
+
+/// … whose `/metrics` renders `prometheus`.
+pub fn start_measured(view: schemas::control::ControlView, prometheus: PrometheusHandle) -> Api {
+    start_configured(
+        fixed_writer(view),
+        1_000,
+        unreachable_clickhouse(),
+        None,
+        false,
+        None,
+        Some(prometheus),
+    )
+}
+
+fn unreachable_clickhouse() -> clickhouse::Client {
+    clickhouse::Client::default().with_url("http://127.0.0.1:9")
 }
 
 /// The server over `writer`, with sign-in limited to 3 links per address per minute.
@@ -40,11 +63,7 @@ pub fn start(writer: Arc<ControlWriter>) -> Api {
 /// … and at most `per_principal` API calls per principal per minute.
 pub fn start_limited(writer: Arc<ControlWriter>, per_principal: u32) -> Api {
     // Tests that read analytics pass their own database; the rest never query.
-    start_with(
-        writer,
-        per_principal,
-        clickhouse::Client::default().with_url("http://127.0.0.1:9"),
-    )
+    start_with(writer, per_principal, unreachable_clickhouse())
 }
 
 pub fn start_with(
@@ -62,7 +81,7 @@ pub fn start_mailing(
     clickhouse: clickhouse::Client,
     mailer: Option<Mailer>,
 ) -> Api {
-    start_configured(writer, per_principal, clickhouse, mailer, false, None)
+    start_configured(writer, per_principal, clickhouse, mailer, false, None, None)
 }
 
 /// … with the Slack webhook of /admin/health's test alert.
@@ -71,13 +90,21 @@ pub fn start_alerting(
     clickhouse: clickhouse::Client,
     slack_webhook_url: Option<String>,
 ) -> Api {
-    start_configured(writer, 1_000, clickhouse, None, false, slack_webhook_url)
+    start_configured(
+        writer,
+        1_000,
+        clickhouse,
+        None,
+        false,
+        slack_webhook_url,
+        None,
+    )
 }
 
 /// The server as a browser uses it: sign-in links point at the server itself and the session
 /// cookie works over plain-HTTP loopback.
 pub fn start_browsable(writer: Arc<ControlWriter>, clickhouse: clickhouse::Client) -> Api {
-    start_configured(writer, 10_000, clickhouse, None, true, None)
+    start_configured(writer, 10_000, clickhouse, None, true, None, None)
 }
 
 fn start_configured(
@@ -87,6 +114,7 @@ fn start_configured(
     mailer: Option<Mailer>,
     browsable: bool,
     slack_webhook_url: Option<String>,
+    prometheus: Option<PrometheusHandle>,
 ) -> Api {
     // Internal errors are logged, not answered: show them in failing tests' output.
     let _ = tracing_subscriber::fmt().with_test_writer().try_init();
@@ -114,6 +142,7 @@ fn start_configured(
             secure_cookies: !browsable,
             slack_webhook_url,
         },
+        prometheus,
     };
     let server = serve(listener, web::Data::new(state)).unwrap();
     let handle = server.handle();

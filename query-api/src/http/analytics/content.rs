@@ -1,10 +1,13 @@
 //! Content dashboard: the pages discovered on the project with their views, AI crawler hits and
 //! AI referrals in the window, title and content type; sortable and filterable.
 
-use actix_web::{web, HttpResponse};
-use serde_json::json;
+use actix_web::web;
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
+use utoipa::ToSchema;
 
 use super::request::{Dashboard, DashboardQuery};
+use super::series::{ReportWindow, ServedFrom};
 use super::sql::{page_counts, Param, Query};
 use crate::http::auth::principal::Principal;
 use crate::http::error::ApiError;
@@ -19,12 +22,44 @@ const SORTS: [(&str, &str); 5] = [
     ("first_seen", "first_seen"),
 ];
 
+/// A page of the project: what the window counted on it, and what discovery knows of it.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct Page {
+    pub url: String,
+    pub path: String,
+    pub content_type: String,
+    pub views: u64,
+    pub ai_crawler_hits: u64,
+    pub ai_referrals: u64,
+    pub title: String,
+    /// RFC 3339, UTC.
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContentReport {
+    pub window: ReportWindow,
+    pub served_from: ServedFrom,
+    /// The sort applied.
+    pub sort: &'static str,
+    pub pages: Vec<Page>,
+}
+
+/// The sorts, as the `sort` parameter takes them.
+pub(super) fn sorts() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(SORTS.iter().map(|(name, _)| *name)))
+        .build()
+}
+
 pub async fn report(
     principal: Principal,
     path: web::Path<String>,
     query: web::Query<DashboardQuery>,
     state: web::Data<ApiState>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<ContentReport>, ApiError> {
     let d = Dashboard::resolve(&principal, &path, query.into_inner(), &state)?;
     let sort = match d.sort.as_deref() {
         None => "views",
@@ -51,7 +86,7 @@ pub async fn report(
         q.bind("f_page", Param::Text(page.clone()));
     }
     let counts = page_counts(rollup, "url");
-    let rows = q
+    let pages = q
         .sql(format!(
             "SELECT c.url AS url, c.path AS path, c.content_type AS content_type, \
                toUInt64(c.views) AS views, toUInt64(c.ai_crawler_hits) AS ai_crawler_hits, \
@@ -70,10 +105,10 @@ pub async fn report(
         ))
         .rows(&state.clickhouse)
         .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "window": super::series::window_json(&d.window),
-        "served_from": if rollup { "rollup" } else { "events" },
-        "sort": sort,
-        "pages": rows,
-    })))
+    Ok(web::Json(ContentReport {
+        window: ReportWindow::from(&d.window),
+        served_from: ServedFrom::rollup_if(rollup),
+        sort,
+        pages,
+    }))
 }

@@ -2,33 +2,123 @@
 //! their top pages, and the crawl-to-referral ratio (crawler hits ÷ AI referral visits) per
 //! operator and per page — how much an assistant reads compared with how many visitors it sends.
 
-use actix_web::{web, HttpResponse};
+use actix_web::web;
 use schemas::vocab::{Verification, Vocabulary};
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::request::{Dashboard, DashboardQuery};
-use super::series::fill;
-use super::sql::{bucket, count_where, page_counts, scope, Param, Query, AI_CRAWLER_CLASSES};
+use super::series::{fill, Bucket, Point, ReportWindow, ServedFrom};
+use super::sql::{bucket, page_counts, scope, Param, Query, AI_CRAWLER_CLASSES};
 use crate::ai_catalog::OPERATOR_ASSISTANTS;
 use crate::http::auth::principal::Principal;
 use crate::http::error::ApiError;
 use crate::http::state::ApiState;
 
-/// (response key, column) of the breakdowns; both tables name the columns alike.
-const BREAKDOWNS: [(&str, &str); 5] = [
-    ("operator", "agent_operator"),
-    ("agent", "agent_name"),
-    ("class", "agent_class"),
-    ("verification", "verification"),
-    ("status", "toString(status)"),
+/// What the series counts.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+pub struct Hits {
+    pub hits: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CrawlerTotals {
+    pub hits: u64,
+    /// From the operator's published addresses.
+    pub verified: u64,
+    /// A known agent's name from elsewhere.
+    pub spoofed: u64,
+    /// The operator publishes no addresses.
+    pub unverifiable: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct HitsByValue {
+    pub value: String,
+    pub hits: u64,
+}
+
+/// The top values of each breakdown, most hits first.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct CrawlerBreakdowns {
+    pub operator: Vec<HitsByValue>,
+    pub agent: Vec<HitsByValue>,
+    pub class: Vec<HitsByValue>,
+    pub verification: Vec<HitsByValue>,
+    /// The HTTP status answered.
+    pub status: Vec<HitsByValue>,
+}
+
+/// An operator's crawler hits against the visits its assistant sent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OperatorRatio {
+    pub operator: String,
+    /// The operator's assistant when the project counts it.
+    pub assistant: Option<&'static str>,
+    pub crawler_hits: u64,
+    pub referral_visits: u64,
+    /// Hits per referral visit (2 decimals); none without an assistant or visits.
+    pub crawl_to_referral: Option<f64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageRatio {
+    pub path: String,
+    pub crawler_hits: u64,
+    pub referral_visits: u64,
+    pub crawl_to_referral: Option<f64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CrawlToReferral {
+    pub by_operator: Vec<OperatorRatio>,
+    pub by_page: Vec<PageRatio>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CrawlersReport {
+    pub window: ReportWindow,
+    pub served_from: ServedFrom,
+    pub totals: CrawlerTotals,
+    pub series: Vec<Point<Hits>>,
+    pub breakdowns: CrawlerBreakdowns,
+    pub crawl_to_referral: CrawlToReferral,
+}
+
+#[derive(Debug, Deserialize)]
+struct BreakdownRow {
+    breakdown: String,
+    #[serde(flatten)]
+    value: HitsByValue,
+}
+
+#[derive(Debug, Deserialize)]
+struct SourceVisits {
+    source: String,
+    visits: u64,
+}
+
+#[derive(Debug, Deserialize)]
+struct PageHits {
+    path: String,
+    crawler_hits: u64,
+    referral_visits: u64,
+}
+
+/// Where a breakdown's values go in the answer.
+type Slot = fn(&mut CrawlerBreakdowns) -> &mut Vec<HitsByValue>;
+
+/// (name in the query, column, its list in the answer); both tables name the columns alike.
+const BREAKDOWNS: [(&str, &str, Slot); 5] = [
+    ("operator", "agent_operator", |b| &mut b.operator),
+    ("agent", "agent_name", |b| &mut b.agent),
+    ("class", "agent_class", |b| &mut b.class),
+    ("verification", "verification", |b| &mut b.verification),
+    ("status", "toString(status)", |b| &mut b.status),
 ];
 
-fn ratio(hits: u64, referrals: u64) -> Value {
-    if referrals == 0 {
-        Value::Null
-    } else {
-        json!((hits as f64 / referrals as f64 * 100.0).round() / 100.0)
-    }
+fn ratio(hits: u64, referrals: u64) -> Option<f64> {
+    (referrals != 0).then(|| (hits as f64 / referrals as f64 * 100.0).round() / 100.0)
 }
 
 pub async fn report(
@@ -36,7 +126,7 @@ pub async fn report(
     path: web::Path<String>,
     query: web::Query<DashboardQuery>,
     state: web::Data<ApiState>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<CrawlersReport>, ApiError> {
     let d = Dashboard::resolve(&principal, &path, query.into_inner(), &state)?;
     let ch = &state.clickhouse;
     let rollup = d.window.hourly_rollup_fits() && d.filters.page.is_none();
@@ -72,7 +162,7 @@ pub async fn report(
     // Every breakdown in one pass, top `limit` values each.
     let pairs: Vec<String> = BREAKDOWNS
         .iter()
-        .map(|(name, column)| format!("('{name}', toString({column}))"))
+        .map(|(name, column, _)| format!("('{name}', toString({column}))"))
         .collect();
     let breakdown = q.clone().sql(format!(
         "SELECT b.1 AS breakdown, b.2 AS value, toUInt64({hits}) AS hits \
@@ -97,77 +187,103 @@ pub async fn report(
         ))
         ;
     let (totals, series, breakdown, referrals, pages) = futures::try_join!(
-        totals.one(ch),
-        series.rows(ch),
-        breakdown.rows(ch),
-        referrals.rows(ch),
-        pages.rows(ch)
+        totals.one::<Hits>(ch),
+        series.rows::<Bucket<Hits>>(ch),
+        breakdown.rows::<BreakdownRow>(ch),
+        referrals.rows::<SourceVisits>(ch),
+        pages.rows::<PageHits>(ch)
     )?;
-    let mut breakdowns = Map::new();
-    for (name, _) in BREAKDOWNS {
-        let rows: Vec<Value> = breakdown
+    let mut breakdowns = CrawlerBreakdowns::default();
+    for row in breakdown {
+        if let Some((_, _, slot)) = BREAKDOWNS
             .iter()
-            .filter(|r| r["breakdown"] == name)
-            .map(|r| json!({ "value": r["value"], "hits": r["hits"] }))
-            .collect();
-        breakdowns.insert(name.to_owned(), Value::Array(rows));
+            .find(|(name, _, _)| *name == row.breakdown)
+        {
+            slot(&mut breakdowns).push(row.value);
+        }
     }
     let verified = |v: Verification| -> u64 {
-        breakdowns["verification"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default()
+        breakdowns
+            .verification
             .iter()
-            .filter(|r| r["value"] == v.as_str())
-            .filter_map(|r| r["hits"].as_u64())
+            .filter(|r| r.value == v.as_str())
+            .map(|r| r.hits)
             .sum()
     };
-    let visits_of = |source: &str| count_where(&referrals, "source", source, "visits");
-    let by_operator: Vec<Value> = breakdowns["operator"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
+    let visits_of = |source: &str| {
+        referrals
+            .iter()
+            .find(|r| r.source == source)
+            .map_or(0, |r| r.visits)
+    };
+    let by_operator = breakdowns
+        .operator
         .iter()
         .map(|row| {
-            let operator = row["value"].as_str().unwrap_or_default();
-            let hits = row["hits"].as_u64().unwrap_or(0);
             let assistant = OPERATOR_ASSISTANTS
                 .iter()
-                .find(|(op, _)| *op == operator)
+                .find(|(op, _)| *op == row.value)
                 .map(|(_, a)| *a)
                 .filter(|a| d.ai_sources.contains(a));
             let visits = assistant.map_or(0, visits_of);
-            json!({
-                "operator": operator,
-                "assistant": assistant,
-                "crawler_hits": hits,
-                "referral_visits": visits,
-                "crawl_to_referral": if assistant.is_some() { ratio(hits, visits) } else { Value::Null },
-            })
+            OperatorRatio {
+                operator: row.value.clone(),
+                assistant,
+                crawler_hits: row.hits,
+                referral_visits: visits,
+                crawl_to_referral: assistant.and_then(|_| ratio(row.hits, visits)),
+            }
         })
         .collect();
-
-    let pages: Vec<Value> = pages
+    let by_page = pages
         .into_iter()
-        .map(|mut p| {
-            let hits = p["crawler_hits"].as_u64().unwrap_or(0);
-            let visits = p["referral_visits"].as_u64().unwrap_or(0);
-            p["crawl_to_referral"] = ratio(hits, visits);
-            p
+        .map(|p| PageRatio {
+            crawl_to_referral: ratio(p.crawler_hits, p.referral_visits),
+            path: p.path,
+            crawler_hits: p.crawler_hits,
+            referral_visits: p.referral_visits,
         })
         .collect();
 
-    Ok(HttpResponse::Ok().json(json!({
-        "window": super::series::window_json(&d.window),
-        "served_from": if rollup { "rollup" } else { "events" },
-        "totals": {
-            "hits": totals.get("hits").cloned().unwrap_or(json!(0)),
-            "verified": verified(Verification::Verified),
-            "spoofed": verified(Verification::Spoofed),
-            "unverifiable": verified(Verification::Unverifiable),
+    Ok(web::Json(CrawlersReport {
+        window: ReportWindow::from(&d.window),
+        served_from: ServedFrom::rollup_if(rollup),
+        totals: CrawlerTotals {
+            hits: totals.hits,
+            verified: verified(Verification::Verified),
+            spoofed: verified(Verification::Spoofed),
+            unverifiable: verified(Verification::Unverifiable),
         },
-        "series": fill(&d.window, &series, &["hits"]),
-        "breakdowns": breakdowns,
-        "crawl_to_referral": { "by_operator": by_operator, "by_page": pages },
-    })))
+        series: fill(&d.window, series, &Hits::default()),
+        breakdowns,
+        crawl_to_referral: CrawlToReferral {
+            by_operator,
+            by_page,
+        },
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_breakdown_has_its_own_list_in_the_answer() {
+        let mut breakdowns = CrawlerBreakdowns::default();
+        for (n, (_, _, slot)) in BREAKDOWNS.iter().enumerate() {
+            slot(&mut breakdowns).extend(std::iter::repeat_n(
+                HitsByValue {
+                    value: String::new(),
+                    hits: 0,
+                },
+                n + 1,
+            ));
+        }
+        let json = serde_json::to_value(&breakdowns).unwrap();
+        let lists = json.as_object().unwrap();
+        assert_eq!(lists.len(), BREAKDOWNS.len());
+        for (n, (name, _, _)) in BREAKDOWNS.iter().enumerate() {
+            assert_eq!(lists[*name].as_array().unwrap().len(), n + 1, "{name}");
+        }
+    }
 }

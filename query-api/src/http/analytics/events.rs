@@ -2,27 +2,80 @@
 //! device, browser, OS, agent class, AI source and event name. Hourly rollups answer whenever
 //! they can (see `Window::hourly_rollup_fits` and the filters they carry); otherwise raw events.
 
-use actix_web::{web, HttpResponse};
-use serde_json::{json, Map, Value};
+use actix_web::web;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::request::{Dashboard, DashboardQuery};
-use super::series::fill;
-use super::sql::{
-    bucket, field, filters, retained, scope, Param, Query, Source, AI_SOURCE, PAGEVIEW,
-};
+use super::series::{fill, Bucket, Point, ReportWindow, ServedFrom};
+use super::sql::{bucket, filters, retained, scope, Param, Query, Source, AI_SOURCE, PAGEVIEW};
 use crate::http::auth::principal::Principal;
 use crate::http::error::ApiError;
 use crate::http::state::ApiState;
 
-/// (name in the response, the `events` column, the `breakdown_hourly` dimension)
-const DIMENSIONS: [(&str, &str, &str); 7] = [
-    ("country", "country", "country"),
-    ("device", "device", "device"),
-    ("browser", "browser", "browser"),
-    ("os", "os", "os"),
-    ("class", "agent_class", "class"),
-    ("ai_source", AI_SOURCE, "ai_source"),
-    ("event", "if(name != '', name, event_type)", "event"),
+/// What the totals and every point of the series count.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+pub struct Traffic {
+    pub events: u64,
+    pub pageviews: u64,
+    pub visitors: u64,
+    pub sessions: u64,
+}
+
+/// One value of a dimension: its events and distinct visitors.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct BreakdownValue {
+    /// `""` when the events carry none.
+    pub value: String,
+    pub events: u64,
+    pub visitors: u64,
+}
+
+/// The top values of each dimension, most events first.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct EventBreakdowns {
+    pub country: Vec<BreakdownValue>,
+    pub device: Vec<BreakdownValue>,
+    pub browser: Vec<BreakdownValue>,
+    pub os: Vec<BreakdownValue>,
+    /// Agent class: human or the kind of bot.
+    pub class: Vec<BreakdownValue>,
+    /// Enabled AI sources only; others fold into `""`.
+    pub ai_source: Vec<BreakdownValue>,
+    /// The custom event's name, else the event type.
+    pub event: Vec<BreakdownValue>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventsReport {
+    pub window: ReportWindow,
+    pub served_from: ServedFrom,
+    pub totals: Traffic,
+    pub series: Vec<Point<Traffic>>,
+    pub breakdowns: EventBreakdowns,
+}
+
+#[derive(Debug, Deserialize)]
+struct DimensionValue {
+    dimension: String,
+    #[serde(flatten)]
+    value: BreakdownValue,
+}
+
+/// Where a dimension's values go in the answer.
+type Slot = fn(&mut EventBreakdowns) -> &mut Vec<BreakdownValue>;
+
+/// (the `events` column, the `breakdown_hourly` dimension, its list in the answer)
+const DIMENSIONS: [(&str, &str, Slot); 7] = [
+    ("country", "country", |b| &mut b.country),
+    ("device", "device", |b| &mut b.device),
+    ("browser", "browser", |b| &mut b.browser),
+    ("os", "os", |b| &mut b.os),
+    ("agent_class", "class", |b| &mut b.class),
+    (AI_SOURCE, "ai_source", |b| &mut b.ai_source),
+    ("if(name != '', name, event_type)", "event", |b| {
+        &mut b.event
+    }),
 ];
 
 pub async fn report(
@@ -30,7 +83,7 @@ pub async fn report(
     path: web::Path<String>,
     query: web::Query<DashboardQuery>,
     state: web::Data<ApiState>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<EventsReport>, ApiError> {
     let d = Dashboard::resolve(&principal, &path, query.into_inner(), &state)?;
     let ch = &state.clickhouse;
     let rollup = d.window.hourly_rollup_fits() && d.filters.only_class_and_source();
@@ -86,7 +139,7 @@ pub async fn report(
             Param::List(
                 DIMENSIONS
                     .iter()
-                    .map(|(_, _, dim)| (*dim).to_owned())
+                    .map(|(_, dim, _)| (*dim).to_owned())
                     .collect(),
             ),
         );
@@ -101,7 +154,7 @@ pub async fn report(
         let f = filters(&mut b, &d.filters, Source::Events);
         let pairs: Vec<String> = DIMENSIONS
             .iter()
-            .map(|(_, column, dim)| format!("('{dim}', toString({column}))"))
+            .map(|(column, dim, _)| format!("('{dim}', toString({column}))"))
             .collect();
         b.sql(format!(
             "SELECT dim.1 AS dimension, dim.2 AS value, count() AS events,                uniqIf(visitor_id, visitor_id != '') AS visitors              FROM events ARRAY JOIN [{}] AS dim WHERE {} AND {}{f}              GROUP BY dimension, value ORDER BY dimension, events DESC, value              LIMIT {{limit:Int64}} BY dimension",
@@ -110,29 +163,54 @@ pub async fn report(
             retained("ts"),
         ))
     };
-    let (totals, series, breakdown) =
-        futures::try_join!(totals.one(ch), series.rows(ch), breakdown.rows(ch))?;
+    let (totals, series, breakdown) = futures::try_join!(
+        totals.one::<Traffic>(ch),
+        series.rows::<Bucket<Traffic>>(ch),
+        breakdown.rows::<DimensionValue>(ch)
+    )?;
 
-    let mut breakdowns = Map::new();
-    for (name, _, dimension) in DIMENSIONS {
-        let rows: Vec<Value> = breakdown
-            .iter()
-            .filter(|r| r["dimension"] == dimension)
-            .map(|r| json!({ "value": r["value"], "events": r["events"], "visitors": r["visitors"] }))
-            .collect();
-        breakdowns.insert(name.to_owned(), Value::Array(rows));
+    let mut breakdowns = EventBreakdowns::default();
+    for row in breakdown {
+        if let Some((_, _, slot)) = DIMENSIONS.iter().find(|(_, dim, _)| *dim == row.dimension) {
+            slot(&mut breakdowns).push(row.value);
+        }
     }
 
-    Ok(HttpResponse::Ok().json(json!({
-        "window": super::series::window_json(&d.window),
-        "served_from": if rollup { "rollup" } else { "events" },
-        "totals": {
-            "events": field(&totals, "events"),
-            "pageviews": field(&totals, "pageviews"),
-            "visitors": field(&totals, "visitors"),
-            "sessions": field(&totals, "sessions"),
-        },
-        "series": fill(&d.window, &series, &["events", "pageviews", "visitors", "sessions"]),
-        "breakdowns": breakdowns,
-    })))
+    Ok(web::Json(EventsReport {
+        window: ReportWindow::from(&d.window),
+        served_from: ServedFrom::rollup_if(rollup),
+        totals,
+        series: fill(&d.window, series, &Traffic::default()),
+        breakdowns,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_dimension_has_its_own_list_in_the_answer() {
+        let mut breakdowns = EventBreakdowns::default();
+        for (n, (_, dimension, slot)) in DIMENSIONS.iter().enumerate() {
+            slot(&mut breakdowns).extend(std::iter::repeat_n(
+                BreakdownValue {
+                    value: (*dimension).to_owned(),
+                    events: 0,
+                    visitors: 0,
+                },
+                n + 1,
+            ));
+        }
+        let json = serde_json::to_value(&breakdowns).unwrap();
+        let lists = json.as_object().unwrap();
+        assert_eq!(lists.len(), DIMENSIONS.len());
+        for (n, (_, dimension, _)) in DIMENSIONS.iter().enumerate() {
+            assert_eq!(
+                lists[*dimension].as_array().unwrap().len(),
+                n + 1,
+                "{dimension}"
+            );
+        }
+    }
 }

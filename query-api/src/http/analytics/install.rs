@@ -2,9 +2,10 @@
 //! install wizard turns green once the first beacon went through edge → Kafka → processor; and
 //! the snippet of each key the tag can use (key ids are public: they are in every page's HTML).
 
-use actix_web::{web, HttpResponse};
+use actix_web::web;
 use schemas::control::{Permission, Role};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::api_keys::tag_snippet;
 use crate::http::access;
@@ -12,11 +13,30 @@ use crate::http::auth::principal::Principal;
 use crate::http::error::ApiError;
 use crate::http::state::ApiState;
 
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InstallStatus {
+    /// An event of the property has arrived.
+    pub installed: bool,
+    pub events: u64,
+    /// RFC 3339, when the last event was received.
+    pub last_event_at: Option<String>,
+    pub age_seconds: Option<i64>,
+    /// The tag of each live key that may collect, newest first.
+    pub snippets: Vec<KeySnippet>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeySnippet {
+    pub key_id: String,
+    pub name: String,
+    pub snippet: String,
+}
+
 pub async fn status(
     principal: Principal,
     path: web::Path<i64>,
     state: web::Data<ApiState>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<InstallStatus>, ApiError> {
     let (project_id, property_id, snippets) = {
         let view = state.view();
         let property = access::property(&view, &principal, *path, Role::Member)?;
@@ -25,14 +45,12 @@ pub async fn status(
             .filter(|k| !k.revoked && k.permissions.contains(&Permission::Collect))
             .collect();
         keys.sort_by_key(|k| std::cmp::Reverse(k.created_at));
-        let snippets: Vec<serde_json::Value> = keys
+        let snippets: Vec<KeySnippet> = keys
             .into_iter()
-            .map(|k| {
-                json!({
-                    "key_id": k.id,
-                    "name": k.name,
-                    "snippet": tag_snippet(&k.id, &k.project_id, k.property_id),
-                })
+            .map(|k| KeySnippet {
+                key_id: k.id.clone(),
+                name: k.name.clone(),
+                snippet: tag_snippet(&k.id, &k.project_id, k.property_id),
             })
             .collect();
         (property.project_id.clone(), property.id, snippets)
@@ -49,15 +67,14 @@ pub async fn status(
         .await
         .map_err(ApiError::internal)?;
     let now = chrono::Utc::now().timestamp_millis();
-    Ok(HttpResponse::Ok().json(if events == 0 {
-        json!({ "installed": false, "events": 0, "last_event_at": null, "age_seconds": null, "snippets": snippets })
-    } else {
-        json!({
-            "installed": true,
-            "events": events,
-            "last_event_at": chrono::DateTime::from_timestamp_millis(last_ms).map(|t| t.to_rfc3339()),
-            "age_seconds": (now - last_ms).max(0) / 1000,
-            "snippets": snippets,
-        })
+    let installed = events > 0;
+    Ok(web::Json(InstallStatus {
+        installed,
+        events,
+        last_event_at: installed
+            .then(|| chrono::DateTime::from_timestamp_millis(last_ms).map(|t| t.to_rfc3339()))
+            .flatten(),
+        age_seconds: installed.then(|| (now - last_ms).max(0) / 1000),
+        snippets,
     }))
 }

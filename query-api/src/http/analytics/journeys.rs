@@ -3,13 +3,15 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::{web, HttpResponse};
+use actix_web::web;
 use schemas::vocab::{Channel, Vocabulary};
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::request::{Dashboard, DashboardQuery};
+use super::series::ReportWindow;
 use super::sessions;
-use super::sql::{field, Param, Query, AI_SOURCE};
+use super::sql::{Param, Query, AI_SOURCE};
 use crate::http::auth::principal::Principal;
 use crate::http::error::ApiError;
 use crate::http::state::ApiState;
@@ -17,12 +19,85 @@ use crate::http::state::ApiState;
 /// Events listed per session: a journey longer than this is cut, and says so.
 const EVENTS_PER_SESSION: usize = 50;
 
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+pub struct SessionMetrics {
+    pub sessions: u64,
+    pub avg_duration_seconds: f64,
+    pub pages_per_session: f64,
+    /// Share of sessions with at most one pageview, 0 to 1.
+    pub bounce_rate: f64,
+}
+
+/// Sessions that entered and left on the same pages.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct TopPath {
+    pub entry: String,
+    pub exit: String,
+    pub sessions: u64,
+    pub pages_per_session: f64,
+    pub avg_duration_seconds: f64,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct SessionSummary {
+    pub session_id: String,
+    pub visitor_id: String,
+    /// RFC 3339, UTC.
+    pub started: String,
+    pub duration_seconds: f64,
+    pub pageviews: u64,
+    pub events: u64,
+    /// The enabled AI source that sent the session, else `""`.
+    pub source: String,
+    /// How the visit came: never empty.
+    pub channel: String,
+    pub entry_url: String,
+    pub exit_url: String,
+    pub conversions: u64,
+}
+
+/// One event of a session, in order.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct Step {
+    /// RFC 3339 with milliseconds, UTC.
+    pub at: String,
+    pub event_type: String,
+    pub name: String,
+    pub path: String,
+    pub title: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionJourney {
+    #[serde(flatten)]
+    pub session: SessionSummary,
+    /// More events than listed happened in the session.
+    pub truncated: bool,
+    pub journey: Vec<Step>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JourneysReport {
+    pub window: ReportWindow,
+    pub metrics: SessionMetrics,
+    pub top_paths: Vec<TopPath>,
+    /// The latest sessions, newest first.
+    pub sessions: Vec<SessionJourney>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SessionStep {
+    session_id: String,
+    #[serde(flatten)]
+    step: Step,
+}
+
 pub async fn report(
     principal: Principal,
     path: web::Path<String>,
     query: web::Query<DashboardQuery>,
     state: web::Data<ApiState>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<JourneysReport>, ApiError> {
     let d = Dashboard::resolve(&principal, &path, query.into_inner(), &state)?;
     let ch = &state.clickhouse;
     let mut q = Query::scoped(&d);
@@ -50,19 +125,19 @@ pub async fn report(
              FROM sessions FINAL WHERE {cond} \
              ORDER BY opened_at DESC, session_id LIMIT {{limit:Int64}}"
     ));
-    let (metrics, paths, latest) =
-        futures::try_join!(metrics.one(ch), paths.rows(ch), latest.rows(ch))?;
+    let (metrics, top_paths, latest) = futures::try_join!(
+        metrics.one::<SessionMetrics>(ch),
+        paths.rows::<TopPath>(ch),
+        latest.rows::<SessionSummary>(ch)
+    )?;
 
-    let ids: Vec<String> = latest
-        .iter()
-        .filter_map(|s| s["session_id"].as_str().map(str::to_owned))
-        .collect();
-    let mut sequences: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    let ids: Vec<String> = latest.iter().map(|s| s.session_id.clone()).collect();
+    let mut sequences: BTreeMap<String, Vec<Step>> = BTreeMap::new();
     if !ids.is_empty() {
         let mut e = Query::scoped(&d);
         e.bind("ids", Param::List(ids));
         // A session's events may start before the window that holds its opening; widen by a day.
-        let rows = e
+        let rows: Vec<SessionStep> = e
             .sql(format!(
                 "SELECT session_id, formatDateTime(ts, '%Y-%m-%dT%H:%i:%S.%fZ', 'UTC') AS at, \
                    event_type, name, path, title \
@@ -75,40 +150,31 @@ pub async fn report(
             ))
             .rows(ch)
             .await?;
-        for mut row in rows {
-            let id = row["session_id"].as_str().unwrap_or_default().to_owned();
-            if let Some(obj) = row.as_object_mut() {
-                obj.remove("session_id");
-            }
-            sequences.entry(id).or_default().push(row);
+        for row in rows {
+            sequences.entry(row.session_id).or_default().push(row.step);
         }
     }
-    let sessions: Vec<Value> = latest
+    let sessions = latest
         .into_iter()
-        .map(|mut s| {
-            let id = s["session_id"].as_str().unwrap_or_default().to_owned();
-            let events = sequences.remove(&id).unwrap_or_default();
-            let total = s["events"].as_u64().unwrap_or(0);
-            s["truncated"] =
-                json!(total > events.len() as u64 && events.len() >= EVENTS_PER_SESSION);
-            s["journey"] = Value::Array(events);
+        .map(|mut session| {
+            let journey = sequences.remove(&session.session_id).unwrap_or_default();
             // Rows written before the channel was recorded read as direct visits.
-            if s["channel"].as_str().is_none_or(str::is_empty) {
-                s["channel"] = json!(Channel::Direct.as_str());
+            if session.channel.is_empty() {
+                session.channel = Channel::Direct.as_str().to_owned();
             }
-            s
+            SessionJourney {
+                truncated: session.events > journey.len() as u64
+                    && journey.len() >= EVENTS_PER_SESSION,
+                session,
+                journey,
+            }
         })
         .collect();
 
-    Ok(HttpResponse::Ok().json(json!({
-        "window": super::series::window_json(&d.window),
-        "metrics": {
-            "sessions": field(&metrics, "sessions"),
-            "avg_duration_seconds": field(&metrics, "avg_duration_seconds"),
-            "pages_per_session": field(&metrics, "pages_per_session"),
-            "bounce_rate": field(&metrics, "bounce_rate"),
-        },
-        "top_paths": paths,
-        "sessions": sessions,
-    })))
+    Ok(web::Json(JourneysReport {
+        window: ReportWindow::from(&d.window),
+        metrics,
+        top_paths,
+        sessions,
+    }))
 }

@@ -4,8 +4,11 @@
 
 use actix_web::web;
 use schemas::control::Role;
+use schemas::vocab::{AgentClass, Vocabulary};
 use serde::Deserialize;
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
+use super::content;
 use super::window::{Interval, Window};
 use crate::ai_catalog;
 use crate::http::access;
@@ -19,34 +22,55 @@ use crate::http::state::ApiState;
 #[serde(deny_unknown_fields)]
 pub struct DashboardQuery {
     /// Only this property of the project.
+    #[param(nullable = false)]
     pub property: Option<i64>,
     /// Window start: RFC 3339, or a date (its midnight in `tz`). Default: 7 days before `to`.
+    #[param(nullable = false)]
     pub from: Option<String>,
     /// Window end (exclusive): RFC 3339, or a date (inclusive: up to its end). Default: now.
+    #[param(nullable = false)]
     pub to: Option<String>,
     /// IANA time zone for buckets and dates. Default: UTC.
+    #[param(nullable = false)]
     pub tz: Option<String>,
     /// Bucket size. Default: hour up to 2 days, else day.
-    #[param(inline)]
+    #[param(nullable = false, inline)]
     pub interval: Option<Interval>,
     /// Filter: ISO country code.
+    #[param(nullable = false)]
     pub country: Option<String>,
     /// Filter: desktop, mobile, tablet, …
+    #[param(nullable = false)]
     pub device: Option<String>,
     /// Filter: browser family.
+    #[param(nullable = false)]
     pub browser: Option<String>,
-    /// Filter: agent class (human, ai_training_crawler, …).
+    /// Filter: agent class.
+    #[param(nullable = false, schema_with = agent_classes)]
     pub class: Option<String>,
     /// Filter: AI source (an enabled one).
+    #[param(nullable = false)]
     pub ai_source: Option<String>,
     /// Filter: a path or full URL.
+    #[param(nullable = false)]
     pub page: Option<String>,
-    /// Content: `views` (default), `ai_crawler_hits`, `ai_referrals`, `last_seen`, `first_seen`.
+    /// Content: the sort, most first (default `views`).
+    #[param(nullable = false, schema_with = content::sorts)]
     pub sort: Option<String>,
     /// Content: only pages of this content type.
+    #[param(nullable = false)]
     pub content_type: Option<String>,
-    /// Rows of top lists and session lists (default 20, at most 200).
+    /// Rows of top lists and session lists (default 20).
+    #[param(nullable = false, minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+}
+
+/// The agent classes, as the `class` filter takes them.
+fn agent_classes() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(AgentClass::ALL.iter().map(|c| c.as_str())))
+        .build()
 }
 
 /// Equality filters on event dimensions, as the request gave them.
@@ -91,6 +115,7 @@ pub struct Dashboard {
 }
 
 const DEFAULT_LIMIT: u32 = 20;
+/// As the `limit` parameter documents it.
 const MAX_LIMIT: u32 = 200;
 
 fn non_empty(value: Option<String>) -> Option<String> {

@@ -1,42 +1,81 @@
-//! Chart-shaped time series: every bucket of the window, in order, labelled in the viewer's zone,
-//! zeros where nothing happened.
+//! What every dashboard answer shares: the window it covers, which tables answered, and
+//! chart-shaped time series — every bucket of the window, in order, labelled in the viewer's
+//! zone, zeros where nothing happened.
 
 use std::collections::HashMap;
 
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-use super::window::Window;
+use super::window::{Interval, Window};
 
-/// `rows` carry `t` (bucket start, epoch seconds) and the `measures`.
-pub fn fill(window: &Window, rows: &[Value], measures: &[&str]) -> Vec<Value> {
-    let by_start: HashMap<i64, &Value> = rows
-        .iter()
-        .filter_map(|r| r.get("t").and_then(Value::as_i64).map(|t| (t, r)))
-        .collect();
+/// The window as the viewer reads it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportWindow {
+    /// RFC 3339 with the viewer's offset.
+    pub from: String,
+    pub to: String,
+    pub tz: &'static str,
+    pub interval: Interval,
+}
+
+impl From<&Window> for ReportWindow {
+    fn from(window: &Window) -> Self {
+        ReportWindow {
+            from: window.label(window.from),
+            to: window.label(window.to),
+            tz: window.tz_name(),
+            interval: window.interval,
+        }
+    }
+}
+
+/// Which tables answered: the hourly rollups when they are exact for the request, else raw rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ServedFrom {
+    Rollup,
+    Events,
+}
+
+impl ServedFrom {
+    pub fn rollup_if(rollup: bool) -> Self {
+        if rollup {
+            ServedFrom::Rollup
+        } else {
+            ServedFrom::Events
+        }
+    }
+}
+
+/// A series row as a query returns it: the bucket start (epoch seconds) and its measures.
+#[derive(Debug, Deserialize)]
+pub struct Bucket<M> {
+    pub t: i64,
+    #[serde(flatten)]
+    pub measures: M,
+}
+
+/// A point of a chart: the bucket start in the viewer's zone and its measures.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Point<M> {
+    /// RFC 3339 with the viewer's offset.
+    pub t: String,
+    #[serde(flatten)]
+    pub measures: M,
+}
+
+/// Every bucket of the window with its row's measures, `empty` where no row is.
+pub fn fill<M: Clone>(window: &Window, rows: Vec<Bucket<M>>, empty: &M) -> Vec<Point<M>> {
+    let mut by_start: HashMap<i64, M> = rows.into_iter().map(|r| (r.t, r.measures)).collect();
     window
         .buckets()
         .into_iter()
-        .map(|start| {
-            let row = by_start.get(&start.timestamp());
-            let mut point = Map::new();
-            point.insert("t".into(), Value::String(window.label(start)));
-            for m in measures {
-                let v = row
-                    .and_then(|r| r.get(*m))
-                    .cloned()
-                    .unwrap_or(Value::from(0));
-                point.insert((*m).to_owned(), v);
-            }
-            Value::Object(point)
+        .map(|start| Point {
+            t: window.label(start),
+            measures: by_start
+                .remove(&start.timestamp())
+                .unwrap_or_else(|| empty.clone()),
         })
         .collect()
-}
-
-pub fn window_json(window: &Window) -> Value {
-    json!({
-        "from": window.label(window.from),
-        "to": window.label(window.to),
-        "tz": window.tz_name(),
-        "interval": window.interval,
-    })
 }

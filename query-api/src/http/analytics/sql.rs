@@ -1,12 +1,13 @@
 //! Dashboard queries: fixed SQL text with ClickHouse server-side parameters (`{name:Type}`), so
 //! request values never become SQL; the only text composed from a request is chosen from fixed
-//! fragments (which filter clauses apply, which rollup answers). Rows come back as JSON objects.
+//! fragments (which filter clauses apply, which rollup answers). Rows come back typed, by column
+//! name.
 
 use std::sync::LazyLock;
 
 use schemas::vocab::{sql_list, sql_literal, AgentClass, EventSource, EventType};
+use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::Value;
 
 use super::request::{Dashboard, Filters};
 use crate::http::error::ApiError;
@@ -57,7 +58,12 @@ impl Query {
         self
     }
 
-    pub async fn rows(&self, client: &clickhouse::Client) -> Result<Vec<Value>, ApiError> {
+    /// Every row, each a `T` by its column names (JSONEachRow: numbers stay numbers, 64-bit
+    /// integers unquoted).
+    pub async fn rows<T: DeserializeOwned>(
+        &self,
+        client: &clickhouse::Client,
+    ) -> Result<Vec<T>, ApiError> {
         let mut query = client
             .query(&self.text)
             .with_setting("output_format_json_quote_64bit_integers", "0")
@@ -78,13 +84,17 @@ impl Query {
             .collect()
     }
 
-    pub async fn one(&self, client: &clickhouse::Client) -> Result<Value, ApiError> {
+    /// The first row; `T::default()` (zeros) when there is none.
+    pub async fn one<T: DeserializeOwned + Default>(
+        &self,
+        client: &clickhouse::Client,
+    ) -> Result<T, ApiError> {
         Ok(self
             .rows(client)
             .await?
             .into_iter()
             .next()
-            .unwrap_or(Value::Null))
+            .unwrap_or_default())
     }
 }
 
@@ -155,11 +165,6 @@ pub fn bucket(time: &str, unit: &str) -> String {
     )
 }
 
-/// A column of a row as is, 0 when the row or column is absent.
-pub fn field(row: &Value, key: &str) -> Value {
-    row.get(key).cloned().unwrap_or(Value::from(0))
-}
-
 /// The agent classes counted as AI crawlers, as `pages_mv` and `pages_hourly_mv` count them:
 /// `agent_class IN (…)`.
 pub static AI_CRAWLER_CLASSES: LazyLock<String> =
@@ -215,12 +220,4 @@ pub fn page_counts(rollup: bool, key: &str) -> String {
             ai_classes = *AI_CRAWLER_CLASSES,
         )
     }
-}
-
-/// `value_field` of the row whose `key_field` is `key`, 0 when there is none.
-pub fn count_where(rows: &[Value], key_field: &str, key: &str, value_field: &str) -> u64 {
-    rows.iter()
-        .find(|r| r[key_field].as_str() == Some(key))
-        .and_then(|r| r[value_field].as_u64())
-        .unwrap_or(0)
 }

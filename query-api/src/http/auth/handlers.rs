@@ -2,8 +2,9 @@
 
 use actix_web::cookie::{time::Duration as CookieAge, Cookie, SameSite};
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Deserialize;
-use serde_json::json;
+use schemas::control::Role;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::mail::Mailer;
 use super::principal::{Credential, Principal, SESSION_COOKIE};
@@ -11,9 +12,16 @@ use super::store::SESSION_TTL_MS;
 use crate::http::error::ApiError;
 use crate::http::state::ApiState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct MagicLinkRequest {
     email: String,
+}
+
+/// The same for every address, known or not.
+#[derive(Serialize, ToSchema)]
+pub struct LinkSent {
+    pub status: &'static str,
+    pub message: &'static str,
 }
 
 fn valid_email(email: &str) -> bool {
@@ -49,10 +57,11 @@ pub async fn request_link(
         );
         deliver(&state, email, link).await;
     }
-    Ok(HttpResponse::Accepted().json(json!({
-        "status": "sent",
-        "message": "if this address has an account, a sign-in link valid for 15 minutes is on its way",
-    })))
+    Ok(HttpResponse::Accepted().json(LinkSent {
+        status: "sent",
+        message:
+            "if this address has an account, a sign-in link valid for 15 minutes is on its way",
+    }))
 }
 
 /// The answer does not wait for (or depend on) delivery: a failure is logged for operators.
@@ -76,8 +85,10 @@ async fn deliver(state: &web::Data<ApiState>, email: String, link: String) {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Callback {
+    /// The single-use token of the sign-in link.
     token: String,
 }
 
@@ -123,30 +134,63 @@ pub async fn logout(
     Ok(HttpResponse::NoContent().cookie(gone).finish())
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    pub user: MeUser,
+    /// Organizations the credential may act in, with the user's role there.
+    pub organizations: Vec<MeOrganization>,
+    /// Echo it as `X-CSRF-Token` on writes; none for an analyst token.
+    pub csrf_token: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeUser {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub platform_admin: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeOrganization {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+}
+
 pub async fn me(
     principal: Principal,
     state: web::Data<ApiState>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<Me>, ApiError> {
     let view = state.view();
     let user = view
         .user(&principal.user_id)
         .ok_or_else(ApiError::unauthenticated)?;
-    let organizations: Vec<serde_json::Value> = view
+    let organizations = view
         .organizations()
         .filter_map(|org| {
             principal
                 .role_in(&view, &org.id)
-                .map(|role| json!({ "id": org.id, "name": org.name, "role": role }))
+                .map(|role| MeOrganization {
+                    id: org.id.clone(),
+                    name: org.name.clone(),
+                    role,
+                })
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({
-        "user": { "id": user.id, "email": user.email, "name": user.name, "platform_admin": principal.is_platform_admin(&view) },
-        "organizations": organizations,
-        "csrf_token": match &principal.credential {
-            Credential::Session { csrf_token, .. } => Some(csrf_token),
+    Ok(web::Json(Me {
+        user: MeUser {
+            id: user.id.clone(),
+            email: user.email.clone(),
+            name: user.name.clone(),
+            platform_admin: principal.is_platform_admin(&view),
+        },
+        organizations,
+        csrf_token: match &principal.credential {
+            Credential::Session { csrf_token, .. } => Some(csrf_token.clone()),
             Credential::Token { .. } => None,
         },
-    })))
+    }))
 }
 
 #[cfg(test)]

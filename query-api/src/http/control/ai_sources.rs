@@ -1,10 +1,10 @@
 //! Which AI sources a project counts: the catalog with each source's state; admins change it.
 //! Attribution records every match whatever this says; dashboards count the enabled ones.
 
-use actix_web::{web, HttpResponse};
+use actix_web::web;
 use schemas::control::{Role, SetAiSources};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::ai_catalog;
 use crate::http::access;
@@ -12,31 +12,44 @@ use crate::http::auth::principal::Principal;
 use crate::http::error::ApiError;
 use crate::http::state::ApiState;
 
-fn listing(enabled: &[&str]) -> serde_json::Value {
-    let sources: Vec<serde_json::Value> = ai_catalog::names()
+/// Every name of the referral catalog with whether the project counts it.
+#[derive(Serialize, ToSchema)]
+pub struct AiSourceList {
+    pub ai_sources: Vec<AiSourceState>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AiSourceState {
+    pub name: &'static str,
+    pub enabled: bool,
+}
+
+fn listing(enabled: &[&str]) -> web::Json<AiSourceList> {
+    let ai_sources = ai_catalog::names()
         .iter()
-        .map(|name| {
-            let on = enabled.contains(name);
-            json!({ "name": name, "enabled": on })
+        .map(|name| AiSourceState {
+            name,
+            enabled: enabled.contains(name),
         })
         .collect();
-    json!({ "ai_sources": sources })
+    web::Json(AiSourceList { ai_sources })
 }
 
 pub async fn list(
     principal: Principal,
     path: web::Path<String>,
     state: web::Data<ApiState>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<AiSourceList>, ApiError> {
     let view = state.view();
     let project = access::project(&view, &principal, &path, Role::Member)?;
     let enabled = ai_catalog::enabled_for(&view, &project.id);
-    Ok(HttpResponse::Ok().json(listing(&enabled)))
+    Ok(listing(&enabled))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Enabled {
+    /// Catalog names (any case); every other name is refused.
     enabled: Vec<String>,
 }
 
@@ -45,7 +58,7 @@ pub async fn set(
     path: web::Path<String>,
     body: web::Json<Enabled>,
     state: web::Data<ApiState>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<AiSourceList>, ApiError> {
     let project_id = {
         let view = state.view();
         access::project(&view, &principal, &path, Role::Admin)?
@@ -72,5 +85,5 @@ pub async fn set(
         .iter()
         .filter_map(|n| ai_catalog::canonical(n))
         .collect();
-    Ok(HttpResponse::Ok().json(listing(&stored)))
+    Ok(listing(&stored))
 }

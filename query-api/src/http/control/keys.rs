@@ -3,23 +3,34 @@
 
 use actix_web::{web, HttpResponse};
 use schemas::control::{Permission, RevokeApiKey, Role};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-use crate::api_keys;
+use crate::api_keys::{self, PublicKey};
 use crate::http::access;
 use crate::http::auth::principal::Principal;
 use crate::http::error::ApiError;
 use crate::http::state::ApiState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewKey {
+    /// `default` unless named.
     #[serde(default = "default_name")]
     name: String,
-    /// Standard ingestion unless asked otherwise.
+    /// Standard ingestion (`collect`, `hits`) unless asked otherwise.
     #[serde(default = "standard_ingestion")]
     permissions: Vec<Permission>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct KeyList {
+    pub api_keys: Vec<PublicKey>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct KeyRevoked {
+    pub api_key: PublicKey,
 }
 
 fn default_name() -> String {
@@ -41,7 +52,7 @@ pub async fn create(
         access::property(&view, &principal, *path, Role::Admin)?.id
     };
     let body = body.into_inner();
-    let created = api_keys::create(
+    let created = api_keys::issue(
         &state.writer,
         &principal.user_id,
         property_id,
@@ -56,14 +67,11 @@ pub async fn list(
     principal: Principal,
     path: web::Path<i64>,
     state: web::Data<ApiState>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<KeyList>, ApiError> {
     let view = state.view();
     let property = access::property(&view, &principal, *path, Role::Member)?;
-    let keys: Vec<_> = view
-        .api_keys_of(property.id)
-        .map(api_keys::public)
-        .collect();
-    Ok(HttpResponse::Ok().json(json!({ "api_keys": keys })))
+    let api_keys = view.api_keys_of(property.id).map(PublicKey::from).collect();
+    Ok(web::Json(KeyList { api_keys }))
 }
 
 /// Takes effect at the collector as soon as its control view applies the event (≤ 2 s).
@@ -71,7 +79,7 @@ pub async fn revoke(
     principal: Principal,
     path: web::Path<String>,
     state: web::Data<ApiState>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<KeyRevoked>, ApiError> {
     let key_id = {
         let view = state.view();
         access::api_key(&view, &principal, &path, Role::Admin)?
@@ -82,5 +90,7 @@ pub async fn revoke(
         .writer
         .submit(&principal.user_id, &RevokeApiKey { key_id })
         .await?;
-    Ok(HttpResponse::Ok().json(json!({ "api_key": api_keys::public(&key) })))
+    Ok(web::Json(KeyRevoked {
+        api_key: PublicKey::from(&key),
+    }))
 }

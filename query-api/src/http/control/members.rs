@@ -3,9 +3,9 @@
 //! Admins invite members and admins; only owners (and platform admins) make owners.
 
 use actix_web::{web, HttpResponse};
-use schemas::control::{Role, SetMembership};
-use serde::Deserialize;
-use serde_json::json;
+use schemas::control::{Membership, Role, SetMembership};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::http::access::{self, is_platform_admin};
 use crate::http::auth::principal::Principal;
@@ -13,7 +13,7 @@ use crate::http::error::ApiError;
 use crate::http::state::ApiState;
 use crate::users::find_or_create;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Invitation {
     email: String,
@@ -22,6 +22,25 @@ pub struct Invitation {
     /// Honoured for platform admins only.
     #[serde(default)]
     allow_outside_domain: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MembershipReply {
+    pub membership: Membership,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MemberList {
+    /// Active members only.
+    pub members: Vec<Member>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Member {
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
 }
 
 fn on_domain(email: &str, domain: &str) -> bool {
@@ -65,25 +84,30 @@ pub async fn invite(
         active: true,
     };
     let membership = state.writer.submit(&principal.user_id, &command).await?;
-    Ok(HttpResponse::Created().json(json!({ "membership": membership })))
+    Ok(HttpResponse::Created().json(MembershipReply { membership }))
 }
 
 pub async fn list(
     principal: Principal,
     path: web::Path<String>,
     state: web::Data<ApiState>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<MemberList>, ApiError> {
     let view = state.view();
     let org = access::organization(&view, &principal, &path, Role::Member)?;
-    let members: Vec<serde_json::Value> = view
+    let members = view
         .members_of(&org.id)
         .filter(|m| m.active)
         .filter_map(|m| {
             let user = view.user(&m.user_id)?;
-            Some(json!({ "user_id": user.id, "email": user.email, "name": user.name, "role": m.role }))
+            Some(Member {
+                user_id: user.id.clone(),
+                email: user.email.clone(),
+                name: user.name.clone(),
+                role: m.role,
+            })
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "members": members })))
+    Ok(web::Json(MemberList { members }))
 }
 
 #[cfg(test)]

@@ -2,20 +2,40 @@
 
 use actix_web::{web, HttpResponse};
 use schemas::control::ids::new_id;
-use schemas::control::{CreateProject, Role};
-use serde::Deserialize;
-use serde_json::json;
+use schemas::control::{CreateProject, Project, Property, Role};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::http::access;
 use crate::http::auth::principal::Principal;
 use crate::http::error::ApiError;
 use crate::http::state::ApiState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewProject {
     name: String,
+    /// Any URL or host of the site; the project keeps its registrable domain.
     domain: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProjectCreatedReply {
+    pub project: Project,
+    /// The default website property, on the exact host given.
+    pub property: Property,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProjectList {
+    /// By name.
+    pub projects: Vec<ProjectEntry>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProjectEntry {
+    pub project: Project,
+    pub properties: Vec<Property>,
 }
 
 pub async fn create(
@@ -38,28 +58,26 @@ pub async fn create(
         domain: body.domain,
     };
     let created = state.writer.submit(&principal.user_id, &command).await?;
-    Ok(HttpResponse::Created()
-        .json(json!({ "project": created.project, "property": created.default_property })))
+    Ok(HttpResponse::Created().json(ProjectCreatedReply {
+        project: created.project,
+        property: created.default_property,
+    }))
 }
 
 pub async fn list(
     principal: Principal,
     path: web::Path<String>,
     state: web::Data<ApiState>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<ProjectList>, ApiError> {
     let view = state.view();
     let org = access::organization(&view, &principal, &path, Role::Member)?;
-    let mut projects: Vec<serde_json::Value> = view
+    let mut projects: Vec<ProjectEntry> = view
         .projects_of(&org.id)
-        .map(|p| {
-            let properties: Vec<_> = view.properties_of(&p.id).collect();
-            json!({ "project": p, "properties": properties })
+        .map(|p| ProjectEntry {
+            project: p.clone(),
+            properties: view.properties_of(&p.id).cloned().collect(),
         })
         .collect();
-    projects.sort_by(|a, b| {
-        a["project"]["name"]
-            .as_str()
-            .cmp(&b["project"]["name"].as_str())
-    });
-    Ok(HttpResponse::Ok().json(json!({ "projects": projects })))
+    projects.sort_by(|a, b| a.project.name.cmp(&b.project.name));
+    Ok(web::Json(ProjectList { projects }))
 }

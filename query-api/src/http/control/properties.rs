@@ -1,16 +1,26 @@
 //! Properties of a project (what a key collects for): admins create and configure, members read.
 
 use actix_web::{web, HttpResponse};
-use schemas::control::{CreateProperty, PropertyKind, Role, UpdateProperty};
-use serde::Deserialize;
-use serde_json::json;
+use schemas::control::{CreateProperty, Property, PropertyKind, Role, UpdateProperty};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::http::access;
 use crate::http::auth::principal::Principal;
 use crate::http::error::ApiError;
 use crate::http::state::ApiState;
 
-#[derive(Deserialize)]
+#[derive(Serialize, ToSchema)]
+pub struct PropertyReply {
+    pub property: Property,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PropertyList {
+    pub properties: Vec<Property>,
+}
+
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewProperty {
     domain: String,
@@ -39,21 +49,21 @@ pub async fn create(
         allow_subdomains: body.allow_subdomains,
     };
     let property = state.writer.submit(&principal.user_id, &command).await?;
-    Ok(HttpResponse::Created().json(json!({ "property": property })))
+    Ok(HttpResponse::Created().json(PropertyReply { property }))
 }
 
 pub async fn list(
     principal: Principal,
     path: web::Path<String>,
     state: web::Data<ApiState>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<PropertyList>, ApiError> {
     let view = state.view();
     let project = access::project(&view, &principal, &path, Role::Member)?;
-    let properties: Vec<_> = view.properties_of(&project.id).collect();
-    Ok(HttpResponse::Ok().json(json!({ "properties": properties })))
+    let properties = view.properties_of(&project.id).cloned().collect();
+    Ok(web::Json(PropertyList { properties }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     active: bool,
@@ -66,7 +76,7 @@ pub async fn configure(
     path: web::Path<i64>,
     body: web::Json<Settings>,
     state: web::Data<ApiState>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<PropertyReply>, ApiError> {
     let property_id = {
         let view = state.view();
         access::property(&view, &principal, *path, Role::Admin)?.id
@@ -78,5 +88,5 @@ pub async fn configure(
         honor_privacy_signals: body.honor_privacy_signals,
     };
     let property = state.writer.submit(&principal.user_id, &command).await?;
-    Ok(HttpResponse::Ok().json(json!({ "property": property })))
+    Ok(web::Json(PropertyReply { property }))
 }

@@ -5,32 +5,66 @@
 use actix_web::{web, HttpResponse};
 use schemas::control::ids::{hash_secret, new_analyst_token, new_id};
 use schemas::control::{AnalystToken, CreateAnalystToken, RevokeAnalystToken, Role, TokenScope};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::http::access;
 use crate::http::auth::principal::Principal;
 use crate::http::error::ApiError;
 use crate::http::state::ApiState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     name: String,
+    /// `read` unless asked otherwise.
     #[serde(default)]
     scope: TokenScope,
 }
 
-fn public(token: &AnalystToken) -> Value {
-    json!({
-        "id": token.id,
-        "organization_id": token.organization_id,
-        "user_id": token.user_id,
-        "name": token.name,
-        "scope": token.scope,
-        "revoked": token.revoked,
-        "created_at": token.created_at,
-    })
+/// A token as its user sees it: never its secret or hash.
+#[derive(Serialize, ToSchema)]
+pub struct PublicToken {
+    pub id: String,
+    pub organization_id: String,
+    pub user_id: String,
+    pub name: String,
+    pub scope: TokenScope,
+    pub revoked: bool,
+    pub created_at: i64,
+}
+
+impl From<&AnalystToken> for PublicToken {
+    fn from(token: &AnalystToken) -> Self {
+        PublicToken {
+            id: token.id.clone(),
+            organization_id: token.organization_id.clone(),
+            user_id: token.user_id.clone(),
+            name: token.name.clone(),
+            scope: token.scope,
+            revoked: token.revoked,
+            created_at: token.created_at,
+        }
+    }
+}
+
+/// The only answer that holds the secret.
+#[derive(Serialize, ToSchema)]
+pub struct TokenCreated {
+    pub token: PublicToken,
+    /// `ovt_…`: send it as `Authorization: Bearer <secret>`.
+    pub secret: String,
+    pub note: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenList {
+    pub tokens: Vec<PublicToken>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenRevoked {
+    pub token: PublicToken,
 }
 
 pub async fn create(
@@ -55,11 +89,11 @@ pub async fn create(
         secret_hash: hash_secret(&secret),
     };
     let token = state.writer.submit(&principal.user_id, &command).await?;
-    Ok(HttpResponse::Created().json(json!({
-        "token": public(&token),
-        "secret": secret,
-        "note": "the token is shown once; send it as `Authorization: Bearer <token>`",
-    })))
+    Ok(HttpResponse::Created().json(TokenCreated {
+        token: PublicToken::from(&token),
+        secret,
+        note: "the token is shown once; send it as `Authorization: Bearer <token>`",
+    }))
 }
 
 /// The caller's own tokens in the organization, without secret or hash.
@@ -67,21 +101,21 @@ pub async fn list(
     principal: Principal,
     path: web::Path<String>,
     state: web::Data<ApiState>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<TokenList>, ApiError> {
     let view = state.view();
     let org = access::organization(&view, &principal, &path, Role::Member)?;
-    let tokens: Vec<Value> = view
+    let tokens = view
         .analyst_tokens_of(&org.id, &principal.user_id)
-        .map(public)
+        .map(PublicToken::from)
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "tokens": tokens })))
+    Ok(web::Json(TokenList { tokens }))
 }
 
 pub async fn revoke(
     principal: Principal,
     path: web::Path<String>,
     state: web::Data<ApiState>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<TokenRevoked>, ApiError> {
     {
         let view = state.view();
         access::analyst_token(&view, &principal, &path)?;
@@ -90,5 +124,7 @@ pub async fn revoke(
         token_id: path.into_inner(),
     };
     let token = state.writer.submit(&principal.user_id, &command).await?;
-    Ok(HttpResponse::Ok().json(json!({ "token": public(&token) })))
+    Ok(web::Json(TokenRevoked {
+        token: PublicToken::from(&token),
+    }))
 }
