@@ -62,6 +62,37 @@ async fn every_route_is_public_or_needs_a_principal() {
 }
 
 #[actix_rt::test]
+async fn a_path_called_with_a_method_it_does_not_serve_answers_405_with_allow() {
+    let api = start_fixed(ControlView::new());
+    for (method, path, allow) in [
+        ("DELETE", "/api/v1/me", "GET"),
+        ("GET", "/api/v1/auth/logout", "POST"),
+        ("PUT", "/api/v1/organizations", "GET, POST"),
+        ("GET", "/api/v1/keys/key_x/revoke", "POST"),
+        ("POST", "/healthz", "GET"),
+    ] {
+        let request = client().request(method.parse().unwrap(), format!("{}{path}", api.base));
+        let reply = send(request, None).await;
+        assert_eq!(reply.status, 405, "{method} {path}");
+        assert_eq!(reply.json["error"], "method_not_allowed", "{method} {path}");
+        assert!(reply.json["message"].is_string());
+        let mut allowed: Vec<&str> = reply
+            .headers
+            .get("allow")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .split(", ")
+            .collect();
+        allowed.sort_unstable();
+        assert_eq!(allowed.join(", "), allow, "{method} {path}");
+    }
+    let unknown = send(client().post(format!("{}/api/v1/nope", api.base)), None).await;
+    assert_eq!(unknown.status, 404, "unknown paths stay 404");
+    api.handle.stop(true).await;
+}
+
+#[actix_rt::test]
 async fn a_magic_link_signs_in_once_and_logout_ends_the_session() {
     let api = start_fixed(view_with_user("ada@acme.com"));
     let ask = |email: &str| {

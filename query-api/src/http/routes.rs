@@ -5,7 +5,8 @@
 
 use std::borrow::Cow;
 
-use actix_web::web;
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
 use utoipa::openapi::path::{Parameter, ParameterIn};
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::{IntoParams, ToSchema};
@@ -518,15 +519,41 @@ pub const ROUTES: &[RouteSpec] = &[
     ),
 ];
 
-/// Registers every route of the table with its handler.
+/// Registers every route of the table with its handler, one resource per path, so a path called
+/// with a method it does not serve answers 405 with `Allow` rather than 404.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    let mut by_path: Vec<(&'static str, Vec<&RouteSpec>)> = Vec::new();
     for spec in ROUTES {
-        let method = match spec.verb {
-            Verb::Get => web::get(),
-            Verb::Post => web::post(),
-        };
-        cfg.route(spec.path, (spec.attach)(method));
+        match by_path.iter_mut().find(|(path, _)| *path == spec.path) {
+            Some((_, specs)) => specs.push(spec),
+            None => by_path.push((spec.path, vec![spec])),
+        }
     }
+    for (path, specs) in by_path {
+        let allow: Vec<&str> = specs.iter().map(|s| s.verb.as_str()).collect();
+        let allow = allow.join(", ");
+        let mut resource = web::resource(path);
+        for spec in specs {
+            let method = match spec.verb {
+                Verb::Get => web::get(),
+                Verb::Post => web::post(),
+            };
+            resource = resource.route((spec.attach)(method));
+        }
+        cfg.service(resource.default_service(web::to(move || {
+            let allow = allow.clone();
+            async move { method_not_allowed(&allow) }
+        })));
+    }
+}
+
+fn method_not_allowed(allow: &str) -> HttpResponse {
+    HttpResponse::MethodNotAllowed()
+        .insert_header((header::ALLOW, allow))
+        .json(ErrorBody {
+            error: "method_not_allowed",
+            message: &format!("this path answers {allow} only"),
+        })
 }
 
 #[cfg(test)]
