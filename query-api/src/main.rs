@@ -3,7 +3,9 @@ use std::path::PathBuf;
 use actix_web::web;
 use clap::{Parser, Subcommand};
 use platform::clickhouse::migrations::{load_dir, migrate};
+use platform::config::validated;
 use platform::kafka::admin::ensure_topics;
+use platform::telemetry::LogArgs;
 use query_api::admin_cli::{self, AdminCommand};
 use query_api::http::server::serve;
 use query_api::ops::{control_writer, ClickHouseArgs, KafkaArgs, ServeArgs};
@@ -15,6 +17,8 @@ use schemas::topics::parse_definitions;
     about = "Optiview query API, control plane and ops commands"
 )]
 struct Cli {
+    #[command(flatten)]
+    log: LogArgs,
     #[command(subcommand)]
     command: Cmd,
 }
@@ -65,14 +69,11 @@ enum Cmd {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    cli.log.init("warn");
+    match cli.command {
         Cmd::Serve { kafka, http } => {
+            let http = validated(http);
             let writer = control_writer(&kafka).await?;
             let listener = std::net::TcpListener::bind(&http.listen)?;
             eprintln!("query-api listening on http://{}", listener.local_addr()?);

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use clap::Args;
 use metrics_exporter_prometheus::PrometheusHandle;
+use platform::config::{ConfigError, Validate};
 use platform::control_follower::follow;
 use platform::kafka::{producer_config, BROKERS_ENV, DEFAULT_BROKERS};
 use rdkafka::producer::FutureProducer;
@@ -87,6 +88,63 @@ pub struct ServeArgs {
     pub api_per_principal: u32,
 }
 
+/// An absolute URL with one of `schemes`.
+fn url_with(flag: &'static str, text: &str, schemes: &[&str]) -> Result<(), ConfigError> {
+    let url =
+        url::Url::parse(text).map_err(|e| ConfigError::new(flag, format!("{text:?}: {e}")))?;
+    if !schemes.contains(&url.scheme()) {
+        return Err(ConfigError::new(
+            flag,
+            format!("{text:?} is not a {} URL", schemes.join(" or ")),
+        ));
+    }
+    if !url.has_host() {
+        return Err(ConfigError::new(flag, format!("{text:?} names no host")));
+    }
+    Ok(())
+}
+
+impl Validate for ServeArgs {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let limits = [
+            ("--sign-in-per-email", self.sign_in_per_email),
+            ("--sign-in-per-ip", self.sign_in_per_ip),
+            ("--api-per-ip", self.api_per_ip),
+            ("--api-per-principal", self.api_per_principal),
+        ];
+        if let Some((flag, _)) = limits.iter().find(|(_, per_minute)| *per_minute == 0) {
+            return Err(ConfigError::new(flag, "is 0; use at least 1 (per minute)"));
+        }
+        let port = self
+            .listen
+            .rsplit_once(':')
+            .map(|(_, port)| port.parse::<u16>());
+        if !matches!(port, Some(Ok(_))) {
+            return Err(ConfigError::new(
+                "--listen",
+                format!("{:?} is not host:port", self.listen),
+            ));
+        }
+        url_with("--public-url", &self.public_url, &["http", "https"])?;
+        if let Some(smtp) = &self.smtp_url {
+            url_with("--smtp-url", smtp, &["smtp", "smtps"])?;
+            self.mail_from
+                .parse::<lettre::message::Mailbox>()
+                .map_err(|e| {
+                    ConfigError::new("--mail-from", format!("{:?}: {e}", self.mail_from))
+                })?;
+        }
+        if let Some(hook) = self
+            .slack_webhook_url
+            .as_deref()
+            .filter(|u| !u.trim().is_empty())
+        {
+            url_with("--slack-webhook-url", hook, &["https", "http"])?;
+        }
+        Ok(())
+    }
+}
+
 impl ServeArgs {
     /// `prometheus` renders `/metrics` (none: it answers 404).
     pub fn state(
@@ -119,5 +177,69 @@ impl ServeArgs {
             },
             prometheus,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    fn flag_of(args: &[&str]) -> Option<&'static str> {
+        let cli =
+            Cli::try_parse_from(std::iter::once("query-api").chain(args.iter().copied())).unwrap();
+        cli.serve.validate().err().map(|e| e.flag)
+    }
+
+    #[test]
+    fn the_defaults_are_valid_and_each_bad_value_names_its_flag() {
+        assert_eq!(flag_of(&[]), None);
+        assert_eq!(flag_of(&["--api-per-ip", "0"]), Some("--api-per-ip"));
+        assert_eq!(
+            flag_of(&["--sign-in-per-email", "0"]),
+            Some("--sign-in-per-email")
+        );
+        assert_eq!(flag_of(&["--listen", "8081"]), Some("--listen"));
+        assert_eq!(
+            flag_of(&["--public-url", "example.com"]),
+            Some("--public-url")
+        );
+        assert_eq!(
+            flag_of(&["--public-url", "ftp://example.com"]),
+            Some("--public-url")
+        );
+        assert_eq!(
+            flag_of(&["--smtp-url", "mail.example.com:587"]),
+            Some("--smtp-url")
+        );
+        assert_eq!(
+            flag_of(&[
+                "--smtp-url",
+                "smtp://mail.example.com",
+                "--mail-from",
+                "nobody"
+            ]),
+            Some("--mail-from")
+        );
+        assert_eq!(
+            flag_of(&[
+                "--smtp-url",
+                "smtps://mail.example.com:465",
+                "--public-url",
+                "https://optiview.example"
+            ]),
+            None
+        );
+        assert_eq!(
+            flag_of(&["--slack-webhook-url", "hooks.slack.com/x"]),
+            Some("--slack-webhook-url")
+        );
     }
 }
