@@ -9,8 +9,10 @@ use platform::kafka::producer_config;
 use platform::test_support::webhook::WebhookReceiver;
 use platform::test_support::{read_topic, TestDatabase, TestTopics};
 use rdkafka::producer::{FutureProducer, FutureRecord};
+use schemas::alerts::{AlertRule, AlertState};
 use schemas::deadletter::{DeadLetter, DeadLetterReason};
 use schemas::edge_stats::{EdgeStats, PropertyEdgeStats};
+use schemas::vocab::{sql_literal as lit, JobStatus};
 use serde_json::Value;
 use stream_processors::config::HealthConfig;
 use tokio::sync::watch;
@@ -412,12 +414,14 @@ async fn a_job_whose_last_success_is_91_minutes_old_raises_a_stall_alert() {
     let h = Harness::start(&[]).await;
     h.db
         .client()
-        .query(
+        .query(&format!(
             "INSERT INTO job_runs (job, started, finished, status, rows_affected, parts_affected, message) VALUES
-             ('retention_check', now64(3) - INTERVAL 92 MINUTE, now64(3) - INTERVAL 91 MINUTE, 'success', 0, 0, ''),
-             ('retention_check', now64(3) - INTERVAL 31 MINUTE, now64(3) - INTERVAL 30 MINUTE, 'failed', 0, 0, 'boom'),
-             ('rollup_maintenance', now64(3) - INTERVAL 31 MINUTE, now64(3) - INTERVAL 30 MINUTE, 'success', 0, 0, '')",
-        )
+             ('retention_check', now64(3) - INTERVAL 92 MINUTE, now64(3) - INTERVAL 91 MINUTE, {success}, 0, 0, ''),
+             ('retention_check', now64(3) - INTERVAL 31 MINUTE, now64(3) - INTERVAL 30 MINUTE, {failed}, 0, 0, 'boom'),
+             ('rollup_maintenance', now64(3) - INTERVAL 31 MINUTE, now64(3) - INTERVAL 30 MINUTE, {success}, 0, 0, '')",
+            success = lit(JobStatus::Success),
+            failed = lit(JobStatus::Failed),
+        ))
         .execute()
         .await
         .unwrap();
@@ -475,10 +479,12 @@ async fn an_unreachable_webhook_is_retried_recorded_as_undelivered_and_processin
 async fn a_restarted_processor_does_not_repeat_an_alert_sent_within_fifteen_minutes() {
     let mut h = Harness::start_seeded(
         &[],
-        Some(
+        Some(&format!(
             "INSERT INTO alerts (at, rule, scope, state, value, threshold, window, delivered, attempts)
-             VALUES (now64(3) - INTERVAL 5 MINUTE, 'error_rate', 'global', 'firing', 0.02, 0.01, 'w', true, 1)",
-        ),
+             VALUES (now64(3) - INTERVAL 5 MINUTE, {rule}, 'global', {firing}, 0.02, 0.01, 'w', true, 1)",
+            rule = lit(AlertRule::ErrorRate),
+            firing = lit(AlertState::Firing),
+        )),
     )
     .await;
     // Windows ending now: five minutes after the alert the previous run sent.

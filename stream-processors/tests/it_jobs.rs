@@ -11,7 +11,7 @@ use clickhouse::Client;
 use futures::future::BoxFuture;
 use platform::test_support::webhook::WebhookReceiver;
 use platform::test_support::TestDatabase;
-use schemas::vocab::Verification;
+use schemas::vocab::{sql_literal, EventType, Verification};
 use stream_processors::enrich::verify::{IpRanges, SharedIpRanges};
 use stream_processors::jobs::ip_ranges::IpRangeRefresh;
 use stream_processors::jobs::retention::RetentionCheck;
@@ -110,7 +110,8 @@ async fn the_retention_check_purges_expired_weeks_and_records_what_it_did() {
 async fn insert_event(db: &TestDatabase, id: &str, ts: &str, processed_ms_ago: u32) {
     let sql = format!(
         "INSERT INTO events (project_id, property_id, event_id, ts, processed_at, event_type, retention_days)
-         VALUES ('prj_a', 1, ?, {ts}, now64(3) - toIntervalMillisecond(?), 'pageview', 90)"
+         VALUES ('prj_a', 1, ?, {ts}, now64(3) - toIntervalMillisecond(?), {pageview}, 90)",
+        pageview = sql_literal(EventType::Pageview),
     );
     db.client()
         .query(&sql)

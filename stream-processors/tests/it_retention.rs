@@ -6,6 +6,7 @@
 mod common;
 
 use platform::test_support::TestDatabase;
+use schemas::vocab::{sql_literal as lit, AgentClass, Channel, EventSource, EventType};
 
 /// (retention days of the plan, age of a row in days).
 fn ages(retention: u32) -> [u32; 2] {
@@ -41,7 +42,7 @@ async fn each_plan_and_data_type_keeps_exactly_its_retention() {
     let ts = "now64(3) - toIntervalDay(?)";
     let per_plan = [
         ("events", format!("INSERT INTO events (project_id, property_id, event_id, ts, retention_days) VALUES ('prj_a', 1, ?, {ts}, ?)")),
-        ("crawler_hits", format!("INSERT INTO crawler_hits (project_id, property_id, event_id, ts, agent_class, retention_days) VALUES ('prj_a', 1, ?, {ts}, 'ai_training_crawler', ?)")),
+        ("crawler_hits", format!("INSERT INTO crawler_hits (project_id, property_id, event_id, ts, agent_class, retention_days) VALUES ('prj_a', 1, ?, {ts}, {class}, ?)", class = lit(AgentClass::AiTrainingCrawler))),
         ("conversions", format!("INSERT INTO conversions (project_id, property_id, event_id, ts, name, retention_days) VALUES ('prj_a', 1, ?, {ts}, 'signup', ?)")),
     ];
     let mut expected: Vec<(&str, Vec<String>)> = Vec::new();
@@ -85,13 +86,18 @@ async fn each_plan_and_data_type_keeps_exactly_its_retention() {
 async fn the_hourly_rollup_counts_what_the_events_table_holds() {
     let db = TestDatabase::migrated().await;
     db.client()
-        .query(
+        .query(&format!(
             "INSERT INTO events (project_id, property_id, event_id, ts, visitor_id, session_id, event_type, agent_class, channel, ai_source, retention_days) VALUES
-             ('prj_a', 1, 'e1', '2026-11-24 10:05:00', 'v1', 's1', 'pageview', 'human', 'ai', 'ChatGPT', 90),
-             ('prj_a', 1, 'e2', '2026-11-24 10:45:00', 'v1', 's1', 'click', 'human', 'ai', 'ChatGPT', 90),
-             ('prj_a', 1, 'e3', '2026-11-24 10:50:00', 'v2', 's2', 'pageview', 'human', 'direct', '', 90),
-             ('prj_b', 2, 'e4', '2026-11-24 10:55:00', 'v3', 's3', 'pageview', 'human', 'ai', 'ChatGPT', 90)",
-        )
+             ('prj_a', 1, 'e1', '2026-11-24 10:05:00', 'v1', 's1', {pageview}, {human}, {ai}, 'ChatGPT', 90),
+             ('prj_a', 1, 'e2', '2026-11-24 10:45:00', 'v1', 's1', {click}, {human}, {ai}, 'ChatGPT', 90),
+             ('prj_a', 1, 'e3', '2026-11-24 10:50:00', 'v2', 's2', {pageview}, {human}, {direct}, '', 90),
+             ('prj_b', 2, 'e4', '2026-11-24 10:55:00', 'v3', 's3', {pageview}, {human}, {ai}, 'ChatGPT', 90)",
+            pageview = lit(EventType::Pageview),
+            click = lit(EventType::Click),
+            human = lit(AgentClass::Human),
+            ai = lit(Channel::Ai),
+            direct = lit(Channel::Direct),
+        ))
         .execute()
         .await
         .unwrap();
@@ -116,16 +122,27 @@ async fn the_hourly_rollup_counts_what_the_events_table_holds() {
 async fn pages_gather_views_titles_ai_crawler_hits_and_referrals() {
     let db = TestDatabase::migrated().await;
     // Two batches, as two loader flushes would insert them.
+    let (tag, server) = (lit(EventSource::Tag), lit(EventSource::Server));
+    let (pageview, click, hit) = (
+        lit(EventType::Pageview),
+        lit(EventType::Click),
+        lit(EventType::Hit),
+    );
+    let (human, trainer, search) = (
+        lit(AgentClass::Human),
+        lit(AgentClass::AiTrainingCrawler),
+        lit(AgentClass::SearchEngineCrawler),
+    );
     for batch in [
-        "INSERT INTO events (project_id, property_id, event_id, ts, source, event_type, url, path, title, content_type, agent_class, ai_source, retention_days) VALUES
-         ('prj_a', 1, 'e1', '2026-11-20 10:00:00', 'tag', 'pageview', 'https://acme.com/docs', '/docs', 'Docs', 'docs', 'human', 'ChatGPT', 90),
-         ('prj_a', 1, 'e2', '2026-11-21 10:00:00', 'server', 'hit', 'https://acme.com/docs', '/docs', '', 'docs', 'ai_training_crawler', '', 90)",
-        "INSERT INTO events (project_id, property_id, event_id, ts, source, event_type, url, path, title, content_type, agent_class, ai_source, retention_days) VALUES
-         ('prj_a', 1, 'e3', '2026-11-22 10:00:00', 'tag', 'pageview', 'https://acme.com/docs', '/docs', 'Docs v2', 'docs', 'human', '', 90),
-         ('prj_a', 1, 'e4', '2026-11-23 10:00:00', 'server', 'hit', 'https://acme.com/docs', '/docs', '', 'docs', 'search_engine_crawler', '', 90),
-         ('prj_a', 1, 'e5', '2026-11-23 11:00:00', 'tag', 'click', 'https://acme.com/docs', '/docs', '', 'docs', 'human', '', 90)",
+        format!("INSERT INTO events (project_id, property_id, event_id, ts, source, event_type, url, path, title, content_type, agent_class, ai_source, retention_days) VALUES
+         ('prj_a', 1, 'e1', '2026-11-20 10:00:00', {tag}, {pageview}, 'https://acme.com/docs', '/docs', 'Docs', 'docs', {human}, 'ChatGPT', 90),
+         ('prj_a', 1, 'e2', '2026-11-21 10:00:00', {server}, {hit}, 'https://acme.com/docs', '/docs', '', 'docs', {trainer}, '', 90)"),
+        format!("INSERT INTO events (project_id, property_id, event_id, ts, source, event_type, url, path, title, content_type, agent_class, ai_source, retention_days) VALUES
+         ('prj_a', 1, 'e3', '2026-11-22 10:00:00', {tag}, {pageview}, 'https://acme.com/docs', '/docs', 'Docs v2', 'docs', {human}, '', 90),
+         ('prj_a', 1, 'e4', '2026-11-23 10:00:00', {server}, {hit}, 'https://acme.com/docs', '/docs', '', 'docs', {search}, '', 90),
+         ('prj_a', 1, 'e5', '2026-11-23 11:00:00', {tag}, {click}, 'https://acme.com/docs', '/docs', '', 'docs', {human}, '', 90)"),
     ] {
-        db.client().query(batch).execute().await.unwrap();
+        db.client().query(&batch).execute().await.unwrap();
     }
     let page: (String, String, String, String, u64, u64, u64) = db
         .client()
