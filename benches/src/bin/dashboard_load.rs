@@ -157,6 +157,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             public_url: "http://127.0.0.1".into(),
             secure_cookies: false,
         },
+        prometheus: None,
     };
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     let base = format!("http://{}", listener.local_addr()?);
