@@ -15,12 +15,12 @@ use common::*;
 use ingest_edge::server::serve;
 use ingest_edge::sink::{BeaconSink, KafkaSink, Record, SinkError, SinkFuture};
 use ingest_edge::state::AppState;
-use rdkafka::producer::FutureProducer;
-use schemas::beacon::{Beacon, TagEventType};
-use schemas::control::ControlView;
 use platform::control_follower::ControlHandle;
 use platform::kafka::producer_config;
 use platform::test_support::TestTopics;
+use rdkafka::producer::FutureProducer;
+use schemas::beacon::{Beacon, TagEventType};
+use schemas::control::ControlView;
 use serde_json::Value;
 
 /// The Kafka sink with an outage switch the browser script flips.

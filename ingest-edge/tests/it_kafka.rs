@@ -11,14 +11,14 @@ use awc::http::StatusCode;
 use common::*;
 use ingest_edge::server::serve;
 use ingest_edge::wiring::connect;
+use platform::kafka::admin::ensure_topics;
+use platform::kafka::producer_config;
+use platform::test_support::{random_name, OwnBroker, TestTopics};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use schemas::beacon::Beacon;
 use schemas::control::ControlView;
 use schemas::edge_stats::EdgeStats;
 use schemas::encode;
-use platform::kafka::producer_config;
-use platform::kafka::admin::ensure_topics;
-use platform::test_support::{random_name, OwnBroker, TestTopics};
 use schemas::topics::TopicDefinition;
 use serde_json::json;
 

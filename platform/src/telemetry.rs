@@ -44,10 +44,8 @@ pub const SECONDS_BUCKETS: [f64; 14] = [
 
 /// A Prometheus builder whose `*_seconds` metrics are histograms with [`SECONDS_BUCKETS`].
 pub fn prometheus_builder() -> Result<PrometheusBuilder, BuildError> {
-    PrometheusBuilder::new().set_buckets_for_metric(
-        Matcher::Suffix("_seconds".to_owned()),
-        &SECONDS_BUCKETS,
-    )
+    PrometheusBuilder::new()
+        .set_buckets_for_metric(Matcher::Suffix("_seconds".to_owned()), &SECONDS_BUCKETS)
 }
 
 /// Installs the process-wide recorder; the handle renders `/metrics`.

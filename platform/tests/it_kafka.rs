@@ -2,13 +2,13 @@
 
 use std::time::{Duration, Instant};
 
+use platform::kafka::admin::ensure_topics;
+use platform::kafka::{consumer_config, producer_config};
+use platform::test_support::{random_name, OwnBroker, TestTopics};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
-use platform::kafka::{consumer_config, producer_config};
-use platform::kafka::admin::ensure_topics;
-use platform::test_support::{random_name, OwnBroker, TestTopics};
 use schemas::topics::TopicDefinition;
 
 async fn produce_all(
