@@ -93,6 +93,24 @@ async fn a_path_called_with_a_method_it_does_not_serve_answers_405_with_allow() 
 }
 
 #[actix_rt::test]
+async fn a_path_segment_of_the_wrong_type_is_a_json_404() {
+    let api = start_fixed(view_with_user("ada@acme.com"));
+    let (cookie, _) = sign_in(&api, "ada@acme.com").await;
+    let reply = send(
+        client()
+            .get(format!("{}/api/v1/properties/0.5/keys", api.base))
+            .insert_header(("Cookie", cookie.as_str())),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (reply.status, reply.json["error"].as_str()),
+        (404, Some("not_found"))
+    );
+    api.handle.stop(true).await;
+}
+
+#[actix_rt::test]
 async fn a_magic_link_signs_in_once_and_logout_ends_the_session() {
     let api = start_fixed(view_with_user("ada@acme.com"));
     let ask = |email: &str| {

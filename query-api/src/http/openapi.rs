@@ -113,7 +113,7 @@ fn success(answer: Answer, components: &mut Components) -> (u16, Response) {
     match answer {
         Answer::Json(status, schema) => (
             status,
-            content("success", "application/json", components.reference(schema)),
+            content("OK", "application/json", components.reference(schema)),
         ),
         Answer::Empty(303) => (
             303,
@@ -122,11 +122,8 @@ fn success(answer: Answer, components: &mut Components) -> (u16, Response) {
                 .build(),
         ),
         Answer::Empty(status) => (status, ResponseBuilder::new().description("done").build()),
-        Answer::Text(content_type) => (200, content("success", content_type, typed(Type::String))),
-        Answer::Document => (
-            200,
-            content("success", "application/json", typed(Type::Object)),
-        ),
+        Answer::Text(content_type) => (200, content("OK", content_type, typed(Type::String))),
+        Answer::Document => (200, content("OK", "application/json", typed(Type::Object))),
     }
 }
 

@@ -54,6 +54,16 @@ fn json_error(
     ApiError::invalid("body", error).into()
 }
 
+/// A path segment of the wrong type (`/properties/abc/keys`) names nothing: 404, as JSON.
+fn path_error(error: actix_web::error::PathError, _: &actix_web::HttpRequest) -> actix_web::Error {
+    ApiError::new(
+        actix_web::http::StatusCode::NOT_FOUND,
+        "not_found",
+        format!("path: {error}"),
+    )
+    .into()
+}
+
 fn query_error(
     error: actix_web::error::QueryPayloadError,
     _: &actix_web::HttpRequest,
@@ -74,6 +84,7 @@ pub fn serve(
                     .error_handler(json_error),
             )
             .app_data(web::QueryConfig::default().error_handler(query_error))
+            .app_data(web::PathConfig::default().error_handler(path_error))
             .wrap(from_fn(rate_limit::limit))
             .wrap(from_fn(telemetry::record))
             .wrap(from_fn(request_id::tag))

@@ -142,7 +142,16 @@ fn start_configured(
             secure_cookies: !browsable,
             slack_webhook_url,
         },
-        prometheus,
+        // Without a recorder of the test's own, /metrics renders an empty one: the process-wide
+        // recorder belongs to the one test binary that installs it.
+        prometheus: prometheus.or_else(|| {
+            Some(
+                platform::telemetry::prometheus_builder()
+                    .unwrap()
+                    .build_recorder()
+                    .handle(),
+            )
+        }),
     };
     let server = serve(listener, web::Data::new(state)).unwrap();
     let handle = server.handle();

@@ -6,7 +6,9 @@ use actix_web::web;
 use schemas::control::Role;
 use schemas::vocab::{AgentClass, Vocabulary};
 use serde::Deserialize;
-use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
+use utoipa::openapi::schema::{
+    KnownFormat, Object, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type,
+};
 
 use super::content;
 use super::window::{Interval, Window};
@@ -25,10 +27,10 @@ pub struct DashboardQuery {
     #[param(nullable = false)]
     pub property: Option<i64>,
     /// Window start: RFC 3339, or a date (its midnight in `tz`). Default: 7 days before `to`.
-    #[param(nullable = false)]
+    #[param(nullable = false, schema_with = instant_or_date)]
     pub from: Option<String>,
     /// Window end (exclusive): RFC 3339, or a date (inclusive: up to its end). Default: now.
-    #[param(nullable = false)]
+    #[param(nullable = false, schema_with = instant_or_date)]
     pub to: Option<String>,
     /// IANA time zone for buckets and dates. Default: UTC.
     #[param(nullable = false)]
@@ -63,6 +65,21 @@ pub struct DashboardQuery {
     /// Rows of top lists and session lists (default 20).
     #[param(nullable = false, minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+}
+
+/// `from` and `to`: an RFC 3339 instant or a calendar date.
+fn instant_or_date() -> Schema {
+    let string = |format| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(format)))
+    };
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(string(KnownFormat::DateTime))
+            .item(string(KnownFormat::Date))
+            .build(),
+    )
 }
 
 /// The agent classes, as the `class` filter takes them.

@@ -14,6 +14,11 @@ use crate::http::state::ApiState;
 
 #[derive(Deserialize, ToSchema)]
 pub struct MagicLinkRequest {
+    /// An address with a dotted domain (surrounding spaces and case do not matter).
+    #[schema(
+        pattern = r"^[^\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f]*\.[^@\s\x00-\x1f\x7f-\x9f]*$",
+        max_length = 254
+    )]
     email: String,
 }
 
