@@ -10,6 +10,7 @@ pub mod error;
 pub mod openapi;
 pub mod rate_limit;
 pub mod request_id;
+pub mod route_spec;
 pub mod routes;
 pub mod server;
 pub mod state;

@@ -20,7 +20,8 @@ use utoipa::openapi::{
 };
 
 use super::auth::principal::SESSION_COOKIE;
-use super::routes::{Access, Answer, RouteSpec, SchemaOf, Verb, ERROR, ROUTES};
+use super::route_spec::{Access, Answer, RouteSpec, SchemaOf, Verb, ERROR};
+use super::routes::ROUTES;
 
 /// The dashboards: `GET /api/v1/projects/{project}/<name>` with the shared query parameters.
 pub const DASHBOARDS: [&str; 6] = [
