@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 use crate::codec::{compile_once, Compiled, Contract};
+use crate::vocab::Vocabulary;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -13,6 +14,19 @@ pub enum Plan {
     Starter,
     Growth,
     Pro,
+}
+
+/// Starter first: the plan a new organization is offered by default.
+impl Vocabulary for Plan {
+    const ALL: &'static [Self] = &[Plan::Starter, Plan::Growth, Plan::Pro];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Plan::Starter => "starter",
+            Plan::Growth => "growth",
+            Plan::Pro => "pro",
+        }
+    }
 }
 
 impl Plan {
@@ -35,6 +49,19 @@ pub enum Role {
     Owner,
     Admin,
     Member,
+}
+
+/// Most powerful first.
+impl Vocabulary for Role {
+    const ALL: &'static [Self] = &[Role::Owner, Role::Admin, Role::Member];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Member => "member",
+        }
+    }
 }
 
 impl Role {
@@ -69,6 +96,19 @@ pub enum PropertyKind {
     Api,
 }
 
+/// Website first: the kind a new property is offered by default.
+impl Vocabulary for PropertyKind {
+    const ALL: &'static [Self] = &[PropertyKind::Website, PropertyKind::App, PropertyKind::Api];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            PropertyKind::Website => "website",
+            PropertyKind::App => "app",
+            PropertyKind::Api => "api",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -79,6 +119,18 @@ pub enum Permission {
     Hits,
     /// Read the analyst API with the secret.
     Read,
+}
+
+impl Vocabulary for Permission {
+    const ALL: &'static [Self] = &[Permission::Collect, Permission::Hits, Permission::Read];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Permission::Collect => "collect",
+            Permission::Hits => "hits",
+            Permission::Read => "read",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -155,6 +207,17 @@ pub enum TokenScope {
     Read,
     /// Also writes, still bounded by the user's role in the organization.
     ReadWrite,
+}
+
+impl Vocabulary for TokenScope {
+    const ALL: &'static [Self] = &[TokenScope::Read, TokenScope::ReadWrite];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            TokenScope::Read => "read",
+            TokenScope::ReadWrite => "read_write",
+        }
+    }
 }
 
 /// A user's Bearer token for one organization. The secret is shown once; only its hash is kept.
@@ -281,5 +344,33 @@ impl Contract for ControlEvent {
     const SCHEMA_JSON: &'static str = include_str!("../../avro/control.avsc");
     fn compiled() -> &'static Compiled {
         compile_once(&COMPILED, Self::SCHEMA_JSON)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agrees_with_serde<T>()
+    where
+        T: Vocabulary + Serialize + serde::de::DeserializeOwned + std::fmt::Debug,
+    {
+        for value in T::ALL {
+            let text = value.as_str();
+            assert_eq!(serde_json::to_value(value).unwrap(), text);
+            assert_eq!(
+                serde_json::from_value::<T>(serde_json::Value::from(text)).unwrap(),
+                *value
+            );
+        }
+    }
+
+    #[test]
+    fn control_values_have_the_text_serde_gives_them() {
+        agrees_with_serde::<Plan>();
+        agrees_with_serde::<Role>();
+        agrees_with_serde::<PropertyKind>();
+        agrees_with_serde::<Permission>();
+        agrees_with_serde::<TokenScope>();
     }
 }
