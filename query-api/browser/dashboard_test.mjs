@@ -112,7 +112,7 @@ try {
   await ready(page);
   const row = page.locator("table tbody tr", { hasText: config.partner.domain });
   await row.waitFor();
-  if (!(await row.textContent()).includes("website")) throw new Error("the default property is not a website property");
+  if (!(await row.textContent()).includes(config.partner.default_kind)) throw new Error(`the default property is not a ${config.partner.default_kind} property`);
   step("project created");
   await shot(page, "02-default-property");
 

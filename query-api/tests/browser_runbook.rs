@@ -19,7 +19,8 @@ use platform::test_support::{free_port, random_name, TestDatabase, TestTopics};
 use query_api::demo::{self, DemoArgs};
 use query_api::http::openapi::DASHBOARDS;
 use schemas::control::ids::new_id;
-use schemas::control::{CreateOrganization, Plan, Role};
+use schemas::control::{CreateOrganization, Plan, PropertyKind, Role};
+use schemas::vocab::Vocabulary;
 use serde_json::{json, Value};
 
 /// A service process, stopped when the test ends however it ends.
@@ -249,6 +250,8 @@ async fn a_new_partner_walks_the_runbook_and_every_page_renders() {
             "email": "owner@optiview-test.com",
             "domain": "optiview-test.com",
             "empty_domain": "optiview-empty-test.net",
+            // The kind a new project's default property has, as the Kind column shows it.
+            "default_kind": PropertyKind::Website.as_str(),
         },
         "demo": { "email": "demo@example.com", "project": demo_project },
         "pages": &pages,

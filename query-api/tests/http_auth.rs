@@ -8,7 +8,10 @@ use common::{client, links, send, sign_in, start_limited, start_with_view, Api};
 use platform::control_follower::ControlHandle;
 use query_api::control_writer::ControlWriter;
 use query_api::http::routes::{Access, Verb, ROUTES};
-use schemas::control::{ControlView, CreateUser};
+use schemas::control::ids::new_id;
+use schemas::control::{
+    ControlView, CreateOrganization, CreateUser, Plan, Role, SetMembership, SetPlatformAdmin,
+};
 use schemas::fixtures::submit;
 
 /// A server over a fixed view: these tests only read the control plane, never produce.
@@ -344,4 +347,92 @@ async fn the_openapi_document_lists_every_route_and_the_reference_page_loads_it(
         .unwrap();
     let page = String::from_utf8_lossy(&page);
     assert!(page.contains("api-reference") && page.contains("/api/v1/projects/{project}/events"));
+}
+
+/// An organization with one user per role, and a platform admin who is a member only.
+fn view_with_roles() -> (ControlView, String) {
+    let mut view = ControlView::new();
+    let org = new_id("org");
+    submit(
+        &mut view,
+        CreateOrganization {
+            id: org.clone(),
+            name: "Acme".into(),
+            domain: "acme.com".into(),
+            plan: Plan::Starter,
+        },
+    )
+    .unwrap();
+    for (name, role, platform_admin) in [
+        ("owner", Role::Owner, false),
+        ("admin", Role::Admin, false),
+        ("member", Role::Member, false),
+        ("root", Role::Member, true),
+    ] {
+        let id = new_id("usr");
+        submit(
+            &mut view,
+            CreateUser {
+                id: id.clone(),
+                email: format!("{name}@acme.com"),
+                name: name.into(),
+            },
+        )
+        .unwrap();
+        submit(
+            &mut view,
+            SetMembership {
+                organization_id: org.clone(),
+                user_id: id.clone(),
+                role,
+                active: true,
+            },
+        )
+        .unwrap();
+        if platform_admin {
+            submit(
+                &mut view,
+                SetPlatformAdmin {
+                    user_id: id,
+                    platform_admin: true,
+                },
+            )
+            .unwrap();
+        }
+    }
+    (view, org)
+}
+
+#[actix_rt::test]
+async fn me_says_what_the_user_may_do_in_each_organization_as_the_server_decides_it() {
+    let (view, org) = view_with_roles();
+    let api = start_fixed(view);
+    // (user, configures projects: properties, keys, AI sources; creates projects)
+    for (name, configure, create) in [
+        ("owner", true, true),
+        ("admin", true, false),
+        ("member", false, false),
+        ("root", true, true),
+    ] {
+        let (cookie, _) = sign_in(&api, &format!("{name}@acme.com")).await;
+        let me = send(
+            client()
+                .get(format!("{}/api/v1/me", api.base))
+                .insert_header(("Cookie", cookie.as_str())),
+            None,
+        )
+        .await;
+        assert_eq!(me.status, 200);
+        let entry = &me.json["organizations"][0];
+        assert_eq!(entry["id"], org.as_str(), "{name}");
+        assert_eq!(
+            (
+                &entry["can_configure_projects"],
+                &entry["can_create_projects"]
+            ),
+            (&configure.into(), &create.into()),
+            "{name}"
+        );
+    }
+    api.handle.stop(true).await;
 }

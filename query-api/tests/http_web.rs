@@ -1,14 +1,21 @@
 //! The dashboard's files as the server sends them: every page path gets the HTML shell with a
 //! strict content security policy, every embedded file is served with its type and revalidates,
-//! and nothing in them is a secret.
+//! nothing in them is a secret, and no script spells a value the server renders from its enums.
 
 mod common;
 
-use common::{client, start_with_view};
+use common::{client, send, start_with_view};
+use query_api::http::analytics::content::ContentSort;
+use query_api::http::analytics::referrals::Audience;
+use query_api::http::analytics::window::Interval;
 use query_api::http::routes::ROUTES;
 use query_api::http::web::Assets;
 use regex::Regex;
-use schemas::control::ControlView;
+use schemas::alerts::{AlertRule, AlertState};
+use schemas::control::{ControlView, Permission, Plan, PropertyKind, Role, TokenScope};
+use schemas::vocab::{
+    AgentClass, Channel, EventSource, EventType, JobStatus, Verification, Vocabulary,
+};
 
 #[actix_rt::test]
 async fn every_page_path_serves_the_shell_with_a_content_security_policy() {
@@ -156,4 +163,217 @@ fn the_built_assets_carry_no_secret_or_token() {
         schemas::control::ids::new_analyst_token()
     );
     assert!(patterns.iter().any(|p| p.is_match(&planted)));
+}
+
+/// A string literal of a script: its text, and whether it names a DOM event
+/// (`addEventListener("click", …)`), which is the browser's word, not the server's.
+#[derive(Debug)]
+struct Literal {
+    text: String,
+    dom_event: bool,
+}
+
+/// Every string literal of `script`, comments skipped: quoted strings, template literals without
+/// placeholders, and the literals inside a template's `${…}`.
+fn literals(script: &str, out: &mut Vec<Literal>) {
+    let b = script.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match (b[i], b.get(i + 1)) {
+            (b'/', Some(b'/')) => {
+                i = script[i..].find('\n').map_or(b.len(), |n| i + n);
+            }
+            (b'/', Some(b'*')) => {
+                i = script[i..].find("*/").map_or(b.len(), |n| i + n + 2);
+            }
+            (quote @ (b'"' | b'\''), _) => {
+                let start = i + 1;
+                i = start;
+                while i < b.len() && b[i] != quote {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                let dom_event = script[..start - 1]
+                    .trim_end()
+                    .ends_with("addEventListener(");
+                out.push(Literal {
+                    text: script[start..i.min(b.len())].to_owned(),
+                    dom_event,
+                });
+                i += 1;
+            }
+            (b'`', _) => {
+                let start = i + 1;
+                i = start;
+                let mut placeholders = false;
+                while i < b.len() && b[i] != b'`' {
+                    if b[i] == b'\\' {
+                        i += 2;
+                    } else if b[i] == b'$' && b.get(i + 1) == Some(&b'{') {
+                        placeholders = true;
+                        let open = i + 2;
+                        let mut depth = 1;
+                        i = open;
+                        while i < b.len() && depth > 0 {
+                            match b[i] {
+                                b'{' => depth += 1,
+                                b'}' => depth -= 1,
+                                _ => {}
+                            }
+                            i += 1;
+                        }
+                        literals(&script[open..i.saturating_sub(1).max(open)], out);
+                    } else {
+                        i += 1;
+                    }
+                }
+                if !placeholders {
+                    out.push(Literal {
+                        text: script[start..i.min(b.len())].to_owned(),
+                        dom_event: false,
+                    });
+                }
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+}
+
+fn texts<T: Vocabulary>() -> Vec<(&'static str, &'static str)> {
+    let name = std::any::type_name::<T>().rsplit("::").next().unwrap();
+    T::ALL.iter().map(|v| (name, v.as_str())).collect()
+}
+
+/// Every value the server renders from an enum (the pipeline's, the control plane's, the
+/// dashboards' query and answers), as `(enum, text)`.
+fn rendered_values() -> Vec<(&'static str, &'static str)> {
+    [
+        texts::<AgentClass>(),
+        texts::<Channel>(),
+        texts::<EventSource>(),
+        texts::<EventType>(),
+        texts::<JobStatus>(),
+        texts::<Verification>(),
+        texts::<AlertRule>(),
+        texts::<AlertState>(),
+        texts::<Plan>(),
+        texts::<Role>(),
+        texts::<PropertyKind>(),
+        texts::<Permission>(),
+        texts::<TokenScope>(),
+        texts::<ContentSort>(),
+        texts::<Interval>(),
+        texts::<Audience>(),
+    ]
+    .concat()
+}
+
+/// Words of the page's own that happen to equal a rendered value: (script, literal, why).
+const OWN_WORDS: [(&str, &str, &str); 1] = [(
+    "filters.js",
+    "custom",
+    "the time-window picker's own `range=custom`, kept in shared addresses; not an event type",
+)];
+
+/// `(enum, text)` of each literal of `script` that spells a rendered value.
+fn spelled<'v>(
+    name: &str,
+    script: &str,
+    values: &'v [(&'static str, &'static str)],
+    own_used: &mut [bool],
+) -> Vec<&'v (&'static str, &'static str)> {
+    let mut found = Vec::new();
+    let mut all = Vec::new();
+    literals(script, &mut all);
+    for literal in all.iter().filter(|l| !l.dom_event) {
+        if let Some(own) = OWN_WORDS
+            .iter()
+            .position(|(file, word, _)| *file == name && *word == literal.text)
+        {
+            own_used[own] = true;
+            continue;
+        }
+        found.extend(values.iter().filter(|(_, text)| *text == literal.text));
+    }
+    found
+}
+
+#[test]
+fn no_script_spells_a_value_the_server_renders() {
+    let values = rendered_values();
+    assert!(values.len() > 40, "{values:?}");
+    let mut own_used = [false; OWN_WORDS.len()];
+    let mut spellings = Vec::new();
+    let mut scanned = 0;
+    for name in Assets::iter().filter(|n| n.ends_with(".js") && !n.starts_with("vendor/")) {
+        let file = Assets::get(&name).unwrap();
+        let script = String::from_utf8(file.data.into_owned()).unwrap();
+        for (kind, text) in spelled(&name, &script, &values, &mut own_used) {
+            spellings.push(format!("{name}: \"{text}\" ({kind})"));
+        }
+        scanned += 1;
+    }
+    assert!(scanned >= 15, "only {scanned} scripts");
+    assert!(
+        spellings.is_empty(),
+        "the web app spells values the server renders; take them from its answers \
+         (/api/v1/vocabulary, /api/v1/me, the dashboards' fields):\n{}",
+        spellings.join("\n")
+    );
+    for (used, (file, word, _)) in own_used.iter().zip(OWN_WORDS) {
+        assert!(
+            used,
+            "{file} no longer says \"{word}\": drop it from OWN_WORDS"
+        );
+    }
+    // The scanner finds what it looks for, inside templates too, and leaves DOM events alone.
+    let planted = format!(
+        "const p = [[\"{}\", \"Starter\"]]; // it's\nx = `${{ok ? '{}' : y}}`;\nb.addEventListener(\"{}\", f);",
+        Plan::Starter.as_str(),
+        ContentSort::LastSeen.as_str(),
+        EventType::Click.as_str(),
+    );
+    let found = spelled("planted.js", &planted, &values, &mut own_used);
+    assert_eq!(
+        found,
+        [&("Plan", "starter"), &("ContentSort", "last_seen")],
+        "{planted}"
+    );
+}
+
+#[actix_rt::test]
+async fn the_choices_the_forms_offer_come_from_the_enums_defaults_first() {
+    let api = start_with_view(ControlView::new());
+    let reply = send(
+        client().get(format!("{}/api/v1/vocabulary", api.base)),
+        None,
+    )
+    .await;
+    assert_eq!(reply.status, 200, "public: {}", reply.json);
+    let values = |list: &str| -> Vec<String> {
+        let items = reply.json[list].as_array().unwrap();
+        assert!(
+            items
+                .iter()
+                .all(|c| c["label"].as_str().is_some_and(|l| !l.is_empty())),
+            "{list}: every choice has a label"
+        );
+        items
+            .iter()
+            .map(|c| c["value"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    fn all<T: Vocabulary>() -> Vec<String> {
+        T::ALL.iter().map(|v| v.as_str().to_owned()).collect()
+    }
+    assert_eq!(values("plans"), all::<Plan>());
+    assert_eq!(values("roles"), all::<Role>());
+    assert_eq!(values("property_kinds"), all::<PropertyKind>());
+    assert_eq!(values("content_sorts"), all::<ContentSort>());
+    // The forms' defaults, as they were before the server listed them.
+    assert_eq!(values("plans")[0], Plan::Starter.as_str());
+    assert_eq!(values("roles")[0], Role::Owner.as_str());
+    assert_eq!(values("property_kinds")[0], PropertyKind::Website.as_str());
+    assert_eq!(values("content_sorts")[0], ContentSort::Views.as_str());
+    api.handle.stop(true).await;
 }

@@ -2,7 +2,7 @@
 //! enough for an off-the-shelf tester to exercise every operation: every path parameter has a
 //! schema, every JSON body and every answer names its schema, every reference resolves, the
 //! sign-in callback declares its token; and the fields the dashboard pages read exist in the
-//! schema of the answer they read.
+//! schema of the answer they read, the vocabulary's included.
 
 use query_api::http::openapi::{build, DASHBOARDS};
 use query_api::http::routes::{Access, Answer, Verb, ROUTES};
@@ -258,6 +258,15 @@ fn the_fields_the_pages_read_are_in_the_documented_answers() {
         assert!(schema.is_object(), "{name}");
         check_reads(&doc, name, script, "d", schema);
     }
+    let vocabulary = answer(&doc, "/api/v1/vocabulary");
+    let mut read = 0;
+    for name in query_api::http::web::Assets::iter().filter(|n| n.ends_with(".js")) {
+        let file = query_api::http::web::Assets::get(&name).unwrap();
+        let script = String::from_utf8_lossy(&file.data);
+        read += reads(&script, "vocabulary").len();
+        check_reads(&doc, &name, &script, "vocabulary", vocabulary);
+    }
+    assert!(read >= 4, "the pages read the vocabulary's lists");
     let health = answer(&doc, "/api/v1/admin/health");
     check_reads(
         &doc,

@@ -28,6 +28,8 @@ const CARRIED = ["project", "range", "from", "to", "tz", "property"];
 
 const ctx = {
   me: null,
+  /// The values the forms offer, with their labels, as the server spells them (/api/v1/vocabulary).
+  vocabulary: null,
   projects: [],
   project: null,
   params: new URLSearchParams(),
@@ -35,13 +37,14 @@ const ctx = {
   go,
   reload: () => boot(true),
   link,
-  /// The current project's organization entry from /me (role included).
+  /// The current project's organization entry from /me (role and permissions included).
   organization() {
     return this.project && this.me.organizations.find((o) => o.id === this.project.project.organization_id);
   },
-  isAdmin() {
+  /// Whether the server lets this user configure the current project (properties, keys, sources).
+  canConfigure() {
     const org = this.organization();
-    return this.me.user.platform_admin || (org && (org.role === "admin" || org.role === "owner"));
+    return Boolean(org && org.can_configure_projects);
   },
 };
 
@@ -211,8 +214,9 @@ async function boot(force) {
   const onLogin = location.pathname === "/login";
   if (!onLogin || force) {
     try {
-      const me = await get("/api/v1/me");
+      const [me, vocabulary] = await Promise.all([get("/api/v1/me"), get("/api/v1/vocabulary")]);
       ctx.me = me;
+      ctx.vocabulary = vocabulary;
       setCsrf(me.csrf_token);
       ctx.projects = await loadProjects(me);
     } catch (error) {

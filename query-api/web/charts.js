@@ -5,11 +5,12 @@ import { h, compact, num } from "./ui.js";
 
 const PALETTE = ["#4f46e5", "#0891b2", "#d97706", "#16a34a", "#db2777", "#7c3aed", "#dc2626", "#475569"];
 
-/// series: the API's `series` rows ({t, ...}); lines: [[field, label]]; tz: the viewer's zone.
-export function timeSeries(title, series, lines, tz, interval) {
+/// series: the API's `series` rows ({t, ...}); lines: [[row => value, label]]; tz: the viewer's
+/// zone; daily: the buckets are days (the answer's `window.day_buckets`).
+export function timeSeries(title, series, lines, tz, daily) {
   const box = h("div", { class: "chart", role: "img", "aria-label": `${title}: ${lines.map((l) => l[1]).join(", ")} over time` });
   const xs = series.map((row) => Math.floor(new Date(row.t).getTime() / 1000));
-  const data = [xs, ...lines.map(([key]) => series.map((row) => Number(row[key] || 0)))];
+  const data = [xs, ...lines.map(([read]) => series.map((row) => Number(read(row) || 0)))];
   const make = () => {
     if (!window.uPlot) return;
     box.replaceChildren();
@@ -23,13 +24,13 @@ export function timeSeries(title, series, lines, tz, interval) {
       scales: { x: { time: true } },
       axes: [
         // One tick per whole day at least, so day buckets are never labelled twice.
-        interval === "day"
+        daily
           ? { values: "{MMM} {D}", incrs: [86400, 2 * 86400, 7 * 86400, 14 * 86400, 30 * 86400], space: 50, grid: { stroke: "#eef0f3" } }
           : { grid: { stroke: "#eef0f3" } },
         { values: (u, ticks) => ticks.map((v) => compact(v)), grid: { stroke: "#eef0f3" }, size: 50 },
       ],
       series: [
-        { label: interval === "day" ? "Day" : "Time", value: (u, ts) => (ts == null ? "" : new Date(ts * 1000).toLocaleString(undefined, { timeZone: tz, dateStyle: "medium", timeStyle: interval === "day" ? undefined : "short" })) },
+        { label: daily ? "Day" : "Time", value: (u, ts) => (ts == null ? "" : new Date(ts * 1000).toLocaleString(undefined, { timeZone: tz, dateStyle: "medium", timeStyle: daily ? undefined : "short" })) },
         ...lines.map(([, label], i) => ({
           label,
           stroke: PALETTE[i % PALETTE.length],

@@ -51,9 +51,10 @@ export async function dashboard(ctx, view, spec) {
   else replace(body, spec.draw(data, ctx));
 }
 
-/// A breakdown from the API ([{value, events|hits}]) as bar rows; blank values get a name.
-export function breakdownRows(rows, key, blank = "(unknown)") {
-  return (rows || []).map((r) => ({ label: r.value === "" ? blank : String(r.value), value: Number(r[key] || 0) }));
+/// A breakdown from the API ([{value, events|hits}]) as bar rows, `count` reading a row's number;
+/// blank values get a name.
+export function breakdownRows(rows, count, blank = "(unknown)") {
+  return (rows || []).map((r) => ({ label: r.value === "" ? blank : String(r.value), value: Number(count(r) || 0) }));
 }
 
 /// The property a setup page works on (`?property_id=`, else the project's first) and a picker

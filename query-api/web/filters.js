@@ -42,7 +42,8 @@ export function readFilters(params) {
   };
 }
 
-/// The dashboards' query parameters for these filters.
+/// The dashboards' query parameters for these filters. The bucket interval is the server's
+/// default for the window: hours up to two days, else days.
 export function windowQuery(f) {
   const q = new URLSearchParams({ tz: f.tz });
   if (f.range === "24h") {
@@ -52,18 +53,14 @@ export function windowQuery(f) {
     to.setUTCHours(to.getUTCHours() + 1);
     q.set("from", new Date(to.getTime() - 24 * 3600 * 1000).toISOString());
     q.set("to", to.toISOString());
-    q.set("interval", "hour");
   } else if (f.range === "custom") {
     q.set("from", f.from);
     q.set("to", f.to);
-    const days = (Date.parse(f.to) - Date.parse(f.from)) / 86400000 + 1;
-    q.set("interval", days <= 2 ? "hour" : "day");
   } else {
     const days = Number.parseInt(f.range, 10);
     const end = today(f.tz);
     q.set("from", addDays(end, -(days - 1)));
     q.set("to", end);
-    q.set("interval", "day");
   }
   if (f.property) q.set("property", f.property);
   return q;

@@ -2,9 +2,15 @@
 //! tenant's ids do not reveal that they exist.
 
 use schemas::control::{AnalystToken, ApiKey, ControlView, Organization, Project, Property, Role};
+use schemas::vocab::Vocabulary;
 
 use super::auth::principal::Principal;
 use super::error::ApiError;
+
+/// The least role that configures a project: its properties, their API keys, its AI sources.
+pub const CONFIGURE_PROJECTS: Role = Role::Admin;
+/// The least role that creates projects in an organization.
+pub const CREATE_PROJECTS: Role = Role::Owner;
 
 pub fn is_platform_admin(view: &ControlView, principal: &Principal) -> bool {
     principal.is_platform_admin(view)
@@ -37,13 +43,15 @@ pub fn organization<'v>(
         Some(role) if role >= least => Ok(org),
         Some(_) => Err(ApiError::forbidden(format!(
             "needs the {} role in this organization",
-            match least {
-                Role::Owner => "owner",
-                Role::Admin => "admin",
-                Role::Member => "member",
-            }
+            least.as_str()
         ))),
     }
+}
+
+/// Whether [`organization`] would let the principal act there with `least`: what the dashboard
+/// is told so it offers only what the server allows.
+pub fn may(view: &ControlView, principal: &Principal, organization_id: &str, least: Role) -> bool {
+    organization(view, principal, organization_id, least).is_ok()
 }
 
 /// Outsiders are told the thing does not exist, whatever the organization check said.

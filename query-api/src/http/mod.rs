@@ -15,4 +15,5 @@ pub mod routes;
 pub mod server;
 pub mod state;
 pub mod telemetry;
+pub mod vocabulary;
 pub mod web;

@@ -30,6 +30,7 @@ use super::openapi;
 use super::route_spec::{action, created, get, json, post, query_of, Attach, SchemaOf};
 pub use super::route_spec::{Access, Answer, RouteSpec, Verb};
 use super::server::{healthz, metrics, readyz, Liveness, Readiness};
+use super::vocabulary::{self, Vocabularies};
 use super::web as web_pages;
 use crate::api_keys::CreatedKey;
 
@@ -146,6 +147,13 @@ pub const ROUTES: &[RouteSpec] = &[
         "End this browser session",
         Answer::Empty(204),
         |r| r.to(auth::logout),
+    ),
+    get(
+        "/api/v1/vocabulary",
+        Public,
+        "The values the dashboard's forms offer (plans, roles, property kinds, content sorts) with their labels; defaults first",
+        json::<Vocabularies>(),
+        |r| r.to(vocabulary::vocabularies),
     ),
     get(
         "/api/v1/me",

@@ -1,8 +1,6 @@
 import { get, post } from "../api.js";
 import { h, replace, field, form, select, table, notice, empty } from "../ui.js";
 
-const PLANS = [["starter", "Starter"], ["growth", "Growth"], ["pro", "Pro"]];
-
 export async function render(ctx, view) {
   replace(view, h("h1", {}, "Organizations"));
   if (!ctx.me.user.platform_admin) {
@@ -10,13 +8,16 @@ export async function render(ctx, view) {
     return;
   }
   const { organizations } = await get("/api/v1/organizations");
+  // Both lists come from the server: plans with the default first, roles with the owner first.
+  const plans = ctx.vocabulary.plans;
+  const owner = ctx.vocabulary.roles[0].value;
   const owners = h("div", { id: "owner-status", "aria-live": "polite" });
   view.append(
     h("section", { class: "card" }, h("h2", {}, "Create an organization"),
       form({ "aria-label": "Create an organization" }, [
         field("Name", h("input", { name: "name", required: true, maxlength: 100 })),
         field("Domain", h("input", { name: "domain", required: true, placeholder: "example.com" }), "Members' e-mail addresses must be on this domain."),
-        field("Plan", select("plan", PLANS, "starter")),
+        field("Plan", select("plan", plans.map((p) => [p.value, p.label]), plans[0].value)),
       ], "Create organization", async (data) => {
         await post("/api/v1/organizations", { name: String(data.get("name")).trim(), domain: String(data.get("domain")).trim(), plan: data.get("plan") });
         await ctx.reload();
@@ -30,7 +31,7 @@ export async function render(ctx, view) {
         field("Allow an address outside the organization's domain", h("input", { type: "checkbox", name: "outside" })),
       ], "Assign owner", async (data, status) => {
         await post(`/api/v1/organizations/${encodeURIComponent(data.get("organization"))}/members`, {
-          email: String(data.get("email")).trim(), name: String(data.get("name")).trim(), role: "owner", allow_outside_domain: data.get("outside") === "on",
+          email: String(data.get("email")).trim(), name: String(data.get("name")).trim(), role: owner, allow_outside_domain: data.get("outside") === "on",
         });
         replace(status, notice("ok", `${data.get("email")} is now an owner. They sign in with their e-mail address.`));
       })),

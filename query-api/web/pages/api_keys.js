@@ -18,7 +18,7 @@ export async function render(ctx, view) {
     picked.form,
     created,
   );
-  if (ctx.isAdmin()) {
+  if (ctx.canConfigure()) {
     const name = h("input", { name: "name", required: true, maxlength: 100, value: "website tag" });
     view.append(
       h("section", { class: "card" }, h("h2", {}, "Create a key"),
@@ -54,7 +54,7 @@ export async function render(ctx, view) {
         {
           label: "Actions",
           value: (k) => {
-            if (k.revoked || !ctx.isAdmin()) return "";
+            if (k.revoked || !ctx.canConfigure()) return "";
             const button = h("button", { type: "button", class: "danger", "aria-label": `Revoke ${k.name} (${k.id})` }, "Revoke");
             button.addEventListener("click", async () => {
               if (!confirm(`Revoke "${k.name}"? Pages using it stop sending data within seconds.`)) return;

@@ -2,16 +2,10 @@ import { h, table, num, when, select, field } from "../ui.js";
 import { dashboard } from "../dashboard.js";
 import { bars } from "../charts.js";
 
-const SORTS = [
-  ["views", "Most viewed"],
-  ["ai_crawler_hits", "Most read by AI crawlers"],
-  ["ai_referrals", "Most AI referrals"],
-  ["last_seen", "Recently seen"],
-  ["first_seen", "Newest"],
-];
-
 export function render(ctx, view) {
-  const sort = SORTS.some(([s]) => s === ctx.params.get("sort")) ? ctx.params.get("sort") : "views";
+  // The server lists the sorts with the default first.
+  const sorts = ctx.vocabulary.content_sorts.map((s) => [s.value, s.label]);
+  const sort = sorts.some(([s]) => s === ctx.params.get("sort")) ? ctx.params.get("sort") : sorts[0][0];
   return dashboard(ctx, view, {
     name: "content",
     title: "Content",
@@ -20,7 +14,7 @@ export function render(ctx, view) {
     emptyWhat: "pages",
     isEmpty: (d) => !d.pages || d.pages.length === 0,
     draw: (d) => {
-      const sorter = select("sort", SORTS, sort);
+      const sorter = select("sort", sorts, sort);
       sorter.addEventListener("change", () => {
         const href = new URL(ctx.link(location.pathname, { sort: sorter.value }), location.href);
         ctx.go(href.pathname + href.search, { replace: true });

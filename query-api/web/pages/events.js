@@ -28,8 +28,8 @@ export function render(ctx, view) {
           ["Visitors", num(d.totals.visitors)],
           ["Sessions", num(d.totals.sessions)],
         ]),
-        timeSeries("Traffic over time", d.series, [["pageviews", "Pageviews"], ["visitors", "Visitors"], ["sessions", "Sessions"]], d.window.tz, d.window.interval),
-        h("div", { class: "grid" }, BREAKDOWNS.map(([key, title, blank]) => bars(title, breakdownRows(d.breakdowns[key], "events", blank)))),
+        timeSeries("Traffic over time", d.series, [[(r) => r.pageviews, "Pageviews"], [(r) => r.visitors, "Visitors"], [(r) => r.sessions, "Sessions"]], d.window.tz, d.window.day_buckets),
+        h("div", { class: "grid" }, BREAKDOWNS.map(([key, title, blank]) => bars(title, breakdownRows(d.breakdowns[key], (r) => r.events, blank)))),
       ),
   });
 }

@@ -60,7 +60,7 @@ export async function render(ctx, view) {
         create.after(notice("error", error.message));
       }
     });
-    replace(body, empty("No API key for this property yet", h("p", {}, "The tag identifies your property with a key id (not a secret)."), ctx.isAdmin() ? create : h("p", {}, "Ask an admin of your organization to create one.")));
+    replace(body, empty("No API key for this property yet", h("p", {}, "The tag identifies your property with a key id (not a secret)."), ctx.canConfigure() ? create : h("p", {}, "Ask an admin of your organization to create one.")));
     return;
   }
   const chosen = keys.find((k) => k.key_id === ctx.params.get("key_id")) || keys[0];

@@ -3,7 +3,7 @@ import { h, replace, field, form, select, table, empty } from "../ui.js";
 
 export async function render(ctx, view) {
   replace(view, h("h1", {}, "Projects"));
-  const owned = ctx.me.organizations.filter((o) => o.role === "owner" || ctx.me.user.platform_admin);
+  const owned = ctx.me.organizations.filter((o) => o.can_create_projects);
   if (owned.length > 0) {
     const name = h("input", { name: "name", required: true, maxlength: 100, placeholder: "Marketing site" });
     const domain = h("input", { name: "domain", required: true, placeholder: "example.com" });

@@ -22,7 +22,7 @@ export function render(ctx, view) {
           ["Conversion rate from AI", pct(ai.conversion_rate), `others: ${pct(other.conversion_rate)}`],
           ["Pages per AI session", num(ai.pages_per_session), `others: ${num(other.pages_per_session)}`],
         ]),
-        timeSeries("AI referral visits by assistant", d.series, d.sources.map((s) => [s, s]), d.window.tz, d.window.interval),
+        timeSeries("AI referral visits by assistant", d.series, d.sources.map((s) => [(r) => r[s], s]), d.window.tz, d.window.day_buckets),
         h("div", { class: "grid" },
           bars("Visits by assistant", d.by_source.map((r) => ({ label: r.source, value: r.visits || 0 }))),
           bars("Visitors by assistant", d.by_source.map((r) => ({ label: r.source, value: r.visitors || 0 })))),

@@ -2,10 +2,8 @@ import { post } from "../api.js";
 import { h, replace, field, form, select, table, notice } from "../ui.js";
 import { noProject } from "../dashboard.js";
 
-const KINDS = [["website", "Website (the tag)"], ["app", "App"], ["api", "API (server-side hits)"]];
-
 function toggle(property, name, label, ctx) {
-  const box = h("input", { type: "checkbox", name, checked: property[name], disabled: !ctx.isAdmin(), "aria-label": `${label} for ${property.domain}` });
+  const box = h("input", { type: "checkbox", name, checked: property[name], disabled: !ctx.canConfigure(), "aria-label": `${label} for ${property.domain}` });
   box.addEventListener("change", async () => {
     box.disabled = true;
     const settings = { active: property.active, allow_subdomains: property.allow_subdomains, honor_privacy_signals: property.honor_privacy_signals, [name]: box.checked };
@@ -41,13 +39,15 @@ export async function render(ctx, view) {
       { label: "", value: (x) => h("a", { href: ctx.link("/install", { property_id: x.id }) }, "Install") },
     ], ctx.project.properties),
   );
-  if (ctx.isAdmin()) {
+  if (ctx.canConfigure()) {
+    // The server lists the kinds with the default first.
+    const kinds = ctx.vocabulary.property_kinds;
     const domain = h("input", { name: "domain", required: true, placeholder: `api.${p.domain}` });
     view.append(
       h("section", { class: "card" }, h("h2", {}, "Add a property"),
         form({ "aria-label": "Add a property" }, [
           field("Domain", domain, `On ${p.domain} or one of its subdomains.`),
-          field("Kind", select("kind", KINDS, "website")),
+          field("Kind", select("kind", kinds.map((k) => [k.value, k.label]), kinds[0].value)),
           field("Accept subdomains", h("input", { type: "checkbox", name: "allow_subdomains" })),
         ], "Add property", async (data) => {
           await post(`/api/v1/projects/${encodeURIComponent(p.id)}/properties`, {

@@ -2,6 +2,7 @@
 //! AI referrals in the window, title and content type; sortable and filterable.
 
 use actix_web::web;
+use schemas::vocab::Vocabulary;
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 use utoipa::ToSchema;
@@ -13,14 +14,56 @@ use crate::http::auth::principal::Principal;
 use crate::http::error::ApiError;
 use crate::http::state::ApiState;
 
-/// Sort keys a request may name, each mapped to a fixed column.
-const SORTS: [(&str, &str); 5] = [
-    ("views", "views"),
-    ("ai_crawler_hits", "ai_crawler_hits"),
-    ("ai_referrals", "ai_referrals"),
-    ("last_seen", "last_seen"),
-    ("first_seen", "first_seen"),
-];
+/// How the pages are ordered, most first; each sorts by the column of the same name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ContentSort {
+    #[default]
+    Views,
+    AiCrawlerHits,
+    AiReferrals,
+    LastSeen,
+    FirstSeen,
+}
+
+/// The default first: the dashboard offers them in this order.
+impl Vocabulary for ContentSort {
+    const ALL: &'static [Self] = &[
+        ContentSort::Views,
+        ContentSort::AiCrawlerHits,
+        ContentSort::AiReferrals,
+        ContentSort::LastSeen,
+        ContentSort::FirstSeen,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            ContentSort::Views => "views",
+            ContentSort::AiCrawlerHits => "ai_crawler_hits",
+            ContentSort::AiReferrals => "ai_referrals",
+            ContentSort::LastSeen => "last_seen",
+            ContentSort::FirstSeen => "first_seen",
+        }
+    }
+}
+
+impl ContentSort {
+    /// The column it orders by: the sorts are named after the answer's columns.
+    fn column(self) -> &'static str {
+        self.as_str()
+    }
+
+    /// How the dashboard names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ContentSort::Views => "Most viewed",
+            ContentSort::AiCrawlerHits => "Most read by AI crawlers",
+            ContentSort::AiReferrals => "Most AI referrals",
+            ContentSort::LastSeen => "Recently seen",
+            ContentSort::FirstSeen => "Newest",
+        }
+    }
+}
 
 /// A page of the project: what the window counted on it, and what discovery knows of it.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -42,7 +85,7 @@ pub struct ContentReport {
     pub window: ReportWindow,
     pub served_from: ServedFrom,
     /// The sort applied.
-    pub sort: &'static str,
+    pub sort: ContentSort,
     pub pages: Vec<Page>,
 }
 
@@ -50,7 +93,7 @@ pub struct ContentReport {
 pub(super) fn sorts() -> Object {
     ObjectBuilder::new()
         .schema_type(Type::String)
-        .enum_values(Some(SORTS.iter().map(|(name, _)| *name)))
+        .enum_values(Some(ContentSort::ALL.iter().map(|s| s.as_str())))
         .build()
 }
 
@@ -62,18 +105,13 @@ pub async fn report(
 ) -> Result<web::Json<ContentReport>, ApiError> {
     let d = Dashboard::resolve(&principal, &path, query.into_inner(), &state)?;
     let sort = match d.sort.as_deref() {
-        None => "views",
-        Some(asked) => SORTS
-            .iter()
-            .find(|(name, _)| *name == asked)
-            .map(|(_, column)| *column)
-            .ok_or_else(|| {
-                ApiError::invalid(
-                    "sort",
-                    "one of views, ai_crawler_hits, ai_referrals, last_seen, first_seen",
-                )
-            })?,
+        None => ContentSort::default(),
+        Some(asked) => ContentSort::parse(asked).ok_or_else(|| {
+            let names: Vec<&str> = ContentSort::ALL.iter().map(|s| s.as_str()).collect();
+            ApiError::invalid("sort", format!("one of {}", names.join(", ")))
+        })?,
     };
+    let column = sort.column();
     let mut q = Query::scoped(&d);
     let rollup = d.window.hourly_rollup_fits();
     let mut having = String::new();
@@ -101,7 +139,7 @@ pub async fn report(
                  AND ({{property:Int64}} = 0 OR property_id = {{property:Int64}}) GROUP BY url \
              ) AS p ON p.url = c.url \
              WHERE 1{having} \
-             ORDER BY {sort} DESC, url LIMIT {{limit:Int64}} SETTINGS join_use_nulls = 1"
+             ORDER BY {column} DESC, url LIMIT {{limit:Int64}} SETTINGS join_use_nulls = 1"
         ))
         .rows(&state.clickhouse)
         .await?;
@@ -111,4 +149,22 @@ pub async fn report(
         sort,
         pages,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_sort_is_offered_first() {
+        assert_eq!(ContentSort::ALL[0], ContentSort::default());
+    }
+
+    #[test]
+    fn every_sort_has_the_text_serde_gives_it_and_parses_back() {
+        for sort in ContentSort::ALL {
+            assert_eq!(serde_json::to_value(sort).unwrap(), sort.as_str());
+            assert_eq!(ContentSort::parse(sort.as_str()), Some(*sort));
+        }
+    }
 }

@@ -17,6 +17,8 @@ pub struct ReportWindow {
     pub to: String,
     pub tz: &'static str,
     pub interval: Interval,
+    /// Each bucket is a day in `tz`: charts label the buckets by date.
+    pub day_buckets: bool,
 }
 
 impl From<&Window> for ReportWindow {
@@ -26,6 +28,7 @@ impl From<&Window> for ReportWindow {
             to: window.label(window.to),
             tz: window.tz_name(),
             interval: window.interval,
+            day_buckets: window.interval == Interval::Day,
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
+use schemas::vocab::Vocabulary;
 use serde::{Deserialize, Serialize};
 
 use crate::http::error::ApiError;
@@ -16,14 +17,23 @@ pub enum Interval {
     Day,
 }
 
-impl Interval {
-    /// The ClickHouse unit of `toStartOfInterval`, from a fixed set (never request text).
-    pub fn unit(self) -> &'static str {
+impl Vocabulary for Interval {
+    const ALL: &'static [Self] = &[Interval::Minute, Interval::Hour, Interval::Day];
+
+    fn as_str(self) -> &'static str {
         match self {
             Interval::Minute => "minute",
             Interval::Hour => "hour",
             Interval::Day => "day",
         }
+    }
+}
+
+impl Interval {
+    /// The ClickHouse unit of `toStartOfInterval`, from a fixed set (never request text): ClickHouse
+    /// spells its units as the API spells its intervals.
+    pub fn unit(self) -> &'static str {
+        self.as_str()
     }
 }
 
@@ -109,7 +119,10 @@ impl Window {
                 format!("the window is at most {MAX_DAYS} days"),
             ));
         }
-        let interval = interval.unwrap_or(if to - from <= Duration::days(2) {
+        // Two days on the viewer's clock too: two dates across a DST change span 47 or 49 hours.
+        let local = |t: DateTime<Utc>| t.with_timezone(&tz).naive_local();
+        let span = (to - from).min(local(to) - local(from));
+        let interval = interval.unwrap_or(if span <= Duration::days(2) {
             Interval::Hour
         } else {
             Interval::Day
@@ -229,6 +242,30 @@ mod tests {
         assert_eq!(w.interval, Interval::Hour, "two days → hourly by default");
         assert_eq!(w.buckets().len(), 48);
         assert!(w.hourly_rollup_fits());
+    }
+
+    #[test]
+    fn two_dates_across_a_dst_change_are_still_hourly_by_default() {
+        // Europe/Berlin leaves summer time on 2026-10-25: the two days have 49 hours.
+        let w = Window::parse(
+            Some("2026-10-24"),
+            Some("2026-10-25"),
+            Some("Europe/Berlin"),
+            None,
+            at("2026-11-24T00:00:00Z"),
+        )
+        .unwrap();
+        assert_eq!(w.to - w.from, Duration::hours(49));
+        assert_eq!(w.interval, Interval::Hour);
+        let three = Window::parse(
+            Some("2026-10-24"),
+            Some("2026-10-26"),
+            Some("Europe/Berlin"),
+            None,
+            at("2026-11-24T00:00:00Z"),
+        )
+        .unwrap();
+        assert_eq!(three.interval, Interval::Day);
     }
 
     #[test]

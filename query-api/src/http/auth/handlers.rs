@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::mail::Mailer;
 use super::principal::{Credential, Principal, SESSION_COOKIE};
 use super::store::SESSION_TTL_MS;
+use crate::http::access;
 use crate::http::error::ApiError;
 use crate::http::state::ApiState;
 
@@ -161,6 +162,11 @@ pub struct MeOrganization {
     pub id: String,
     pub name: String,
     pub role: Role,
+    /// May configure its projects: add properties and change their settings, create and revoke
+    /// API keys, choose the AI sources.
+    pub can_configure_projects: bool,
+    /// May create projects in it.
+    pub can_create_projects: bool,
 }
 
 pub async fn me(
@@ -180,6 +186,18 @@ pub async fn me(
                     id: org.id.clone(),
                     name: org.name.clone(),
                     role,
+                    can_configure_projects: access::may(
+                        &view,
+                        &principal,
+                        &org.id,
+                        access::CONFIGURE_PROJECTS,
+                    ),
+                    can_create_projects: access::may(
+                        &view,
+                        &principal,
+                        &org.id,
+                        access::CREATE_PROJECTS,
+                    ),
                 })
         })
         .collect();

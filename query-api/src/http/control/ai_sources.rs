@@ -61,7 +61,7 @@ pub async fn set(
 ) -> Result<web::Json<AiSourceList>, ApiError> {
     let project_id = {
         let view = state.view();
-        access::project(&view, &principal, &path, Role::Admin)?
+        access::project(&view, &principal, &path, access::CONFIGURE_PROJECTS)?
             .id
             .clone()
     };

@@ -49,7 +49,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let property_id = {
         let view = state.view();
-        access::property(&view, &principal, *path, Role::Admin)?.id
+        access::property(&view, &principal, *path, access::CONFIGURE_PROJECTS)?.id
     };
     let body = body.into_inner();
     let created = api_keys::issue(
@@ -82,7 +82,7 @@ pub async fn revoke(
 ) -> Result<web::Json<KeyRevoked>, ApiError> {
     let key_id = {
         let view = state.view();
-        access::api_key(&view, &principal, &path, Role::Admin)?
+        access::api_key(&view, &principal, &path, access::CONFIGURE_PROJECTS)?
             .id
             .clone()
     };

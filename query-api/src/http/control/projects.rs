@@ -46,7 +46,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let organization_id = {
         let view = state.view();
-        access::organization(&view, &principal, &path, Role::Owner)?
+        access::organization(&view, &principal, &path, access::CREATE_PROJECTS)?
             .id
             .clone()
     };

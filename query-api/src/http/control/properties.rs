@@ -37,7 +37,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let project_id = {
         let view = state.view();
-        access::project(&view, &principal, &path, Role::Admin)?
+        access::project(&view, &principal, &path, access::CONFIGURE_PROJECTS)?
             .id
             .clone()
     };
@@ -79,7 +79,7 @@ pub async fn configure(
 ) -> Result<web::Json<PropertyReply>, ApiError> {
     let property_id = {
         let view = state.view();
-        access::property(&view, &principal, *path, Role::Admin)?.id
+        access::property(&view, &principal, *path, access::CONFIGURE_PROJECTS)?.id
     };
     let command = UpdateProperty {
         property_id,

@@ -1,0 +1,111 @@
+//! `GET /api/v1/vocabulary`: the values the dashboard offers in its forms and selects, each with
+//! the label it shows, rendered from the enums. The web app builds its choices from this answer,
+//! so it spells none of the values itself.
+
+use actix_web::web;
+use schemas::control::{Plan, PropertyKind, Role};
+use schemas::vocab::Vocabulary;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::analytics::content::ContentSort;
+
+/// One value and how the dashboard names it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Choice<T: ToSchema> {
+    pub value: T,
+    pub label: &'static str,
+}
+
+/// Each list in the order the dashboard offers it; where a form has a default, it is the first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Vocabularies {
+    /// An organization's plan; the first is a new organization's default.
+    pub plans: Vec<Choice<Plan>>,
+    /// A member's role in an organization, most powerful (the owner) first.
+    pub roles: Vec<Choice<Role>>,
+    /// What a property sends from; the first is a new property's default.
+    pub property_kinds: Vec<Choice<PropertyKind>>,
+    /// The content dashboard's `sort`; the first is the default.
+    pub content_sorts: Vec<Choice<ContentSort>>,
+}
+
+fn choices<T: Vocabulary + ToSchema>(label: fn(T) -> &'static str) -> Vec<Choice<T>> {
+    T::ALL
+        .iter()
+        .map(|&value| Choice {
+            value,
+            label: label(value),
+        })
+        .collect()
+}
+
+fn plan_label(plan: Plan) -> &'static str {
+    match plan {
+        Plan::Starter => "Starter",
+        Plan::Growth => "Growth",
+        Plan::Pro => "Pro",
+    }
+}
+
+fn role_label(role: Role) -> &'static str {
+    match role {
+        Role::Owner => "Owner",
+        Role::Admin => "Admin",
+        Role::Member => "Member",
+    }
+}
+
+fn property_kind_label(kind: PropertyKind) -> &'static str {
+    match kind {
+        PropertyKind::Website => "Website (the tag)",
+        PropertyKind::App => "App",
+        PropertyKind::Api => "API (server-side hits)",
+    }
+}
+
+impl Vocabularies {
+    pub fn new() -> Self {
+        Vocabularies {
+            plans: choices(plan_label),
+            roles: choices(role_label),
+            property_kinds: choices(property_kind_label),
+            content_sorts: choices(ContentSort::label),
+        }
+    }
+}
+
+impl Default for Vocabularies {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+pub async fn vocabularies() -> web::Json<Vocabularies> {
+    web::Json(Vocabularies::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms_default_to_the_first_choice() {
+        let v = Vocabularies::new();
+        assert_eq!(v.plans[0].value, Plan::Starter);
+        assert_eq!(v.roles[0].value, Role::Owner);
+        assert_eq!(v.property_kinds[0].value, PropertyKind::Website);
+        assert_eq!(v.content_sorts[0].value, ContentSort::default());
+    }
+
+    #[test]
+    fn values_are_sent_in_their_text_form() {
+        let json = serde_json::to_value(Vocabularies::new()).unwrap();
+        assert_eq!(json["plans"][0]["value"], Plan::Starter.as_str());
+        assert_eq!(
+            json["content_sorts"][1]["value"],
+            ContentSort::AiCrawlerHits.as_str()
+        );
+        assert_eq!(json["property_kinds"][2]["label"], "API (server-side hits)");
+    }
+}
