@@ -21,7 +21,7 @@ pub enum AdminCommand {
         name: String,
         #[arg(long)]
         domain: String,
-        #[arg(long, value_enum, default_value = "starter")]
+        #[arg(long, value_enum, default_value_t = Plan::Starter)]
         plan: Plan,
     },
     /// Change an organization's plan (and with it the retention of new data).
@@ -39,7 +39,7 @@ pub enum AdminCommand {
         name: String,
         #[arg(long)]
         org: Option<String>,
-        #[arg(long, value_enum, default_value = "member")]
+        #[arg(long, value_enum, default_value_t = Role::Member)]
         role: Role,
     },
     /// Make a user a platform admin (creating the user first if the address is new): how the
@@ -66,7 +66,7 @@ pub enum AdminCommand {
         project: String,
         #[arg(long)]
         domain: String,
-        #[arg(long, value_enum, default_value = "website")]
+        #[arg(long, value_enum, default_value_t = PropertyKind::Website)]
         kind: PropertyKind,
         #[arg(long)]
         allow_subdomains: bool,
@@ -77,7 +77,7 @@ pub enum AdminCommand {
         property: i64,
         #[arg(long, default_value = "default")]
         name: String,
-        #[arg(long, value_enum, value_delimiter = ',', default_values = ["collect", "hits", "read"])]
+        #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Permission::Collect, Permission::Hits, Permission::Read])]
         permissions: Vec<Permission>,
     },
     /// Revoke an API key.
