@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 use crate::codec::{compile_once, Compiled, Contract};
+use crate::vocab::{Channel, Vocabulary};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionUpdate {
@@ -49,7 +50,7 @@ pub struct SessionUpdate {
 }
 
 fn direct() -> String {
-    "direct".to_owned()
+    Channel::Direct.as_str().to_owned()
 }
 
 static COMPILED: OnceLock<Compiled> = OnceLock::new();

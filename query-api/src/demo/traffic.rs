@@ -8,7 +8,9 @@ use std::net::IpAddr;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use schemas::beacon::TagEventType;
 use schemas::catalog::IpRange;
+use schemas::vocab::Vocabulary;
 use serde_json::{json, Value};
 
 /// (path, title, how likely an AI-referred visitor lands here, how likely anyone else does)
@@ -210,7 +212,7 @@ pub fn generate(
             };
             events.push(json!({
                 "id": format!("{session_id}-{}", events.len()),
-                "type": "pageview",
+                "type": TagEventType::Pageview.as_str(),
                 "ts": ts,
                 "url": url,
                 "referrer": page_referrer,
@@ -229,7 +231,7 @@ pub fn generate(
                 ][rng.random_range(0..3)];
                 events.push(json!({
                     "id": format!("{session_id}-{}", events.len()),
-                    "type": "click", "ts": ts, "url": url,
+                    "type": TagEventType::Click.as_str(), "ts": ts, "url": url,
                     "props": { "kind": kind, "text": text },
                 }));
             }
@@ -240,13 +242,13 @@ pub fn generate(
             let url = format!("{site}/signup/");
             events.push(json!({
                 "id": format!("{session_id}-{}", events.len()),
-                "type": "conversion", "ts": ts, "url": url, "name": "signup",
+                "type": TagEventType::Conversion.as_str(), "ts": ts, "url": url, "name": "signup",
             }));
             if rng.random::<f64>() < 0.35 {
                 let value = [49.0, 99.0, 199.0][rng.random_range(0..3)];
                 events.push(json!({
                     "id": format!("{session_id}-{}", events.len()),
-                    "type": "conversion", "ts": ts + 60_000, "url": url,
+                    "type": TagEventType::Conversion.as_str(), "ts": ts + 60_000, "url": url,
                     "name": "purchase", "value": value, "currency": "USD",
                 }));
             }
