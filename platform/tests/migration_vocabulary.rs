@@ -24,13 +24,16 @@ fn migrations_sql() -> Vec<(String, String)> {
         .collect()
 }
 
+/// Whether a text is a value of one vocabulary enum.
+type Defined = fn(&str) -> bool;
+
 fn parses<T: Vocabulary>(text: &str) -> bool {
     T::parse(text).is_some()
 }
 
 #[test]
 fn every_vocabulary_literal_in_the_migrations_is_a_defined_value() {
-    let columns: [(&str, fn(&str) -> bool); 8] = [
+    let columns: [(&str, Defined); 8] = [
         ("source", parses::<EventSource>),
         ("event_type", parses::<EventType>),
         ("channel", parses::<Channel>),
