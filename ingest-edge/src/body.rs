@@ -1,52 +1,190 @@
-//! Request bodies: content-type gate, gzip decoding, and a size limit applied to the decoded
-//! bytes (so a small gzip bomb is still refused).
+//! Request bodies: content-type gate, `Content-Encoding` gate, and size limits on both the bytes
+//! on the wire and the decoded bytes.
+//!
+//! actix's own `Decompress` inflates each network chunk completely before anyone can count the
+//! output, so a 33 KB zstd chunk becomes 1 GB in memory. Here the raw payload is read instead,
+//! only gzip is decoded, and the decoder writes into a buffer that refuses to grow past the limit,
+//! so memory per request stays near the limit whatever the body claims to expand to.
 
-use actix_web::dev::Decompress;
+use std::io::{self, Write};
+
+use actix_web::http::header;
 use actix_web::{web, HttpRequest};
 use bytes::BytesMut;
+use flate2::write::MultiGzDecoder;
 use futures::StreamExt;
 
 use crate::error::EdgeError;
 
 /// The request's media type without parameters, lowercased.
 pub fn media_type(req: &HttpRequest) -> Option<String> {
-    let value = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)?
-        .to_str()
-        .ok()?;
+    let value = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
     Some(value.split(';').next()?.trim().to_ascii_lowercase())
 }
 
-/// Reads the whole body, decoding `Content-Encoding`, refusing more than `limit` decoded bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Identity,
+    Gzip,
+}
+
+/// The body's encoding. Browsers' `CompressionStream` and server-side senders need nothing but
+/// gzip; every other coding is refused rather than decoded, so there is one decoder to bound.
+fn encoding(req: &HttpRequest) -> Result<Encoding, EdgeError> {
+    let mut codings = Vec::new();
+    for value in req.headers().get_all(header::CONTENT_ENCODING) {
+        let value = value
+            .to_str()
+            .map_err(|_| EdgeError::UnsupportedEncoding("(not text)".to_owned()))?;
+        codings.extend(
+            value
+                .split(',')
+                .map(|c| c.trim().to_ascii_lowercase())
+                .filter(|c| !c.is_empty() && c != "identity"),
+        );
+    }
+    match codings.as_slice() {
+        [] => Ok(Encoding::Identity),
+        [one] if one == "gzip" || one == "x-gzip" => Ok(Encoding::Gzip),
+        _ => Err(EdgeError::UnsupportedEncoding(codings.join(", "))),
+    }
+}
+
+/// Wire bytes allowed for a gzip body whose decoded size is within `limit`: deflate's stored
+/// blocks add 5 bytes per 64 KiB to incompressible input, plus the gzip header and trailer.
+fn compressed_limit(limit: usize) -> usize {
+    limit.saturating_add(limit / 1024).saturating_add(1024)
+}
+
+/// The decoder's output: refuses any write that would take it past `limit`.
+struct Capped {
+    buf: BytesMut,
+    limit: usize,
+    over: bool,
+}
+
+impl Write for Capped {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.buf.len() + data.len() > self.limit {
+            self.over = true;
+            return Err(io::Error::other("decoded body is over the limit"));
+        }
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn gzip_failure(decoder: &MultiGzDecoder<Capped>, limit: usize, error: io::Error) -> EdgeError {
+    if decoder.get_ref().over {
+        EdgeError::BodyTooLarge { limit }
+    } else {
+        EdgeError::malformed("body", format!("gzip body could not be decoded: {error}"))
+    }
+}
+
+/// Reads the whole body, decoding gzip, refusing more than `limit` decoded bytes (and about as
+/// many bytes on the wire, with or without a `Content-Length`) without ever holding more.
 pub async fn read_limited(
     req: &HttpRequest,
-    payload: web::Payload,
+    mut payload: web::Payload,
     limit: usize,
 ) -> Result<BytesMut, EdgeError> {
+    let encoding = encoding(req)?;
+    let wire_limit = match encoding {
+        Encoding::Identity => limit,
+        Encoding::Gzip => compressed_limit(limit),
+    };
     if let Some(len) = req
         .headers()
-        .get(actix_web::http::header::CONTENT_LENGTH)
+        .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
     {
-        if len > limit {
+        if len > wire_limit {
             return Err(EdgeError::BodyTooLarge { limit });
         }
     }
-    let mut stream = Decompress::from_headers(payload, req.headers());
+    let mut decoder = (encoding == Encoding::Gzip).then(|| {
+        MultiGzDecoder::new(Capped {
+            buf: BytesMut::new(),
+            limit,
+            over: false,
+        })
+    });
     let mut body = BytesMut::new();
-    while let Some(chunk) = stream.next().await {
+    let mut received = 0usize;
+    while let Some(chunk) = payload.next().await {
         let chunk = chunk
             .map_err(|e| EdgeError::malformed("body", format!("body could not be read: {e}")))?;
-        if body.len() + chunk.len() > limit {
+        received += chunk.len();
+        if received > wire_limit {
             return Err(EdgeError::BodyTooLarge { limit });
         }
-        if body.is_empty() {
+        match decoder.as_mut() {
+            Some(decoder) => decoder
+                .write_all(&chunk)
+                .map_err(|e| gzip_failure(decoder, limit, e))?,
             // Most beacons arrive in one chunk: take it without copying.
-            body = BytesMut::from(chunk);
-        } else {
-            body.extend_from_slice(&chunk);
+            None if body.is_empty() => body = BytesMut::from(chunk),
+            None => body.extend_from_slice(&chunk),
         }
     }
-    Ok(body)
+    match decoder {
+        None => Ok(body),
+        Some(mut decoder) => {
+            decoder
+                .try_finish()
+                .map_err(|e| gzip_failure(&decoder, limit, e))?;
+            Ok(std::mem::take(&mut decoder.get_mut().buf))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    fn coding(values: &[&str]) -> Result<Encoding, String> {
+        let mut req = TestRequest::default();
+        for v in values {
+            req = req.append_header((header::CONTENT_ENCODING, *v));
+        }
+        encoding(&req.to_http_request()).map_err(|e| e.code().to_owned())
+    }
+
+    #[test]
+    fn only_identity_and_gzip_are_accepted() {
+        assert_eq!(coding(&[]), Ok(Encoding::Identity));
+        assert_eq!(coding(&["identity"]), Ok(Encoding::Identity));
+        assert_eq!(coding(&["GZIP"]), Ok(Encoding::Gzip));
+        assert_eq!(coding(&["identity, gzip"]), Ok(Encoding::Gzip));
+        for refused in [
+            &["zstd"][..],
+            &["br"],
+            &["deflate"],
+            &["compress"],
+            &["gzip, gzip"],
+            &["gzip", "br"],
+        ] {
+            assert_eq!(
+                coding(refused),
+                Err("unsupported_encoding".to_owned()),
+                "{refused:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_wire_allowance_covers_incompressible_gzip_at_the_limit() {
+        let data: Vec<u8> = (0..256 * 1024u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&data).unwrap();
+        assert!(gz.finish().unwrap().len() <= compressed_limit(data.len()));
+    }
 }

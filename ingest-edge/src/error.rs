@@ -30,6 +30,8 @@ pub enum EdgeError {
     BatchTooLarge { count: usize, limit: usize },
     #[error("unsupported content type {0}")]
     UnsupportedType(String),
+    #[error("unsupported Content-Encoding {0}; send the body as is or gzip")]
+    UnsupportedEncoding(String),
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
     #[error("the event store is unavailable; retry later")]
@@ -60,6 +62,7 @@ impl EdgeError {
             EdgeError::BodyTooLarge { .. } => "body_too_large",
             EdgeError::BatchTooLarge { .. } => "batch_too_large",
             EdgeError::UnsupportedType(_) => "unsupported_media_type",
+            EdgeError::UnsupportedEncoding(_) => "unsupported_encoding",
             EdgeError::RateLimited { .. } => "rate_limited",
             EdgeError::Unavailable => "unavailable",
             EdgeError::Overloaded => "overloaded",
@@ -91,7 +94,9 @@ impl ResponseError for EdgeError {
             EdgeError::BodyTooLarge { .. } | EdgeError::BatchTooLarge { .. } => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
-            EdgeError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            EdgeError::UnsupportedType(_) | EdgeError::UnsupportedEncoding(_) => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
             EdgeError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             EdgeError::Unavailable | EdgeError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
         }
