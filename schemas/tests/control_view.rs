@@ -3,9 +3,9 @@
 use schemas::control::ids::{hash_secret, is_valid_id, new_id, new_secret};
 use schemas::control::{
     ChangePlan, CommandError, ControlEvent, ControlView, CreateAnalystToken, CreateApiKey,
-    CreateOrganization, CreateProject, CreateProperty, CreateUser, Decide, Permission, Plan,
-    PropertyKind, RevokeAnalystToken, RevokeApiKey, Role, SetMembership, TokenScope,
-    UpdateProperty,
+    CreateOrganization, CreateProject, CreateProperty, CreateUser, Decide, Membership, Permission,
+    Plan, PropertyKind, RevokeAnalystToken, RevokeApiKey, Role, SetMembership, SetPlatformAdmin,
+    TokenScope, UpdateProperty,
 };
 use schemas::fixtures::{self, submit, Tenant};
 
@@ -508,4 +508,134 @@ fn analyst_tokens_belong_to_members_resolve_by_hash_and_revoke() {
         ),
         Err(CommandError::NotFound { .. })
     ));
+}
+
+/// Decides `command` as `actor` (a user id) and applies it.
+fn submit_as<C: Decide>(
+    view: &mut ControlView,
+    actor: &str,
+    command: C,
+) -> Result<C::Outcome, CommandError> {
+    let decision = view.decide(actor, NOW, &command)?;
+    for event in &decision.events {
+        view.apply(event).unwrap();
+    }
+    Ok(decision.outcome)
+}
+
+fn member(view: &mut ControlView, org: &str, email: &str, role: Role) -> String {
+    let id = new_id("usr");
+    let create = CreateUser {
+        id: id.clone(),
+        email: email.into(),
+        name: "Someone".into(),
+    };
+    submit(view, create).unwrap();
+    let membership = SetMembership {
+        organization_id: org.into(),
+        user_id: id.clone(),
+        role,
+        active: true,
+    };
+    submit(view, membership).unwrap();
+    id
+}
+
+fn set(org: &str, user: &str, role: Role, active: bool) -> SetMembership {
+    SetMembership {
+        organization_id: org.into(),
+        user_id: user.into(),
+        role,
+        active,
+    }
+}
+
+#[test]
+fn only_owners_touch_owners_and_an_organization_keeps_one() {
+    let mut view = ControlView::new();
+    let a = onboard(&mut view, "acme.com", Plan::Starter);
+    let owner = member(&mut view, &a.org, "owner@acme.com", Role::Owner);
+    let admin = member(&mut view, &a.org, "admin@acme.com", Role::Admin);
+    let plain = member(&mut view, &a.org, "plain@acme.com", Role::Member);
+    let owner_required = |r: Result<Membership, CommandError>| matches!(r, Err(CommandError::OwnerRequired { ref organization_id }) if *organization_id == a.org);
+
+    // An admin neither demotes nor removes an owner, nor makes one.
+    assert!(owner_required(submit_as(
+        &mut view,
+        &admin,
+        set(&a.org, &owner, Role::Member, true)
+    )));
+    assert!(owner_required(submit_as(
+        &mut view,
+        &admin,
+        set(&a.org, &owner, Role::Owner, false)
+    )));
+    assert!(owner_required(submit_as(
+        &mut view,
+        &admin,
+        set(&a.org, &plain, Role::Owner, true)
+    )));
+    assert_eq!(
+        view.role_of(&owner, &a.org),
+        Some(Role::Owner),
+        "nothing changed"
+    );
+    assert_eq!(view.role_of(&plain, &a.org), Some(Role::Member));
+    // … but still manages everyone else.
+    submit_as(&mut view, &admin, set(&a.org, &plain, Role::Admin, true)).unwrap();
+
+    // The last owner cannot step down or leave, even by their own hand.
+    for change in [
+        set(&a.org, &owner, Role::Admin, true),
+        set(&a.org, &owner, Role::Owner, false),
+    ] {
+        assert!(matches!(
+            submit_as(&mut view, &owner, change),
+            Err(CommandError::LastOwner { .. })
+        ));
+    }
+    assert_eq!(view.role_of(&owner, &a.org), Some(Role::Owner));
+
+    // With a second owner, one owner may demote the other; then the one left is the last again.
+    submit_as(&mut view, &owner, set(&a.org, &admin, Role::Owner, true)).unwrap();
+    submit_as(&mut view, &owner, set(&a.org, &admin, Role::Member, true)).unwrap();
+    assert_eq!(view.role_of(&admin, &a.org), Some(Role::Member));
+    submit_as(&mut view, &owner, set(&a.org, &admin, Role::Owner, true)).unwrap();
+    submit_as(&mut view, &admin, set(&a.org, &owner, Role::Owner, false)).unwrap();
+    assert_eq!(view.role_of(&owner, &a.org), None);
+    assert!(matches!(
+        submit_as(&mut view, &admin, set(&a.org, &admin, Role::Admin, true)),
+        Err(CommandError::LastOwner { .. })
+    ));
+
+    // An owner of another organization is nobody here; a platform admin is anywhere.
+    let b = onboard(&mut view, "globex.com", Plan::Starter);
+    let elsewhere = member(&mut view, &b.org, "owner@globex.com", Role::Owner);
+    assert!(owner_required(submit_as(
+        &mut view,
+        &elsewhere,
+        set(&a.org, &plain, Role::Owner, true)
+    )));
+    submit(
+        &mut view,
+        SetPlatformAdmin {
+            user_id: elsewhere.clone(),
+            platform_admin: true,
+        },
+    )
+    .unwrap();
+    submit_as(
+        &mut view,
+        &elsewhere,
+        set(&a.org, &plain, Role::Owner, true),
+    )
+    .unwrap();
+    assert_eq!(view.role_of(&plain, &a.org), Some(Role::Owner));
+    assert_eq!(
+        CommandError::LastOwner {
+            organization_id: a.org.clone()
+        }
+        .code(),
+        "last_owner"
+    );
 }

@@ -124,6 +124,16 @@ impl From<WriteError> for ApiError {
                 "invalid_field",
                 format!("domain: {reason}"),
             ),
+            WriteError::Rejected(CommandError::OwnerRequired { .. }) => Self::new(
+                StatusCode::FORBIDDEN,
+                "owner_required",
+                "only an owner of the organization makes, changes or removes its owners",
+            ),
+            WriteError::Rejected(CommandError::LastOwner { .. }) => Self::new(
+                StatusCode::CONFLICT,
+                "last_owner",
+                "the organization must keep at least one owner; make another owner first",
+            ),
             other => Self::internal(other),
         }
     }
@@ -158,6 +168,21 @@ mod tests {
         .into();
         assert_eq!(missing.status, StatusCode::NOT_FOUND);
         assert!(!missing.message.contains("org_x"), "{}", missing.message);
+        let organization_id = "org_x".to_owned();
+        let not_owner: ApiError = WriteError::Rejected(CommandError::OwnerRequired {
+            organization_id: organization_id.clone(),
+        })
+        .into();
+        assert_eq!(
+            (not_owner.status, not_owner.code),
+            (StatusCode::FORBIDDEN, "owner_required")
+        );
+        let last: ApiError =
+            WriteError::Rejected(CommandError::LastOwner { organization_id }).into();
+        assert_eq!(
+            (last.status, last.code),
+            (StatusCode::CONFLICT, "last_owner")
+        );
     }
 
     #[test]

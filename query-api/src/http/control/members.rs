@@ -1,6 +1,8 @@
 //! People of an organization. The organization's domain vouches for them: an invited address must
 //! be on that domain (or a subdomain of it) unless a platform admin explicitly allows another.
-//! Admins invite members and admins; only owners (and platform admins) make owners.
+//! Admins invite members and admins; only owners (and platform admins) make, change or remove
+//! owners, and the last owner stays: `SetMembership` refuses otherwise (403 `owner_required`,
+//! 409 `last_owner`), so the admin CLI is held to the same rule.
 
 use actix_web::{web, HttpResponse};
 use schemas::control::{Membership, Role, SetMembership};

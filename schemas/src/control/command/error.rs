@@ -12,6 +12,13 @@ pub enum CommandError {
     Invalid { field: &'static str, reason: String },
     #[error("invalid domain: {0}")]
     Domain(#[from] DomainError),
+    /// A user who is neither an owner of the organization nor a platform admin tried to make,
+    /// change or remove an owner.
+    #[error("only an owner of organization {organization_id} changes its owners")]
+    OwnerRequired { organization_id: String },
+    /// The change would leave the organization without an active owner.
+    #[error("organization {organization_id} would be left without an owner")]
+    LastOwner { organization_id: String },
 }
 
 impl CommandError {
@@ -22,6 +29,8 @@ impl CommandError {
             CommandError::AlreadyExists { .. } => "already_exists",
             CommandError::Invalid { .. } => "invalid_field",
             CommandError::Domain(_) => "invalid_domain",
+            CommandError::OwnerRequired { .. } => "owner_required",
+            CommandError::LastOwner { .. } => "last_owner",
         }
     }
 }
