@@ -219,8 +219,17 @@ async fn sign_in_requests_are_rate_limited_and_bad_input_is_a_json_400() {
             assert_eq!(reply.json["error"], "rate_limited");
         }
     }
-    assert_eq!(statuses, [202, 202, 202, 429], "3 per address per minute");
-    assert_eq!(links(&api.outbox).len(), 3);
+    // The address's limit holds back the e-mails, not the answer: see http_limits.rs.
+    assert_eq!(
+        statuses,
+        [202, 202, 202, 202],
+        "the same answer over the limit"
+    );
+    assert_eq!(
+        links(&api.outbox).len(),
+        3,
+        "3 links per address per minute"
+    );
 
     let bad = send(
         client().post(&url),

@@ -1,8 +1,10 @@
 //! What every handler can reach, built once in `server::serve`'s caller.
 
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::{Arc, RwLockReadGuard};
+use std::sync::{Arc, Mutex, RwLockReadGuard};
+use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -44,22 +46,54 @@ impl ApiState {
     }
 }
 
-/// Every API call is limited per client IP and per principal (its session); sign-in harder, per
-/// e-mail address and per client IP.
+/// Every API call is limited per client IP and per principal (its session); sign-in per client IP,
+/// and the links sent per e-mail address.
+///
+/// Each limiter holds one entry per key it has seen, and keys are chosen by callers (any cookie,
+/// any address), so the tables are pruned now and then: a key whose bucket has refilled is
+/// indistinguishable from a new one and is dropped, while a key still held back stays.
 pub struct Limits {
-    sign_in_per_email: DefaultKeyedRateLimiter<String>,
+    links_per_email: DefaultKeyedRateLimiter<String>,
     sign_in_per_ip: DefaultKeyedRateLimiter<IpAddr>,
     api_per_ip: DefaultKeyedRateLimiter<IpAddr>,
     api_per_principal: DefaultKeyedRateLimiter<String>,
+    /// When the tables were last pruned; held while pruning, so one caller prunes at a time.
+    pruned_at: Mutex<Instant>,
 }
+
+/// How often the limiter tables are pruned: between prunes they grow at most by the keys seen in
+/// this time.
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
 /// Requests per minute.
 #[derive(Debug, Clone, Copy)]
 pub struct LimitSettings {
+    /// Sign-in links sent to one address; over it the request is answered as always but no
+    /// further link is sent (the links already sent stay valid).
     pub sign_in_per_email: u32,
     pub sign_in_per_ip: u32,
     pub api_per_ip: u32,
     pub api_per_principal: u32,
+}
+
+/// Keys held by each limiter table, for tests and diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitTableSizes {
+    pub links_per_email: usize,
+    pub sign_in_per_ip: usize,
+    pub api_per_ip: usize,
+    pub api_per_principal: usize,
+}
+
+impl LimitTableSizes {
+    pub fn total(&self) -> usize {
+        self.links_per_email + self.sign_in_per_ip + self.api_per_ip + self.api_per_principal
+    }
+}
+
+fn prune<K: Hash + Eq + Clone>(table: &DefaultKeyedRateLimiter<K>) {
+    table.retain_recent();
+    table.shrink_to_fit();
 }
 
 fn per_minute(n: u32) -> Quota {
@@ -78,15 +112,17 @@ fn limited(not_until: governor::NotUntil<governor::clock::QuantaInstant>) -> Api
 impl Limits {
     pub fn new(settings: LimitSettings) -> Self {
         Self {
-            sign_in_per_email: RateLimiter::keyed(per_minute(settings.sign_in_per_email)),
+            links_per_email: RateLimiter::keyed(per_minute(settings.sign_in_per_email)),
             sign_in_per_ip: RateLimiter::keyed(per_minute(settings.sign_in_per_ip)),
             api_per_ip: RateLimiter::keyed(per_minute(settings.api_per_ip)),
             api_per_principal: RateLimiter::keyed(per_minute(settings.api_per_principal)),
+            pruned_at: Mutex::new(Instant::now()),
         }
     }
 
     /// `principal` is what identifies the caller's credentials (a hash of the session cookie).
     pub fn api_call(&self, ip: Option<IpAddr>, principal: Option<String>) -> Result<(), ApiError> {
+        self.prune_now_and_then();
         if let Some(ip) = ip {
             self.api_per_ip.check_key(&ip).map_err(limited)?;
         }
@@ -98,12 +134,46 @@ impl Limits {
         Ok(())
     }
 
-    pub fn sign_in(&self, email: &str, ip: Option<IpAddr>) -> Result<(), ApiError> {
-        if let Some(ip) = ip {
-            self.sign_in_per_ip.check_key(&ip).map_err(limited)?;
+    /// Asking for a sign-in link from `ip`: over the limit is a 429.
+    pub fn sign_in(&self, ip: Option<IpAddr>) -> Result<(), ApiError> {
+        self.prune_now_and_then();
+        match ip {
+            Some(ip) => self.sign_in_per_ip.check_key(&ip).map_err(limited),
+            None => Ok(()),
         }
-        self.sign_in_per_email
-            .check_key(&email.to_owned())
-            .map_err(limited)
+    }
+
+    /// Whether another sign-in link may be sent to `email` now. Not an error to the caller: a
+    /// flood of requests for someone's address slows the e-mails, never their signing in.
+    pub fn may_send_link(&self, email: &str) -> bool {
+        self.links_per_email.check_key(&email.to_owned()).is_ok()
+    }
+
+    /// Drops every key whose bucket is full again, and gives the memory back.
+    pub fn prune(&self) {
+        prune(&self.links_per_email);
+        prune(&self.sign_in_per_ip);
+        prune(&self.api_per_ip);
+        prune(&self.api_per_principal);
+    }
+
+    pub fn table_sizes(&self) -> LimitTableSizes {
+        LimitTableSizes {
+            links_per_email: self.links_per_email.len(),
+            sign_in_per_ip: self.sign_in_per_ip.len(),
+            api_per_ip: self.api_per_ip.len(),
+            api_per_principal: self.api_per_principal.len(),
+        }
+    }
+
+    fn prune_now_and_then(&self) {
+        // Busy means another caller is pruning: no one waits for it.
+        let Ok(mut pruned_at) = self.pruned_at.try_lock() else {
+            return;
+        };
+        if pruned_at.elapsed() >= PRUNE_EVERY {
+            self.prune();
+            *pruned_at = Instant::now();
+        }
     }
 }

@@ -51,8 +51,18 @@ pub async fn request_link(
         return Err(ApiError::invalid("email", "not an e-mail address"));
     }
     let ip = req.peer_addr().map(|a| a.ip());
-    state.limits.sign_in(&email, ip)?;
+    state.limits.sign_in(ip)?;
     let user = state.view().user_by_email(&email).map(|u| u.id.clone());
+    // Over the address's limit nothing is sent, but the answer is the same and the links already
+    // sent stay valid: requests for someone's address cannot lock them out, nor tell whether it
+    // has an account. Only known addresses are counted, so made-up ones fill no table.
+    let user = user.filter(|_| {
+        let may = state.limits.may_send_link(&email);
+        if !may {
+            tracing::info!("sign-in link not sent: this address's limit is reached");
+        }
+        may
+    });
     if let Some(user_id) = user {
         let token = state
             .auth
