@@ -1,6 +1,7 @@
 //! Helpers for integration tests against the real broker and ClickHouse that `infra/test` starts.
 //! Names are random so tests run in parallel; topics and databases are dropped with their guard.
 
+pub mod logs;
 pub mod webhook;
 
 use std::time::Duration;

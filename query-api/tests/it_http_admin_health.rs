@@ -5,6 +5,7 @@
 mod common;
 
 use common::{acme_with_owner, call, sign_in, start_alerting, user, writer};
+use platform::test_support::logs::CapturedLogs;
 use platform::test_support::webhook::WebhookReceiver;
 use platform::test_support::{TestDatabase, TestTopics};
 use query_api::http::routes::Verb;
@@ -53,6 +54,7 @@ async fn record_health(db: &TestDatabase) {
 #[actix_rt::test]
 #[ignore = "integration test: needs OPTIVIEW_KAFKA_BROKERS and OPTIVIEW_CLICKHOUSE_URL; infra/test runs it"]
 async fn platform_admins_see_the_health_figures_and_send_a_test_alert_and_owners_cannot() {
+    CapturedLogs::process_wide();
     let topics = TestTopics::create(&[("control", 1)]).await;
     let db = TestDatabase::migrated().await;
     record_health(&db).await;
@@ -127,6 +129,7 @@ async fn platform_admins_see_the_health_figures_and_send_a_test_alert_and_owners
 #[actix_rt::test]
 #[ignore = "integration test: needs OPTIVIEW_KAFKA_BROKERS and OPTIVIEW_CLICKHOUSE_URL; infra/test runs it"]
 async fn without_a_webhook_the_test_alert_says_so() {
+    CapturedLogs::process_wide();
     let topics = TestTopics::create(&[("control", 1)]).await;
     let db = TestDatabase::migrated().await;
     let control = std::sync::Arc::new(writer(&topics).await);
@@ -140,4 +143,65 @@ async fn without_a_webhook_the_test_alert_says_so() {
     let answer = test_alert(&api, &root).await;
     assert_eq!(answer.status, 409, "{}", answer.json);
     assert_eq!(answer.json["error"], "slack_not_configured");
+}
+
+#[actix_rt::test]
+#[ignore = "integration test: needs OPTIVIEW_KAFKA_BROKERS and OPTIVIEW_CLICKHOUSE_URL; infra/test runs it"]
+async fn the_webhook_url_is_a_secret_no_answer_or_log_line_shows() {
+    const MARKER: &str = "SECRETMARKER123";
+    // Before any server starts: the API's worker threads log through the process-wide subscriber.
+    let logs = CapturedLogs::process_wide();
+    let topics = TestTopics::create(&[("control", 1)]).await;
+    let db = TestDatabase::migrated().await;
+    let control = std::sync::Arc::new(writer(&topics).await);
+    user(&control, "root@optiview.dev", None, true).await;
+
+    // Slack answering 500 every time, quoting the path it was asked for.
+    let receiver = WebhookReceiver::start().await;
+    let hook = format!("{}/{MARKER}", receiver.url);
+    receiver.reply_with(&format!(
+        "no_service {}/{MARKER}",
+        "/services/T000/B000/test"
+    ));
+    receiver.answer_next(&[500, 500, 500]);
+    let api = start_alerting(control.clone(), db.client(), Some(hook));
+    let root = sign_in(&api, "root@optiview.dev").await;
+    let health = call(&api, &root, Verb::Get, "/api/v1/admin/health", None).await;
+    assert_eq!(health.status, 200, "{}", health.json);
+    assert_eq!(health.json["slack_configured"], true);
+    assert!(!health.json.to_string().contains(MARKER), "{}", health.json);
+    let failed = test_alert(&api, &root).await;
+    assert_eq!(failed.status, 502, "{}", failed.json);
+    assert_eq!(failed.json["error"], "slack_unavailable");
+    assert!(
+        failed.json.to_string().contains("500"),
+        "says what Slack answered: {}",
+        failed.json
+    );
+    assert!(!failed.json.to_string().contains(MARKER), "{}", failed.json);
+    assert_eq!(receiver.received().len(), 3, "every attempt made");
+
+    // Nothing listening: the transport error names no URL either.
+    let port = platform::test_support::free_port();
+    let dead = start_alerting(
+        control.clone(),
+        db.client(),
+        Some(format!("http://127.0.0.1:{port}/services/{MARKER}")),
+    );
+    let root = sign_in(&dead, "root@optiview.dev").await;
+    let unreachable = test_alert(&dead, &root).await;
+    assert_eq!(unreachable.status, 502, "{}", unreachable.json);
+    assert_eq!(unreachable.json["error"], "slack_unavailable");
+    assert!(
+        !unreachable.json.to_string().contains(MARKER),
+        "{}",
+        unreachable.json
+    );
+
+    let logged = logs.text();
+    assert!(
+        logged.contains("test alert not delivered"),
+        "the failures are logged: {logged}"
+    );
+    assert!(!logged.contains(MARKER), "{logged}");
 }

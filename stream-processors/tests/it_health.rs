@@ -40,12 +40,18 @@ impl Harness {
 
     /// … after running `seed` on the database (what an earlier run left there).
     async fn start_seeded(extra: &[&str], seed: Option<&str>) -> Self {
+        Self::start_posting_to(extra, seed, "").await
+    }
+
+    /// … posting to `path` appended to the receiver's URL (it answers on any path).
+    async fn start_posting_to(extra: &[&str], seed: Option<&str>, path: &str) -> Self {
         let topics = TestTopics::create(&[("edge_stats", 1), ("deadletter", 1)]).await;
         let db = TestDatabase::migrated().await;
         if let Some(sql) = seed {
             db.client().query(sql).execute().await.unwrap();
         }
         let receiver = WebhookReceiver::start().await;
+        let hook = format!("{}{path}", receiver.url);
         let group = platform::test_support::random_name("health");
         let lag_groups = format!("{group}={}", topics.name(0));
         let mut args = vec![
@@ -63,7 +69,7 @@ impl Harness {
             "--clickhouse-database",
             &db.name,
             "--slack-webhook-url",
-            &receiver.url,
+            &hook,
             "--slack-backoff-ms",
             "20",
             "--public-url",
@@ -472,6 +478,59 @@ async fn an_unreachable_webhook_is_retried_recorded_as_undelivered_and_processin
         ]
     );
     h.stop().await;
+}
+
+#[tokio::test]
+#[ignore = "integration test: needs OPTIVIEW_KAFKA_BROKERS and OPTIVIEW_CLICKHOUSE_URL; infra/test runs it"]
+async fn a_failing_webhook_leaves_its_secret_url_out_of_the_alerts_table_and_the_logs() {
+    const MARKER: &str = "SECRETMARKER123";
+    // The processor's tasks run on this current-thread runtime, so this thread's logs are theirs.
+    let (logs, _guard) = platform::test_support::logs::CapturedLogs::on_this_thread();
+    let h =
+        Harness::start_posting_to(&["--slack-attempts", "2"], None, &format!("/{MARKER}")).await;
+    // Slack failing, and quoting the path it was asked for.
+    h.receiver
+        .reply_with(&format!("no_service /services/T000/B000/test/{MARKER}"));
+    h.receiver.answer_next(&[500, 500]);
+    for minute in 0..5 {
+        h.send(&minute_record(h.t0, minute, 120, 0, 250.0)).await;
+    }
+    h.evaluated(4, "global").await;
+    let mut recorded: Vec<(bool, u8, String)> = Vec::new();
+    for _ in 0..100 {
+        recorded =
+            h.db.client()
+                .query("SELECT delivered, attempts, error FROM alerts ORDER BY at")
+                .fetch_all()
+                .await
+                .unwrap();
+        if !recorded.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    let (delivered, attempts, error) = &recorded[0];
+    assert_eq!((*delivered, *attempts), (false, 2));
+    assert!(error.contains("500"), "still says what went wrong: {error}");
+    assert!(!error.contains(MARKER), "{error}");
+    let every_column: Vec<String> =
+        h.db.client()
+            .query("SELECT toString(tuple(*)) FROM alerts")
+            .fetch_all()
+            .await
+            .unwrap();
+    assert!(
+        every_column.iter().all(|row| !row.contains(MARKER)),
+        "{every_column:?}"
+    );
+    h.stop().await;
+    let logged = logs.text();
+    assert!(
+        logged.contains("alert not delivered to Slack"),
+        "the failure is logged: {logged}"
+    );
+    assert!(!logged.contains(MARKER), "{logged}");
 }
 
 #[tokio::test]

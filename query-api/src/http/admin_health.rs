@@ -252,6 +252,8 @@ pub async fn test_alert(
             delivered: true,
             attempts,
         })),
+        // A SlackError's text never carries the webhook URL (its path is the credential), so it
+        // may be logged and answered.
         Err(error) => {
             tracing::warn!(%error, "test alert not delivered");
             Err(ApiError::new(

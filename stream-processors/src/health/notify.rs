@@ -59,6 +59,8 @@ impl Notifier {
                         state = alert.state.as_str(), attempts, "alert sent");
                     AlertRow::new(alert, true, attempts, String::new())
                 }
+                // The error's text names no webhook URL: it is logged, stored and shown on
+                // /admin/health.
                 Err(error) => {
                     metrics::counter!(ALERTS_FAILED, &labels).increment(1);
                     tracing::error!(%error, rule = alert.rule.as_str(), scope = %alert.scope,
