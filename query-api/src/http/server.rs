@@ -2,8 +2,11 @@
 
 use std::net::TcpListener;
 
-use actix_web::middleware::from_fn;
-use actix_web::{web, App, HttpResponse, HttpServer};
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{header, StatusCode};
+use actix_web::middleware::{from_fn, Next};
+use actix_web::{web, App, HttpResponse, HttpServer, ResponseError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -47,11 +50,51 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::not_found("route"))
 }
 
+/// Largest JSON body, in bytes: the biggest real one (an allow-list of origins) is a few KB.
+pub const MAX_JSON_BODY_BYTES: usize = 64 * 1024;
+
 fn json_error(
     error: actix_web::error::JsonPayloadError,
     _: &actix_web::HttpRequest,
 ) -> actix_web::Error {
-    ApiError::invalid("body", error).into()
+    use actix_web::error::JsonPayloadError;
+    match error {
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("request body is larger than {MAX_JSON_BODY_BYTES} bytes"),
+            )
+            .into()
+        }
+        other => ApiError::invalid("body", other).into(),
+    }
+}
+
+/// Bodies are taken only as sent. actix's JSON extractor would decode gzip, deflate, br and zstd,
+/// inflating each network chunk whole before `JsonConfig`'s limit is counted, so a few KB of
+/// zstd could take a gigabyte; the API's bodies are small enough that no client needs a coding.
+async fn identity_bodies_only(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let mut codings = request
+        .headers()
+        .get_all(header::CONTENT_ENCODING)
+        .flat_map(|v| v.to_str().unwrap_or("(not text)").split(','))
+        .map(str::trim)
+        .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("identity"));
+    if let Some(coding) = codings.next() {
+        let response = ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_encoding",
+            format!("Content-Encoding {coding} is not accepted; send the body as is"),
+        )
+        .error_response()
+        .map_into_right_body();
+        return Ok(request.into_response(response));
+    }
+    Ok(next.call(request).await?.map_into_left_body())
 }
 
 /// A path segment of the wrong type (`/properties/abc/keys`) names nothing: 404, as JSON.
@@ -80,11 +123,12 @@ pub fn serve(
             .app_data(state.clone())
             .app_data(
                 web::JsonConfig::default()
-                    .limit(64 * 1024)
+                    .limit(MAX_JSON_BODY_BYTES)
                     .error_handler(json_error),
             )
             .app_data(web::QueryConfig::default().error_handler(query_error))
             .app_data(web::PathConfig::default().error_handler(path_error))
+            .wrap(from_fn(identity_bodies_only))
             .wrap(from_fn(rate_limit::limit))
             .wrap(from_fn(telemetry::record))
             .wrap(from_fn(request_id::tag))
