@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use clap::Args;
 use metrics_exporter_prometheus::PrometheusHandle;
+use platform::client_ip::ClientIpArgs;
 use platform::config::{ConfigError, Validate};
 use platform::control_follower::follow;
 use platform::kafka::{producer_config, BROKERS_ENV, DEFAULT_BROKERS};
@@ -11,9 +12,10 @@ use rdkafka::producer::FutureProducer;
 use schemas::topics;
 
 use crate::control_writer::ControlWriter;
+use crate::http::analytics::sql::{bounded, QueryBounds};
 use crate::http::auth::mail::Mailer;
 use crate::http::auth::outbox::Outbox;
-use crate::http::auth::store::AuthStore;
+use crate::http::auth::store::{AuthStore, SessionLifetimes};
 use crate::http::state::{ApiConfig, ApiState, LimitSettings, Limits};
 
 pub use platform::clickhouse::ClickHouseArgs;
@@ -86,6 +88,22 @@ pub struct ServeArgs {
     /// API calls per signed-in principal per minute.
     #[arg(long, env = "OPTIVIEW_API_PER_PRINCIPAL", default_value_t = 600)]
     pub api_per_principal: u32,
+    /// Which proxies are believed about the client address the per-IP limits are keyed on.
+    #[command(flatten)]
+    pub client_ip: ClientIpArgs,
+    /// Longest a dashboard query may run in ClickHouse (`max_execution_time`), in seconds; over it
+    /// the call answers 503 `query_too_expensive`.
+    #[arg(long, env = "OPTIVIEW_QUERY_TIMEOUT_SECS", default_value_t = 10)]
+    pub query_timeout_secs: u64,
+    /// Most memory a dashboard query may use in ClickHouse (`max_memory_usage`), in MiB.
+    #[arg(long, env = "OPTIVIEW_QUERY_MAX_MEMORY_MIB", default_value_t = 2048)]
+    pub query_max_memory_mib: u64,
+    /// A session ends after this many hours without use.
+    #[arg(long, env = "OPTIVIEW_SESSION_IDLE_HOURS", default_value_t = 14 * 24)]
+    pub session_idle_hours: u32,
+    /// A session ends this many hours after sign-in, however much it is used.
+    #[arg(long, env = "OPTIVIEW_SESSION_LIFETIME_HOURS", default_value_t = 30 * 24)]
+    pub session_lifetime_hours: u32,
 }
 
 /// An absolute URL with one of `schemes`.
@@ -114,6 +132,25 @@ impl Validate for ServeArgs {
         ];
         if let Some((flag, _)) = limits.iter().find(|(_, per_minute)| *per_minute == 0) {
             return Err(ConfigError::new(flag, "is 0; use at least 1 (per minute)"));
+        }
+        // 0 means "no limit" to ClickHouse: refused rather than silently unbounded.
+        let bounds = [
+            ("--query-timeout-secs", self.query_timeout_secs),
+            ("--query-max-memory-mib", self.query_max_memory_mib),
+            ("--session-idle-hours", u64::from(self.session_idle_hours)),
+            (
+                "--session-lifetime-hours",
+                u64::from(self.session_lifetime_hours),
+            ),
+        ];
+        if let Some((flag, _)) = bounds.iter().find(|(_, value)| *value == 0) {
+            return Err(ConfigError::new(flag, "is 0; use at least 1"));
+        }
+        if self.query_max_memory_mib > 1 << 30 {
+            return Err(ConfigError::new(
+                "--query-max-memory-mib",
+                "is more than any server has; use MiB",
+            ));
         }
         let port = self
             .listen
@@ -146,6 +183,21 @@ impl Validate for ServeArgs {
 }
 
 impl ServeArgs {
+    pub fn query_bounds(&self) -> QueryBounds {
+        QueryBounds {
+            max_execution_secs: self.query_timeout_secs,
+            max_memory_bytes: self.query_max_memory_mib << 20,
+        }
+    }
+
+    pub fn session_lifetimes(&self) -> SessionLifetimes {
+        const HOUR_MS: i64 = 3_600_000;
+        SessionLifetimes {
+            idle_ms: i64::from(self.session_idle_hours) * HOUR_MS,
+            absolute_ms: i64::from(self.session_lifetime_hours) * HOUR_MS,
+        }
+    }
+
     /// `prometheus` renders `/metrics` (none: it answers 404).
     pub fn state(
         &self,
@@ -158,15 +210,16 @@ impl ServeArgs {
         };
         Ok(ApiState {
             writer: std::sync::Arc::new(writer),
-            clickhouse: self.clickhouse.client(),
-            auth: AuthStore::default(),
+            clickhouse: bounded(self.clickhouse.client(), self.query_bounds()),
+            auth: AuthStore::new(self.session_lifetimes()),
             mailer,
             limits: Limits::new(LimitSettings {
                 sign_in_per_email: self.sign_in_per_email,
                 sign_in_per_ip: self.sign_in_per_ip,
                 api_per_ip: self.api_per_ip,
                 api_per_principal: self.api_per_principal,
-            }),
+            })
+            .behind(self.client_ip.clone()),
             config: ApiConfig {
                 public_url: self.public_url.clone(),
                 secure_cookies: !self.insecure_cookies,
@@ -241,5 +294,20 @@ mod tests {
             flag_of(&["--slack-webhook-url", "hooks.slack.com/x"]),
             Some("--slack-webhook-url")
         );
+        for flag in [
+            "--query-timeout-secs",
+            "--query-max-memory-mib",
+            "--session-idle-hours",
+            "--session-lifetime-hours",
+        ] {
+            assert_eq!(flag_of(&[flag, "0"]), Some(flag));
+        }
+    }
+
+    #[test]
+    fn the_default_bounds_are_ten_seconds_two_gib_and_thirty_days() {
+        let cli = Cli::try_parse_from(["query-api"]).unwrap();
+        assert_eq!(cli.serve.query_bounds(), QueryBounds::default());
+        assert_eq!(cli.serve.session_lifetimes(), SessionLifetimes::default());
     }
 }

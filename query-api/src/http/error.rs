@@ -77,6 +77,17 @@ impl ApiError {
         }
     }
 
+    /// A dashboard query stopped by its time, memory or row bound. 503 like other "not now"
+    /// answers, but with no `Retry-After`: the same query will most likely stop again, a narrower
+    /// one will not.
+    pub fn query_too_expensive() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "query_too_expensive",
+            "this report needs more time or memory than one request may use; narrow the time window or filters (or pick a single property) and try again",
+        )
+    }
+
     /// Logs the cause under the request's id; the caller sees only that it may retry.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");

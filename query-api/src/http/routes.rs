@@ -15,7 +15,9 @@ use super::analytics::install::{self, InstallStatus};
 use super::analytics::journeys::{self, JourneysReport};
 use super::analytics::referrals::{self, ReferralsReport};
 use super::analytics::request::DashboardQuery;
-use super::auth::handlers::{self as auth, Callback, LinkSent, MagicLinkRequest, Me};
+use super::auth::handlers::{
+    self as auth, Callback, LinkSent, MagicLinkRequest, Me, SignedOutEverywhere,
+};
 use super::control::ai_sources::{self, AiSourceList, Enabled};
 use super::control::keys::{self, KeyList, KeyRevoked, NewKey};
 use super::control::members::{self, Invitation, MemberList, MembershipReply};
@@ -147,6 +149,13 @@ pub const ROUTES: &[RouteSpec] = &[
         "End this browser session",
         Answer::Empty(204),
         |r| r.to(auth::logout),
+    ),
+    action(
+        "/api/v1/auth/logout-everywhere",
+        Principal,
+        "Sign out everywhere: end every session of the signed-in user, this one included",
+        json::<SignedOutEverywhere>(),
+        |r| r.to(auth::logout_everywhere),
     ),
     get(
         "/api/v1/vocabulary",

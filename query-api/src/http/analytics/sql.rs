@@ -73,10 +73,10 @@ impl Query {
         }
         let bytes = query
             .fetch_bytes("JSONEachRow")
-            .map_err(ApiError::internal)?
+            .map_err(failed)?
             .collect()
             .await
-            .map_err(ApiError::internal)?;
+            .map_err(failed)?;
         bytes
             .split(|b| *b == b'\n')
             .filter(|line| !line.is_empty())
@@ -96,6 +96,73 @@ impl Query {
             .next()
             .unwrap_or_default())
     }
+}
+
+/// What one dashboard query may spend on the shared cluster. ClickHouse enforces them and stops
+/// the query where it goes over, so a wide window cannot hold a core or the server's memory; the
+/// caller gets [`ApiError::query_too_expensive`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueryBounds {
+    /// `max_execution_time`, in seconds.
+    pub max_execution_secs: u64,
+    /// `max_memory_usage`, in bytes.
+    pub max_memory_bytes: u64,
+}
+
+impl Default for QueryBounds {
+    fn default() -> Self {
+        Self {
+            max_execution_secs: 10,
+            max_memory_bytes: 2 << 30,
+        }
+    }
+}
+
+/// `client` with `bounds` on every query it sends, read-only. Dashboard, install and health
+/// reads all go through the server's one client, built with this.
+pub fn bounded(client: clickhouse::Client, bounds: QueryBounds) -> clickhouse::Client {
+    client
+        .with_setting("max_execution_time", bounds.max_execution_secs.to_string())
+        // `throw`, not `break`: a silently cut-off scan would answer wrong numbers.
+        .with_setting("timeout_overflow_mode", "throw")
+        .with_setting("max_memory_usage", bounds.max_memory_bytes.to_string())
+        // 2, not 1: reads only, but the per-query format settings above may still be set.
+        .with_setting("readonly", "2")
+}
+
+/// ClickHouse's codes for a query stopped by a limit on what it may spend.
+const OVER_LIMIT: &[(u32, &str)] = &[
+    (158, "TOO_MANY_ROWS"),
+    (159, "TIMEOUT_EXCEEDED"),
+    (160, "TOO_SLOW"),
+    (241, "MEMORY_LIMIT_EXCEEDED"),
+    (307, "TOO_MANY_BYTES"),
+    (396, "TOO_MANY_ROWS_OR_BYTES"),
+];
+
+/// The server's error code in a failure's text (`Code: 159. DB::Exception: …`), if any.
+fn exception_code(text: &str) -> Option<u32> {
+    let (_, rest) = text.split_once("Code: ")?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// A failed read: over a limit is the caller's query being too wide (its text never reaches the
+/// caller); anything else is ours.
+pub fn failed(error: clickhouse::error::Error) -> ApiError {
+    if let clickhouse::error::Error::BadResponse(text) = &error {
+        let over = match exception_code(text) {
+            Some(code) => OVER_LIMIT.iter().any(|(c, _)| *c == code),
+            None => OVER_LIMIT
+                .iter()
+                .any(|(_, name)| text.contains(&format!("({name})"))),
+        };
+        if over {
+            tracing::warn!(cause = %text, "dashboard query stopped at its limit");
+            return ApiError::query_too_expensive();
+        }
+    }
+    ApiError::internal(error)
 }
 
 /// Rows of the project (and property) within the window, by a table's time column.
@@ -219,5 +286,62 @@ pub fn page_counts(rollup: bool, key: &str) -> String {
             server = *SERVER_HIT,
             ai_classes = *AI_CRAWLER_CLASSES,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::StatusCode;
+    use clickhouse::error::Error;
+
+    use super::*;
+
+    fn bad(text: &str) -> ApiError {
+        failed(Error::BadResponse(text.into()))
+    }
+
+    #[test]
+    fn a_query_stopped_at_a_limit_is_too_expensive_and_shows_no_engine_text() {
+        for text in [
+            "Code: 159. DB::Exception: Timeout exceeded: elapsed 10.2 seconds, maximum: 10. (TIMEOUT_EXCEEDED) (version 24.10.1.2812 (official build))",
+            "Code: 241. DB::Exception: Memory limit (for query) exceeded: would use 2.00 GiB (attempt to allocate chunk of 4 MiB), maximum: 2.00 GiB. (MEMORY_LIMIT_EXCEEDED)",
+            "Code: 158. DB::Exception: Limit for rows (controlled by 'max_rows_to_read' setting) exceeded. (TOO_MANY_ROWS)",
+            "Code: 396. DB::Exception: Limit for result exceeded. (TOO_MANY_ROWS_OR_BYTES)",
+            // The status line only, when the body could not be read.
+            "Code: 241",
+            "DB::Exception: Memory limit (total) exceeded (MEMORY_LIMIT_EXCEEDED)",
+        ] {
+            let error = bad(text);
+            assert_eq!(
+                (error.status, error.code),
+                (StatusCode::SERVICE_UNAVAILABLE, "query_too_expensive"),
+                "{text}"
+            );
+            assert!(error.message.contains("narrow"), "{}", error.message);
+            assert!(!error.message.contains("DB::"), "{}", error.message);
+        }
+    }
+
+    #[test]
+    fn other_failures_stay_internal() {
+        for error in [
+            bad("Code: 60. DB::Exception: Unknown table expression identifier 'events'. (UNKNOWN_TABLE)"),
+            bad("Code: 1590. DB::Exception: made up"),
+            failed(Error::Network("connection refused".into())),
+            failed(Error::TimedOut),
+        ] {
+            assert_eq!(error.code, "unavailable", "{error}");
+            assert!(!error.message.contains("DB::"));
+        }
+    }
+
+    #[test]
+    fn the_bounds_are_what_the_server_is_told() {
+        assert_eq!(exception_code("Code: 159. DB::Exception"), Some(159));
+        assert_eq!(exception_code("no code"), None);
+        assert_eq!(
+            QueryBounds::default().max_memory_bytes,
+            2 * 1024 * 1024 * 1024
+        );
     }
 }

@@ -7,8 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::mail::Mailer;
-use super::principal::{Credential, Principal, SESSION_COOKIE};
-use super::store::SESSION_TTL_MS;
+use super::principal::{session_cookie_name, Credential, Principal};
 use crate::http::access;
 use crate::http::error::ApiError;
 use crate::http::state::ApiState;
@@ -50,7 +49,9 @@ pub async fn request_link(
     if !valid_email(&email) {
         return Err(ApiError::invalid("email", "not an e-mail address"));
     }
-    let ip = req.peer_addr().map(|a| a.ip());
+    let ip = state
+        .limits
+        .client_ip(req.peer_addr().map(|a| a.ip()), req.headers());
     state.limits.sign_in(ip)?;
     let user = state.view().user_by_email(&email).map(|u| u.id.clone());
     // Over the address's limit nothing is sent, but the answer is the same and the links already
@@ -121,13 +122,15 @@ pub async fn follow_link(
             "this sign-in link is unknown, used or expired; ask for a new one",
         )
     })?;
-    let (token, _) = state.auth.start_session(&user_id, now);
-    let cookie = Cookie::build(SESSION_COOKIE, token)
+    let (token, session) = state.auth.start_session(&user_id, now);
+    // No Domain, Path=/ and (in production) Secure: what the `__Host-` name requires. The browser
+    // may drop it at the absolute end; the server enforces both ends whatever the browser keeps.
+    let cookie = Cookie::build(session_cookie_name(state.config.secure_cookies), token)
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(state.config.secure_cookies)
-        .max_age(CookieAge::milliseconds(SESSION_TTL_MS))
+        .max_age(CookieAge::milliseconds(session.ends_at - now))
         .finish();
     Ok(HttpResponse::SeeOther()
         .insert_header(("Location", "/"))
@@ -145,9 +148,45 @@ pub async fn logout(
         ));
     };
     state.auth.end_session(session_token);
-    let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").finish();
+    Ok(HttpResponse::NoContent().cookie(removal(&state)).finish())
+}
+
+/// How many sessions "sign out everywhere" ended.
+#[derive(Serialize, ToSchema)]
+pub struct SignedOutEverywhere {
+    /// Every session of the user, this one included.
+    pub sessions_ended: usize,
+}
+
+/// Ends every session of the signed-in user, on every device (a lost laptop, a shared computer).
+/// Only a browser session may: an analyst token is revoked instead.
+pub async fn logout_everywhere(
+    principal: Principal,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse, ApiError> {
+    let Credential::Session { .. } = &principal.credential else {
+        return Err(ApiError::forbidden(
+            "an analyst token is revoked, not logged out",
+        ));
+    };
+    let sessions_ended = state.auth.end_sessions_of(&principal.user_id);
+    tracing::info!(sessions_ended, "signed out everywhere");
+    Ok(HttpResponse::Ok()
+        .cookie(removal(&state))
+        .json(SignedOutEverywhere { sessions_ended }))
+}
+
+/// Tells the browser to drop the session cookie, with the attributes it was set with (a
+/// `__Host-` cookie is only replaced by one that is Secure with `Path=/`).
+fn removal(state: &ApiState) -> Cookie<'static> {
+    let mut gone = Cookie::build(session_cookie_name(state.config.secure_cookies), "")
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.secure_cookies)
+        .finish();
     gone.make_removal();
-    Ok(HttpResponse::NoContent().cookie(gone).finish())
+    gone
 }
 
 #[derive(Serialize, ToSchema)]

@@ -14,7 +14,23 @@ use schemas::control::{ControlView, Role, TokenScope};
 use crate::http::error::ApiError;
 use crate::http::state::ApiState;
 
-pub const SESSION_COOKIE: &str = "optiview_session";
+/// The session cookie when cookies are `Secure`: browsers keep a `__Host-` cookie only if it is
+/// Secure, has `Path=/` and no `Domain`, so no other host (a sibling subdomain, a plain-HTTP
+/// man in the middle) can set or overwrite it.
+pub const SESSION_COOKIE: &str = "__Host-optiview_session";
+/// The session cookie over plain-HTTP localhost (`--insecure-cookies`), where a `__Host-` cookie
+/// would be refused for lacking `Secure`.
+pub const INSECURE_SESSION_COOKIE: &str = "optiview_session";
+
+/// The one name the session cookie has with these settings; the other name is never read, so a
+/// cookie planted without the prefix's guarantees signs nobody in.
+pub const fn session_cookie_name(secure_cookies: bool) -> &'static str {
+    if secure_cookies {
+        SESSION_COOKIE
+    } else {
+        INSECURE_SESSION_COOKIE
+    }
+}
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
 #[derive(Debug, Clone)]
@@ -112,7 +128,7 @@ fn from_token(req: &HttpRequest, state: &ApiState, token: &str) -> Result<Princi
 
 fn from_cookie(req: &HttpRequest, state: &ApiState) -> Result<Principal, ApiError> {
     let cookie = req
-        .cookie(SESSION_COOKIE)
+        .cookie(session_cookie_name(state.config.secure_cookies))
         .ok_or_else(ApiError::unauthenticated)?;
     let now = chrono::Utc::now().timestamp_millis();
     let session = state

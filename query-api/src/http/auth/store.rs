@@ -9,15 +9,39 @@ use schemas::control::ids::hash_secret;
 
 /// How long a magic link may be followed.
 pub const LINK_TTL_MS: i64 = 15 * 60_000;
-/// How long a session lasts without use.
+/// How long a session lasts without use, by default.
 pub const SESSION_TTL_MS: i64 = 14 * 24 * 3_600_000;
+/// How long a session lasts at most, however often it is used, by default.
+pub const SESSION_LIFETIME_MS: i64 = 30 * 24 * 3_600_000;
+
+/// How long sessions last, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLifetimes {
+    /// Without use: each use moves the end this far ahead (but never past `absolute_ms`).
+    pub idle_ms: i64,
+    /// From sign-in: a stolen cookie that is kept busy still stops working, and a user is asked
+    /// to sign in again now and then.
+    pub absolute_ms: i64,
+}
+
+impl Default for SessionLifetimes {
+    fn default() -> Self {
+        Self {
+            idle_ms: SESSION_TTL_MS,
+            absolute_ms: SESSION_LIFETIME_MS,
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
     pub user_id: String,
     /// Cookie-authenticated writes must echo it in `X-CSRF-Token`.
     pub csrf_token: String,
+    /// When it ends unless used before; never after `ends_at`.
     pub expires_at: i64,
+    /// When it ends however much it is used.
+    pub ends_at: i64,
 }
 
 struct Link {
@@ -29,6 +53,7 @@ struct Link {
 pub struct AuthStore {
     links: Mutex<HashMap<String, Link>>,
     sessions: Mutex<HashMap<String, Session>>,
+    lifetimes: SessionLifetimes,
 }
 
 fn random_token() -> String {
@@ -37,6 +62,17 @@ fn random_token() -> String {
 }
 
 impl AuthStore {
+    pub fn new(lifetimes: SessionLifetimes) -> Self {
+        Self {
+            lifetimes,
+            ..Self::default()
+        }
+    }
+
+    pub fn lifetimes(&self) -> SessionLifetimes {
+        self.lifetimes
+    }
+
     /// A new single-use link token for `user_id`; only its hash is kept.
     pub fn issue_link(&self, user_id: &str, now_ms: i64) -> String {
         let token = random_token();
@@ -62,10 +98,12 @@ impl AuthStore {
     /// Starts a session; returns the cookie value.
     pub fn start_session(&self, user_id: &str, now_ms: i64) -> (String, Session) {
         let token = random_token();
+        let ends_at = now_ms + self.lifetimes.absolute_ms;
         let session = Session {
             user_id: user_id.to_owned(),
             csrf_token: random_token(),
-            expires_at: now_ms + SESSION_TTL_MS,
+            expires_at: (now_ms + self.lifetimes.idle_ms).min(ends_at),
+            ends_at,
         };
         let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
         sessions.retain(|_, s| s.expires_at > now_ms);
@@ -73,20 +111,30 @@ impl AuthStore {
         (token, session)
     }
 
-    /// The live session behind a cookie value; using it extends it.
+    /// The live session behind a cookie value; using it extends it, up to its absolute end.
     pub fn session(&self, token: &str, now_ms: i64) -> Option<Session> {
         let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
-        let session = sessions.get_mut(&hash_secret(token))?;
-        if session.expires_at <= now_ms {
+        let key = hash_secret(token);
+        let session = sessions.get_mut(&key)?;
+        if session.expires_at <= now_ms || session.ends_at <= now_ms {
+            sessions.remove(&key);
             return None;
         }
-        session.expires_at = now_ms + SESSION_TTL_MS;
+        session.expires_at = (now_ms + self.lifetimes.idle_ms).min(session.ends_at);
         Some(session.clone())
     }
 
     pub fn end_session(&self, token: &str) {
         let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
         sessions.remove(&hash_secret(token));
+    }
+
+    /// Ends every session of `user_id` ("sign out everywhere"); returns how many there were.
+    pub fn end_sessions_of(&self, user_id: &str) -> usize {
+        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        let before = sessions.len();
+        sessions.retain(|_, s| s.user_id != user_id);
+        before - sessions.len()
     }
 }
 
@@ -122,5 +170,39 @@ mod tests {
         assert_eq!(store.session(&cookie, NOW + 2), None);
         let (idle, _) = store.start_session("usr_1", NOW);
         assert_eq!(store.session(&idle, NOW + SESSION_TTL_MS + 1), None);
+    }
+
+    #[test]
+    fn a_session_used_all_the_time_still_ends_at_its_absolute_lifetime() {
+        let store = AuthStore::new(SessionLifetimes {
+            idle_ms: 10_000,
+            absolute_ms: 25_000,
+        });
+        let (cookie, session) = store.start_session("usr_1", NOW);
+        assert_eq!(session.ends_at, NOW + 25_000);
+        for at in (0..25_000).step_by(5_000) {
+            let live = store
+                .session(&cookie, NOW + at)
+                .expect("used within its idle time");
+            assert!(live.expires_at <= NOW + 25_000, "never slides past the end");
+        }
+        assert_eq!(
+            store.session(&cookie, NOW + 20_001).unwrap().expires_at,
+            NOW + 25_000
+        );
+        assert_eq!(store.session(&cookie, NOW + 25_000), None);
+        assert_eq!(store.session(&cookie, NOW + 1), None, "gone for good");
+    }
+
+    #[test]
+    fn ending_a_users_sessions_leaves_other_users_signed_in() {
+        let store = AuthStore::default();
+        let (first, _) = store.start_session("usr_1", NOW);
+        let (second, _) = store.start_session("usr_1", NOW);
+        let (other, _) = store.start_session("usr_2", NOW);
+        assert_eq!(store.end_sessions_of("usr_1"), 2);
+        assert_eq!(store.session(&first, NOW + 1), None);
+        assert_eq!(store.session(&second, NOW + 1), None);
+        assert!(store.session(&other, NOW + 1).is_some());
     }
 }
