@@ -4,7 +4,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
+use platform::client_ip::ClientIpArgs;
 use platform::config::{ConfigError, Validate};
 use platform::kafka::{BROKERS_ENV, DEFAULT_BROKERS};
 use schemas::topics;
@@ -32,12 +33,20 @@ pub struct EdgeConfig {
     /// Most events or hits in one request.
     #[arg(long, env = "OPTIVIEW_EDGE_MAX_EVENTS", default_value_t = default_max_events())]
     pub max_events: usize,
-    /// Sustained requests per second allowed per API key.
+    /// Sustained server-hit requests (`/v1/hits`) per second allowed per API key. Tag beacons
+    /// have their own buckets (--tag-rps), so a flood on the public key id leaves these alone.
     #[arg(long, env = "OPTIVIEW_EDGE_KEY_RPS", default_value_t = 500)]
     pub key_rps: u32,
     /// Burst above the sustained rate per key.
     #[arg(long, env = "OPTIVIEW_EDGE_KEY_BURST", default_value_t = 2000)]
     pub key_burst: u32,
+    /// Sustained tag-beacon requests (`/v1/collect`) per second allowed per API key and client
+    /// address: the key id is public, so one address cannot use up a tenant's other visitors'.
+    #[arg(long, env = "OPTIVIEW_EDGE_TAG_RPS", default_value_t = 50)]
+    pub tag_rps: u32,
+    /// Burst above the sustained tag rate per key and client address.
+    #[arg(long, env = "OPTIVIEW_EDGE_TAG_BURST", default_value_t = 200)]
+    pub tag_burst: u32,
     /// Sustained requests per second allowed per client IP.
     #[arg(long, env = "OPTIVIEW_EDGE_IP_RPS", default_value_t = 50)]
     pub ip_rps: u32,
@@ -47,15 +56,17 @@ pub struct EdgeConfig {
     /// Header carrying the client country set by a trusted proxy (e.g. CF-IPCountry).
     #[arg(long, env = "OPTIVIEW_EDGE_COUNTRY_HEADER")]
     pub country_header: Option<String>,
-    /// Header carrying the client IP set by a trusted proxy (e.g. X-Forwarded-For); the peer
-    /// address is used when unset.
-    #[arg(long, env = "OPTIVIEW_EDGE_CLIENT_IP_HEADER")]
-    pub client_ip_header: Option<String>,
+    /// Which proxies are believed about the client address (per-IP limits, `ip_hash`).
+    #[command(flatten)]
+    pub client_ip: ClientIpArgs,
     /// Extra page origins accepted for every key, exactly as the browser sends them
     /// (`http://127.0.0.1:8082`). For a local demo site only: production leaves it empty, so
     /// only a property's own domain gets in.
     #[arg(long, env = "OPTIVIEW_EDGE_DEV_ORIGINS", value_delimiter = ',')]
     pub dev_origins: Vec<String>,
+    /// `production` refuses to start without --ip-salt; `local` (the default) only warns.
+    #[arg(long, env = "OPTIVIEW_ENVIRONMENT", value_enum, default_value_t = Environment::Local)]
+    pub environment: Environment,
     /// Secret salt for hashing truncated client IPs; keep it stable across instances.
     #[arg(
         long,
@@ -75,6 +86,13 @@ pub struct EdgeConfig {
     pub instance_id: String,
 }
 
+/// Where the collector runs: what production demands, a laptop may skip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Environment {
+    Local,
+    Production,
+}
+
 pub fn default_max_body_bytes() -> usize {
     256 * 1024
 }
@@ -90,6 +108,8 @@ impl Validate for EdgeConfig {
             ("--max-events", self.max_events as u64),
             ("--key-rps", u64::from(self.key_rps)),
             ("--key-burst", u64::from(self.key_burst)),
+            ("--tag-rps", u64::from(self.tag_rps)),
+            ("--tag-burst", u64::from(self.tag_burst)),
             ("--ip-rps", u64::from(self.ip_rps)),
             ("--ip-burst", u64::from(self.ip_burst)),
             ("--produce-timeout-ms", self.produce_timeout_ms),
@@ -106,6 +126,13 @@ impl Validate for EdgeConfig {
                     "is {}, below --max-events; use at least {}",
                     self.max_in_flight, self.max_events
                 ),
+            ));
+        }
+        if self.environment == Environment::Production && self.ip_salt.is_empty() {
+            // Unsalted, a truncated address is recovered from its hash by trying every /24.
+            return Err(ConfigError::new(
+                "--ip-salt",
+                "is empty in production; set OPTIVIEW_IP_SALT from the secret store",
             ));
         }
         Ok(())
@@ -143,6 +170,8 @@ mod tests {
             "--max-events",
             "--key-rps",
             "--key-burst",
+            "--tag-rps",
+            "--tag-burst",
             "--ip-rps",
             "--ip-burst",
             "--produce-timeout-ms",
@@ -157,5 +186,21 @@ mod tests {
             problem(&["--max-in-flight", "50", "--max-events", "100"]).as_deref(),
             Some("invalid --max-in-flight: is 50, below --max-events; use at least 100")
         );
+    }
+
+    #[test]
+    fn production_refuses_an_empty_ip_salt() {
+        assert_eq!(
+            problem(&["--environment", "production"]).as_deref(),
+            Some(
+                "invalid --ip-salt: is empty in production; set OPTIVIEW_IP_SALT from the \
+                 secret store"
+            )
+        );
+        assert_eq!(
+            problem(&["--environment", "production", "--ip-salt", "s"]),
+            None
+        );
+        assert_eq!(problem(&["--environment", "local"]), None);
     }
 }

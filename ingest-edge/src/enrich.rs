@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 
 use actix_web::HttpRequest;
+use platform::client_ip::ClientIpArgs;
 use sha2::{Digest, Sha256};
 
 /// IPv4 keeps its /24, IPv6 its /48: enough for coarse geography, not for one household.
@@ -50,20 +51,10 @@ pub fn server_visitor_id(salt: &str, ip: Option<&str>, user_agent: &str) -> Stri
     format!("srv-{}", hex::encode(&digest[..8]))
 }
 
-/// The client's address: the first entry of a trusted proxy header when configured, else the peer.
-pub fn client_ip(req: &HttpRequest, trusted_header: Option<&str>) -> Option<IpAddr> {
-    if let Some(name) = trusted_header {
-        let forwarded = req
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse().ok());
-        if forwarded.is_some() {
-            return forwarded;
-        }
-    }
-    req.peer_addr().map(|a| a.ip())
+/// The client's address: the socket peer, or whom a trusted proxy vouches for
+/// (`platform::client_ip`). Never the leftmost `X-Forwarded-For` entry, which the client writes.
+pub fn client_ip(req: &HttpRequest, trusted: &ClientIpArgs) -> Option<IpAddr> {
+    trusted.client_ip(req.peer_addr().map(|a| a.ip()), req.headers())
 }
 
 /// Two-letter country code from a trusted header (e.g. CF-IPCountry); `XX`/`T1` mean unknown.

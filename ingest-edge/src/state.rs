@@ -6,7 +6,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use platform::control_follower::ControlHandle;
 
 use crate::config::EdgeConfig;
-use crate::rate_limit::RateLimits;
+use crate::rate_limit::{LimitSettings, RateLimits};
 use crate::sink::BeaconSink;
 use crate::stats::StatsCollector;
 use crate::telemetry::RequestMetrics;
@@ -28,12 +28,14 @@ impl AppState {
         sink: Arc<dyn BeaconSink>,
         prometheus: Option<PrometheusHandle>,
     ) -> Self {
-        let limits = RateLimits::new(
-            config.key_rps,
-            config.key_burst,
-            config.ip_rps,
-            config.ip_burst,
-        );
+        let limits = RateLimits::new(LimitSettings {
+            key_rps: config.key_rps,
+            key_burst: config.key_burst,
+            tag_rps: config.tag_rps,
+            tag_burst: config.tag_burst,
+            ip_rps: config.ip_rps,
+            ip_burst: config.ip_burst,
+        });
         let stats = Arc::new(StatsCollector::new(config.instance_id.clone()));
         Self {
             config,

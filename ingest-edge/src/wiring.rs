@@ -11,7 +11,7 @@ use platform::control_follower::follow;
 use platform::kafka::producer_config;
 use rdkafka::producer::FutureProducer;
 
-use crate::config::EdgeConfig;
+use crate::config::{EdgeConfig, Environment};
 use crate::sink::KafkaSink;
 use crate::state::AppState;
 
@@ -26,6 +26,14 @@ pub async fn connect(
     prometheus: Option<PrometheusHandle>,
 ) -> anyhow::Result<Edge> {
     config.validate()?;
+    if config.environment == Environment::Production && config.client_ip.trusted_proxies.is_empty()
+    {
+        // Not refused: an edge may face the internet directly. Behind a load balancer, though,
+        // every visitor would share the balancer's per-IP bucket and ip_hash.
+        tracing::warn!(
+            "no --trusted-proxies in production: the socket peer is taken as the client address"
+        );
+    }
     let (control, _follower) = follow(&config.brokers, &config.control_topic).await?;
     if let Err(error) = control.wait_caught_up(Duration::from_secs(30)).await {
         tracing::warn!(%error, "control view not caught up yet; /readyz answers 503 until it is");

@@ -638,7 +638,7 @@ async fn a_hot_key_is_rate_limited_with_retry_after_while_another_key_is_served(
     let server = start(
         w.view,
         sink.clone(),
-        config(&["--key-rps", "1", "--key-burst", "2"]),
+        config(&["--tag-rps", "1", "--tag-burst", "2"]),
     );
     let hot = envelope(&w.acme, json!([pageview("https://acme.com/")]));
     for _ in 0..2 {

@@ -3,6 +3,7 @@
 //! probe endpoints. The contracts these carry are in the `schemas` crate.
 
 pub mod clickhouse;
+pub mod client_ip;
 pub mod config;
 pub mod control_follower;
 pub mod kafka;

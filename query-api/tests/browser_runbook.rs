@@ -111,10 +111,11 @@ async fn a_new_partner_walks_the_runbook_and_every_page_renders() {
         ("OPTIVIEW_EDGE_LISTEN", format!("127.0.0.1:{edge_port}")),
         ("OPTIVIEW_EDGE_STATS_TOPIC", topics.name(4).to_owned()),
         ("OPTIVIEW_IP_SALT", "browser-test".to_owned()),
-        // The demo replays visitors from many addresses and countries, as behind a proxy.
+        // The demo replays visitors from many addresses and countries, as behind a proxy: the
+        // loopback replay is that proxy.
         (
-            "OPTIVIEW_EDGE_CLIENT_IP_HEADER",
-            "X-Forwarded-For".to_owned(),
+            "OPTIVIEW_TRUSTED_PROXIES",
+            "127.0.0.1/32,::1/128".to_owned(),
         ),
         ("OPTIVIEW_EDGE_COUNTRY_HEADER", "CF-IPCountry".to_owned()),
     ]);

@@ -55,7 +55,7 @@ async fn accept(
     allowed_origin: &mut Option<String>,
 ) -> Result<HttpResponse, EdgeError> {
     let config = &state.config;
-    let ip = client_ip(req, config.client_ip_header.as_deref());
+    let ip = client_ip(req, &config.client_ip);
     if let Some(ip) = ip {
         state.limits.check_ip(ip)?;
     }
@@ -82,7 +82,7 @@ async fn accept(
         return Err(EdgeError::OriginNotAllowed);
     }
     *allowed_origin = Some(origin);
-    state.limits.check_key(&batch.key_id)?;
+    state.limits.check_tag(&batch.key_id, ip)?;
 
     if target.honor_privacy_signals && batch.privacy_signal {
         return Ok(HttpResponse::Accepted().json(

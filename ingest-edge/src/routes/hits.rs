@@ -54,7 +54,7 @@ pub async fn hits(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, EdgeError> {
     let config = &state.config;
-    if let Some(ip) = client_ip(&req, config.client_ip_header.as_deref()) {
+    if let Some(ip) = client_ip(&req, &config.client_ip) {
         state.limits.check_ip(ip)?;
     }
     let target = authenticate(&req, &state)?;

@@ -1,4 +1,4 @@
-//! Limits every `/api/` call per client IP and per principal before any handler runs (probes are
+//! Limits every `/api/` call per client IP (behind trusted proxies, the one they vouch for) and per principal before any handler runs (probes are
 //! not limited). The principal is known by a hash of its session cookie, so checking costs no
 //! session lookup.
 
@@ -16,7 +16,9 @@ pub async fn limit(
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     if request.path().starts_with("/api/") {
         if let Some(state) = request.app_data::<web::Data<ApiState>>() {
-            let ip = request.peer_addr().map(|a| a.ip());
+            let ip = state
+                .limits
+                .client_ip(request.peer_addr().map(|a| a.ip()), request.headers());
             let principal = request
                 .cookie(SESSION_COOKIE)
                 .map(|c| schemas::control::ids::hash_secret(c.value()));

@@ -6,9 +6,11 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
+use actix_web::http::header::HeaderMap;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use metrics_exporter_prometheus::PrometheusHandle;
+use platform::client_ip::ClientIpArgs;
 use schemas::control::ControlView;
 
 use super::auth::mail::Mailer;
@@ -57,6 +59,9 @@ pub struct Limits {
     sign_in_per_ip: DefaultKeyedRateLimiter<IpAddr>,
     api_per_ip: DefaultKeyedRateLimiter<IpAddr>,
     api_per_principal: DefaultKeyedRateLimiter<String>,
+    /// Who the client is behind the proxies in front of the API: the per-IP tables are keyed on
+    /// it, never on a forwarding header an untrusted peer sent.
+    client_ip: ClientIpArgs,
     /// When the tables were last pruned; held while pruning, so one caller prunes at a time.
     pruned_at: Mutex<Instant>,
 }
@@ -116,8 +121,21 @@ impl Limits {
             sign_in_per_ip: RateLimiter::keyed(per_minute(settings.sign_in_per_ip)),
             api_per_ip: RateLimiter::keyed(per_minute(settings.api_per_ip)),
             api_per_principal: RateLimiter::keyed(per_minute(settings.api_per_principal)),
+            client_ip: ClientIpArgs::default(),
             pruned_at: Mutex::new(Instant::now()),
         }
+    }
+
+    /// Keys the per-IP limits on the client these proxies vouch for (by default nobody is
+    /// trusted: the socket peer).
+    pub fn behind(mut self, proxies: ClientIpArgs) -> Self {
+        self.client_ip = proxies;
+        self
+    }
+
+    /// The client address the per-IP limits are keyed on (`platform::client_ip`).
+    pub fn client_ip(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Option<IpAddr> {
+        self.client_ip.client_ip(peer, headers)
     }
 
     /// `principal` is what identifies the caller's credentials (a hash of the session cookie).
