@@ -53,7 +53,8 @@ pub struct EdgeConfig {
     /// Burst above the sustained rate per client IP.
     #[arg(long, env = "OPTIVIEW_EDGE_IP_BURST", default_value_t = 200)]
     pub ip_burst: u32,
-    /// Header carrying the client country set by a trusted proxy (e.g. CF-IPCountry).
+    /// Header carrying the client country set by a trusted proxy (e.g. CF-IPCountry); read only
+    /// from peers in --trusted-proxies.
     #[arg(long, env = "OPTIVIEW_EDGE_COUNTRY_HEADER")]
     pub country_header: Option<String>,
     /// Which proxies are believed about the client address (per-IP limits, `ip_hash`).

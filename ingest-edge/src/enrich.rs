@@ -57,11 +57,16 @@ pub fn client_ip(req: &HttpRequest, trusted: &ClientIpArgs) -> Option<IpAddr> {
     trusted.client_ip(req.peer_addr().map(|a| a.ip()), req.headers())
 }
 
-/// Two-letter country code from a trusted header (e.g. CF-IPCountry); `XX`/`T1` mean unknown.
-pub fn country(req: &HttpRequest, header: Option<&str>) -> Option<String> {
+/// Two-letter country code from a trusted proxy's header (e.g. CF-IPCountry), read only when the
+/// peer is in --trusted-proxies (anyone can send the header); `XX`/`T1` mean unknown.
+pub fn country(req: &HttpRequest, header: Option<&str>, trusted: &ClientIpArgs) -> Option<String> {
+    let header = header?;
+    if !trusted.trusts_peer(req.peer_addr().map(|a| a.ip())) {
+        return None;
+    }
     let value = req
         .headers()
-        .get(header?)?
+        .get(header)?
         .to_str()
         .ok()?
         .trim()

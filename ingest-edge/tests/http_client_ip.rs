@@ -1,6 +1,6 @@
 //! The client address over HTTP (real server, port 0, in-memory sink): behind a trusted proxy the
 //! hop it appended is the client whatever the client claims, an untrusted peer's
-//! `X-Forwarded-For` is ignored, and a tag flood on a key's public id leaves its server hits and
+//! `X-Forwarded-For` (and country header) is ignored, and a tag flood on a key's public id leaves its server hits and
 //! its other visitors alone.
 
 mod common;
@@ -23,7 +23,8 @@ async fn beacon(server: &Running, tenant: &Tenant, forwarded_for: Option<&str>) 
     let mut req = awc::Client::default()
         .post(server.url("/v1/collect"))
         .insert_header(("Content-Type", "text/plain;charset=UTF-8"))
-        .insert_header(("Origin", "https://acme.com"));
+        .insert_header(("Origin", "https://acme.com"))
+        .insert_header(("CF-IPCountry", "DE"));
     if let Some(xff) = forwarded_for {
         req = req.insert_header(("X-Forwarded-For", xff));
     }
@@ -45,14 +46,21 @@ async fn server_hit(server: &Running, tenant: &Tenant) -> StatusCode {
         .status()
 }
 
-fn ip_hashes(sink: &MemorySink) -> Vec<String> {
+fn tag_beacons(sink: &MemorySink) -> Vec<Beacon> {
     let registry = SchemaRegistry::builtin();
     sink.records()
         .into_iter()
         .map(|r| registry.decode::<Beacon>(&r.payload).unwrap())
         .filter(|b| b.tag.is_some())
-        .map(|b| b.ip_hash)
         .collect()
+}
+
+fn ip_hashes(sink: &MemorySink) -> Vec<String> {
+    tag_beacons(sink).into_iter().map(|b| b.ip_hash).collect()
+}
+
+fn countries(sink: &MemorySink) -> Vec<Option<String>> {
+    tag_beacons(sink).into_iter().map(|b| b.country).collect()
 }
 
 fn acme() -> (ControlView, Tenant) {
@@ -67,6 +75,7 @@ async fn behind_a_trusted_proxy_a_spoofed_leftmost_entry_changes_neither_bucket_
     let sink = Arc::new(MemorySink::default());
     let mut flags = BEHIND_PROXY.to_vec();
     flags.extend(["--ip-rps", "1", "--ip-burst", "3"]);
+    flags.extend(["--country-header", "CF-IPCountry"]);
     let server = start(view, sink.clone(), config(&flags));
 
     // The proxy appends the real client (203.0.113.9); whatever is to its left is the client's.
@@ -84,6 +93,7 @@ async fn behind_a_trusted_proxy_a_spoofed_leftmost_entry_changes_neither_bucket_
     );
     let hashes = ip_hashes(&sink);
     assert_eq!(hashes.len(), 3);
+    assert_eq!(countries(&sink), vec![Some("DE".to_owned()); 3]);
     assert!(hashes.iter().all(|h| *h == hashes[0]), "{hashes:?}");
     assert_eq!(
         hashes[0],
@@ -109,7 +119,14 @@ async fn an_untrusted_peers_forwarded_for_is_ignored() {
     let server = start(
         view,
         sink.clone(),
-        config(&["--ip-rps", "1", "--ip-burst", "2"]),
+        config(&[
+            "--ip-rps",
+            "1",
+            "--ip-burst",
+            "2",
+            "--country-header",
+            "CF-IPCountry",
+        ]),
     );
     assert_eq!(
         beacon(&server, &acme, Some("1.1.1.1")).await,
@@ -126,6 +143,10 @@ async fn an_untrusted_peers_forwarded_for_is_ignored() {
     let hashes = ip_hashes(&sink);
     let peer = ingest_edge::enrich::ip_hash("test-salt", "127.0.0.1".parse().unwrap());
     assert_eq!(hashes, [peer.clone(), peer]);
+    assert!(
+        countries(&sink).iter().all(Option::is_none),
+        "nor its country header"
+    );
 }
 
 #[actix_web::test]

@@ -125,7 +125,13 @@ async fn accepted_events_are_enriched_and_keyed_by_property_and_visitor() {
     let server = start(
         w.view,
         sink.clone(),
-        config(&["--country-header", "CF-IPCountry"]),
+        // The test client plays the trusted proxy that sets the country header.
+        config(&[
+            "--country-header",
+            "CF-IPCountry",
+            "--trusted-proxies",
+            "127.0.0.1/32",
+        ]),
     );
     let body = envelope(
         &w.acme,

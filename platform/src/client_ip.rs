@@ -67,6 +67,12 @@ impl ClientIpArgs {
         self.trusted_proxies.iter().any(|net| net.contains(&ip))
     }
 
+    /// Whether `peer` is one of the trusted proxies, whose other headers (a country) may be
+    /// believed too.
+    pub fn trusts_peer(&self, peer: Option<IpAddr>) -> bool {
+        peer.is_some_and(|ip| self.trusts(ip.to_canonical()))
+    }
+
     /// The client of a request that came from `peer` with `headers`; none only without a peer
     /// (a request not from a socket).
     pub fn client_ip(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Option<IpAddr> {
@@ -175,6 +181,7 @@ mod tests {
     fn by_default_every_forwarding_header_is_ignored() {
         let config = args(&[]);
         assert!(config.trusted_proxies.is_empty());
+        assert!(!config.trusts_peer(Some(ip("127.0.0.1"))));
         assert_eq!(
             client(
                 &config,
@@ -192,6 +199,9 @@ mod tests {
     #[test]
     fn an_untrusted_peer_is_the_client_whatever_it_forwards() {
         let config = args(LB);
+        assert!(config.trusts_peer(Some(ip("::ffff:10.0.0.2"))));
+        assert!(!config.trusts_peer(Some(ip("198.51.100.7"))));
+        assert!(!config.trusts_peer(None));
         assert_eq!(
             client(&config, "198.51.100.7", &[("x-forwarded-for", "10.1.1.1")]),
             "198.51.100.7"

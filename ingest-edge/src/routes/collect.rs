@@ -94,7 +94,7 @@ async fn accept(
     let ip_hash = ip
         .map(|ip| ip_hash(&config.ip_salt, ip))
         .unwrap_or_default();
-    let country = country(req, config.country_header.as_deref());
+    let country = country(req, config.country_header.as_deref(), &config.client_ip);
     let user_agent = truncate_chars(
         req.headers()
             .get(actix_web::http::header::USER_AGENT)
