@@ -12,10 +12,23 @@ HTTP interface that the official `clickhouse` Rust crate (and curl users) rely o
 
 Each request gets a fresh chDB connection (settings and USE are sticky per connection), except
 requests with a session_id, which share one connection until the session times out.
+
+A web page the developer visits can reach 127.0.0.1 too (an <img> tag sends a GET, a form a
+POST, DNS rebinding lends a page the loopback address), so every request except the liveness
+paths must carry the stack's password (--password-file), as ClickHouse takes it: HTTP basic
+auth, X-ClickHouse-User/X-ClickHouse-Key headers or user/password URL parameters. Requests with
+an Origin header or a browser's Sec-Fetch-Site, or a Host that is not a loopback name, are
+refused before that. GET runs with readonly=1 whatever the URL says. Table functions, engines,
+dictionary sources and statements that reach the file system, the network or other programs
+(file(), url(), s3(), remote(), executable(), INTO OUTFILE, BACKUP ...) are refused: chDB runs
+as clickhouse-local, which neither confines file() to user_files_path nor has access control, so
+the SQL text is checked (see forbidden_use).
 """
 
 import argparse
+import base64
 import gzip
+import hmac
 import json
 import os
 import re
@@ -27,7 +40,7 @@ import time
 import uuid
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import lz4.block
 from chdb.state import sqlitelike
@@ -61,6 +74,142 @@ READ_STATEMENT = re.compile(r"^\s*(\(\s*)*(SELECT|WITH)\b", re.I)
 CODE_RE = re.compile(r"Code:\s*(\d+)")
 FORMAT_CLAUSE = re.compile(r"\bFORMAT\s+([A-Za-z0-9_]+)\s*;?\s*$", re.I)
 INSERT_FORMAT = re.compile(r"^(?P<head>\s*INSERT\s+INTO\s+.*?)\s+FORMAT\s+(?P<fmt>[A-Za-z0-9_]+)\s*(?P<rest>.*)$", re.I | re.S)
+
+# Host names a request to this machine's loopback listener may carry; anything else is a page
+# that rebound its own name to 127.0.0.1.
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
+# Table functions that only compute or read this engine's own tables. Every other table function
+# chDB knows (system.table_functions at start) is refused: they read or write files, URLs, object
+# stores, other databases or run programs, and new chDB versions add more of them.
+SAFE_TABLE_FUNCTIONS = {
+    "numbers", "numbers_mt", "zeros", "zeros_mt", "generaterandom", "generateseries",
+    "generate_series", "primes", "values", "sqlstandardvalues", "null", "view", "viewifpermitted",
+    "viewexplain", "merge", "input", "format", "loop", "dictionary", "fuzzjson", "fuzzquery",
+    "mergetreeindex", "mergetreeprojection", "mergetreetextindex", "mergetreeanalyzeindexes",
+    "mergetreeanalyzeindexesuuid", "mergetreecodecblockcounts",
+}
+# Engines (table, database, dictionary source, disk) and scalar functions that reach outside the
+# data directory; they share the name(...) shape with table functions.
+EXTERNAL_NAMES = {
+    "file", "url", "s3", "s3queue", "hdfs", "mysql", "postgresql", "materializedpostgresql",
+    "materializedmysql", "odbc", "jdbc", "mongodb", "redis", "sqlite", "executable",
+    "executablepool", "kafka", "rabbitmq", "nats", "filelog", "azureblobstorage", "azurequeue",
+    "http", "https", "clickhouse", "remote", "remotesecure", "cluster", "clusterallreplicas",
+    "disk", "filesystem", "backup", "cassandra", "yamlregexptree", "hive", "python", "eval",
+    "iceberg", "deltalake", "hudi", "paimon", "gcs", "oss", "cosn", "arrowflight", "ytsaurus",
+}
+# Statements that read or write files by themselves.
+FORBIDDEN_STATEMENTS = {"backup", "restore", "attach"}
+FORBIDDEN_SEQUENCES = [("into", "outfile"), ("from", "infile")]
+WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+HEREDOC = re.compile(r"\$([A-Za-z0-9_]*)\$")
+
+
+def tokens(sql):
+    """Words and punctuation of `sql` with comments and string literals dropped, following
+    ClickHouse's lexer: '...' and heredoc strings, `...` and "..." identifiers, --, # and
+    nested /* */ comments; and `sql` with only its string literals emptied. An identifier with
+    an escape is refused (`fi\\x6ce` is file), and so is text this scanner cannot end, so what
+    it cannot read does not pass."""
+    out, code, i, n, start = [], [], 0, len(sql), 0
+    while i < n:
+        c = sql[i]
+        if c.isspace():
+            i += 1
+        elif c == "'":
+            code.append(sql[start:i] + "''")
+            i += 1
+            while True:
+                if i >= n:
+                    raise forbidden("an unterminated string")
+                if sql[i] == "\\":
+                    i += 2
+                elif sql[i] == "'":
+                    if sql[i + 1:i + 2] == "'":
+                        i += 2
+                    else:
+                        i += 1
+                        break
+                else:
+                    i += 1
+            start = i
+        elif c in "`\"":
+            end = sql.find(c, i + 1)
+            while end != -1 and sql[end + 1:end + 2] == c:
+                end = sql.find(c, end + 2)
+            if end == -1:
+                raise forbidden("an unterminated quoted identifier")
+            name = sql[i + 1:end]
+            if "\\" in name:
+                raise forbidden("an escape in a quoted identifier")
+            out.append(name.lower())
+            i = end + 1
+        elif sql.startswith("--", i) or (c == "#" and sql[i + 1:i + 2] in (" ", "!")):
+            end = sql.find("\n", i)
+            i = n if end == -1 else end + 1
+        elif sql.startswith("/*", i):
+            depth, i = 1, i + 2
+            while depth:
+                if i >= n:
+                    raise forbidden("an unterminated comment")
+                if sql.startswith("/*", i):
+                    depth, i = depth + 1, i + 2
+                elif sql.startswith("*/", i):
+                    depth, i = depth - 1, i + 2
+                else:
+                    i += 1
+        elif c == "$" and HEREDOC.match(sql, i):
+            tag = HEREDOC.match(sql, i).group(0)
+            end = sql.find(tag, i + len(tag))
+            if end == -1:
+                raise forbidden("an unterminated heredoc")
+            code.append(sql[start:i] + "''")
+            i = end + len(tag)
+            start = i
+        else:
+            m = WORD.match(sql, i)
+            if m:
+                out.append(m.group(0).lower())
+                i = m.end()
+            else:
+                out.append(c)
+                i += 1
+    code.append(sql[start:])
+    return out, "".join(code)
+
+
+def forbidden(what):
+    return GatewayError(497, f"Code: 497. DB::Exception: The local gateway refuses {what}: table functions, engines and statements that reach files, URLs, other servers or programs are disabled (ACCESS_DENIED) (version {VERSION})", 403)
+
+
+def forbidden_use(sql, names):
+    """Raises when `sql` calls one of `names` (a set and its compiled name-( pattern) as
+    name(...), reads or writes a file with INTO OUTFILE/FROM INFILE, or has a BACKUP, RESTORE or
+    ATTACH statement. This is a blocklist over ClickHouse's grammar (chDB has no setting or
+    access control that turns these off), so the lexer is backed up: the text with comments
+    kept (string literals emptied, so data bound into a query passes) must not show name( either,
+    and text the lexer cannot end is refused. A comment mentioning name( is refused too."""
+    names, pattern = names
+    words, code = tokens(sql)
+    raw = pattern.search(code)
+    if raw:
+        raise forbidden(f"{raw.group(1)}()")
+    for prev, word in zip([";"] + words, words):
+        if prev == ";" and word in FORBIDDEN_STATEMENTS:
+            raise forbidden(word.upper())
+    for prev, word in zip(words, words[1:]):
+        if word == "(" and prev in names:
+            raise forbidden(f"{prev}()")
+        if (prev, word) in FORBIDDEN_SEQUENCES:
+            raise forbidden(f"{prev.upper()} {word.upper()}")
+
+
+def host_name(host):
+    """The name part of a Host header: [::1]:8123 -> [::1], localhost:8123 -> localhost."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[:host.find("]") + 1] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
 class GatewayError(Exception):
@@ -302,6 +451,8 @@ class Handler(BaseHTTPRequestHandler):
         })
 
     def do_GET(self):
+        if not self.admitted():
+            return
         url = urlsplit(self.path)
         if url.path in ("/ping", "/replicas_status") or (url.path == "/" and "query=" not in url.query):
             self.send_plain(200, "Ok.\n")
@@ -309,7 +460,53 @@ class Handler(BaseHTTPRequestHandler):
         self.handle_query(readonly=True)
 
     def do_POST(self):
-        self.handle_query(readonly=False)
+        if self.admitted():
+            self.handle_query(readonly=False)
+
+    def refuse(self, code, status, text):
+        # The body is not read: the connection cannot be reused.
+        self.close_connection = True
+        self.send_error_response(GatewayError(code, f"Code: {code}. DB::Exception: {text} (version {VERSION})", status), str(uuid.uuid4()))
+
+    def admitted(self):
+        """Browser requests and rebound host names are refused; answers and returns False."""
+        if self.headers.get("Origin") is not None or self.headers.get("Sec-Fetch-Site", "none").lower() != "none":
+            self.refuse(497, 403, "Requests from web pages (Origin or Sec-Fetch-Site header) are refused by the local gateway (ACCESS_DENIED)")
+            return False
+        host = self.headers.get("Host")
+        if host is not None and host_name(host) not in self.server.allowed_hosts:
+            self.refuse(497, 403, f"Host {host!r} is not a loopback name; the local gateway answers 127.0.0.1, localhost and [::1] only (ACCESS_DENIED)")
+            return False
+        return True
+
+    def credentials(self, params):
+        """(user, password) as ClickHouse reads them, or None when the request carries none."""
+        auth = self.headers.get("Authorization")
+        if auth is not None:
+            scheme, _, value = auth.partition(" ")
+            if scheme.lower() != "basic":
+                return ("", None)
+            try:
+                user, _, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                return ("", None)
+            return (unquote(user) or "default", password)
+        user, key = self.headers.get("X-ClickHouse-User"), self.headers.get("X-ClickHouse-Key")
+        if user is not None or key is not None:
+            return (user or "default", key or "")
+        if "user" in params or "password" in params:
+            return (params.get("user") or "default", params.get("password", ""))
+        return None
+
+    def authenticate(self, params):
+        given = self.credentials(params)
+        if given is None:
+            raise GatewayError(194, f"Code: 194. DB::Exception: default: Authentication failed: password is required (REQUIRED_PASSWORD) (version {VERSION})", 401)
+        user, password = given
+        ok_user = hmac.compare_digest(user.encode(), self.server.user.encode())
+        ok_password = password is not None and hmac.compare_digest(password.encode(), self.server.password.encode())
+        if not (ok_user and ok_password):
+            raise GatewayError(516, f"Code: 516. DB::Exception: {user or 'default'}: Authentication failed: password is incorrect, or there is no user with such name. (AUTHENTICATION_FAILED) (version {VERSION})", 403)
 
     # -- queries --
 
@@ -318,8 +515,12 @@ class Handler(BaseHTTPRequestHandler):
         params = dict(parse_qsl(url.query, keep_blank_values=True))
         query_id = params.get("query_id") or str(uuid.uuid4())
         try:
+            self.authenticate(params)
             if url.path != "/":
                 raise GatewayError(0, f"Code: 0. DB::Exception: There is no handle {url.path} (version {VERSION})", 404)
+            if readonly and params.get("session_id"):
+                # readonly cannot be undone on a connection; a session must stay writable for POST.
+                raise GatewayError(115, f"Code: 115. DB::Exception: session_id is not taken with GET; use POST (version {VERSION})", 400)
             body = b"" if readonly else self.read_body()
             query_params = {k[6:]: v for k, v in params.items() if k.startswith("param_")}
             content_type = self.headers.get("Content-Type", "")
@@ -338,9 +539,14 @@ class Handler(BaseHTTPRequestHandler):
                 body = decompress_blocks(body)
             settings = {k: v for k, v in params.items() if k not in PROTOCOL_PARAMS and not k.startswith("param_")}
             if readonly:
-                settings.setdefault("readonly", "2")
+                # Set last, after the URL's settings: a GET URL (an <img> tag) never writes.
+                settings.pop("readonly", None)
+                settings["readonly"] = "1"
+            forbidden_use(sql, self.server.forbidden_names)
             self.run(sql.strip(), body, params, settings, query_params, query_id)
         except GatewayError as err:
+            if err.status in (401, 403) and not readonly:
+                self.close_connection = True
             self.send_error_response(err, query_id)
         except (BrokenPipeError, ConnectionResetError):
             pass
@@ -507,15 +713,34 @@ def main():
     parser.add_argument("--host", default=os.environ.get("OPTIVIEW_CH_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("OPTIVIEW_CH_PORT", "8123")))
     parser.add_argument("--data-dir", default=os.environ.get("OPTIVIEW_CH_DATA", ".stack/clickhouse"))
+    parser.add_argument("--user", default=os.environ.get("OPTIVIEW_CH_USER", "default"))
+    parser.add_argument("--password-file", default=os.environ.get("OPTIVIEW_CH_PASSWORD_FILE"),
+                        help="file holding the password every query must carry (required)")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
+    if not args.password_file:
+        parser.error("--password-file (or OPTIVIEW_CH_PASSWORD_FILE) is required")
+    with open(args.password_file, encoding="utf-8") as f:
+        password = f.read().strip()
+    if not password:
+        parser.error(f"{args.password_file} is empty")
 
     os.makedirs(args.data_dir, exist_ok=True)
     # One chDB data directory per process: the engine is loaded once for this path.
     data_path = os.path.abspath(args.data_dir)
-    connect(data_path).close()
+    probe = connect(data_path)
+    try:
+        functions = bytes(probe.query("SELECT name FROM system.table_functions", "TabSeparated").bytes()).decode().split()
+    finally:
+        probe.close()
 
     server = Gateway((args.host, args.port), Handler)
+    server.user = args.user
+    server.password = password
+    names = ({f.lower() for f in functions} - SAFE_TABLE_FUNCTIONS) | EXTERNAL_NAMES
+    pattern = re.compile(r"\b(" + "|".join(sorted(map(re.escape, names))) + r")[\s`\"]*\(", re.I)
+    server.forbidden_names = (names, pattern)
+    server.allowed_hosts = LOOPBACK_HOSTS | ({args.host.lower()} if args.host not in ("0.0.0.0", "::") else set())
     server.data_path = data_path
     server.sessions = Sessions(data_path)
     server.pool = Pool(data_path)

@@ -24,6 +24,20 @@ pub fn clickhouse_url() -> String {
     required_env("OPTIVIEW_CLICKHOUSE_URL")
 }
 
+/// A client for `url` with the test ClickHouse's credentials (`OPTIVIEW_CLICKHOUSE_USER` /
+/// `OPTIVIEW_CLICKHOUSE_PASSWORD`, which `infra/stack env` exports): the local gateway refuses
+/// requests without them.
+pub fn clickhouse_client(url: &str) -> clickhouse::Client {
+    let mut client = clickhouse::Client::default().with_url(url);
+    if let Ok(user) = std::env::var("OPTIVIEW_CLICKHOUSE_USER") {
+        client = client.with_user(user);
+    }
+    if let Ok(password) = std::env::var("OPTIVIEW_CLICKHOUSE_PASSWORD") {
+        client = client.with_password(password);
+    }
+    client
+}
+
 /// Path of an environment-provided binary or script (e.g. `OPTIVIEW_TANSU_BIN`).
 pub fn tool(name: &str) -> String {
     required_env(name)
@@ -75,8 +89,7 @@ impl TestDatabase {
     pub async fn create() -> Self {
         let url = clickhouse_url();
         let name = random_name("test");
-        clickhouse::Client::default()
-            .with_url(&url)
+        clickhouse_client(&url)
             .query("CREATE DATABASE ?")
             .bind(clickhouse::sql::Identifier(&name))
             .execute()
@@ -87,9 +100,7 @@ impl TestDatabase {
 
     /// A client whose unqualified table names resolve in this database.
     pub fn client(&self) -> clickhouse::Client {
-        clickhouse::Client::default()
-            .with_url(&self.url)
-            .with_database(&self.name)
+        clickhouse_client(&self.url).with_database(&self.name)
     }
 }
 
@@ -97,8 +108,7 @@ impl Drop for TestDatabase {
     fn drop(&mut self) {
         let (url, name) = (self.url.clone(), self.name.clone());
         block_on_cleanup(async move {
-            let _ = clickhouse::Client::default()
-                .with_url(url)
+            let _ = clickhouse_client(&url)
                 .query("DROP DATABASE IF EXISTS ?")
                 .bind(clickhouse::sql::Identifier(&name))
                 .execute()
@@ -276,18 +286,33 @@ pub async fn read_topic<T: schemas::Contract>(
 }
 
 /// A ClickHouse gateway of the test's own (same script and engine, own port and data directory),
-/// so a test can stop and restart it.
+/// so a test can stop and restart it. Its password is its own too, kept next to the data
+/// (`dir/gateway.password`) so that a restart on the same directory takes the clients made before.
 pub struct OwnGateway {
     child: std::process::Child,
     pub port: u16,
+    pub user: String,
+    pub password: String,
 }
 
 impl OwnGateway {
     pub fn start(dir: &std::path::Path, port: u16) -> Self {
+        std::fs::create_dir_all(dir).expect("gateway data directory");
+        let password_file = dir.join("gateway.password");
+        let password = match std::fs::read_to_string(&password_file) {
+            Ok(existing) => existing.trim().to_owned(),
+            Err(_) => {
+                let password = Alphanumeric.sample_string(&mut rand::rng(), 32);
+                std::fs::write(&password_file, &password).expect("write the gateway password");
+                password
+            }
+        };
         let child = std::process::Command::new(tool("OPTIVIEW_GATEWAY_PYTHON"))
             .arg(tool("OPTIVIEW_GATEWAY_SCRIPT"))
             .args(["--port", &port.to_string(), "--data-dir"])
             .arg(dir)
+            .arg("--password-file")
+            .arg(&password_file)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -300,11 +325,23 @@ impl OwnGateway {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
-        Self { child, port }
+        Self {
+            child,
+            port,
+            user: "default".to_owned(),
+            password,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
     }
 
     pub fn client(&self) -> clickhouse::Client {
-        clickhouse::Client::default().with_url(format!("http://127.0.0.1:{}", self.port))
+        clickhouse::Client::default()
+            .with_url(self.url())
+            .with_user(&self.user)
+            .with_password(&self.password)
     }
 
     /// SIGTERM, as `infra/stack down` sends; waits for a clean exit.

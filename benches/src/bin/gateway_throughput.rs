@@ -23,7 +23,14 @@ struct Figures {
 
 async fn measure(url: &str, compression: Compression, rows: u64) -> anyhow::Result<Figures> {
     let database = format!("bench_{}", std::process::id());
-    let root = Client::default().with_url(url);
+    // `infra/stack env` exports the gateway's credentials; it refuses requests without them.
+    let mut root = Client::default().with_url(url);
+    if let Ok(user) = std::env::var("OPTIVIEW_CLICKHOUSE_USER") {
+        root = root.with_user(user);
+    }
+    if let Ok(password) = std::env::var("OPTIVIEW_CLICKHOUSE_PASSWORD") {
+        root = root.with_password(password);
+    }
     root.query("CREATE DATABASE IF NOT EXISTS ?")
         .bind(clickhouse::sql::Identifier(&database))
         .execute()

@@ -18,10 +18,10 @@ pub struct ClickHouseArgs {
         default_value = "optiview"
     )]
     pub database: String,
-    /// User (production; the local gateway has no authentication).
+    /// User (`infra/stack env` exports the local gateway's: `default`).
     #[arg(long = "clickhouse-user", env = "OPTIVIEW_CLICKHOUSE_USER")]
     pub user: Option<String>,
-    /// Password for the user.
+    /// Password for the user (the local stack's is in `$OPTIVIEW_STACK_DIR/clickhouse.password`).
     #[arg(
         long = "clickhouse-password",
         env = "OPTIVIEW_CLICKHOUSE_PASSWORD",
