@@ -1,13 +1,13 @@
-//! Limits every `/api/` call per client IP (behind trusted proxies, the one they vouch for) and per principal before any handler runs (probes are
-//! not limited). The principal is known by a hash of its session cookie, so checking costs no
-//! session lookup.
+//! Limits every `/api/` call per client IP (behind trusted proxies, the one they vouch for) and
+//! per principal before any handler runs (probes are not limited). The principal is known by a
+//! hash of its session cookie or bearer token, so checking costs no session or token lookup.
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{web, ResponseError};
 
-use super::auth::principal::SESSION_COOKIE;
+use super::auth::principal::session_cookie_name;
 use super::state::ApiState;
 
 pub async fn limit(
@@ -19,9 +19,17 @@ pub async fn limit(
             let ip = state
                 .limits
                 .client_ip(request.peer_addr().map(|a| a.ip()), request.headers());
-            let principal = request
-                .cookie(SESSION_COOKIE)
-                .map(|c| schemas::control::ids::hash_secret(c.value()));
+            let cookie = request.cookie(session_cookie_name(state.config.secure_cookies));
+            let bearer = request
+                .headers()
+                .get(actix_web::http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "));
+            let principal = cookie
+                .as_ref()
+                .map(|c| c.value())
+                .or(bearer)
+                .map(schemas::control::ids::hash_secret);
             if let Err(error) = state.limits.api_call(ip, principal) {
                 let response = error.error_response().map_into_right_body();
                 return Ok(request.into_response(response));
