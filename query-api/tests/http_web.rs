@@ -70,12 +70,157 @@ async fn every_page_path_serves_the_shell_with_a_content_security_policy() {
     api.handle.stop(true).await;
 }
 
+/// Every source a content security policy allows, checked to be this origin's: scripts from
+/// `'self'` only, no host, scheme or wildcard anywhere, inline styles the only inline anything.
+fn assert_own_origin_policy(path: &str, csp: &str) {
+    let mut directives = std::collections::BTreeMap::new();
+    for directive in csp.split(';').map(str::trim).filter(|d| !d.is_empty()) {
+        let mut words = directive.split_whitespace();
+        let name = words.next().unwrap();
+        directives.insert(name, words.collect::<Vec<_>>());
+    }
+    assert_eq!(directives["script-src"], ["'self'"], "{path}: {csp}");
+    assert_eq!(directives["default-src"], ["'self'"], "{path}: {csp}");
+    assert_eq!(directives["connect-src"], ["'self'"], "{path}: {csp}");
+    assert_eq!(directives["frame-ancestors"], ["'none'"], "{path}: {csp}");
+    for (name, sources) in &directives {
+        for source in sources {
+            let allowed = match *source {
+                "'self'" | "'none'" => true,
+                "'unsafe-inline'" => *name == "style-src",
+                "data:" => *name == "img-src",
+                _ => false,
+            };
+            assert!(allowed, "{path}: {name} allows {source}: {csp}");
+        }
+    }
+}
+
+/// Every script and stylesheet `html` loads comes from this origin, and no script is inline.
+fn assert_loads_only_own_files(path: &str, html: &str) {
+    let scripts = Regex::new(r"(?s)<script\b([^>]*)>(.*?)</script>").unwrap();
+    let links = Regex::new(r"<link\b[^>]*>").unwrap();
+    let source = Regex::new(r#"\b(?:src|href)\s*=\s*["']?([^"'\s>]*)"#).unwrap();
+    let own = |address: &str| address.starts_with('/') && !address.starts_with("//");
+    let mut loaded = 0;
+    for script in scripts.captures_iter(html) {
+        assert!(script[2].trim().is_empty(), "{path}: inline script");
+        let src = source
+            .captures(&script[1])
+            .unwrap_or_else(|| panic!("{path}: script without src: {}", &script[0]));
+        assert!(own(&src[1]), "{path}: script from {}", &src[1]);
+        loaded += 1;
+    }
+    assert!(loaded >= 1, "{path}: no script");
+    for link in links.find_iter(html) {
+        if let Some(href) = source.captures(link.as_str()) {
+            assert!(
+                own(&href[1]) || href[1].starts_with("data:"),
+                "{path}: {} from {}",
+                link.as_str(),
+                &href[1]
+            );
+        }
+    }
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "{path}: names another origin"
+    );
+}
+
+#[actix_rt::test]
+async fn the_api_reference_and_every_page_load_nothing_from_another_origin() {
+    let api = start_with_view(ControlView::new());
+    let mut paths: Vec<_> = ROUTES
+        .iter()
+        .filter(|s| s.page && !s.path.contains('{'))
+        .map(|s| s.path)
+        .collect();
+    paths.push("/api/docs");
+    for path in paths {
+        let mut response = client()
+            .get(format!("{}{path}", api.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .unwrap_or_else(|| panic!("{path}: no {name}"))
+                .to_str()
+                .unwrap()
+                .to_owned()
+        };
+        assert!(header("content-type").starts_with("text/html"), "{path}");
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert_own_origin_policy(path, &header("content-security-policy"));
+        let body = response.body().await.unwrap();
+        assert_loads_only_own_files(path, std::str::from_utf8(&body).unwrap());
+    }
+    // The reference's renderer is served here, and the page hands it the document's address.
+    let mut docs = client()
+        .get(format!("{}/api/docs", api.base))
+        .send()
+        .await
+        .unwrap();
+    let html = String::from_utf8(docs.body().await.unwrap().to_vec()).unwrap();
+    assert!(html.contains(r#"data-url="/api/openapi.json""#), "{html}");
+    let bundle = Regex::new(r#"<script[^>]* src="(/assets/vendor/[^"]+)""#).unwrap();
+    let src = bundle.captures(&html).expect("the vendored renderer")[1].to_owned();
+    let script = client()
+        .get(format!("{}{src}", api.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(script.status(), 200, "{src}");
+    assert!(script
+        .headers()
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .contains("javascript"));
+    let document = send(client().get(format!("{}/api/openapi.json", api.base)), None).await;
+    assert_eq!(document.status, 200);
+    // The page itself is not an asset: it is served only with its policy.
+    let bare = client()
+        .get(format!("{}/assets/docs.html", api.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bare.status(), 404);
+    // The checks catch what they look for.
+    let caught = |html: &'static str| {
+        std::panic::catch_unwind(|| assert_loads_only_own_files("planted", html)).is_err()
+    };
+    assert!(caught(
+        r#"<script src="https://cdn.example/x.js"></script>"#
+    ));
+    assert!(caught(r#"<script src="//cdn.example/x.js"></script>"#));
+    assert!(caught(
+        r#"<script src="/a.js"></script><script>alert(1)</script>"#
+    ));
+    assert!(caught(
+        r#"<script src="/a.js"></script><link rel="stylesheet" href="https://x/y.css">"#
+    ));
+    assert!(!caught(r#"<script defer src="/assets/a.js"></script>"#));
+    let lax = |csp: &'static str| {
+        std::panic::catch_unwind(|| assert_own_origin_policy("planted", csp)).is_err()
+    };
+    assert!(lax("default-src 'self'; script-src 'self' https://cdn.example; connect-src 'self'; frame-ancestors 'none'"));
+    assert!(lax("default-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; img-src *"));
+    assert!(lax("default-src 'self'; script-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'"));
+    api.handle.stop(true).await;
+}
+
 #[actix_rt::test]
 async fn every_embedded_file_is_served_with_its_type_and_an_etag() {
     let api = start_with_view(ControlView::new());
     let mut served = 0;
     for name in Assets::iter() {
-        if name == "index.html" || name.ends_with(".md") {
+        if name.ends_with(".html") || name.ends_with(".md") {
             let reply = client()
                 .get(format!("{}/assets/{name}", api.base))
                 .send()

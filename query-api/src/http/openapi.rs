@@ -268,11 +268,7 @@ pub async fn document_json() -> HttpResponse {
         .body(document())
 }
 
-static PAGE: LazyLock<String> = LazyLock::new(|| utoipa_scalar::Scalar::new(build()).to_html());
-
-/// Scalar's reference page: it loads its script from a CDN in the reader's browser.
+/// The interactive reference over [`document_json`], rendered by a vendored copy of Scalar.
 pub async fn reference_page() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(PAGE.as_str())
+    super::web::docs_page()
 }

@@ -19,7 +19,18 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
 
 /// The shell of every page; the path picks the view in the browser.
 pub async fn page() -> HttpResponse {
-    let Some(file) = Assets::get("index.html") else {
+    shell("index.html")
+}
+
+/// The API reference (`/api/docs`): the vendored renderer reads the document's address from a
+/// `data-` attribute, so it runs under the dashboard's policy with no inline script and nothing
+/// from another origin.
+pub fn docs_page() -> HttpResponse {
+    shell("docs.html")
+}
+
+fn shell(name: &str) -> HttpResponse {
+    let Some(file) = Assets::get(name) else {
         return HttpResponse::InternalServerError().finish();
     };
     HttpResponse::Ok()
@@ -37,8 +48,8 @@ pub async fn asset(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let name = path.into_inner();
-    // index.html is a page, not an asset; vendor notes are not served.
-    if name == "index.html" || name.ends_with(".md") {
+    // Pages are served only with their policy, at their own paths; vendor notes are not served.
+    if name.ends_with(".html") || name.ends_with(".md") {
         return Err(ApiError::not_found("asset"));
     }
     let file = Assets::get(&name).ok_or_else(|| ApiError::not_found("asset"))?;
