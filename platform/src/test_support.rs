@@ -38,6 +38,17 @@ pub fn clickhouse_client(url: &str) -> clickhouse::Client {
     client
 }
 
+/// The test ClickHouse as the services' flags would name it, credentials included, for code that
+/// takes [`crate::clickhouse::ClickHouseArgs`].
+pub fn clickhouse_args(database: &str) -> crate::clickhouse::ClickHouseArgs {
+    crate::clickhouse::ClickHouseArgs {
+        url: clickhouse_url(),
+        database: database.to_owned(),
+        user: std::env::var("OPTIVIEW_CLICKHOUSE_USER").ok(),
+        password: std::env::var("OPTIVIEW_CLICKHOUSE_PASSWORD").ok(),
+    }
+}
+
 /// Path of an environment-provided binary or script (e.g. `OPTIVIEW_TANSU_BIN`).
 pub fn tool(name: &str) -> String {
     required_env(name)

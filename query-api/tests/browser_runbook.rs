@@ -14,7 +14,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{start_browsable, user, writer};
-use platform::clickhouse::ClickHouseArgs;
 use platform::test_support::{free_port, random_name, TestDatabase, TestTopics};
 use query_api::demo::{self, DemoArgs};
 use query_api::http::openapi::DASHBOARDS;
@@ -205,12 +204,7 @@ async fn a_new_partner_walks_the_runbook_and_every_page_renders() {
     let made = demo::run(
         &control,
         &DemoArgs {
-            clickhouse: ClickHouseArgs {
-                url: clickhouse_url.clone(),
-                database: db.name.clone(),
-                user: None,
-                password: None,
-            },
+            clickhouse: platform::test_support::clickhouse_args(&db.name),
             edge_url: edge_url.clone(),
             email: "demo@example.com".into(),
             site_dir: site.path().to_owned(),
