@@ -484,8 +484,10 @@ async fn an_unreachable_webhook_is_retried_recorded_as_undelivered_and_processin
 #[ignore = "integration test: needs OPTIVIEW_KAFKA_BROKERS and OPTIVIEW_CLICKHOUSE_URL; infra/test runs it"]
 async fn a_failing_webhook_leaves_its_secret_url_out_of_the_alerts_table_and_the_logs() {
     const MARKER: &str = "SECRETMARKER123";
-    // The processor's tasks run on this current-thread runtime, so this thread's logs are theirs.
-    let (logs, _guard) = platform::test_support::logs::CapturedLogs::on_this_thread();
+    // Process-wide: a thread-local capture can miss call sites that tests running beside it on
+    // other threads registered first. The other tests' lines land here too, which only widens
+    // the check that no line carries the marker.
+    let logs = platform::test_support::logs::CapturedLogs::process_wide();
     let h =
         Harness::start_posting_to(&["--slack-attempts", "2"], None, &format!("/{MARKER}")).await;
     // Slack failing, and quoting the path it was asked for.
