@@ -4,6 +4,7 @@
 
 mod common;
 
+use platform::test_support::memory::{peak_rss_kib, reset_peak_rss};
 use std::io::{Read, Write};
 use std::sync::Arc;
 
@@ -120,29 +121,6 @@ fn gzip_zeros(mib: usize) -> Vec<u8> {
 
 fn zeros(len: usize) -> impl Read {
     std::io::repeat(0).take(len as u64)
-}
-
-/// Resets this process's peak resident set (test and server are one process), so that
-/// [`peak_rss_kib`] reports the peak from here on rather than the memory freed since.
-fn reset_peak_rss() -> u64 {
-    // Linux: "5" resets VmHWM; where that is refused the peak stays the process's whole life,
-    // which can only make the bound stricter.
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-    status_kib("VmRSS:")
-}
-
-/// The peak resident set since [`reset_peak_rss`], in KiB.
-fn peak_rss_kib() -> u64 {
-    status_kib("VmHWM:")
-}
-
-fn status_kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
 }
 
 fn assert_refused(reply: &Reply, status: StatusCode, code: &str, sink: &MemorySink) {

@@ -2,6 +2,7 @@
 //! Names are random so tests run in parallel; topics and databases are dropped with their guard.
 
 pub mod logs;
+pub mod memory;
 pub mod webhook;
 
 use std::time::Duration;

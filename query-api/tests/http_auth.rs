@@ -19,20 +19,6 @@ fn start_fixed(view: ControlView) -> Api {
     start_with_view(view)
 }
 
-fn view_with_user(email: &str) -> ControlView {
-    let mut view = ControlView::new();
-    submit(
-        &mut view,
-        CreateUser {
-            id: "usr_AdaLovelac".into(),
-            email: email.into(),
-            name: "Ada".into(),
-        },
-    )
-    .unwrap();
-    view
-}
-
 #[actix_rt::test]
 async fn every_route_is_public_or_needs_a_principal() {
     let api = start_fixed(ControlView::new());
@@ -97,7 +83,7 @@ async fn a_path_called_with_a_method_it_does_not_serve_answers_405_with_allow() 
 
 #[actix_rt::test]
 async fn a_path_segment_of_the_wrong_type_is_a_json_404() {
-    let api = start_fixed(view_with_user("ada@acme.com"));
+    let api = start_fixed(common::view_with_users(&["ada@acme.com"]));
     let (cookie, _) = sign_in(&api, "ada@acme.com").await;
     let reply = send(
         client()
@@ -115,7 +101,7 @@ async fn a_path_segment_of_the_wrong_type_is_a_json_404() {
 
 #[actix_rt::test]
 async fn a_magic_link_signs_in_once_and_logout_ends_the_session() {
-    let api = start_fixed(view_with_user("ada@acme.com"));
+    let api = start_fixed(common::view_with_users(&["ada@acme.com"]));
     let ask = |email: &str| {
         send(
             client().post(format!("{}/api/v1/auth/magic-link", api.base)),
@@ -204,7 +190,7 @@ async fn a_magic_link_signs_in_once_and_logout_ends_the_session() {
 
 #[actix_rt::test]
 async fn sign_in_requests_are_rate_limited_and_bad_input_is_a_json_400() {
-    let api = start_fixed(view_with_user("ada@acme.com"));
+    let api = start_fixed(common::view_with_users(&["ada@acme.com"]));
     let url = format!("{}/api/v1/auth/magic-link", api.base);
     let mut statuses = Vec::new();
     for _ in 0..4 {
@@ -260,7 +246,7 @@ async fn api_calls_are_limited_per_principal_with_retry_after() {
     let writer = ControlWriter::new(
         producer,
         "unused",
-        ControlHandle::fixed(view_with_user("ada@acme.com")),
+        ControlHandle::fixed(common::view_with_users(&["ada@acme.com"])),
     );
     let api = start_limited(std::sync::Arc::new(writer), 3);
     // Signing in calls /me once with the new cookie.

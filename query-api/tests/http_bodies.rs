@@ -6,22 +6,7 @@ mod common;
 
 use actix_web::web::Bytes;
 use common::{client, links, send, start_with_view};
-use schemas::control::{ControlView, CreateUser};
-use schemas::fixtures::submit;
-
-fn view_with_user(email: &str) -> ControlView {
-    let mut view = ControlView::new();
-    submit(
-        &mut view,
-        CreateUser {
-            id: "usr_AdaLovelac".into(),
-            email: email.into(),
-            name: "Ada".into(),
-        },
-    )
-    .unwrap();
-    view
-}
+use platform::test_support::memory::{peak_rss_kib, reset_peak_rss};
 
 /// A zstd frame of 1 GiB of zeros in 32 KB: 8192 RLE blocks of 128 KiB (RFC 8878 §3.1.1), the
 /// same ratio as the issue's `head -c 1G /dev/zero | zstd -19`.
@@ -37,29 +22,6 @@ fn zstd_bomb() -> Vec<u8> {
         frame.push(0);
     }
     frame
-}
-
-/// Resets this process's peak resident set (test and server are one process), so that
-/// [`peak_rss_kib`] reports the peak from here on rather than the memory freed since.
-fn reset_peak_rss() -> u64 {
-    // Linux: "5" resets VmHWM; where that is refused the peak stays the process's whole life,
-    // which can only make the bound stricter.
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-    status_kib("VmRSS:")
-}
-
-/// The peak resident set since [`reset_peak_rss`], in KiB.
-fn peak_rss_kib() -> u64 {
-    status_kib("VmHWM:")
-}
-
-fn status_kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
 }
 
 struct Reply {
@@ -91,7 +53,7 @@ fn post(url: &str, encoding: Option<&str>) -> awc::ClientRequest {
 
 #[actix_rt::test]
 async fn encoded_bodies_are_refused_unread_and_json_bodies_are_bounded() {
-    let api = start_with_view(view_with_user("ada@acme.com"));
+    let api = start_with_view(common::view_with_users(&["ada@acme.com"]));
     let url = format!("{}/api/v1/auth/magic-link", api.base);
     let sign_in = serde_json::to_vec(&serde_json::json!({ "email": "ada@acme.com" })).unwrap();
 

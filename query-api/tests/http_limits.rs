@@ -73,21 +73,10 @@ fn pruning_keeps_a_key_that_is_held_back() {
     assert_eq!(limits.table_sizes().api_per_principal, 2);
 }
 
-fn view_with_user(email: &str) -> ControlView {
-    let mut view = ControlView::new();
-    let create = CreateUser {
-        id: new_id("usr"),
-        email: email.into(),
-        name: "Ada".into(),
-    };
-    submit(&mut view, create).unwrap();
-    view
-}
-
 #[actix_rt::test]
 async fn requests_for_an_address_over_its_limit_send_nothing_and_lock_no_one_out() {
     // The test server sends 3 links per address per minute.
-    let api = start_with_view(view_with_user("ada@acme.com"));
+    let api = start_with_view(common::view_with_users(&["ada@acme.com"]));
     let url = format!("{}/api/v1/auth/magic-link", api.base);
     let mut answers = Vec::new();
     for _ in 0..6 {

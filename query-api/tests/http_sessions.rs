@@ -7,25 +7,6 @@ mod common;
 use common::{client, fixed_writer, links, send, sign_in, start_browsable, start_with_view, Api};
 use query_api::http::auth::principal::{INSECURE_SESSION_COOKIE, SESSION_COOKIE};
 use query_api::http::auth::store::SESSION_LIFETIME_MS;
-use schemas::control::ids::new_id;
-use schemas::control::{ControlView, CreateUser};
-use schemas::fixtures::submit;
-
-fn view_with_users(emails: &[&str]) -> ControlView {
-    let mut view = ControlView::new();
-    for (n, email) in emails.iter().enumerate() {
-        submit(
-            &mut view,
-            CreateUser {
-                id: new_id("usr"),
-                email: (*email).into(),
-                name: format!("User {n}"),
-            },
-        )
-        .unwrap();
-    }
-    view
-}
 
 async fn me(api: &Api, cookie: &str) -> u16 {
     send(
@@ -63,7 +44,7 @@ fn attributes(set_cookie: &str) -> Vec<String> {
 
 #[actix_rt::test]
 async fn with_secure_cookies_the_session_is_a_host_cookie_that_lasts_at_most_thirty_days() {
-    let api = start_with_view(view_with_users(&["ada@acme.com"]));
+    let api = start_with_view(common::view_with_users(&["ada@acme.com"]));
     let asked = send(
         client().post(format!("{}/api/v1/auth/magic-link", api.base)),
         Some(serde_json::json!({ "email": "ada@acme.com" })),
@@ -104,7 +85,7 @@ async fn with_secure_cookies_the_session_is_a_host_cookie_that_lasts_at_most_thi
 
 #[actix_rt::test]
 async fn over_plain_http_localhost_the_cookie_keeps_its_unprefixed_name() {
-    let view = view_with_users(&["ada@acme.com"]);
+    let view = common::view_with_users(&["ada@acme.com"]);
     let api = start_browsable(
         fixed_writer(view),
         clickhouse::Client::default().with_url("http://127.0.0.1:9"),
@@ -128,7 +109,7 @@ async fn over_plain_http_localhost_the_cookie_keeps_its_unprefixed_name() {
 
 #[actix_rt::test]
 async fn signing_out_everywhere_ends_every_session_of_the_user_and_no_one_elses() {
-    let api = start_with_view(view_with_users(&["ada@acme.com", "bob@acme.com"]));
+    let api = start_with_view(common::view_with_users(&["ada@acme.com", "bob@acme.com"]));
     let (laptop, laptop_csrf) = sign_in(&api, "ada@acme.com").await;
     let (phone, _) = sign_in(&api, "ada@acme.com").await;
     let (bob, bob_csrf) = sign_in(&api, "bob@acme.com").await;

@@ -335,3 +335,21 @@ pub async fn call_bearer(
     };
     send(request.bearer_auth(token), body).await
 }
+
+/// A control view holding one user per address (and nothing else), for tests without a broker.
+#[allow(dead_code)]
+pub fn view_with_users(emails: &[&str]) -> schemas::control::ControlView {
+    let mut view = schemas::control::ControlView::new();
+    for (n, email) in emails.iter().enumerate() {
+        schemas::fixtures::submit(
+            &mut view,
+            schemas::control::CreateUser {
+                id: schemas::control::ids::new_id("usr"),
+                email: (*email).into(),
+                name: format!("User {n}"),
+            },
+        )
+        .unwrap();
+    }
+    view
+}
