@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use platform::client_ip::ClientIpArgs;
 use platform::config::{ConfigError, Validate};
 use platform::kafka::{BROKERS_ENV, DEFAULT_BROKERS};
@@ -65,7 +65,8 @@ pub struct EdgeConfig {
     /// only a property's own domain gets in.
     #[arg(long, env = "OPTIVIEW_EDGE_DEV_ORIGINS", value_delimiter = ',')]
     pub dev_origins: Vec<String>,
-    /// `production` refuses to start without --ip-salt; `local` (the default) only warns.
+    /// `production` refuses to start without --ip-salt or with Kafka other than SASL_SSL;
+    /// `local` (the default) only warns.
     #[arg(long, env = "OPTIVIEW_ENVIRONMENT", value_enum, default_value_t = Environment::Local)]
     pub environment: Environment,
     /// Secret salt for hashing truncated client IPs; keep it stable across instances.
@@ -87,12 +88,7 @@ pub struct EdgeConfig {
     pub instance_id: String,
 }
 
-/// Where the collector runs: what production demands, a laptop may skip.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Environment {
-    Local,
-    Production,
-}
+pub use platform::config::Environment;
 
 pub fn default_max_body_bytes() -> usize {
     256 * 1024

@@ -28,6 +28,7 @@ struct Cli {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = validated(cli.config);
+    platform::kafka::security::validated_for(config.environment);
     cli.log.init("info");
     if config.ip_salt.is_empty() {
         tracing::warn!(

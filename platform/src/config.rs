@@ -2,6 +2,14 @@
 //! flag and what is wrong with its value; `main` exits 2 with that message, as clap does for a
 //! flag it cannot parse.
 
+/// Where a service runs: what production demands (secrets, TLS, authenticated Kafka), a laptop
+/// may skip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Environment {
+    Local,
+    Production,
+}
+
 /// A flag whose value cannot work.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid {flag}: {problem}")]

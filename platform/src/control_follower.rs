@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::Message;
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -99,8 +99,7 @@ pub async fn follow(
     brokers: &str,
     topic: &str,
 ) -> Result<(ControlHandle, JoinHandle<()>), FollowerError> {
-    let consumer: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
+    let consumer: StreamConsumer = crate::kafka::client_config(brokers)
         // Assigned, never subscribed: no group membership and no commits, but librdkafka wants an id.
         .set(
             "group.id",

@@ -197,6 +197,8 @@ pub struct OwnBroker {
     child: Option<std::process::Child>,
     pub port: u16,
     pub dir: tempfile::TempDir,
+    /// Every client must authenticate with SASL (Tansu checks SCRAM passwords).
+    authentication: bool,
 }
 
 impl OwnBroker {
@@ -205,13 +207,35 @@ impl OwnBroker {
             child: None,
             port: free_port(),
             dir: tempfile::tempdir().expect("temp dir"),
+            authentication: false,
         };
         broker.launch();
         broker
     }
 
+    /// A broker that admits only SASL/SCRAM-SHA-512 clients, with one user. Tansu creates users
+    /// only for an unauthenticated client, so the user is made first and the broker restarted
+    /// with authentication on the same storage.
+    pub fn start_with_scram_user(user: &str, password: &str) -> Self {
+        let mut broker = Self::start();
+        let out = std::process::Command::new(tool("OPTIVIEW_TANSU_BIN"))
+            .args(["user", "create", user, password, "--mechanism", "scram512"])
+            .arg(format!("--broker=tcp://127.0.0.1:{}", broker.port))
+            .output()
+            .expect("run tansu user create");
+        assert!(
+            out.status.success(),
+            "tansu user create: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        broker.authentication = true;
+        broker.restart();
+        broker
+    }
+
     fn launch(&mut self) {
-        let child = std::process::Command::new(tool("OPTIVIEW_TANSU_BIN"))
+        let mut command = std::process::Command::new(tool("OPTIVIEW_TANSU_BIN"));
+        command
             .current_dir(self.dir.path())
             .args(["broker", "--cluster-id", "own-broker"])
             .arg(format!("--listener-url=tcp://127.0.0.1:{}", self.port))
@@ -219,7 +243,11 @@ impl OwnBroker {
                 "--advertised-listener-url=tcp://127.0.0.1:{}",
                 self.port
             ))
-            .arg("--storage-engine=sqlite://tansu.db")
+            .arg("--storage-engine=sqlite://tansu.db");
+        if self.authentication {
+            command.arg("--authentication");
+        }
+        let child = command
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -269,9 +297,8 @@ pub async fn read_topic<T: schemas::Contract>(
     want: usize,
 ) -> Vec<T> {
     use rdkafka::consumer::{Consumer, StreamConsumer};
-    use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
-    let consumer: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
+    use rdkafka::{Message, Offset, TopicPartitionList};
+    let consumer: StreamConsumer = crate::kafka::client_config(brokers)
         .set("group.id", random_name("read"))
         .create()
         .expect("reader");

@@ -70,10 +70,12 @@ enum Cmd {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    platform::kafka::security::validated_from_env();
     cli.log.init("warn");
     match cli.command {
         Cmd::Serve { kafka, http } => {
             let http = validated(http);
+            platform::kafka::security::validated_for(http.environment);
             let writer = control_writer(&kafka).await?;
             let listener = std::net::TcpListener::bind(&http.listen)?;
             eprintln!("query-api listening on http://{}", listener.local_addr()?);

@@ -5,7 +5,7 @@ use std::time::Duration;
 use clap::Args;
 use metrics_exporter_prometheus::PrometheusHandle;
 use platform::client_ip::ClientIpArgs;
-use platform::config::{ConfigError, Validate};
+use platform::config::{ConfigError, Environment, Validate};
 use platform::control_follower::follow;
 use platform::kafka::{producer_config, BROKERS_ENV, DEFAULT_BROKERS};
 use rdkafka::producer::FutureProducer;
@@ -57,8 +57,8 @@ pub struct ServeArgs {
     )]
     pub public_url: String,
     /// SMTP server for sign-in e-mails, e.g. `smtp://user:pass@mail.example.com:587?tls=required`
-    /// or `smtps://…:465`; without it they go to `--outbox`.
-    #[arg(long, env = "OPTIVIEW_SMTP_URL")]
+    /// or `smtps://…:465`; without it they go to `--outbox`. Carries a password: never shown.
+    #[arg(long, env = "OPTIVIEW_SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
     /// Sender of sign-in e-mails.
     #[arg(
@@ -70,12 +70,18 @@ pub struct ServeArgs {
     /// File that receives sign-in e-mails (one JSON line each) when no SMTP server is set.
     #[arg(long, env = "OPTIVIEW_OUTBOX", default_value = ".stack/outbox.jsonl")]
     pub outbox: std::path::PathBuf,
-    /// Send the session cookie without `Secure` (plain-HTTP localhost only).
-    /// Slack incoming webhook of the test alert on /admin/health (the health processor's).
-    #[arg(long, env = "OPTIVIEW_SLACK_WEBHOOK_URL")]
+    /// Slack incoming webhook of the test alert on /admin/health (the health processor's). The
+    /// URL is the secret: never shown.
+    #[arg(long, env = "OPTIVIEW_SLACK_WEBHOOK_URL", hide_env_values = true)]
     pub slack_webhook_url: Option<String>,
+    /// Send the session cookie without `Secure` (plain-HTTP localhost only).
     #[arg(long, env = "OPTIVIEW_INSECURE_COOKIES")]
     pub insecure_cookies: bool,
+    /// `production` refuses settings that only a laptop may use: insecure cookies, a plain-HTTP
+    /// public URL, sign-in e-mails written to a file, no trusted proxy in front, Kafka other
+    /// than SASL_SSL.
+    #[arg(long, env = "OPTIVIEW_ENVIRONMENT", value_enum, default_value_t = Environment::Local)]
+    pub environment: Environment,
     /// Sign-in links per e-mail address per minute.
     #[arg(long, default_value_t = 5)]
     pub sign_in_per_email: u32,
@@ -122,6 +128,42 @@ fn url_with(flag: &'static str, text: &str, schemes: &[&str]) -> Result<(), Conf
     Ok(())
 }
 
+impl ServeArgs {
+    /// What production needs beyond a working configuration.
+    fn production_requirements(&self) -> Result<(), ConfigError> {
+        if self.insecure_cookies {
+            return Err(ConfigError::new(
+                "--insecure-cookies",
+                "is set in production; session cookies must be Secure",
+            ));
+        }
+        if !self.public_url.starts_with("https://") {
+            return Err(ConfigError::new(
+                "--public-url",
+                format!(
+                    "{:?} is not https in production; sign-in links and Secure cookies need it",
+                    self.public_url
+                ),
+            ));
+        }
+        if self.smtp_url.is_none() {
+            return Err(ConfigError::new(
+                "--smtp-url",
+                "is unset in production; sign-in links would only be written to --outbox",
+            ));
+        }
+        // HTTPS means a TLS proxy in front; without trusting it every user shares its
+        // address, and one bucket of the per-address limits.
+        if self.client_ip.trusted_proxies.is_empty() && self.client_ip.client_ip_header.is_none() {
+            return Err(ConfigError::new(
+                "--trusted-proxies",
+                "is empty in production; name the TLS proxy in front (or --client-ip-header)",
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Validate for ServeArgs {
     fn validate(&self) -> Result<(), ConfigError> {
         let limits = [
@@ -163,6 +205,9 @@ impl Validate for ServeArgs {
             ));
         }
         url_with("--public-url", &self.public_url, &["http", "https"])?;
+        if self.environment == Environment::Production {
+            self.production_requirements()?;
+        }
         if let Some(smtp) = &self.smtp_url {
             url_with("--smtp-url", smtp, &["smtp", "smtps"])?;
             self.mail_from
@@ -302,6 +347,57 @@ mod tests {
         ] {
             assert_eq!(flag_of(&[flag, "0"]), Some(flag));
         }
+    }
+
+    #[test]
+    fn production_refuses_what_only_a_laptop_may_use() {
+        let ready = [
+            ("--environment", "production"),
+            ("--public-url", "https://optiview.example"),
+            ("--smtp-url", "smtps://mail.example:465"),
+            ("--trusted-proxies", "10.0.0.0/8"),
+        ];
+        let args = |changed: &[(&'static str, Option<&'static str>)]| -> Vec<&'static str> {
+            let mut out = Vec::new();
+            for (flag, value) in ready {
+                match changed.iter().find(|(f, _)| *f == flag) {
+                    Some((_, None)) => {}
+                    Some((_, Some(other))) => out.extend([flag, *other]),
+                    None => out.extend([flag, value]),
+                }
+            }
+            out.extend(
+                changed
+                    .iter()
+                    .filter(|(f, _)| !ready.iter().any(|(r, _)| r == f))
+                    .map(|(f, _)| *f),
+            );
+            out
+        };
+        assert_eq!(flag_of(&args(&[])), None);
+        // Each requirement alone: the ready set with one setting spoiled.
+        let spoiled = [
+            (("--insecure-cookies", None), "--insecure-cookies"),
+            (
+                ("--public-url", Some("http://optiview.example")),
+                "--public-url",
+            ),
+            (("--smtp-url", None), "--smtp-url"),
+            (("--trusted-proxies", None), "--trusted-proxies"),
+        ];
+        for (change, flag) in spoiled {
+            let args = args(&[change]);
+            assert_eq!(flag_of(&args), Some(flag), "{args:?}");
+        }
+        // The same settings are fine on a laptop.
+        assert_eq!(
+            flag_of(&[
+                "--insecure-cookies",
+                "--public-url",
+                "http://127.0.0.1:8081"
+            ]),
+            None
+        );
     }
 
     #[test]

@@ -62,16 +62,19 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Run { config, log } => {
             let config = validated(*config);
+            platform::kafka::security::validated_from_env();
             log.init(LOG_LEVEL);
             wiring::run(config)
         }
         Command::Health { config, log } => {
             let config = validated(*config);
+            platform::kafka::security::validated_from_env();
             log.init(LOG_LEVEL);
             wiring::health(config)
         }
         Command::Replay { config, log } => {
             let config = validated(*config);
+            platform::kafka::security::validated_from_env();
             log.init(LOG_LEVEL);
             wiring::replay(config)
         }

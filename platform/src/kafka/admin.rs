@@ -5,7 +5,6 @@ use std::time::Duration;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::types::RDKafkaErrorCode;
-use rdkafka::ClientConfig;
 
 use schemas::topics::TopicDefinition;
 
@@ -21,9 +20,7 @@ pub enum TopicAdminError {
 }
 
 pub fn admin_client(brokers: &str) -> Result<AdminClient<DefaultClientContext>, TopicAdminError> {
-    Ok(ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .create()?)
+    Ok(super::client_config(brokers).create()?)
 }
 
 /// Creates each missing topic; returns the names it created. Idempotent.

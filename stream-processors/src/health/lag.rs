@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use rdkafka::{Offset, TopicPartitionList};
 
 /// `group=topic` pairs.
 pub fn parse_groups(text: &str) -> Result<Vec<(String, String)>, String> {
@@ -53,8 +53,7 @@ impl LagProbe {
     fn one(&mut self, group: &str, topic: &str) -> anyhow::Result<u64> {
         if !self.consumers.contains_key(group) {
             // Never subscribes: it only reads the group's committed offsets.
-            let consumer: BaseConsumer = ClientConfig::new()
-                .set("bootstrap.servers", &self.brokers)
+            let consumer: BaseConsumer = platform::kafka::client_config(&self.brokers)
                 .set("group.id", group)
                 .set("enable.auto.commit", "false")
                 .create()?;
