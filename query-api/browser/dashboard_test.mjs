@@ -166,6 +166,17 @@ try {
     report.pages.at(-1).project = "empty";
     if (config.dashboards.includes(path) && !(state.empty && state.install_link)) throw new Error(`${path} of an empty project should offer to install the tag`);
   }
+  // "Sign out everywhere" ends the partner's other browser too, not only this one.
+  const elsewhere = await newUser();
+  await signIn(elsewhere.page, config.partner.email);
+  const meStatus = () => elsewhere.page.evaluate(async () => (await fetch("/api/v1/me")).status);
+  report.sign_out_everywhere = { other_before: await meStatus() };
+  await page.getByRole("button", { name: "Sign out everywhere" }).click();
+  await page.waitForURL(/\/login/);
+  report.sign_out_everywhere.this_page = new URL(page.url()).pathname;
+  report.sign_out_everywhere.this_after = await page.evaluate(async () => (await fetch("/api/v1/me")).status);
+  report.sign_out_everywhere.other_after = await meStatus();
+  await elsewhere.context.close();
   await partner.context.close();
 
   // 3. Every page with demo data, as the demo owner (a platform admin).

@@ -298,6 +298,11 @@ async fn a_new_partner_walks_the_runbook_and_every_page_renders() {
         ]
     );
     assert_eq!(report["secret_shown"], true);
+    // The button ended both of the partner's sessions: this browser's and another one's.
+    assert_eq!(
+        report["sign_out_everywhere"],
+        json!({ "other_before": 200, "this_page": "/login", "this_after": 401, "other_after": 401 })
+    );
     assert_eq!(report["events_pageviews"], 1);
     let (views, url): (u64, String) = db
         .client()

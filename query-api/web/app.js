@@ -138,12 +138,21 @@ function renderTop() {
       location.assign("/login");
     }
   });
+  // Ends every session of this user (a lost laptop, a shared machine), this one included.
+  const signOutEverywhere = h("button", { type: "button", class: "link-button", title: "End every session of this account, on every device" }, "Sign out everywhere");
+  signOutEverywhere.addEventListener("click", async () => {
+    try {
+      await post("/api/v1/auth/logout-everywhere");
+    } finally {
+      location.assign("/login");
+    }
+  });
   replace(
     top,
     h("a", { class: "brand", href: link("/events") }, "Optiview"),
     options,
     h("a", { class: "new-project", href: link("/projects", { new: "1" }) }, "+ New project"),
-    h("div", { class: "user" }, h("span", { class: "email" }, ctx.me.user.email), signOut),
+    h("div", { class: "user" }, h("span", { class: "email" }, ctx.me.user.email), signOut, signOutEverywhere),
   );
 }
 
