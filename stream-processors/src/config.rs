@@ -61,6 +61,32 @@ pub struct RunConfig {
         default_value = "0 30 * * * *"
     )]
     pub ip_range_schedule: String,
+    #[command(flatten)]
+    pub watchdog: WatchdogArgs,
+}
+
+/// When a group consumer counts as stuck, and what it does about it.
+#[derive(Debug, Clone, Args)]
+pub struct WatchdogArgs {
+    /// A consumer that holds no partition, or consumes nothing, while its group's topic has
+    /// uncommitted records for longer than this many seconds answers 503 on /readyz and rejoins
+    /// the group as a fresh member.
+    #[arg(long, env = "OPTIVIEW_STUCK_AFTER_SECS", default_value_t = 30)]
+    pub stuck_after_secs: u64,
+    /// Rejoins without progress in between before the process exits non-zero, for its
+    /// supervisor to restart it.
+    #[arg(long, env = "OPTIVIEW_REJOIN_ATTEMPTS", default_value_t = 2)]
+    pub rejoin_attempts: u32,
+}
+
+impl WatchdogArgs {
+    pub fn stuck_after(&self) -> Duration {
+        Duration::from_secs(self.stuck_after_secs)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        at_least_one("--stuck-after-secs", self.stuck_after_secs)
+    }
 }
 
 /// `Err` naming `flag` unless `value` is at least 1.
@@ -86,7 +112,8 @@ impl Validate for RunConfig {
         at_least_one(
             "--attribution-lookback-days",
             u64::from(self.attribution_lookback_days),
-        )
+        )?;
+        self.watchdog.validate()
     }
 }
 
@@ -253,7 +280,7 @@ impl Validate for HealthConfig {
         at_least_one("--window-minutes", u64::from(self.window_minutes))?;
         at_least_one("--settle-ms", self.settle_ms)?;
         at_least_one("--tick-ms", self.tick_ms)?;
-        crate::health::lag::parse_groups(&self.lag_groups).map_err(|problem| {
+        crate::ops::group_lag::parse_groups(&self.lag_groups).map_err(|problem| {
             ConfigError::new(
                 "--lag-groups",
                 format!("{problem}; use group=topic[,group=topic…]"),

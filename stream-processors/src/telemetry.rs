@@ -9,6 +9,7 @@ pub const TOO_LATE_FOR_SESSION: &str = "optiview_processor_too_late_for_session_
 pub const CHANGELOG_RECORDS: &str = "optiview_processor_changelog_records_total";
 pub const SESSIONS_RESTORED: &str = "optiview_processor_partitions_restored_total";
 pub const CONSUMER_LAG: &str = "optiview_processor_consumer_lag";
+pub const CONSUMER_REJOINS: &str = "optiview_processor_consumer_rejoins_total";
 pub const ACTIVE_VISITORS: &str = "optiview_processor_active_visitors";
 pub const ALERTS_SENT: &str = "optiview_health_alerts_sent_total";
 pub const ALERTS_FAILED: &str = "optiview_health_alert_delivery_failures_total";

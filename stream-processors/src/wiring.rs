@@ -70,6 +70,9 @@ pub fn loader(
         enricher: Enricher::from_catalog()?,
         settings: LoaderSettings {
             brokers: config.brokers.clone(),
+            group: config.group.clone(),
+            stuck_after: config.watchdog.stuck_after(),
+            rejoin_attempts: config.watchdog.rejoin_attempts,
             sessions_topic: config.sessions_topic.clone(),
             sessions: config.sessions(),
             beacons_topic: config.beacons_topic.clone(),

@@ -3,7 +3,6 @@
 
 pub mod alerter;
 pub mod histogram;
-pub mod lag;
 pub mod notify;
 pub mod processor;
 pub mod rules;

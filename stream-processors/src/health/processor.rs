@@ -20,11 +20,11 @@ use schemas::SchemaRegistry;
 use tokio::sync::watch;
 
 use super::alerter::Alerter;
-use super::lag::LagProbe;
 use super::notify::AlertQueue;
 use super::rules::{judge_job, judge_window, Thresholds};
 use super::store::{self, insert, millis, LagRow, WindowRow};
 use super::window::{Figures, Scope, SlidingWindows, MINUTE_MS};
+use crate::ops::group_lag::LagProbe;
 use crate::telemetry;
 
 pub struct HealthProcessor {

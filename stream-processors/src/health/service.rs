@@ -8,13 +8,13 @@ use platform::config::Validate;
 use platform::slack::SlackWebhook;
 use tokio::sync::watch;
 
-use super::lag::{parse_groups, LagProbe};
 use super::notify::Notifier;
 use super::processor::HealthProcessor;
 use crate::config::HealthConfig;
 use crate::jobs::retention::RetentionCheck;
 use crate::jobs::rollups::RollupMaintenance;
 use crate::jobs::{Job, Scheduled, Scheduler};
+use crate::ops::group_lag::{parse_groups, LagProbe};
 
 /// The jobs whose schedule is not empty.
 pub fn scheduled_jobs(config: &HealthConfig) -> Result<Vec<Scheduled>, String> {

@@ -21,25 +21,40 @@ use tokio::sync::watch;
 use super::batch::Batch;
 use super::changelog_reader::restore_partition;
 use super::delivery::{deliver_all, Outgoing};
-use super::input::InputConsumer;
+use super::input::{input_consumer, InputConsumer};
 use super::process::{Position, Processor};
 use super::sink::ClickHouseSink;
 use crate::enrich::enricher::Enricher;
+use crate::ops::backlog::{self, Backlog};
 use crate::ops::status::{lag_behind, Status};
+use crate::ops::watchdog::{Observation, Stuck, Verdict, Watchdog};
 use crate::sessionize::{SessionConfig, Sessionizer};
 use crate::telemetry;
 
 const STALL_AFTER: Duration = Duration::from_secs(5);
 
 pub struct LoaderSettings {
-    /// For the changelog reader, which consumes outside the group.
+    /// For the changelog reader (which consumes outside the group), a rejoining member and the
+    /// backlog probe.
     pub brokers: String,
+    pub group: String,
     pub beacons_topic: String,
     pub sessions_topic: String,
     pub deadletter_topic: String,
     pub batch_rows: usize,
     pub batch_period: Duration,
     pub sessions: SessionConfig,
+    /// No progress with input waiting for longer than this: rejoin as a fresh member.
+    pub stuck_after: Duration,
+    /// Rejoins without progress in between before the run fails.
+    pub rejoin_attempts: u32,
+}
+
+impl LoaderSettings {
+    /// How often the watchdog looks: several times within its bound, at most every 5 s.
+    fn watchdog_period(&self) -> Duration {
+        (self.stuck_after / 4).clamp(Duration::from_millis(100), Duration::from_secs(5))
+    }
 }
 
 pub struct Loader {
@@ -52,12 +67,24 @@ pub struct Loader {
     pub settings: LoaderSettings,
 }
 
+/// How one group member's consumption ended.
+enum Ended {
+    Stopped,
+    /// The watchdog found it making no progress with input waiting, for longer than the bound.
+    Stuck {
+        why: Stuck,
+        progressed: bool,
+    },
+}
+
 impl Loader {
-    /// Runs until `stop` turns true, then writes what it holds and returns.
+    /// Runs until `stop` turns true, then writes what it holds and returns. A member the
+    /// watchdog finds stuck is replaced by a fresh consumer (a new group member); after
+    /// `rejoin_attempts` replacements without progress the run fails, so the process exits
+    /// non-zero and its supervisor restarts it.
     pub async fn run(self, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
-        self.consumer.subscribe(&[&self.settings.beacons_topic])?;
         let Loader {
-            consumer,
+            mut consumer,
             status,
             producer,
             sink,
@@ -65,33 +92,121 @@ impl Loader {
             enricher,
             settings,
         } = self;
-        let out = Output {
-            consumer: &consumer,
-            status: &status,
-            producer: &producer,
-            sink: &sink,
-            settings: &settings,
-        };
         let processor = Processor::new(enricher, settings.beacons_topic.clone());
+        let backlog = backlog::sample(
+            &settings.brokers,
+            &settings.group,
+            &settings.beacons_topic,
+            settings.watchdog_period(),
+            stop.clone(),
+        );
+        let mut watchdog = Watchdog::new(settings.stuck_after);
+        let mut fruitless_rejoins = 0u32;
+        status.started();
+        loop {
+            consumer.subscribe(&[&settings.beacons_topic])?;
+            let member = Member {
+                consumer: &consumer,
+                status: &status,
+                producer: &producer,
+                sink: &sink,
+                settings: &settings,
+            };
+            let ended = member
+                .consume(&processor, &control, &backlog, &mut watchdog, &mut stop)
+                .await?;
+            let Ended::Stuck { why, progressed } = ended else {
+                return Ok(());
+            };
+            fruitless_rejoins = if progressed { 1 } else { fruitless_rejoins + 1 };
+            metrics::counter!(telemetry::CONSUMER_REJOINS, "group" => settings.group.clone())
+                .increment(1);
+            if fruitless_rejoins > settings.rejoin_attempts {
+                anyhow::bail!(
+                    "consumer stuck after {} rejoin(s): {why}; exiting for the supervisor to restart",
+                    settings.rejoin_attempts
+                );
+            }
+            tracing::warn!(%why, attempt = fruitless_rejoins, "consumer stuck; rejoining the group as a fresh member");
+            for partition in status.lag().into_keys() {
+                status.forget_partition(partition);
+            }
+            consumer = input_consumer(&settings.brokers, &settings.group)?;
+            watchdog.reset();
+        }
+    }
+}
+
+fn position(message: &BorrowedMessage<'_>) -> Position {
+    Position {
+        partition: message.partition(),
+        offset: message.offset(),
+    }
+}
+
+/// One group member's consumer and everything the loop writes to, borrowed for the member's life.
+struct Member<'a> {
+    consumer: &'a InputConsumer,
+    status: &'a Status,
+    producer: &'a FutureProducer,
+    sink: &'a ClickHouseSink,
+    settings: &'a LoaderSettings,
+}
+
+impl Member<'_> {
+    /// Consumes until stopped or stuck; what it holds is written before it returns.
+    async fn consume(
+        &self,
+        processor: &Processor,
+        control: &ControlHandle,
+        backlog: &Backlog,
+        watchdog: &mut Watchdog,
+        stop: &mut watch::Receiver<bool>,
+    ) -> anyhow::Result<Ended> {
+        let consumer = self.consumer;
+        let settings = self.settings;
         let mut sessionizers: HashMap<i32, Sessionizer> = HashMap::new();
         let mut batch = Batch::default();
         let mut deadline = Instant::now() + settings.batch_period;
-        status.started();
+        let mut check = tokio::time::interval(settings.watchdog_period());
+        check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Since the previous watchdog check, and over this member's life.
+        let (mut progressed, mut ever_progressed) = (false, false);
         loop {
             tokio::select! {
                 _ = stop.changed() => {
-                    out.flush(std::mem::take(&mut batch), &stop).await?;
-                    return Ok(());
+                    self.flush(std::mem::take(&mut batch), stop).await?;
+                    return Ok(Ended::Stopped);
+                }
+                _ = check.tick() => {
+                    let seen = Observation {
+                        assigned: consumer.assignment().map(|a| a.count()).unwrap_or(0),
+                        progressed,
+                        group: backlog.get(),
+                    };
+                    progressed = false;
+                    match watchdog.observe(Instant::now(), seen) {
+                        Verdict::Fine => self.status.set_stuck(None),
+                        Verdict::Waiting { .. } => {}
+                        Verdict::Stuck { for_, why } => {
+                            let reason = format!("{why} for {} s", for_.as_secs());
+                            tracing::warn!(%reason, "consumer not progressing");
+                            self.status.set_stuck(Some(reason));
+                            self.flush(std::mem::take(&mut batch), stop).await?;
+                            return Ok(Ended::Stuck { why, progressed: ever_progressed });
+                        }
+                    }
                 }
                 received = tokio::time::timeout_at(deadline.into(), consumer.recv()) => {
                     match received {
                         Ok(Ok(message)) => {
+                            (progressed, ever_progressed) = (true, true);
                             for partition in consumer.context().take_revoked() {
                                 sessionizers.remove(&partition);
-                                status.forget_partition(partition);
+                                self.status.forget_partition(partition);
                             }
                             let Some(sessionizer) =
-                                out.sessionizer(&mut sessionizers, message.partition(), &stop).await
+                                self.sessionizer(&mut sessionizers, message.partition(), stop).await
                             else {
                                 continue; // stopping during a restore
                             };
@@ -105,13 +220,13 @@ impl Loader {
                                 &mut batch,
                             );
                             if batch.records() >= settings.batch_rows {
-                                out.flush(std::mem::take(&mut batch), &stop).await?;
+                                self.flush(std::mem::take(&mut batch), stop).await?;
                                 deadline = Instant::now() + settings.batch_period;
                             }
                         }
                         Ok(Err(error)) => tracing::warn!(%error, "consume error"),
                         Err(_) => {
-                            out.flush(std::mem::take(&mut batch), &stop).await?;
+                            self.flush(std::mem::take(&mut batch), stop).await?;
                             deadline = Instant::now() + settings.batch_period;
                             let visitors: usize = sessionizers.values().map(Sessionizer::visitors).sum();
                             metrics::gauge!(telemetry::ACTIVE_VISITORS).set(visitors as f64);
@@ -121,25 +236,7 @@ impl Loader {
             }
         }
     }
-}
 
-fn position(message: &BorrowedMessage<'_>) -> Position {
-    Position {
-        partition: message.partition(),
-        offset: message.offset(),
-    }
-}
-
-/// Everything the loop writes to, borrowed for the loop's life.
-struct Output<'a> {
-    consumer: &'a InputConsumer,
-    status: &'a Status,
-    producer: &'a FutureProducer,
-    sink: &'a ClickHouseSink,
-    settings: &'a LoaderSettings,
-}
-
-impl Output<'_> {
     /// A write that is still retrying after a few seconds marks the pipeline stalled (`/readyz`
     /// answers 503) until it lands.
     async fn watched<T>(&self, write: impl std::future::Future<Output = T>) -> T {

@@ -1,5 +1,5 @@
-//! `/healthz` (the process answers), `/readyz` (control view caught up, loop running and not stuck
-//! on a write), `/metrics` (Prometheus), answered as every service answers them
+//! `/healthz` (the process answers), `/readyz` (control view caught up, loop running, not stuck
+//! on a write, and consuming while input waits), `/metrics` (Prometheus), answered as every service answers them
 //! (`platform::probes`). Deliberately public: they expose no tenant data.
 
 use std::net::TcpListener;
@@ -33,12 +33,18 @@ async fn readyz(state: web::Data<OpsState>) -> HttpResponse {
         .into_iter()
         .map(|(p, l)| (p.to_string(), l.into()))
         .collect();
+    let stuck = state.status.stuck();
+    let mut extra = Map::from_iter([("lag".to_owned(), Value::Object(lag))]);
+    if let Some(why) = &stuck {
+        extra.insert("consumer_stuck".to_owned(), why.clone().into());
+    }
     probes::readiness(
         &[
             ("control_caught_up", control),
             ("pipeline_writing", pipeline),
+            ("consuming", stuck.is_none()),
         ],
-        Map::from_iter([("lag".to_owned(), Value::Object(lag))]),
+        extra,
     )
 }
 

@@ -11,6 +11,8 @@ pub struct Status {
     writing: AtomicBool,
     stalled: AtomicBool,
     lag: Mutex<BTreeMap<i32, i64>>,
+    /// Set while the consumer makes no progress with input waiting (the watchdog's reason).
+    stuck: Mutex<Option<String>>,
 }
 
 impl Status {
@@ -25,6 +27,17 @@ impl Status {
     /// Running and not stuck on a write.
     pub fn healthy_pipeline(&self) -> bool {
         self.writing.load(Ordering::Relaxed) && !self.stalled.load(Ordering::Relaxed)
+    }
+
+    pub fn set_stuck(&self, why: Option<String>) {
+        if let Ok(mut stuck) = self.stuck.lock() {
+            *stuck = why;
+        }
+    }
+
+    /// Why the consumer is not progressing, while it is not.
+    pub fn stuck(&self) -> Option<String> {
+        self.stuck.lock().ok().and_then(|s| s.clone())
     }
 
     pub fn set_lag(&self, partition: i32, lag: i64) {
@@ -72,5 +85,15 @@ mod tests {
         assert!(!status.healthy_pipeline());
         status.set_lag(2, 7);
         assert_eq!(status.lag().get(&2), Some(&7));
+    }
+
+    #[test]
+    fn a_stuck_consumer_reports_why_until_cleared() {
+        let status = Status::default();
+        assert_eq!(status.stuck(), None);
+        status.set_stuck(Some("no partition assigned".into()));
+        assert_eq!(status.stuck().as_deref(), Some("no partition assigned"));
+        status.set_stuck(None);
+        assert_eq!(status.stuck(), None);
     }
 }

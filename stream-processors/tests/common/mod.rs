@@ -32,6 +32,9 @@ pub fn loader(
         enricher: Enricher::from_catalog().unwrap(),
         settings: LoaderSettings {
             brokers: topics.brokers.clone(),
+            group: group.to_owned(),
+            stuck_after: Duration::from_secs(30),
+            rejoin_attempts: 2,
             sessions_topic: topics.name(2).to_owned(),
             sessions: SessionConfig::default(),
             beacons_topic: topics.name(0).to_owned(),

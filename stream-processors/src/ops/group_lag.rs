@@ -21,6 +21,15 @@ pub fn parse_groups(text: &str) -> Result<Vec<(String, String)>, String> {
         .collect()
 }
 
+/// A group's standing on a topic, summed over its partitions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GroupPosition {
+    /// Records after the committed offsets.
+    pub lag: u64,
+    /// The committed offsets' sum: it grows whenever any member of the group makes progress.
+    pub committed: i64,
+}
+
 pub struct LagProbe {
     brokers: String,
     groups: Vec<(String, String)>,
@@ -50,7 +59,13 @@ impl LagProbe {
         out
     }
 
-    fn one(&mut self, group: &str, topic: &str) -> anyhow::Result<u64> {
+    /// The committed-offset lag of one group on `topic`. Blocking.
+    pub fn one(&mut self, group: &str, topic: &str) -> anyhow::Result<u64> {
+        Ok(self.position(group, topic)?.lag)
+    }
+
+    /// Where one group stands on `topic`. Blocking.
+    pub fn position(&mut self, group: &str, topic: &str) -> anyhow::Result<GroupPosition> {
         if !self.consumers.contains_key(group) {
             // Never subscribes: it only reads the group's committed offsets.
             let consumer: BaseConsumer = platform::kafka::client_config(&self.brokers)
@@ -66,16 +81,17 @@ impl LagProbe {
             list.add_partition(topic, *p);
         }
         let committed = consumer.committed_offsets(list, TIMEOUT)?;
-        let mut lag = 0u64;
+        let mut position = GroupPosition::default();
         for p in partitions {
             let (low, high) = consumer.fetch_watermarks(topic, p, TIMEOUT)?;
             let from = match committed.find_partition(topic, p).map(|e| e.offset()) {
                 Some(Offset::Offset(o)) => o,
                 _ => low,
             };
-            lag += (high - from).max(0) as u64;
+            position.lag += (high - from).max(0) as u64;
+            position.committed += from;
         }
-        Ok(lag)
+        Ok(position)
     }
 }
 
