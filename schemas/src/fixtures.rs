@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use crate::beacon::{Beacon, TagEvent, TagEventType};
 use crate::control::ids::{hash_secret, new_id, new_secret};
 use crate::control::{
-    CommandError, ControlView, CreateApiKey, CreateOrganization, CreateProject, Decide, Decision,
-    Permission, Plan,
+    CommandError, ControlEvent, ControlView, CreateApiKey, CreateOrganization, CreateProject,
+    Decide, Decision, Permission, Plan,
 };
 
 /// A browser conversion beacon with every optional field set, for tests and benchmarks.
@@ -72,8 +72,21 @@ pub fn onboard(
     plan: Plan,
     permissions: Vec<Permission>,
 ) -> Tenant {
+    onboard_events(view, domain, plan, permissions).0
+}
+
+/// [`onboard`], also returning the control events it applied, in order: what a test writes to a
+/// control topic for a real process to follow.
+pub fn onboard_events(
+    view: &mut ControlView,
+    domain: &str,
+    plan: Plan,
+    permissions: Vec<Permission>,
+) -> (Tenant, Vec<ControlEvent>) {
+    let mut events = Vec::new();
     let org = new_id("org");
-    submit(
+    recorded(
+        &mut events,
         view,
         CreateOrganization {
             id: org.clone(),
@@ -84,7 +97,8 @@ pub fn onboard(
     )
     .expect("organization");
     let project = new_id("prj");
-    let created = submit(
+    let created = recorded(
+        &mut events,
         view,
         CreateProject {
             id: project.clone(),
@@ -104,12 +118,24 @@ pub fn onboard(
         permissions,
         secret_hash: hash_secret(&secret),
     };
-    submit(view, command).expect("api key");
-    Tenant {
+    recorded(&mut events, view, command).expect("api key");
+    let tenant = Tenant {
         org,
         project,
         property,
         key,
         secret,
-    }
+    };
+    (tenant, events)
+}
+
+/// [`submit`], appending the applied events to `events`.
+fn recorded<C: Decide>(
+    events: &mut Vec<ControlEvent>,
+    view: &mut ControlView,
+    command: C,
+) -> Result<Decision<C::Outcome>, CommandError> {
+    let decision = submit(view, command)?;
+    events.extend(decision.events.iter().cloned());
+    Ok(decision)
 }

@@ -186,8 +186,9 @@ async fn raw_insert_rate(args: &Args, view: &ControlView, beacons: &[Beacon]) ->
 /// (events/s from start, events/s after the first insert)
 async fn processors_rate(args: &Args, view: &ControlView, topics: &TestTopics) -> (f64, f64) {
     let db = TestDatabase::migrated().await;
+    let group = random_name("bench");
     let loader = Loader {
-        consumer: input_consumer(&topics.brokers, &random_name("bench")).unwrap(),
+        consumer: input_consumer(&topics.brokers, &group).unwrap(),
         status: Default::default(),
         producer: producer_config(&topics.brokers).create().unwrap(),
         sink: ClickHouseSink::new(db.client(), topics.name(0)),
@@ -195,6 +196,9 @@ async fn processors_rate(args: &Args, view: &ControlView, topics: &TestTopics) -
         enricher: Enricher::from_catalog().unwrap(),
         settings: LoaderSettings {
             brokers: topics.brokers.clone(),
+            group,
+            stuck_after: Duration::from_secs(30),
+            rejoin_attempts: 2,
             beacons_topic: topics.name(0).to_owned(),
             sessions_topic: topics.name(2).to_owned(),
             deadletter_topic: topics.name(1).to_owned(),
