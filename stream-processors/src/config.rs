@@ -229,6 +229,8 @@ pub struct HealthConfig {
         default_value = "optiview-loader=optiview.beacons.v1,optiview-health=optiview.edge-stats.v1"
     )]
     pub lag_groups: String,
+    #[command(flatten)]
+    pub watchdog: WatchdogArgs,
     /// Cron schedule (UTC, with seconds) of the retention purge check; empty disables it.
     #[arg(
         long,
@@ -280,6 +282,7 @@ impl Validate for HealthConfig {
         at_least_one("--window-minutes", u64::from(self.window_minutes))?;
         at_least_one("--settle-ms", self.settle_ms)?;
         at_least_one("--tick-ms", self.tick_ms)?;
+        self.watchdog.validate()?;
         crate::ops::group_lag::parse_groups(&self.lag_groups).map_err(|problem| {
             ConfigError::new(
                 "--lag-groups",

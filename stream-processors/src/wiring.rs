@@ -110,13 +110,13 @@ pub fn health(config: HealthConfig) -> anyhow::Result<()> {
         let ops = start_ops(
             &config.ops_addr,
             OpsState {
-                status,
+                status: status.clone(),
                 control: None,
                 prometheus: Some(prometheus),
             },
         )?;
         tracing::info!(topic = %config.edge_stats_topic, ops = %config.ops_addr, "health processor running");
-        let result = crate::health::service::run(config, stop_on_signal()).await;
+        let result = crate::health::service::run(config, status, stop_on_signal()).await;
         ops.stop(true).await;
         result
     })

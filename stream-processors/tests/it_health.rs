@@ -91,7 +91,11 @@ impl Harness {
         }
         let config = Cli::parse_from(args).config;
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(stream_processors::health::service::run(config, stopped));
+        let task = tokio::spawn(stream_processors::health::service::run(
+            config,
+            Default::default(),
+            stopped,
+        ));
         let now = chrono::Utc::now().timestamp_millis();
         Self {
             producer: producer_config(&topics.brokers).create().unwrap(),

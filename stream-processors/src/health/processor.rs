@@ -24,7 +24,10 @@ use super::notify::AlertQueue;
 use super::rules::{judge_job, judge_window, Thresholds};
 use super::store::{self, insert, millis, LagRow, WindowRow};
 use super::window::{Figures, Scope, SlidingWindows, MINUTE_MS};
+use crate::ops::backlog;
 use crate::ops::group_lag::LagProbe;
+use crate::ops::status::Status;
+use crate::ops::watchdog::{check_period, Observation, Rejoins, Verdict, Watchdog};
 use crate::telemetry;
 
 pub struct HealthProcessor {
@@ -41,6 +44,12 @@ pub struct HealthProcessor {
     /// Stall check and lag sample period.
     pub tick: Duration,
     pub lag: Arc<Mutex<LagProbe>>,
+    /// For a fresh member when the watchdog finds this one stuck, and the backlog probe.
+    pub brokers: String,
+    pub group: String,
+    pub stuck_after: Duration,
+    pub rejoin_attempts: u32,
+    pub status: Arc<Status>,
 }
 
 struct State {
@@ -53,8 +62,21 @@ struct State {
 }
 
 impl HealthProcessor {
-    pub async fn run(self, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
+    pub async fn run(mut self, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
         self.consumer.subscribe(&[&self.edge_stats_topic])?;
+        let backlog = backlog::sample(
+            &self.brokers,
+            &self.group,
+            &self.edge_stats_topic,
+            check_period(self.stuck_after),
+            stop.clone(),
+        );
+        let mut watchdog = Watchdog::new(self.stuck_after);
+        let mut rejoins = Rejoins::new(self.rejoin_attempts);
+        let mut check = tokio::time::interval(check_period(self.stuck_after));
+        check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Since the previous watchdog check, and over this member's life.
+        let (mut progressed, mut ever_progressed) = (false, false);
         let mut state = State {
             windows: SlidingWindows::new(self.window_minutes),
             alerter: Alerter::new(self.thresholds.dedup_minutes),
@@ -78,8 +100,42 @@ impl HealthProcessor {
             tokio::select! {
                 _ = stop.changed() => break,
                 _ = tick.tick() => self.check(&mut state).await,
+                _ = check.tick() => {
+                    let seen = Observation {
+                        assigned: self.consumer.assignment().map(|a| a.count()).unwrap_or(0),
+                        progressed,
+                        group: backlog.get(),
+                    };
+                    progressed = false;
+                    match watchdog.observe(std::time::Instant::now(), seen) {
+                        Verdict::Fine => self.status.set_stuck(None),
+                        Verdict::Waiting { .. } => {}
+                        Verdict::Stuck { for_, why } => {
+                            let reason = format!("{why} for {} s", for_.as_secs());
+                            tracing::warn!(%reason, "edge-stats consumer not progressing");
+                            self.status.set_stuck(Some(reason));
+                            if state.pending {
+                                self.evaluate(&mut state).await;
+                            }
+                            let Some(attempt) = rejoins.next(ever_progressed) else {
+                                anyhow::bail!(
+                                    "edge-stats consumer stuck after {} rejoin(s): {why}; exiting for the supervisor to restart",
+                                    self.rejoin_attempts
+                                );
+                            };
+                            metrics::counter!(telemetry::CONSUMER_REJOINS, "group" => self.group.clone())
+                                .increment(1);
+                            tracing::warn!(%why, attempt, "rejoining the group as a fresh member");
+                            self.consumer = platform::kafka::consumer_config(&self.brokers, &self.group).create()?;
+                            self.consumer.subscribe(&[&self.edge_stats_topic])?;
+                            watchdog.reset();
+                            ever_progressed = false;
+                        }
+                    }
+                }
                 received = tokio::time::timeout(self.settle, self.consumer.recv()) => match received {
                     Ok(Ok(message)) => {
+                        (progressed, ever_progressed) = (true, true);
                         let (partition, offset) = (message.partition(), message.offset());
                         let payload = message.payload().unwrap_or_default().to_vec();
                         drop(message);

@@ -15,6 +15,7 @@ use crate::jobs::retention::RetentionCheck;
 use crate::jobs::rollups::RollupMaintenance;
 use crate::jobs::{Job, Scheduled, Scheduler};
 use crate::ops::group_lag::{parse_groups, LagProbe};
+use crate::ops::status::Status;
 
 /// The jobs whose schedule is not empty.
 pub fn scheduled_jobs(config: &HealthConfig) -> Result<Vec<Scheduled>, String> {
@@ -31,7 +32,11 @@ pub fn scheduled_jobs(config: &HealthConfig) -> Result<Vec<Scheduled>, String> {
     Ok(jobs)
 }
 
-pub async fn run(config: HealthConfig, stop: watch::Receiver<bool>) -> anyhow::Result<()> {
+pub async fn run(
+    config: HealthConfig,
+    status: Arc<Status>,
+    stop: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
     config.validate()?;
     let client = config.clickhouse.client();
     let slack = config
@@ -76,6 +81,11 @@ pub async fn run(config: HealthConfig, stop: watch::Receiver<bool>) -> anyhow::R
             &config.brokers,
             parse_groups(&config.lag_groups).map_err(anyhow::Error::msg)?,
         ))),
+        brokers: config.brokers.clone(),
+        group: config.group.clone(),
+        stuck_after: config.watchdog.stuck_after(),
+        rejoin_attempts: config.watchdog.rejoin_attempts,
+        status,
     };
     let result = processor.run(stop).await;
     let _ = scheduling.await;

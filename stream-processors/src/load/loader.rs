@@ -27,7 +27,7 @@ use super::sink::ClickHouseSink;
 use crate::enrich::enricher::Enricher;
 use crate::ops::backlog::{self, Backlog};
 use crate::ops::status::{lag_behind, Status};
-use crate::ops::watchdog::{Observation, Stuck, Verdict, Watchdog};
+use crate::ops::watchdog::{check_period, Observation, Rejoins, Stuck, Verdict, Watchdog};
 use crate::sessionize::{SessionConfig, Sessionizer};
 use crate::telemetry;
 
@@ -51,9 +51,8 @@ pub struct LoaderSettings {
 }
 
 impl LoaderSettings {
-    /// How often the watchdog looks: several times within its bound, at most every 5 s.
     fn watchdog_period(&self) -> Duration {
-        (self.stuck_after / 4).clamp(Duration::from_millis(100), Duration::from_secs(5))
+        check_period(self.stuck_after)
     }
 }
 
@@ -101,7 +100,7 @@ impl Loader {
             stop.clone(),
         );
         let mut watchdog = Watchdog::new(settings.stuck_after);
-        let mut fruitless_rejoins = 0u32;
+        let mut rejoins = Rejoins::new(settings.rejoin_attempts);
         status.started();
         loop {
             consumer.subscribe(&[&settings.beacons_topic])?;
@@ -118,16 +117,15 @@ impl Loader {
             let Ended::Stuck { why, progressed } = ended else {
                 return Ok(());
             };
-            fruitless_rejoins = if progressed { 1 } else { fruitless_rejoins + 1 };
-            metrics::counter!(telemetry::CONSUMER_REJOINS, "group" => settings.group.clone())
-                .increment(1);
-            if fruitless_rejoins > settings.rejoin_attempts {
+            let Some(attempt) = rejoins.next(progressed) else {
                 anyhow::bail!(
                     "consumer stuck after {} rejoin(s): {why}; exiting for the supervisor to restart",
                     settings.rejoin_attempts
                 );
-            }
-            tracing::warn!(%why, attempt = fruitless_rejoins, "consumer stuck; rejoining the group as a fresh member");
+            };
+            metrics::counter!(telemetry::CONSUMER_REJOINS, "group" => settings.group.clone())
+                .increment(1);
+            tracing::warn!(%why, attempt, "consumer stuck; rejoining the group as a fresh member");
             for partition in status.lag().into_keys() {
                 status.forget_partition(partition);
             }

@@ -114,6 +114,38 @@ impl Watchdog {
     }
 }
 
+/// How often to observe: several times within the bound, at most every 5 s.
+pub fn check_period(bound: Duration) -> Duration {
+    (bound / 4).clamp(Duration::from_millis(100), Duration::from_secs(5))
+}
+
+/// Counts rejoins that did not help. A member that made progress before it got stuck starts the
+/// count afresh: it was healed once, and this is a new incident.
+pub struct Rejoins {
+    allowed: u32,
+    fruitless: u32,
+}
+
+impl Rejoins {
+    pub fn new(allowed: u32) -> Self {
+        Self {
+            allowed,
+            fruitless: 0,
+        }
+    }
+
+    /// After a stuck member: the attempt number to rejoin with, or None when `allowed` rejoins
+    /// in a row did not help and the process should exit for its supervisor to restart it.
+    pub fn next(&mut self, member_progressed: bool) -> Option<u32> {
+        self.fruitless = if member_progressed {
+            1
+        } else {
+            self.fruitless + 1
+        };
+        (self.fruitless <= self.allowed).then_some(self.fruitless)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,6 +269,36 @@ mod tests {
             ),
             Verdict::Waiting { .. }
         ));
+    }
+
+    #[test]
+    fn rejoins_give_up_after_the_allowed_fruitless_ones_and_progress_starts_afresh() {
+        let mut rejoins = Rejoins::new(2);
+        assert_eq!(rejoins.next(false), Some(1));
+        assert_eq!(rejoins.next(false), Some(2));
+        assert_eq!(rejoins.next(false), None);
+        let mut rejoins = Rejoins::new(2);
+        rejoins.next(false).unwrap();
+        rejoins.next(false).unwrap();
+        // The last member consumed before it got stuck: a new incident.
+        assert_eq!(rejoins.next(true), Some(1));
+        assert_eq!(Rejoins::new(0).next(false), None);
+    }
+
+    #[test]
+    fn the_check_period_fits_several_times_in_the_bound() {
+        assert_eq!(
+            check_period(Duration::from_secs(30)),
+            Duration::from_secs(5)
+        );
+        assert_eq!(
+            check_period(Duration::from_secs(6)),
+            Duration::from_millis(1500)
+        );
+        assert_eq!(
+            check_period(Duration::from_millis(10)),
+            Duration::from_millis(100)
+        );
     }
 
     #[test]
