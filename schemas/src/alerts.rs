@@ -12,6 +12,10 @@ pub enum AlertRule {
     ErrorRate,
     LatencyP95,
     CronStall,
+    /// A consumer group's lag has grown for longer than the threshold.
+    ConsumerLag,
+    /// A consumer group has no active member.
+    NoConsumer,
     Test,
 }
 
@@ -20,6 +24,8 @@ impl Vocabulary for AlertRule {
         AlertRule::ErrorRate,
         AlertRule::LatencyP95,
         AlertRule::CronStall,
+        AlertRule::ConsumerLag,
+        AlertRule::NoConsumer,
         AlertRule::Test,
     ];
 
@@ -28,6 +34,8 @@ impl Vocabulary for AlertRule {
             AlertRule::ErrorRate => "error_rate",
             AlertRule::LatencyP95 => "latency_p95",
             AlertRule::CronStall => "cron_stall",
+            AlertRule::ConsumerLag => "consumer_lag",
+            AlertRule::NoConsumer => "no_consumer",
             AlertRule::Test => "test",
         }
     }
@@ -39,7 +47,17 @@ impl AlertRule {
             AlertRule::ErrorRate => "Collector error rate",
             AlertRule::LatencyP95 => "Collector p95 latency",
             AlertRule::CronStall => "Scheduled job stalled",
+            AlertRule::ConsumerLag => "Consumer lag growing",
+            AlertRule::NoConsumer => "Consumer group without members",
             AlertRule::Test => "Test alert",
+        }
+    }
+
+    /// How the value compares with the threshold when the rule is breached.
+    fn breach_comparison(self) -> &'static str {
+        match self {
+            AlertRule::NoConsumer => "<",
+            _ => ">",
         }
     }
 
@@ -49,6 +67,8 @@ impl AlertRule {
             AlertRule::ErrorRate => format!("{:.2} %", value * 100.0),
             AlertRule::LatencyP95 => format!("{value:.0} ms"),
             AlertRule::CronStall => format!("{value:.0} min since last success"),
+            AlertRule::ConsumerLag => format!("{value:.0} s growing"),
+            AlertRule::NoConsumer => format!("{value:.0} active member(s)"),
             AlertRule::Test => format!("{value}"),
         }
     }
@@ -77,7 +97,7 @@ impl Vocabulary for AlertState {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
     pub rule: AlertRule,
-    /// `global`, `property:<id>` or `job:<name>`.
+    /// `global`, `property:<id>`, `job:<name>` or `group:<consumer group>`.
     pub scope: String,
     pub state: AlertState,
     pub value: f64,
@@ -101,7 +121,8 @@ pub fn slack_message(alert: &Alert, public_url: &str) -> Value {
     let title = format!("{marker} {} {verb}", alert.rule.title());
     let value = alert.rule.format(alert.value);
     let threshold = format!(
-        "> {}{}",
+        "{} {}{}",
+        alert.rule.breach_comparison(),
         alert.rule.format(alert.threshold),
         if alert.condition.is_empty() {
             String::new()

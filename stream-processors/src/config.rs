@@ -229,6 +229,14 @@ pub struct HealthConfig {
         default_value = "optiview-loader=optiview.beacons.v1,optiview-health=optiview.edge-stats.v1"
     )]
     pub lag_groups: String,
+    /// A watched group whose lag has grown, without falling, for longer than this many seconds
+    /// raises a consumer-lag alert (a group without members raises its own).
+    #[arg(long, env = "OPTIVIEW_LAG_GROWTH_SECS", default_value_t = 300)]
+    pub lag_growth_secs: i64,
+    /// A watched group without an active member for longer than this many seconds raises a
+    /// no-consumer alert.
+    #[arg(long, env = "OPTIVIEW_NO_MEMBER_SECS", default_value_t = 120)]
+    pub no_member_secs: i64,
     #[command(flatten)]
     pub watchdog: WatchdogArgs,
     /// Cron schedule (UTC, with seconds) of the retention purge check; empty disables it.
@@ -251,6 +259,8 @@ impl HealthConfig {
             min_events: self.min_events,
             stall_minutes: self.stall_minutes,
             dedup_minutes: self.dedup_minutes,
+            lag_growth_secs: self.lag_growth_secs,
+            no_member_secs: self.no_member_secs,
         }
     }
 }
@@ -282,6 +292,8 @@ impl Validate for HealthConfig {
         at_least_one("--window-minutes", u64::from(self.window_minutes))?;
         at_least_one("--settle-ms", self.settle_ms)?;
         at_least_one("--tick-ms", self.tick_ms)?;
+        at_least_one("--lag-growth-secs", self.lag_growth_secs.max(0) as u64)?;
+        at_least_one("--no-member-secs", self.no_member_secs.max(0) as u64)?;
         self.watchdog.validate()?;
         crate::ops::group_lag::parse_groups(&self.lag_groups).map_err(|problem| {
             ConfigError::new(

@@ -12,7 +12,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use schemas::alerts::{AlertRule, AlertState};
 use schemas::deadletter::{DeadLetter, DeadLetterReason};
 use schemas::edge_stats::{EdgeStats, PropertyEdgeStats};
-use schemas::vocab::{sql_literal as lit, JobStatus};
+use schemas::vocab::{sql_literal as lit, JobStatus, Vocabulary};
 use serde_json::Value;
 use stream_processors::config::HealthConfig;
 use tokio::sync::watch;
@@ -45,6 +45,16 @@ impl Harness {
 
     /// … posting to `path` appended to the receiver's URL (it answers on any path).
     async fn start_posting_to(extra: &[&str], seed: Option<&str>, path: &str) -> Self {
+        Self::launch(extra, seed, path, "").await
+    }
+
+    /// … also watching the lag of `extra_lag_groups` (`group=topic,…`).
+    async fn launch(
+        extra: &[&str],
+        seed: Option<&str>,
+        path: &str,
+        extra_lag_groups: &str,
+    ) -> Self {
         let topics = TestTopics::create(&[("edge_stats", 1), ("deadletter", 1)]).await;
         let db = TestDatabase::migrated().await;
         if let Some(sql) = seed {
@@ -53,7 +63,10 @@ impl Harness {
         let receiver = WebhookReceiver::start().await;
         let hook = format!("{}{path}", receiver.url);
         let group = platform::test_support::random_name("health");
-        let lag_groups = format!("{group}={}", topics.name(0));
+        let mut lag_groups = format!("{group}={}", topics.name(0));
+        if !extra_lag_groups.is_empty() {
+            lag_groups = format!("{lag_groups},{extra_lag_groups}");
+        }
         let mut args = vec![
             "health",
             "--brokers",
@@ -558,5 +571,58 @@ async fn a_restarted_processor_does_not_repeat_an_alert_sent_within_fifteen_minu
     send_two_percent(&h, 0..5).await;
     h.evaluated(4, "global").await;
     assert_eq!(h.messages(0).await, []);
+    h.stop().await;
+}
+
+#[tokio::test]
+#[ignore = "integration test: needs OPTIVIEW_KAFKA_BROKERS and OPTIVIEW_CLICKHOUSE_URL; infra/test runs it"]
+async fn a_watched_group_without_members_whose_lag_grows_alerts_on_both_and_the_busy_group_does_not(
+) {
+    // A group nobody runs, on a topic that keeps receiving records.
+    let input = TestTopics::create(&[("orphaned_input", 1)]).await;
+    let orphan = platform::test_support::random_name("orphan");
+    let h = Harness::launch(
+        &["--lag-growth-secs", "2", "--no-member-secs", "2"],
+        None,
+        "",
+        &format!("{orphan}={}", input.name(0)),
+    )
+    .await;
+    let producer: FutureProducer = producer_config(&input.brokers).create().unwrap();
+    let feeding = tokio::spawn(async move {
+        for i in 0..40 {
+            producer
+                .send(
+                    FutureRecord::to(input.name(0))
+                        .key("k")
+                        .payload(&format!("r{i}")),
+                    Duration::from_secs(10),
+                )
+                .await
+                .unwrap();
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+    let got = h.messages(2).await;
+    feeding.await.unwrap();
+    let scope = format!("group:{orphan}");
+    assert!(got.contains(&firing("no_consumer", &scope)), "{got:?}");
+    assert!(got.contains(&firing("consumer_lag", &scope)), "{got:?}");
+    // The health processor's own group is consuming: neither rule fires for it.
+    assert!(
+        got.iter().all(|(_, s, _)| *s == scope),
+        "only the orphaned group alerts: {got:?}"
+    );
+    // Recorded for /admin/health, like every alert.
+    let recorded: u64 =
+        h.db.client()
+            .query("SELECT count() FROM alerts WHERE scope = ? AND rule IN (?, ?)")
+            .bind(&scope)
+            .bind(AlertRule::NoConsumer.as_str())
+            .bind(AlertRule::ConsumerLag.as_str())
+            .fetch_one()
+            .await
+            .unwrap();
+    assert_eq!(recorded, 2);
     h.stop().await;
 }

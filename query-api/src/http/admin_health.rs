@@ -106,6 +106,8 @@ fn rule_label(rule: AlertRule) -> &'static str {
         AlertRule::ErrorRate => "Error rate",
         AlertRule::LatencyP95 => "p95 latency",
         AlertRule::CronStall => "Job stalled",
+        AlertRule::ConsumerLag => "Consumer lag growing",
+        AlertRule::NoConsumer => "No consumer",
         AlertRule::Test => "Test",
     }
 }

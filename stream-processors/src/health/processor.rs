@@ -3,7 +3,7 @@
 //! settle time), writes it to `health_windows`, commits, and queues the alerts its verdicts call
 //! for. A tick checks the scheduled jobs for stalls and samples consumer lag.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,11 +21,12 @@ use tokio::sync::watch;
 
 use super::alerter::Alerter;
 use super::notify::AlertQueue;
-use super::rules::{judge_job, judge_window, Thresholds};
+use super::rules::{judge_job, judge_lag, judge_members, judge_window, LagTrend, Thresholds};
 use super::store::{self, insert, millis, LagRow, WindowRow};
 use super::window::{Figures, Scope, SlidingWindows, MINUTE_MS};
+use crate::load::delivery::{deliver_all, Outgoing};
 use crate::ops::backlog;
-use crate::ops::group_lag::LagProbe;
+use crate::ops::group_lag::{GroupSample, LagProbe};
 use crate::ops::status::Status;
 use crate::ops::watchdog::{check_period, Observation, Rejoins, Verdict, Watchdog};
 use crate::telemetry;
@@ -59,6 +60,8 @@ struct State {
     /// Records folded in since the last evaluation, and the offsets to commit after it.
     pending: bool,
     offsets: TopicPartitionList,
+    /// Per watched group: its lag's run, and since when it has had no member.
+    groups: HashMap<String, (LagTrend, Option<i64>)>,
 }
 
 impl HealthProcessor {
@@ -77,12 +80,14 @@ impl HealthProcessor {
         check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         // Since the previous watchdog check, and over this member's life.
         let (mut progressed, mut ever_progressed) = (false, false);
+        let mut quiet_deadline: Option<tokio::time::Instant> = None;
         let mut state = State {
             windows: SlidingWindows::new(self.window_minutes),
             alerter: Alerter::new(self.thresholds.dedup_minutes),
             newest_minute: None,
             pending: false,
             offsets: TopicPartitionList::new(),
+            groups: HashMap::new(),
         };
         let since = Utc::now() - chrono::Duration::minutes(self.thresholds.dedup_minutes * 2);
         match store::recently_fired(&self.client, since).await {
@@ -133,28 +138,39 @@ impl HealthProcessor {
                         }
                     }
                 }
-                received = tokio::time::timeout(self.settle, self.consumer.recv()) => match received {
-                    Ok(Ok(message)) => {
+                // The settle time runs from the last record, whatever else the loop did since:
+                // a timeout around each receive would restart at every other branch's turn.
+                _ = quiet_after(quiet_deadline) => {
+                    quiet_deadline = None;
+                    if state.pending {
+                        self.evaluate(&mut state).await;
+                    }
+                }
+                received = self.consumer.recv() => match received {
+                    Ok(message) => {
                         (progressed, ever_progressed) = (true, true);
                         let (partition, offset) = (message.partition(), message.offset());
                         let payload = message.payload().unwrap_or_default().to_vec();
                         drop(message);
                         match registry.decode::<EdgeStats>(&payload) {
                             Ok(record) => self.fold(&mut state, &record).await,
-                            Err(error) => self.dead_letter(partition, offset, &payload, &error.to_string()).await,
+                            Err(error) => {
+                                let detail = error.to_string();
+                                if self.dead_letter(partition, offset, &payload, &detail, &stop).await.is_err() {
+                                    // Stopping before the broker took it: the record stays
+                                    // uncommitted and is read again after the restart.
+                                    continue;
+                                }
+                            }
                         }
                         let _ = state.offsets.add_partition_offset(
                             &self.edge_stats_topic, partition, Offset::Offset(offset + 1));
                         state.pending = true;
+                        quiet_deadline = Some(tokio::time::Instant::now() + self.settle);
                     }
-                    Ok(Err(error)) => {
+                    Err(error) => {
                         tracing::warn!(%error, "edge-stats consumer error");
                         tokio::time::sleep(Duration::from_millis(200)).await;
-                    }
-                    Err(_quiet) => {
-                        if state.pending {
-                            self.evaluate(&mut state).await;
-                        }
                     }
                 },
             }
@@ -262,10 +278,11 @@ impl HealthProcessor {
             }
             Err(error) => tracing::warn!(%error, "job runs not read; stall check skipped"),
         }
-        self.sample_lag().await;
+        self.sample_lag(state).await;
     }
 
-    async fn sample_lag(&self) {
+    /// Writes each watched group's lag and judges its growth and membership.
+    async fn sample_lag(&self, state: &mut State) {
         let probe = self.lag.clone();
         // librdkafka's metadata and offset calls block.
         let measured = tokio::task::spawn_blocking(move || {
@@ -273,12 +290,45 @@ impl HealthProcessor {
         })
         .await
         .unwrap_or_default();
+        let now = Utc::now().timestamp_millis();
+        let window = format!("sampled {} UTC", millis(now).format("%Y-%m-%d %H:%M:%S"));
+        for sample in &measured {
+            let (trend, memberless_since) = state
+                .groups
+                .entry(sample.group.clone())
+                .and_modify(|(t, _)| t.observe(sample.lag, now))
+                .or_insert_with(|| (LagTrend::start(sample.lag, now), None));
+            let mut verdicts = vec![judge_lag(trend, now, &self.thresholds)];
+            // Unlisted members (coordinator unreachable): no membership verdict this time.
+            if let Some(members) = sample.members {
+                *memberless_since = match members {
+                    0 => Some(memberless_since.unwrap_or(now)),
+                    _ => None,
+                };
+                verdicts.push(judge_members(*memberless_since, now, &self.thresholds));
+            }
+            let scope = format!("group:{}", sample.group);
+            for verdict in verdicts {
+                if let Some(alert) = state.alerter.observe(&scope, &verdict, &window, now) {
+                    self.alerts.push(alert);
+                }
+            }
+        }
         if let Err(error) = insert(&self.client, "consumer_lag", &lag_rows(measured)).await {
             tracing::warn!(%error, "consumer lag not written");
         }
     }
 
-    async fn dead_letter(&self, partition: i32, offset: i64, payload: &[u8], detail: &str) {
+    /// Writes the dead letter and returns once the broker acknowledged it, as the loader does:
+    /// the record's offset may be committed only then. Err only when stopping first.
+    async fn dead_letter(
+        &self,
+        partition: i32,
+        offset: i64,
+        payload: &[u8],
+        detail: &str,
+        stop: &watch::Receiver<bool>,
+    ) -> anyhow::Result<()> {
         tracing::warn!(partition, offset, detail, "undecodable edge-stats record");
         let letter = DeadLetter {
             at: Utc::now().timestamp_millis(),
@@ -291,27 +341,37 @@ impl HealthProcessor {
             original: payload.to_vec(),
         };
         metrics::counter!(telemetry::DEAD_LETTERS, "reason" => letter.reason.as_str()).increment(1);
-        let Ok(bytes) = schemas::encode(&letter) else {
-            return;
+        let outgoing = Outgoing {
+            topic: self.deadletter_topic.clone(),
+            partition: None,
+            key: letter.key(),
+            payload: schemas::encode(&letter)?,
         };
-        let key = letter.key();
-        let record = rdkafka::producer::FutureRecord::to(&self.deadletter_topic)
-            .key(&key)
-            .payload(&bytes);
-        if let Err((error, _)) = self.producer.send(record, Duration::from_secs(10)).await {
-            tracing::error!(%error, "dead letter not written");
-        }
+        deliver_all(&self.producer, vec![outgoing], stop).await
     }
 }
 
-pub fn lag_rows(measured: Vec<(String, String, u64)>) -> Vec<LagRow> {
+/// Resolves at `deadline`; never without one.
+async fn quiet_after(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+pub fn lag_rows(measured: Vec<GroupSample>) -> Vec<LagRow> {
     let at = Utc::now();
     measured
         .into_iter()
-        .map(|(group_id, topic, lag)| {
-            metrics::gauge!(telemetry::GROUP_LAG, "group" => group_id.clone(), "topic" => topic.clone())
-                .set(lag as f64);
-            LagRow { at, group_id, topic, lag }
+        .map(|sample| {
+            metrics::gauge!(telemetry::GROUP_LAG, "group" => sample.group.clone(), "topic" => sample.topic.clone())
+                .set(sample.lag as f64);
+            LagRow {
+                at,
+                group_id: sample.group,
+                topic: sample.topic,
+                lag: sample.lag,
+            }
         })
         .collect()
 }

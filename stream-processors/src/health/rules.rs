@@ -17,6 +17,11 @@ pub struct Thresholds {
     pub stall_minutes: i64,
     /// A rule fires at most once per scope within this many minutes.
     pub dedup_minutes: i64,
+    /// A consumer group whose lag has not fallen, and has grown, for this many seconds.
+    pub lag_growth_secs: i64,
+    /// A consumer group without an active member for this many seconds (a restart or a
+    /// rebalance empties it briefly).
+    pub no_member_secs: i64,
 }
 
 impl Default for Thresholds {
@@ -27,6 +32,8 @@ impl Default for Thresholds {
             min_events: 500,
             stall_minutes: 90,
             dedup_minutes: 15,
+            lag_growth_secs: 300,
+            no_member_secs: 120,
         }
     }
 }
@@ -75,6 +82,64 @@ pub fn judge_job(age_minutes: f64, t: &Thresholds) -> Verdict {
         value: age_minutes,
         threshold: t.stall_minutes as f64,
         condition: String::new(),
+    }
+}
+
+/// A group's lag over its samples: since when it has not fallen, and from what.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LagTrend {
+    since_ms: i64,
+    from: u64,
+    last: u64,
+}
+
+impl LagTrend {
+    pub fn start(lag: u64, at_ms: i64) -> Self {
+        Self {
+            since_ms: at_ms,
+            from: lag,
+            last: lag,
+        }
+    }
+
+    /// Folds in a sample. A fall ends the run: a consumer working through a backlog, even
+    /// slowly, is not growing it, and steady load keeps the lag jittering around a level.
+    pub fn observe(&mut self, lag: u64, at_ms: i64) {
+        if lag < self.last {
+            *self = Self::start(lag, at_ms);
+        } else {
+            self.last = lag;
+        }
+    }
+}
+
+/// The lag verdict: breached when the lag has not fallen for longer than the threshold and is
+/// higher than where that run began.
+pub fn judge_lag(trend: &LagTrend, now_ms: i64, t: &Thresholds) -> Verdict {
+    let growing_secs = (now_ms - trend.since_ms).max(0) as f64 / 1000.0;
+    Verdict {
+        rule: AlertRule::ConsumerLag,
+        breached: growing_secs > t.lag_growth_secs as f64 && trend.last > trend.from,
+        value: growing_secs,
+        threshold: t.lag_growth_secs as f64,
+        condition: format!("(lag {} records, up from {})", trend.last, trend.from),
+    }
+}
+
+/// The membership verdict: a watched group has had nobody consuming for it since
+/// `memberless_since` (None: it has members).
+pub fn judge_members(memberless_since: Option<i64>, now_ms: i64, t: &Thresholds) -> Verdict {
+    let secs = memberless_since.map_or(0.0, |since| (now_ms - since).max(0) as f64 / 1000.0);
+    Verdict {
+        rule: AlertRule::NoConsumer,
+        breached: secs > t.no_member_secs as f64,
+        value: 0.0,
+        threshold: 1.0,
+        condition: if memberless_since.is_some() {
+            format!("for {secs:.0} s")
+        } else {
+            String::new()
+        },
     }
 }
 
@@ -129,5 +194,49 @@ mod tests {
             ..t
         };
         assert!(judge_job(31.0, &strict).breached);
+    }
+
+    const SEC: i64 = 1000;
+
+    #[test]
+    fn lag_that_keeps_growing_past_the_threshold_alerts() {
+        let t = Thresholds::default();
+        let mut trend = LagTrend::start(100, 0);
+        for (i, lag) in [150, 150, 400, 900].into_iter().enumerate() {
+            trend.observe(lag, (i as i64 + 1) * 60 * SEC);
+        }
+        assert!(!judge_lag(&trend, 240 * SEC, &t).breached, "4 minutes");
+        trend.observe(1_300, 301 * SEC);
+        let verdict = judge_lag(&trend, 301 * SEC, &t);
+        assert!(verdict.breached, "{verdict:?}");
+        assert_eq!(verdict.condition, "(lag 1300 records, up from 100)");
+    }
+
+    #[test]
+    fn a_falling_or_flat_lag_does_not_alert() {
+        let t = Thresholds::default();
+        let mut trend = LagTrend::start(5_000, 0);
+        // Worked off slowly: every fall restarts the run.
+        for minute in 1..=10 {
+            trend.observe(5_000 - minute * 100, minute as i64 * 60 * SEC);
+        }
+        assert!(!judge_lag(&trend, 600 * SEC, &t).breached);
+        // Flat at a level for a long time: not growing (an idle group is judge_members' job).
+        let mut flat = LagTrend::start(300, 0);
+        flat.observe(300, 900 * SEC);
+        assert!(!judge_lag(&flat, 900 * SEC, &t).breached);
+    }
+
+    #[test]
+    fn a_group_without_members_for_longer_than_the_threshold_is_breached() {
+        let t = Thresholds::default();
+        assert!(!judge_members(None, 1_000 * SEC, &t).breached);
+        assert!(
+            !judge_members(Some(0), 120 * SEC, &t).breached,
+            "a restart's gap"
+        );
+        let verdict = judge_members(Some(0), 121 * SEC, &t);
+        assert!(verdict.breached);
+        assert_eq!(verdict.condition, "for 121 s");
     }
 }

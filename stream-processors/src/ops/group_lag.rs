@@ -21,6 +21,16 @@ pub fn parse_groups(text: &str) -> Result<Vec<(String, String)>, String> {
         .collect()
 }
 
+/// One group's sample for the health processor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupSample {
+    pub group: String,
+    pub topic: String,
+    pub lag: u64,
+    /// None when the coordinator could not be asked.
+    pub members: Option<usize>,
+}
+
 /// A group's standing on a topic, summed over its partitions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct GroupPosition {
@@ -47,16 +57,53 @@ impl LagProbe {
         }
     }
 
-    /// (group, topic, lag) for every configured group that could be measured. Blocking.
-    pub fn measure(&mut self) -> Vec<(String, String, u64)> {
+    /// Every configured group that could be measured. Blocking.
+    pub fn measure(&mut self) -> Vec<GroupSample> {
         let mut out = Vec::new();
         for (group, topic) in self.groups.clone() {
             match self.one(&group, &topic) {
-                Ok(lag) => out.push((group, topic, lag)),
+                Ok(lag) => {
+                    let members = self
+                        .members(&group)
+                        .inspect_err(
+                            |error| tracing::warn!(%error, %group, "group members not listed"),
+                        )
+                        .ok();
+                    out.push(GroupSample {
+                        group,
+                        topic,
+                        lag,
+                        members,
+                    });
+                }
                 Err(error) => tracing::warn!(%error, %group, %topic, "consumer lag not measured"),
             }
         }
         out
+    }
+
+    /// Active members of `group`, as the group coordinator lists them. Blocking.
+    pub fn members(&mut self, group: &str) -> anyhow::Result<usize> {
+        let consumer = self.consumer(group)?;
+        let list = consumer.fetch_group_list(Some(group), TIMEOUT)?;
+        Ok(list
+            .groups()
+            .iter()
+            .filter(|g| g.name() == group)
+            .map(|g| g.members().len())
+            .sum())
+    }
+
+    fn consumer(&mut self, group: &str) -> anyhow::Result<&BaseConsumer> {
+        if !self.consumers.contains_key(group) {
+            // Never subscribes: it only reads the group's committed offsets and members.
+            let consumer: BaseConsumer = platform::kafka::client_config(&self.brokers)
+                .set("group.id", group)
+                .set("enable.auto.commit", "false")
+                .create()?;
+            self.consumers.insert(group.to_owned(), consumer);
+        }
+        Ok(&self.consumers[group])
     }
 
     /// The committed-offset lag of one group on `topic`. Blocking.
@@ -66,15 +113,7 @@ impl LagProbe {
 
     /// Where one group stands on `topic`. Blocking.
     pub fn position(&mut self, group: &str, topic: &str) -> anyhow::Result<GroupPosition> {
-        if !self.consumers.contains_key(group) {
-            // Never subscribes: it only reads the group's committed offsets.
-            let consumer: BaseConsumer = platform::kafka::client_config(&self.brokers)
-                .set("group.id", group)
-                .set("enable.auto.commit", "false")
-                .create()?;
-            self.consumers.insert(group.to_owned(), consumer);
-        }
-        let consumer = &self.consumers[group];
+        let consumer = self.consumer(group)?;
         let partitions = platform::kafka::partition_ids(consumer, topic, TIMEOUT)?;
         let mut list = TopicPartitionList::new();
         for p in &partitions {
