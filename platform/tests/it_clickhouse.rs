@@ -378,3 +378,54 @@ async fn data_persists_across_a_gateway_restart() {
     );
     gateway.terminate();
 }
+
+#[derive(Debug, Row, Serialize, Deserialize)]
+struct Url {
+    url: String,
+}
+
+#[tokio::test]
+#[ignore = "integration test: needs OPTIVIEW_CLICKHOUSE_URL; infra/test runs it"]
+async fn a_block_the_table_refuses_is_an_error_not_a_silent_success() {
+    // chDB's streaming inserter reported success for this block and dropped it; the gateway must
+    // answer the server's error, as clickhouse-server does, so the loader can dead-letter it.
+    let db = TestDatabase::create().await;
+    let client = db.client();
+    client
+        .query("CREATE TABLE urls (url String) ENGINE = MergeTree ORDER BY url")
+        .execute()
+        .await
+        .unwrap();
+    client
+        .query("ALTER TABLE urls ADD CONSTRAINT no_poison CHECK url NOT LIKE '%poison%'")
+        .execute()
+        .await
+        .unwrap();
+    let insert = |urls: &'static [&'static str]| {
+        let client = client.clone();
+        async move {
+            let mut insert = client.insert::<Url>("urls").await?;
+            for url in urls {
+                insert
+                    .write(&Url {
+                        url: url.to_string(),
+                    })
+                    .await?;
+            }
+            insert.end().await
+        }
+    };
+    let refused = insert(&["fine", "a poison row"]).await.unwrap_err();
+    let text = refused.to_string();
+    assert!(
+        text.contains("Code: 469") && text.contains("VIOLATED_CONSTRAINT"),
+        "{text}"
+    );
+    insert(&["fine"]).await.unwrap();
+    let stored: Vec<String> = client
+        .query("SELECT url FROM urls")
+        .fetch_all()
+        .await
+        .unwrap();
+    assert_eq!(stored, ["fine"], "the refused block stored nothing");
+}

@@ -123,7 +123,7 @@ async fn enriched_rows_insert_into_the_shipped_tables() {
 #[tokio::test]
 #[ignore = "integration test: needs OPTIVIEW_CLICKHOUSE_URL; infra/test runs it"]
 async fn a_batch_written_twice_is_stored_once() {
-    use stream_processors::load::batch::Batch;
+    use stream_processors::load::batch::{Batch, Position};
     use stream_processors::load::sink::ClickHouseSink;
     let db = TestDatabase::migrated().await;
     let enricher = Enricher::from_catalog().unwrap();
@@ -135,10 +135,14 @@ async fn a_batch_written_twice_is_stored_once() {
         b.event_id = format!("evt-{i}");
         b.received_at = chrono::Utc::now().timestamp_millis();
         b.tag.as_mut().unwrap().client_ts = None;
-        batch.saw(0, i);
+        let at = Position {
+            partition: 0,
+            offset: i,
+        };
+        batch.saw(at, b"beacon");
         let e = enricher.enrich(&b, &ctx, b.received_at).unwrap();
-        batch.ai_referrals.extend(AiReferralRow::of(&e));
-        batch.events.push(EventRow::from(e));
+        batch.ai_referrals.extend(at, AiReferralRow::of(&e));
+        batch.events.push(at, EventRow::from(e));
     }
     let sink = ClickHouseSink::new(db.client(), "beacons");
     let (_stop, stopped) = tokio::sync::watch::channel(false);

@@ -48,4 +48,5 @@ impl ClickHouseArgs {
     }
 }
 
+pub mod errors;
 pub mod migrations;

@@ -15,6 +15,7 @@ use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::producer::FutureProducer;
 use rdkafka::{Offset, TopicPartitionList};
+use schemas::deadletter::{DeadLetter, DeadLetterReason};
 use schemas::topics::visitor_key;
 use tokio::sync::watch;
 
@@ -23,7 +24,7 @@ use super::changelog_reader::restore_partition;
 use super::delivery::{deliver_all, Outgoing};
 use super::input::{input_consumer, InputConsumer};
 use super::process::{Position, Processor};
-use super::sink::ClickHouseSink;
+use super::sink::{ClickHouseSink, Rejected};
 use crate::enrich::enricher::Enricher;
 use crate::ops::backlog::{self, Backlog};
 use crate::ops::status::{lag_behind, Status};
@@ -133,6 +134,43 @@ impl Loader {
             watchdog.reset();
         }
     }
+}
+
+/// The dead letters of the records whose rows ClickHouse refused for good, one per record
+/// (however many of its rows were refused), with the record's bytes.
+fn refused_letters(
+    batch: &Batch,
+    refused: &[Rejected],
+    settings: &LoaderSettings,
+) -> anyhow::Result<Vec<Outgoing>> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut letters = Vec::new();
+    for rejected in refused {
+        if !seen.insert(rejected.source) {
+            continue;
+        }
+        let letter = DeadLetter {
+            at: chrono::Utc::now().timestamp_millis(),
+            stage: "loader".into(),
+            source_topic: settings.beacons_topic.clone(),
+            source_partition: rejected.source.partition,
+            source_offset: rejected.source.offset,
+            reason: DeadLetterReason::InsertRejected,
+            detail: format!("{}: {}", rejected.table, rejected.detail)
+                .chars()
+                .take(500)
+                .collect(),
+            original: batch.original(rejected.source).unwrap_or_default().to_vec(),
+        };
+        metrics::counter!(telemetry::DEAD_LETTERS, "reason" => letter.reason.as_str()).increment(1);
+        letters.push(Outgoing {
+            topic: settings.deadletter_topic.clone(),
+            partition: None,
+            key: letter.key(),
+            payload: schemas::encode(&letter)?,
+        });
+    }
+    Ok(letters)
 }
 
 fn position(message: &BorrowedMessage<'_>) -> Position {
@@ -318,7 +356,12 @@ impl Member<'_> {
         }
         self.watched(deliver_all(self.producer, letters, stop))
             .await?;
-        self.watched(self.sink.write(&batch, stop)).await?;
+        let refused = self.watched(self.sink.write(&batch, stop)).await?;
+        if !refused.is_empty() {
+            let letters = refused_letters(&batch, &refused, self.settings)?;
+            self.watched(deliver_all(self.producer, letters, stop))
+                .await?;
+        }
         let mut changelog = Vec::with_capacity(batch.sessions.len());
         for (partition, update) in batch.sessions.values() {
             changelog.push(Outgoing {

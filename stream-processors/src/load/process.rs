@@ -19,12 +19,7 @@ use crate::telemetry;
 
 const STAGE: &str = "processor";
 
-/// Where a record was read.
-#[derive(Debug, Clone, Copy)]
-pub struct Position {
-    pub partition: i32,
-    pub offset: i64,
-}
+pub use super::batch::Position;
 
 pub struct Processor {
     pub enricher: Enricher,
@@ -53,7 +48,7 @@ impl Processor {
         batch: &mut Batch,
     ) {
         metrics::counter!(telemetry::RECORDS_CONSUMED).increment(1);
-        batch.saw(at.partition, at.offset);
+        batch.saw(at, bytes);
         match self.enrich(view, bytes, processed_at_ms) {
             Ok(mut event) => {
                 if event.source == EventSource::Tag
@@ -61,9 +56,9 @@ impl Processor {
                 {
                     return; // already applied before a restart: its rows are in ClickHouse
                 }
-                batch.ai_referrals.extend(AiReferralRow::of(&event));
-                batch.crawler_hits.extend(CrawlerHitRow::of(&event));
-                batch.events.push(EventRow::from(event));
+                batch.ai_referrals.extend(at, AiReferralRow::of(&event));
+                batch.crawler_hits.extend(at, CrawlerHitRow::of(&event));
+                batch.events.push(at, EventRow::from(event));
             }
             Err(rejection) => {
                 metrics::counter!(telemetry::DEAD_LETTERS, "reason" => rejection.reason.as_str())
@@ -144,7 +139,9 @@ impl Processor {
         let session = &placement.session;
         event.session_id = session.id.to_string();
         if event.event_type == EventType::Conversion {
-            batch.conversions.push(ConversionRow::of(event, &placement));
+            batch
+                .conversions
+                .push(at, ConversionRow::of(event, &placement));
         }
         if placement.changed {
             let owner = Owner {

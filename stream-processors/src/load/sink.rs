@@ -1,17 +1,36 @@
-//! Writes a batch's rows to ClickHouse, each table's insert with the batch's deduplication token,
-//! retrying with backoff until it lands: a retry after a lost answer is dropped by ClickHouse as a
-//! duplicate instead of stored twice.
+//! Writes a batch's rows to ClickHouse, each table's insert with the batch's deduplication token.
+//! A transient failure is retried with backoff until it lands: a retry after a lost answer is
+//! dropped by ClickHouse as a duplicate instead of stored twice. A permanent one (the data
+//! itself, `platform::clickhouse::errors`) splits the rows in halves, each half with its own
+//! token, until the refused rows stand alone; those are returned for the dead-letter topic and
+//! the rest lands, so one bad row never stalls the loader.
 
 use std::time::Duration;
 
 use clickhouse::{Client, RowOwned, RowWrite};
+use platform::clickhouse::errors::{classify, Retry};
 
-use super::batch::Batch;
+use super::batch::{Batch, Position, Rows};
 use super::rows::SessionRow;
 
 pub struct ClickHouseSink {
     client: Client,
     topic: String,
+}
+
+/// A row ClickHouse refused for good.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    pub table: &'static str,
+    /// The record the row came from.
+    pub source: Position,
+    /// The server's answer.
+    pub detail: String,
+}
+
+enum Outcome {
+    Landed,
+    Refused(String),
 }
 
 impl ClickHouseSink {
@@ -24,36 +43,61 @@ impl ClickHouseSink {
         }
     }
 
-    /// Inserts every table of the batch; returns only once all of them succeeded (or `stop`
-    /// resolved, with an error).
+    /// Inserts every table of the batch; returns once every row landed or was refused for good
+    /// (or `stop` resolved, with an error), with the refused ones.
     pub async fn write(
         &self,
         batch: &Batch,
         stop: &tokio::sync::watch::Receiver<bool>,
-    ) -> anyhow::Result<()> {
-        self.table(batch, "events", &batch.events, stop).await?;
-        self.table(batch, "ai_referrals", &batch.ai_referrals, stop)
+    ) -> anyhow::Result<Vec<Rejected>> {
+        let mut rejected = Vec::new();
+        self.table(batch, "events", &batch.events, stop, &mut rejected)
             .await?;
-        self.table(batch, "crawler_hits", &batch.crawler_hits, stop)
-            .await?;
-        self.table(batch, "conversions", &batch.conversions, stop)
-            .await?;
+        self.table(
+            batch,
+            "ai_referrals",
+            &batch.ai_referrals,
+            stop,
+            &mut rejected,
+        )
+        .await?;
+        self.table(
+            batch,
+            "crawler_hits",
+            &batch.crawler_hits,
+            stop,
+            &mut rejected,
+        )
+        .await?;
+        self.table(
+            batch,
+            "conversions",
+            &batch.conversions,
+            stop,
+            &mut rejected,
+        )
+        .await?;
         let processed_at = chrono::Utc::now();
-        let sessions: Vec<SessionRow> = batch
-            .sessions
-            .values()
-            .map(|(_, update)| SessionRow::from_update(update, processed_at))
-            .collect();
-        self.table(batch, "sessions", &sessions, stop).await?;
-        Ok(())
+        let mut sessions = Rows::default();
+        for (partition, update) in batch.sessions.values() {
+            let source = Position {
+                partition: *partition,
+                offset: update.input_offset,
+            };
+            sessions.push(source, SessionRow::from_update(update, processed_at));
+        }
+        self.table(batch, "sessions", &sessions, stop, &mut rejected)
+            .await?;
+        Ok(rejected)
     }
 
     async fn table<T>(
         &self,
         batch: &Batch,
-        table: &str,
-        rows: &[T],
+        table: &'static str,
+        rows: &Rows<T>,
         stop: &tokio::sync::watch::Receiver<bool>,
+        rejected: &mut Vec<Rejected>,
     ) -> anyhow::Result<()>
     where
         T: RowOwned + RowWrite,
@@ -62,17 +106,63 @@ impl ClickHouseSink {
             return Ok(());
         }
         let token = batch.dedup_token(&self.topic, table);
+        // Ranges still to land, the whole table first. The same refused rows always split the
+        // same way, so a retry after a crash reuses the sub-ranges' tokens.
+        let mut pending = vec![(0, rows.len())];
+        while let Some((lo, hi)) = pending.pop() {
+            let range_token = if (lo, hi) == (0, rows.len()) {
+                token.clone()
+            } else {
+                format!("{token}#{lo}-{hi}")
+            };
+            match self
+                .retrying(table, &range_token, &rows.rows()[lo..hi], stop)
+                .await?
+            {
+                Outcome::Landed => {}
+                Outcome::Refused(detail) if hi - lo == 1 => {
+                    tracing::warn!(table, %detail, "row refused for good; dead-lettered");
+                    rejected.push(Rejected {
+                        table,
+                        source: rows.source(lo),
+                        detail,
+                    });
+                }
+                Outcome::Refused(_) => {
+                    let mid = lo + (hi - lo) / 2;
+                    pending.push((mid, hi));
+                    pending.push((lo, mid));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One insert, retried with backoff while its failures are transient.
+    async fn retrying<T>(
+        &self,
+        table: &str,
+        token: &str,
+        rows: &[T],
+        stop: &tokio::sync::watch::Receiver<bool>,
+    ) -> anyhow::Result<Outcome>
+    where
+        T: RowOwned + RowWrite,
+    {
         let mut backoff = Duration::from_millis(200);
         loop {
-            match self.insert(table, &token, rows).await {
+            match self.insert(table, token, rows).await {
                 Ok(()) => {
                     metrics::counter!(crate::telemetry::ROWS_INSERTED, "table" => table.to_owned())
                         .increment(rows.len() as u64);
-                    return Ok(());
+                    return Ok(Outcome::Landed);
+                }
+                Err(error) if classify(&error) == Retry::Permanent => {
+                    return Ok(Outcome::Refused(error.to_string()));
                 }
                 Err(error) => {
                     metrics::counter!(crate::telemetry::INSERT_RETRIES).increment(1);
-                    tracing::warn!(%error, table, ?backoff, "insert failed; retrying the same batch");
+                    tracing::warn!(%error, table, ?backoff, "insert failed; retrying the same rows");
                     if *stop.borrow() {
                         anyhow::bail!("stopping with an unwritten batch ({error})");
                     }

@@ -167,7 +167,13 @@ async fn write(
     report.events += batch.events.len() as u64;
     report.rejected += batch.dead_letters.len() as u64;
     if !batch.is_empty() {
-        sink.write(&batch, stop).await?;
+        let refused = sink.write(&batch, stop).await?;
+        // A replay writes no dead letters: the live loader already wrote these records' own.
+        for rejected in &refused {
+            tracing::warn!(table = rejected.table, partition = rejected.source.partition,
+                offset = rejected.source.offset, detail = %rejected.detail, "row refused");
+        }
+        report.rejected += refused.len() as u64;
     }
     Ok(())
 }

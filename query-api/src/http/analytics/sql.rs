@@ -140,24 +140,11 @@ const OVER_LIMIT: &[(u32, &str)] = &[
     (396, "TOO_MANY_ROWS_OR_BYTES"),
 ];
 
-/// The server's error code in a failure's text (`Code: 159. DB::Exception: …`), if any.
-fn exception_code(text: &str) -> Option<u32> {
-    let (_, rest) = text.split_once("Code: ")?;
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().ok()
-}
-
 /// A failed read: over a limit is the caller's query being too wide (its text never reaches the
 /// caller); anything else is ours.
 pub fn failed(error: clickhouse::error::Error) -> ApiError {
     if let clickhouse::error::Error::BadResponse(text) = &error {
-        let over = match exception_code(text) {
-            Some(code) => OVER_LIMIT.iter().any(|(c, _)| *c == code),
-            None => OVER_LIMIT
-                .iter()
-                .any(|(_, name)| text.contains(&format!("({name})"))),
-        };
-        if over {
+        if platform::clickhouse::errors::is_one_of(text, OVER_LIMIT) {
             tracing::warn!(cause = %text, "dashboard query stopped at its limit");
             return ApiError::query_too_expensive();
         }
@@ -337,8 +324,6 @@ mod tests {
 
     #[test]
     fn the_bounds_are_what_the_server_is_told() {
-        assert_eq!(exception_code("Code: 159. DB::Exception"), Some(159));
-        assert_eq!(exception_code("no code"), None);
         assert_eq!(
             QueryBounds::default().max_memory_bytes,
             2 * 1024 * 1024 * 1024
