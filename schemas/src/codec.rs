@@ -18,6 +18,14 @@ use serde::Serialize;
 pub const MARKER: [u8; 2] = [0xC3, 0x01];
 const HEADER_LEN: usize = 10;
 
+/// Longest string or bytes, and most items of an array or map block, a decoded datum may declare.
+/// apache-avro checks declared lengths against a process-wide limit (512 Mi by default) and then
+/// reserves room for that many items: a corrupt block count of a few bytes made it ask for tens
+/// of GB and abort the process, and a consumer re-reading the message after restart crashed
+/// again (found by the `avro_beacon` and `avro_control` fuzz targets). No genuine length comes
+/// near a broker's default 1 MiB message limit; the collector accepts bodies of 256 KiB at most.
+pub const MAX_DECODED_LEN: usize = 1024 * 1024;
+
 /// A schema parsed once per process, with its fingerprint.
 pub struct Compiled {
     pub schema: Schema,
@@ -137,6 +145,9 @@ impl SchemaRegistry {
     }
 
     fn writer_schema<'a>(&self, bytes: &'a [u8]) -> Result<(&Schema, &'a [u8]), DecodeError> {
+        // Set before the first datum is read (the limit is fixed by its first use); every read
+        // in this workspace goes through here.
+        apache_avro::util::max_allocation_bytes(MAX_DECODED_LEN);
         if bytes.len() < HEADER_LEN || bytes[..2] != MARKER {
             return Err(DecodeError::NotSingleObject);
         }
@@ -211,5 +222,52 @@ fn avro_to_json(value: Value) -> serde_json::Value {
                 .collect(),
         ),
         other => J::String(format!("{other:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::control::ControlEvent;
+
+    /// Avro's zig-zag varint.
+    fn long(n: i64) -> Vec<u8> {
+        let mut z = ((n << 1) ^ (n >> 63)) as u64;
+        let mut out = Vec::new();
+        while z >= 0x80 {
+            out.push((z as u8) | 0x80);
+            z >>= 7;
+        }
+        out.push(z as u8);
+        out
+    }
+
+    #[test]
+    fn a_corrupt_block_count_is_a_decode_error_not_a_huge_allocation() {
+        // A control event's five leading fields, then its `changed` array declaring 400 million
+        // strings (under apache-avro's own limit): the message ends there.
+        let mut message = MARKER.to_vec();
+        message.extend_from_slice(&ControlEvent::fingerprint());
+        for field in ["e", "", "actor", "org_1", "create"] {
+            if field.is_empty() {
+                message.extend(long(1_764_000_000_000));
+            } else {
+                message.extend(long(field.len() as i64));
+                message.extend_from_slice(field.as_bytes());
+            }
+        }
+        message.extend(long(400_000_000));
+        let registry = SchemaRegistry::builtin();
+        for err in [
+            registry.decode::<ControlEvent>(&message).unwrap_err(),
+            registry.decode_json(&message).unwrap_err(),
+        ] {
+            match err {
+                DecodeError::Corrupt(detail) => {
+                    assert!(detail.contains("allocate"), "{detail}")
+                }
+                other => panic!("{other:?}"),
+            }
+        }
     }
 }
