@@ -296,6 +296,16 @@ pub async fn read_topic<T: schemas::Contract>(
     partitions: i32,
     want: usize,
 ) -> Vec<T> {
+    let registry = schemas::SchemaRegistry::builtin();
+    read_raw(brokers, topic, partitions, want)
+        .await
+        .iter()
+        .map(|payload| registry.decode::<T>(payload).expect("decodable"))
+        .collect()
+}
+
+/// [`read_topic`]'s payloads, undecoded.
+pub async fn read_raw(brokers: &str, topic: &str, partitions: i32, want: usize) -> Vec<Vec<u8>> {
     use rdkafka::consumer::{Consumer, StreamConsumer};
     use rdkafka::{Message, Offset, TopicPartitionList};
     let consumer: StreamConsumer = crate::kafka::client_config(brokers)
@@ -309,15 +319,10 @@ pub async fn read_topic<T: schemas::Contract>(
             .expect("partition");
     }
     consumer.assign(&assignment).expect("assign");
-    let registry = schemas::SchemaRegistry::builtin();
     let mut out = Vec::new();
     while out.len() < want {
         match tokio::time::timeout(Duration::from_secs(3), consumer.recv()).await {
-            Ok(Ok(m)) => out.push(
-                registry
-                    .decode::<T>(m.payload().unwrap_or_default())
-                    .expect("decodable"),
-            ),
+            Ok(Ok(m)) => out.push(m.payload().unwrap_or_default().to_vec()),
             _ => break,
         }
     }
