@@ -8,6 +8,7 @@ pub mod config;
 pub mod control_follower;
 pub mod kafka;
 pub mod probes;
+pub mod retry;
 pub mod slack;
 pub mod telemetry;
 #[cfg(feature = "test-support")]

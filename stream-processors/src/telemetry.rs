@@ -4,6 +4,8 @@ pub const RECORDS_CONSUMED: &str = "optiview_processor_records_consumed_total";
 pub const ROWS_INSERTED: &str = "optiview_processor_rows_inserted_total";
 pub const INSERT_RETRIES: &str = "optiview_processor_insert_retries_total";
 pub const DEAD_LETTERS: &str = "optiview_processor_dead_letters_total";
+/// Dead letters the broker refused for good (too large): lost, so counted.
+pub const DEAD_LETTERS_REFUSED: &str = "optiview_processor_dead_letters_refused_total";
 pub const BATCH_SECONDS: &str = "optiview_processor_batch_seconds";
 pub const TOO_LATE_FOR_SESSION: &str = "optiview_processor_too_late_for_session_total";
 pub const CHANGELOG_RECORDS: &str = "optiview_processor_changelog_records_total";

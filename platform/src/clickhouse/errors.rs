@@ -3,16 +3,7 @@
 
 use clickhouse::error::Error;
 
-/// Whether sending the same thing again can succeed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Retry {
-    /// The server or the path to it (network, timeouts, too many parts, memory, a missing table
-    /// while migrations run): the same request may land later.
-    Transient,
-    /// The data itself (type mismatch, unknown column, unparsable or out-of-range values, a
-    /// violated constraint): it will be refused every time.
-    Permanent,
-}
+pub use crate::retry::Retry;
 
 /// Exception codes of a request whose data the server refused (ClickHouse's
 /// `src/Common/ErrorCodes.cpp`).

@@ -76,4 +76,5 @@ pub fn partition_ids<C: ConsumerContext, K: Consumer<C>>(
 }
 
 pub mod admin;
+pub mod errors;
 pub mod security;

@@ -347,7 +347,11 @@ impl HealthProcessor {
             key: letter.key(),
             payload: schemas::encode(&letter)?,
         };
-        deliver_all(&self.producer, vec![outgoing], stop).await
+        let refused = deliver_all(&self.producer, vec![outgoing], stop).await?;
+        if !refused.is_empty() {
+            metrics::counter!(telemetry::DEAD_LETTERS_REFUSED).increment(refused.len() as u64);
+        }
+        Ok(())
     }
 }
 

@@ -1,8 +1,12 @@
-//! Produces a batch's Kafka output (dead letters, changelog records) and returns only once the
-//! broker acknowledged every record: what is not acknowledged is sent again after a pause.
+//! Produces a batch's Kafka output (dead letters, changelog records) and returns once the broker
+//! acknowledged every record it will ever take: what failed transiently is sent again after a
+//! pause; what it refuses for good (`platform::kafka::errors`) is handed back to the caller,
+//! which decides where it goes, so one oversized record never stalls the loop.
 
 use std::time::Duration;
 
+use platform::kafka::errors::{classify, Retry};
+use rdkafka::error::KafkaError;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tokio::sync::watch;
 
@@ -14,11 +18,18 @@ pub struct Outgoing {
     pub payload: Vec<u8>,
 }
 
+/// A record the broker will never take.
+pub struct Refused {
+    pub record: Outgoing,
+    pub error: KafkaError,
+}
+
 pub async fn deliver_all(
     producer: &FutureProducer,
     mut pending: Vec<Outgoing>,
     stop: &watch::Receiver<bool>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<Refused>> {
+    let mut refused = Vec::new();
     while !pending.is_empty() {
         let sends = pending.iter().map(|out| {
             let mut record = FutureRecord::to(&out.topic)
@@ -32,9 +43,16 @@ pub async fn deliver_all(
         let results = futures::future::join_all(sends).await;
         let mut failed = Vec::new();
         for (out, result) in pending.into_iter().zip(results) {
-            if let Err((error, _)) = result {
-                tracing::warn!(%error, topic = %out.topic, "record not acknowledged; retrying");
-                failed.push(out);
+            match result {
+                Ok(_) => {}
+                Err((error, _)) if classify(&error) == Retry::Permanent => {
+                    tracing::error!(%error, topic = %out.topic, bytes = out.payload.len(), "record refused for good");
+                    refused.push(Refused { record: out, error });
+                }
+                Err((error, _)) => {
+                    tracing::warn!(%error, topic = %out.topic, "record not acknowledged; retrying");
+                    failed.push(out);
+                }
             }
         }
         if !failed.is_empty() {
@@ -45,5 +63,5 @@ pub async fn deliver_all(
         }
         pending = failed;
     }
-    Ok(())
+    Ok(refused)
 }

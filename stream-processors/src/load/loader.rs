@@ -21,7 +21,7 @@ use tokio::sync::watch;
 
 use super::batch::Batch;
 use super::changelog_reader::restore_partition;
-use super::delivery::{deliver_all, Outgoing};
+use super::delivery::{deliver_all, Outgoing, Refused};
 use super::input::{input_consumer, InputConsumer};
 use super::process::{Position, Processor};
 use super::sink::{ClickHouseSink, Rejected};
@@ -171,6 +171,36 @@ fn refused_letters(
         });
     }
     Ok(letters)
+}
+
+/// Dead letters for changelog records the broker refused for good (offset -1: never written).
+fn refused_changelog_letters(
+    refused: Vec<Refused>,
+    settings: &LoaderSettings,
+) -> anyhow::Result<Vec<Outgoing>> {
+    refused
+        .into_iter()
+        .map(|Refused { record, error }| {
+            let letter = DeadLetter {
+                at: chrono::Utc::now().timestamp_millis(),
+                stage: "loader".into(),
+                source_topic: record.topic,
+                source_partition: record.partition.unwrap_or(-1),
+                source_offset: -1,
+                reason: DeadLetterReason::Other,
+                detail: format!("changelog record refused by the broker: {error}"),
+                original: record.payload,
+            };
+            metrics::counter!(telemetry::DEAD_LETTERS, "reason" => letter.reason.as_str())
+                .increment(1);
+            Ok(Outgoing {
+                topic: settings.deadletter_topic.clone(),
+                partition: None,
+                key: letter.key(),
+                payload: schemas::encode(&letter)?,
+            })
+        })
+        .collect()
 }
 
 fn position(message: &BorrowedMessage<'_>) -> Position {
@@ -339,6 +369,22 @@ impl Member<'_> {
         sessionizers.get_mut(&partition)
     }
 
+    /// Writes dead letters and returns once the broker took each, or refused it for good: a dead
+    /// letter the broker refuses is counted and logged, as nothing further can hold it.
+    async fn dead_letters(
+        &self,
+        letters: Vec<Outgoing>,
+        stop: &watch::Receiver<bool>,
+    ) -> anyhow::Result<()> {
+        let refused = self
+            .watched(deliver_all(self.producer, letters, stop))
+            .await?;
+        if !refused.is_empty() {
+            metrics::counter!(telemetry::DEAD_LETTERS_REFUSED).increment(refused.len() as u64);
+        }
+        Ok(())
+    }
+
     /// Dead letters acknowledged, rows inserted, changelog acknowledged, then offsets committed.
     async fn flush(&self, batch: Batch, stop: &watch::Receiver<bool>) -> anyhow::Result<()> {
         if batch.is_empty() {
@@ -354,13 +400,11 @@ impl Member<'_> {
                 payload: schemas::encode(letter)?,
             });
         }
-        self.watched(deliver_all(self.producer, letters, stop))
-            .await?;
+        self.dead_letters(letters, stop).await?;
         let refused = self.watched(self.sink.write(&batch, stop)).await?;
         if !refused.is_empty() {
             let letters = refused_letters(&batch, &refused, self.settings)?;
-            self.watched(deliver_all(self.producer, letters, stop))
-                .await?;
+            self.dead_letters(letters, stop).await?;
         }
         let mut changelog = Vec::with_capacity(batch.sessions.len());
         for (partition, update) in batch.sessions.values() {
@@ -372,8 +416,15 @@ impl Member<'_> {
             });
         }
         let records = changelog.len();
-        self.watched(deliver_all(self.producer, changelog, stop))
+        let refused = self
+            .watched(deliver_all(self.producer, changelog, stop))
             .await?;
+        if !refused.is_empty() {
+            // The rows are in ClickHouse; a restart restores these sessions from their previous
+            // state. The record itself is kept on the dead-letter topic.
+            let letters = refused_changelog_letters(refused, self.settings)?;
+            self.dead_letters(letters, stop).await?;
+        }
         metrics::counter!(telemetry::CHANGELOG_RECORDS).increment(records as u64);
         let mut offsets = TopicPartitionList::new();
         for (partition, next) in batch.commit_offsets() {
