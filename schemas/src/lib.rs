@@ -30,3 +30,5 @@ pub fn all_schemas() -> [&'static Schema; 5] {
 }
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
+#[cfg(feature = "fixtures")]
+pub mod mutate;
