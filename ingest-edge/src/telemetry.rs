@@ -5,6 +5,8 @@ pub const REQUEST_SECONDS: &str = "optiview_edge_request_duration_seconds";
 pub const EVENTS_ACCEPTED: &str = "optiview_edge_events_accepted_total";
 pub const EVENTS_PRODUCED: &str = "optiview_edge_events_produced_total";
 pub const PRODUCE_ERRORS: &str = "optiview_edge_produce_errors_total";
+/// Batches refused at once because the broker is known to be down (sink::breaker).
+pub const PRODUCE_SHORT_CIRCUITED: &str = "optiview_edge_produce_short_circuited_total";
 pub const IN_FLIGHT: &str = "optiview_edge_events_in_flight";
 
 use std::collections::HashMap;

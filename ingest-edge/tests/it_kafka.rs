@@ -230,6 +230,29 @@ async fn every_request_answered_202_survives_a_broker_outage_and_the_outage_gets
                 "503s come within a bounded time, took {:?}",
                 started.elapsed()
             );
+            // Known down now (a batch failed and the probe fails): refused without waiting for
+            // the produce timeout. The figure is printed, not asserted.
+            actix_web::rt::time::sleep(Duration::from_secs(3)).await;
+            let timed = (1_000..1_040).map(|i| {
+                let request = send(i);
+                async move {
+                    let started = Instant::now();
+                    let (i, status) = request.await;
+                    (i, status, started.elapsed())
+                }
+            });
+            let mut took = Vec::new();
+            for (i, status, elapsed) in futures::future::join_all(timed).await {
+                assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "request {i}");
+                refused += 1;
+                took.push(elapsed);
+            }
+            took.sort();
+            println!(
+                "40 requests while the broker is known down: all 503, median {:?}, slowest {:?} \
+                ",
+                took[20], took[39]
+            );
         }
     }
     assert!(

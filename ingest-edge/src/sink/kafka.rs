@@ -1,15 +1,17 @@
 //! The durable sink: every record acknowledged by the broker (acks=all, idempotent) before the
-//! batch resolves, with a bound on what may wait for acknowledgement.
+//! batch resolves, with a bound on what may wait for acknowledgement, failing fast while the
+//! broker is known to be down.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::util::Timeout;
 use tokio::sync::Semaphore;
 
+use super::breaker::{Admit, Breaker};
 use super::{BeaconSink, Record, SinkError, SinkFuture};
 use crate::telemetry;
 
@@ -19,6 +21,7 @@ pub struct KafkaSink {
     ack_timeout: Duration,
     in_flight: Arc<Semaphore>,
     reachable: Arc<AtomicBool>,
+    breaker: Breaker,
 }
 
 impl KafkaSink {
@@ -34,6 +37,7 @@ impl KafkaSink {
             ack_timeout,
             in_flight: Arc::new(Semaphore::new(max_in_flight)),
             reachable: Arc::new(AtomicBool::new(false)),
+            breaker: Breaker::new(Duration::from_secs(1)),
         };
         sink.spawn_probe();
         sink
@@ -74,6 +78,11 @@ impl BeaconSink for KafkaSink {
     fn send_batch(&self, records: Vec<Record>) -> SinkFuture<'_> {
         Box::pin(async move {
             let count = u32::try_from(records.len()).map_err(|_| SinkError::Overloaded)?;
+            let reachable = self.reachable();
+            if self.breaker.admit(Instant::now(), reachable) == Admit::Refuse {
+                metrics::counter!(telemetry::PRODUCE_SHORT_CIRCUITED).increment(1);
+                return Err(SinkError::Unavailable);
+            }
             // No waiting for permits: when the broker is slow, answer 503 now instead of piling up.
             let _permits = self
                 .in_flight
@@ -90,6 +99,7 @@ impl BeaconSink for KafkaSink {
             let results = tokio::time::timeout(self.ack_timeout, join_all(deliveries)).await;
             metrics::gauge!(telemetry::IN_FLIGHT).decrement(f64::from(count));
             let all_acked = matches!(&results, Ok(results) if results.iter().all(Result::is_ok));
+            self.breaker.record(all_acked);
             if all_acked {
                 metrics::counter!(telemetry::EVENTS_PRODUCED).increment(u64::from(count));
                 Ok(())

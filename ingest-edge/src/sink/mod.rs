@@ -1,6 +1,7 @@
 //! Where accepted beacons go. Handlers depend on the trait; `main` picks Kafka, tests the memory
 //! sink, benchmarks the null sink.
 
+mod breaker;
 mod kafka;
 mod memory;
 mod null;
