@@ -112,9 +112,10 @@ mod tests {
     fn a_reachable_probe_closes_the_breaker() {
         let t0 = Instant::now();
         let breaker = Breaker::new(TRIAL);
-        breaker.record(t0, false, false);
+        breaker.record(false);
         assert_eq!(breaker.admit(t0, false), Admit::Refuse);
         assert_eq!(breaker.admit(t0, true), Admit::Send);
+        breaker.record(true);
         assert_eq!(
             breaker.admit(t0, false),
             Admit::Send,
