@@ -381,6 +381,11 @@ impl OwnGateway {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// The gateway's process id, for faults a test sends it itself (SIGSTOP to freeze it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn client(&self) -> clickhouse::Client {
         clickhouse::Client::default()
             .with_url(self.url())
