@@ -28,7 +28,7 @@ use crate::load::delivery::{deliver_all, Outgoing};
 use crate::ops::backlog;
 use crate::ops::group_lag::{GroupSample, LagProbe};
 use crate::ops::status::Status;
-use crate::ops::watchdog::{check_period, Observation, Rejoins, Verdict, Watchdog};
+use crate::ops::watchdog::{check_period, Observation, Rejoins, Watchdog};
 use crate::telemetry;
 
 pub struct HealthProcessor {
@@ -112,30 +112,23 @@ impl HealthProcessor {
                         group: backlog.get(),
                     };
                     progressed = false;
-                    match watchdog.observe(std::time::Instant::now(), seen) {
-                        Verdict::Fine => self.status.set_stuck(None),
-                        Verdict::Waiting { .. } => {}
-                        Verdict::Stuck { for_, why } => {
-                            let reason = format!("{why} for {} s", for_.as_secs());
-                            tracing::warn!(%reason, "edge-stats consumer not progressing");
-                            self.status.set_stuck(Some(reason));
-                            if state.pending {
-                                self.evaluate(&mut state).await;
-                            }
-                            let Some(attempt) = rejoins.next(ever_progressed) else {
-                                anyhow::bail!(
-                                    "edge-stats consumer stuck after {} rejoin(s): {why}; exiting for the supervisor to restart",
-                                    self.rejoin_attempts
-                                );
-                            };
-                            metrics::counter!(telemetry::CONSUMER_REJOINS, "group" => self.group.clone())
-                                .increment(1);
-                            tracing::warn!(%why, attempt, "rejoining the group as a fresh member");
-                            self.consumer = platform::kafka::consumer_config(&self.brokers, &self.group).create()?;
-                            self.consumer.subscribe(&[&self.edge_stats_topic])?;
-                            watchdog.reset();
-                            ever_progressed = false;
+                    if let Some(why) = watchdog.check(std::time::Instant::now(), seen, &self.status) {
+                        if state.pending {
+                            self.evaluate(&mut state).await;
                         }
+                        let Some(attempt) = rejoins.next(ever_progressed) else {
+                            anyhow::bail!(
+                                "edge-stats consumer stuck after {} rejoin(s): {why}; exiting for the supervisor to restart",
+                                self.rejoin_attempts
+                            );
+                        };
+                        metrics::counter!(telemetry::CONSUMER_REJOINS, "group" => self.group.clone())
+                            .increment(1);
+                        tracing::warn!(%why, attempt, "rejoining the group as a fresh member");
+                        self.consumer = platform::kafka::consumer_config(&self.brokers, &self.group).create()?;
+                        self.consumer.subscribe(&[&self.edge_stats_topic])?;
+                        watchdog.reset();
+                        ever_progressed = false;
                     }
                 }
                 // The settle time runs from the last record, whatever else the loop did since:

@@ -28,7 +28,7 @@ use super::sink::{ClickHouseSink, Rejected};
 use crate::enrich::enricher::Enricher;
 use crate::ops::backlog::{self, Backlog};
 use crate::ops::status::{lag_behind, Status};
-use crate::ops::watchdog::{check_period, Observation, Rejoins, Stuck, Verdict, Watchdog};
+use crate::ops::watchdog::{check_period, Observation, Rejoins, Stuck, Watchdog};
 use crate::sessionize::{SessionConfig, Sessionizer};
 use crate::telemetry;
 
@@ -251,16 +251,9 @@ impl Member<'_> {
                         group: backlog.get(),
                     };
                     progressed = false;
-                    match watchdog.observe(Instant::now(), seen) {
-                        Verdict::Fine => self.status.set_stuck(None),
-                        Verdict::Waiting { .. } => {}
-                        Verdict::Stuck { for_, why } => {
-                            let reason = format!("{why} for {} s", for_.as_secs());
-                            tracing::warn!(%reason, "consumer not progressing");
-                            self.status.set_stuck(Some(reason));
-                            self.flush(std::mem::take(&mut batch), stop).await?;
-                            return Ok(Ended::Stuck { why, progressed: ever_progressed });
-                        }
+                    if let Some(why) = watchdog.check(Instant::now(), seen, self.status) {
+                        self.flush(std::mem::take(&mut batch), stop).await?;
+                        return Ok(Ended::Stuck { why, progressed: ever_progressed });
                     }
                 }
                 received = tokio::time::timeout_at(deadline.into(), consumer.recv()) => {

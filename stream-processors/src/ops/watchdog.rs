@@ -8,6 +8,7 @@
 use std::time::{Duration, Instant};
 
 use super::group_lag::GroupPosition;
+use super::status::Status;
 
 /// What the loop saw since its previous observation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +76,24 @@ impl Watchdog {
     /// Starts the clock afresh (after a rejoin: the new member gets the whole bound).
     pub fn reset(&mut self) {
         self.since = None;
+    }
+
+    /// [`Self::observe`], reported on `status`: the reason while stuck past the bound (and
+    /// returned then), cleared once progressing again.
+    pub fn check(&mut self, now: Instant, seen: Observation, status: &Status) -> Option<Stuck> {
+        match self.observe(now, seen) {
+            Verdict::Fine => {
+                status.set_stuck(None);
+                None
+            }
+            Verdict::Waiting { .. } => None,
+            Verdict::Stuck { for_, why } => {
+                let reason = format!("{why} for {} s", for_.as_secs());
+                tracing::warn!(%reason, "consumer not progressing");
+                status.set_stuck(Some(reason));
+                Some(why)
+            }
+        }
     }
 
     pub fn observe(&mut self, now: Instant, seen: Observation) -> Verdict {
@@ -299,6 +318,31 @@ mod tests {
             check_period(Duration::from_millis(10)),
             Duration::from_millis(100)
         );
+    }
+
+    #[test]
+    fn check_reports_the_reason_on_the_status_until_progress() {
+        let t0 = Instant::now();
+        let status = Status::default();
+        let mut dog = Watchdog::new(BOUND);
+        assert_eq!(dog.check(t0, seen(0, false, Some(3)), &status), None);
+        assert_eq!(status.stuck(), None, "waiting is not yet stuck");
+        let why = dog.check(
+            t0 + Duration::from_secs(31),
+            seen(0, false, Some(3)),
+            &status,
+        );
+        assert_eq!(why, Some(Stuck::Unassigned { backlog: 3 }));
+        assert_eq!(
+            status.stuck().as_deref(),
+            Some("no partition assigned while 3 records wait in the group's topic for 31 s")
+        );
+        dog.check(
+            t0 + Duration::from_secs(32),
+            seen(1, true, Some(0)),
+            &status,
+        );
+        assert_eq!(status.stuck(), None);
     }
 
     #[test]
