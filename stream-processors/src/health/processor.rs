@@ -62,6 +62,8 @@ struct State {
     offsets: TopicPartitionList,
     /// Per watched group: its lag's run, and since when it has had no member.
     groups: HashMap<String, (LagTrend, Option<i64>)>,
+    /// The group sample being taken.
+    sampling: Option<tokio::task::JoinHandle<Vec<GroupSample>>>,
 }
 
 impl HealthProcessor {
@@ -88,6 +90,7 @@ impl HealthProcessor {
             pending: false,
             offsets: TopicPartitionList::new(),
             groups: HashMap::new(),
+            sampling: None,
         };
         let since = Utc::now() - chrono::Duration::minutes(self.thresholds.dedup_minutes * 2);
         match store::recently_fired(&self.client, since).await {
@@ -275,14 +278,30 @@ impl HealthProcessor {
     }
 
     /// Writes each watched group's lag and judges its growth and membership.
+    /// Judges and writes the sample taken since the previous tick, and starts the next one.
+    /// Sampling runs off the loop: librdkafka's metadata, offset and group calls block for
+    /// seconds when the broker is slow or refuses one (Tansu 0.6 drops the connection on a
+    /// group listing), and windows must not wait for it.
     async fn sample_lag(&self, state: &mut State) {
-        let probe = self.lag.clone();
-        // librdkafka's metadata and offset calls block.
-        let measured = tokio::task::spawn_blocking(move || {
-            probe.lock().map(|mut p| p.measure()).unwrap_or_default()
-        })
-        .await
-        .unwrap_or_default();
+        if state
+            .sampling
+            .as_ref()
+            .is_some_and(|task| task.is_finished())
+        {
+            if let Some(task) = state.sampling.take() {
+                let measured = task.await.unwrap_or_default();
+                self.judge_groups(state, measured).await;
+            }
+        }
+        if state.sampling.is_none() {
+            let probe = self.lag.clone();
+            state.sampling = Some(tokio::task::spawn_blocking(move || {
+                probe.lock().map(|mut p| p.measure()).unwrap_or_default()
+            }));
+        }
+    }
+
+    async fn judge_groups(&self, state: &mut State, measured: Vec<GroupSample>) {
         let now = Utc::now().timestamp_millis();
         let window = format!("sampled {} UTC", millis(now).format("%Y-%m-%d %H:%M:%S"));
         for sample in &measured {

@@ -44,6 +44,7 @@ pub struct LagProbe {
     brokers: String,
     groups: Vec<(String, String)>,
     consumers: HashMap<String, BaseConsumer>,
+    member_listers: HashMap<String, BaseConsumer>,
 }
 
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -54,6 +55,7 @@ impl LagProbe {
             brokers: brokers.to_owned(),
             groups,
             consumers: HashMap::new(),
+            member_listers: HashMap::new(),
         }
     }
 
@@ -82,9 +84,18 @@ impl LagProbe {
         out
     }
 
-    /// Active members of `group`, as the group coordinator lists them. Blocking.
+    /// Active members of `group`, as the group coordinator lists them. Blocking. A client of its
+    /// own: a broker that drops the connection on this request must not take the lag
+    /// measurement's client with it.
     pub fn members(&mut self, group: &str) -> anyhow::Result<usize> {
-        let consumer = self.consumer(group)?;
+        if !self.member_listers.contains_key(group) {
+            let lister: BaseConsumer = platform::kafka::client_config(&self.brokers)
+                .set("group.id", group)
+                .set("enable.auto.commit", "false")
+                .create()?;
+            self.member_listers.insert(group.to_owned(), lister);
+        }
+        let consumer = &self.member_listers[group];
         let list = consumer.fetch_group_list(Some(group), TIMEOUT)?;
         Ok(list
             .groups()
