@@ -4,13 +4,13 @@
 //   node dashboard_test.mjs '<json config>'
 // Prints one JSON report as its last line; exits non-zero on the first failed step, and when any
 // page logged a console error.
-import { chromium } from "playwright-core";
+import { chromium, request as http } from "playwright-core";
 import { readFileSync, mkdirSync, existsSync } from "node:fs";
 import { createServer } from "node:http";
 
 const config = JSON.parse(process.argv[2]);
 mkdirSync(config.shots, { recursive: true });
-const report = { steps: [], console_errors: [], pages: [] };
+const report = { steps: [], console_errors: [], expected_refusals: [], pages: [] };
 const step = (name, extra = {}) => report.steps.push({ name, at_ms: Date.now(), ...extra });
 
 const browser = await chromium.launch({
@@ -24,17 +24,25 @@ const browser = await chromium.launch({
   ],
 });
 
-function watch(page, label) {
+/// Console errors of `page`; `expected` names the HTTP statuses a step provokes on purpose (the
+/// browser logs every refused request as an error), which are counted apart.
+function watch(page, label, expected = []) {
   page.on("console", (m) => {
-    if (m.type() === "error") report.console_errors.push({ page: label(), text: m.text() });
+    if (m.type() !== "error") return;
+    const refused = /status of (\d{3})/.exec(m.text());
+    if (refused && expected.includes(Number(refused[1]))) {
+      report.expected_refusals.push({ page: label(), status: Number(refused[1]) });
+      return;
+    }
+    report.console_errors.push({ page: label(), text: m.text() });
   });
   page.on("pageerror", (e) => report.console_errors.push({ page: label(), text: String(e) }));
 }
 
-async function newUser() {
+async function newUser(expected = []) {
   const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
   const page = await context.newPage();
-  watch(page, () => page.url());
+  watch(page, () => page.url(), expected);
   return { context, page };
 }
 
@@ -153,6 +161,23 @@ try {
   await shot(page, "06-events-after-first-pageview");
   step("pageview on events");
 
+  // An analyst token: created on its page, used as a script would (no cookie), revoked, refused.
+  const runbookProject = new URL(page.url()).searchParams.get("project");
+  await page.getByRole("link", { name: "Analyst tokens" }).click();
+  await ready(page);
+  await page.getByLabel("Name").fill("runbook script");
+  await page.getByRole("button", { name: "Create token" }).click();
+  const token = (await page.locator("#token-secret").textContent()).trim();
+  const curl = (await page.locator("#token-curl").textContent()).trim();
+  await shot(page, "07-token-created");
+  const script = await http.newContext();
+  const asScript = async () => (await script.get(`${config.base}/api/v1/projects/${runbookProject}/events`, { headers: { Authorization: `Bearer ${token}` } })).status();
+  report.analyst_token = { curl_names_it: curl.includes(token) && curl.includes(runbookProject), used: await asScript() };
+  await page.getByRole("button", { name: /^Revoke runbook script/ }).click();
+  await page.locator("table tbody tr", { hasText: "runbook script" }).locator(".tag.revoked").waitFor();
+  report.analyst_token.after_revoke = await asScript();
+  await script.dispose();
+
   // 2. A second project, with no data, and every page of it.
   await page.getByRole("link", { name: "+ New project" }).click();
   await page.getByLabel("Name").fill("Empty project");
@@ -166,13 +191,61 @@ try {
     report.pages.at(-1).project = "empty";
     if (config.dashboards.includes(path) && !(state.empty && state.install_link)) throw new Error(`${path} of an empty project should offer to install the tag`);
   }
+  // Members: the owner invites a colleague and makes them an admin; the admin may not demote
+  // the owner, and is told why.
+  const colleagueEmail = `colleague@${config.partner.domain}`;
+  await page.goto(`${config.base}/members?project=${runbookProject}`);
+  await ready(page);
+  await page.getByLabel("E-mail").fill(colleagueEmail);
+  await page.getByLabel("Name", { exact: true }).fill("Colleague");
+  await page.getByRole("button", { name: "Invite" }).click();
+  const colleagueRole = page.getByLabel(`Role of ${colleagueEmail}`);
+  await colleagueRole.waitFor();
+  await colleagueRole.selectOption("admin");
+  await page.waitForFunction((email) => document.querySelector(`select[aria-label="Role of ${email}"]`)?.value === "admin" && !document.querySelector("#main [aria-busy='true']"), colleagueEmail);
+  await shot(page, "08-members");
+  // The admin's demotion of the owner is refused with 403: expected, not a page fault.
+  const colleague = await newUser([403]);
+  await signIn(colleague.page, colleagueEmail);
+  await colleague.page.goto(`${config.base}/members?project=${runbookProject}`);
+  await ready(colleague.page);
+  await colleague.page.getByLabel(`Role of ${config.partner.email}`).selectOption("member");
+  const refusal = colleague.page.locator(".notice.error");
+  await refusal.waitFor();
+  const refusalText = await refusal.textContent();
+  await shot(colleague.page, "09-admin-refused");
+  await colleague.context.close();
+  await page.reload();
+  await ready(page);
+  await page.getByLabel(`Role of ${colleagueEmail}`).waitFor();
+  report.members = {
+    colleague_role: await page.getByLabel(`Role of ${colleagueEmail}`).inputValue(),
+    admin_demoting_owner: refusalText,
+    owner_still: await page.getByLabel(`Role of ${config.partner.email}`).inputValue(),
+  };
+
+  // With each browser's cookies, outside its pages (an expected 401 is no console error).
+  const meStatus = async (context) => (await context.request.get(`${config.base}/api/v1/me`)).status();
+
+  // Sessions: a second browser shows up on the account page and is signed out from there.
+  const second = await newUser();
+  await signIn(second.page, config.partner.email);
+  await page.goto(`${config.base}/account?project=${runbookProject}`);
+  await ready(page);
+  const rows = page.locator("table tbody tr");
+  report.sessions = { listed: await rows.count(), current_marked: await rows.locator(".tag.active", { hasText: "this browser" }).count() };
+  await rows.locator("button", { hasText: "Sign out" }).first().click();
+  await page.waitForFunction(() => document.querySelectorAll("#main table tbody tr").length === 1);
+  report.sessions.other_after = await meStatus(second.context);
+  report.sessions.this_after = await meStatus(partner.context);
+  await shot(page, "10-account");
+  await second.context.close();
+
   // "Sign out everywhere" ends the partner's other browser too, not only this one.
   const elsewhere = await newUser();
   await signIn(elsewhere.page, config.partner.email);
-  // With each browser's cookies, outside its pages (an expected 401 is no console error).
-  const meStatus = async (context) => (await context.request.get(`${config.base}/api/v1/me`)).status();
   report.sign_out_everywhere = { other_before: await meStatus(elsewhere.context) };
-  await page.getByRole("button", { name: "Sign out everywhere" }).click();
+  await page.locator(".user").getByRole("button", { name: "Sign out everywhere" }).click();
   await page.waitForURL(/\/login/);
   report.sign_out_everywhere.this_page = new URL(page.url()).pathname;
   report.sign_out_everywhere.this_after = await meStatus(partner.context);

@@ -225,6 +225,9 @@ async fn a_new_partner_walks_the_runbook_and_every_page_renders() {
     let setup = [
         "/install",
         "/api-keys",
+        "/members",
+        "/tokens",
+        "/account",
         "/settings",
         "/sources",
         "/projects",
@@ -298,6 +301,36 @@ async fn a_new_partner_walks_the_runbook_and_every_page_renders() {
         ]
     );
     assert_eq!(report["secret_shown"], true);
+    // The owner made the colleague an admin; the admin's attempt to demote the owner was refused
+    // with the server's words.
+    assert_eq!(
+        report["members"]["colleague_role"], "admin",
+        "{}",
+        report["members"]
+    );
+    let refusal = report["members"]["admin_demoting_owner"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(refusal.contains("only an owner"), "{refusal}");
+    assert_eq!(report["members"]["owner_still"], "owner");
+    // That refusal is the one request the run expected to fail.
+    assert_eq!(
+        report["expected_refusals"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        report["expected_refusals"]
+    );
+    // The token worked as Bearer from outside the browser until its Revoke button was pressed.
+    assert_eq!(
+        report["analyst_token"],
+        json!({ "curl_names_it": true, "used": 200, "after_revoke": 401 })
+    );
+    // The account page listed both of the partner's browsers, marked this one, and ended the
+    // other.
+    assert_eq!(
+        report["sessions"],
+        json!({ "listed": 2, "current_marked": 1, "other_after": 401, "this_after": 200 })
+    );
     // The button ended both of the partner's sessions: this browser's and another one's.
     assert_eq!(
         report["sign_out_everywhere"],

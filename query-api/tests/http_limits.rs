@@ -174,7 +174,10 @@ fn acme() -> ControlView {
 async fn an_admin_cannot_demote_an_owner_and_the_last_owner_stays() {
     // A fixed view: a write that got past the contracts would fail on the missing broker, so a
     // 403/409 here is the decision, and nothing reached the control topic.
-    let api = start_with_view(acme());
+    let view = acme();
+    let id_of = |email: &str| view.user_by_email(email).unwrap().id.clone();
+    let (owner_id, member_id) = (id_of("owner@acme.com"), id_of("member@acme.com"));
+    let api = start_with_view(view);
     let members = format!("/api/v1/organizations/{ORG}/members");
     let invite = |email: &str, role: &str| {
         Some(serde_json::json!({ "email": email, "name": "Someone", "role": role }))
@@ -198,7 +201,44 @@ async fn an_admin_cannot_demote_an_owner_and_the_last_owner_stays() {
         );
     }
 
+    // The member routes hold the same rules.
+    let owners_role = format!("{members}/{owner_id}/role");
+    let remove_owner = format!("{members}/{owner_id}/remove");
+    for (path, body) in [
+        (&owners_role, Some(serde_json::json!({ "role": "member" }))),
+        (&remove_owner, None),
+    ] {
+        let refused = call(&api, &admin, Verb::Post, path, body).await;
+        assert_eq!(
+            (refused.status, refused.json["error"].as_str()),
+            (403, Some("owner_required")),
+            "{path}: {}",
+            refused.json
+        );
+    }
+    let member = sign_in(&api, "member@acme.com").await;
+    let by_member = call(
+        &api,
+        &member,
+        Verb::Post,
+        &format!("{members}/{member_id}/role"),
+        Some(serde_json::json!({ "role": "admin" })),
+    )
+    .await;
+    assert_eq!(
+        by_member.status, 403,
+        "a member manages no one: {}",
+        by_member.json
+    );
+
     let owner = sign_in(&api, "owner@acme.com").await;
+    let last = call(&api, &owner, Verb::Post, &remove_owner, None).await;
+    assert_eq!(
+        (last.status, last.json["error"].as_str()),
+        (409, Some("last_owner")),
+        "{}",
+        last.json
+    );
     let stepped_down = call(
         &api,
         &owner,

@@ -284,11 +284,20 @@ async fn tenants_manage_their_own_organization_and_never_see_another() {
     .await;
     let their_token_id = their_token.json["token"]["id"].as_str().unwrap().to_owned();
 
+    let their_owner_id = control
+        .view()
+        .view()
+        .user_by_email("owner@globex.com")
+        .unwrap()
+        .id
+        .clone();
+
     // Every route with the other tenant's ids: 404, and nothing written.
     for spec in ROUTES.iter().filter(|r| r.path.contains('{')) {
         let path = spec
             .path
             .replace("{org}", &globex)
+            .replace("{user}", &their_owner_id)
             .replace("{project}", &their_project_id)
             .replace("{property}", &their_property.to_string())
             .replace("{key}", &their_key_id)
@@ -299,6 +308,8 @@ async fn tenants_manage_their_own_organization_and_never_see_another() {
             serde_json::json!({ "active": false, "allow_subdomains": true, "honor_privacy_signals": true })
         } else if path.ends_with("/properties") {
             serde_json::json!({ "domain": "evil.globex.com", "kind": "app" })
+        } else if path.ends_with("/role") {
+            serde_json::json!({ "role": "member" })
         } else if path.ends_with("/members") {
             serde_json::json!({ "email": "evil@globex.com", "name": "Evil", "role": "owner" })
         } else if path.ends_with("/ai-sources") {
@@ -319,6 +330,7 @@ async fn tenants_manage_their_own_organization_and_never_see_another() {
         assert!(view.property(their_property).unwrap().active);
         assert_eq!(view.projects_of(&globex).count(), 1);
         assert_eq!(view.api_keys_of(their_property).count(), 1);
+        assert_eq!(view.role_of(&their_owner_id, &globex), Some(Role::Owner));
     }
 
     // The platform admin changes a plan; the policy follows.

@@ -148,13 +148,14 @@ async fn analyst_tokens_read_one_organization_until_revoked() {
         !text.contains(&read) && !text.contains("secret_hash"),
         "{text}"
     );
-    assert!(
-        call(&api, &owner, Verb::Get, &tokens, None).await.json["tokens"]
-            .as_array()
-            .unwrap()
-            .is_empty(),
-        "each user lists their own"
-    );
+    // A member lists their own; the organization's owner lists everyone's, with whose it is.
+    let owners_view = call(&api, &owner, Verb::Get, &tokens, None).await.json["tokens"].clone();
+    let owners_view = owners_view.as_array().unwrap();
+    assert_eq!(owners_view.len(), 2, "{owners_view:?}");
+    assert!(owners_view
+        .iter()
+        .all(|t| t["user_email"] == "ana@acme.com"));
+    assert!(!owners_view.iter().any(|t| t.to_string().contains(&read)));
 
     // Revoked: the next request is unauthenticated.
     let read_id = listing.json["tokens"]
@@ -191,18 +192,22 @@ async fn analyst_tokens_read_one_organization_until_revoked() {
             .status,
         200
     );
-    control
-        .submit(
-            "test",
-            &SetMembership {
-                organization_id: acme.clone(),
-                user_id: ana_id,
-                role: Role::Member,
-                active: false,
-            },
-        )
-        .await
-        .unwrap();
+    // The owner makes her an admin, then removes her, through the member routes.
+    let member = format!("/api/v1/organizations/{acme}/members/{ana_id}");
+    let promoted = call(
+        &api,
+        &owner,
+        Verb::Post,
+        &format!("{member}/role"),
+        Some(json!({ "role": "admin" })),
+    )
+    .await;
+    assert_eq!(promoted.status, 200, "{}", promoted.json);
+    assert_eq!(promoted.json["membership"]["role"], "admin");
+    let removed = call(&api, &owner, Verb::Post, &format!("{member}/remove"), None).await;
+    assert_eq!(removed.status, 200, "{}", removed.json);
+    assert_eq!(removed.json["membership"]["active"], false);
+    assert_eq!(control.view().view().role_of(&ana_id, &acme), None);
     assert_eq!(
         call_bearer(&api, &write, Verb::Get, &projects, None)
             .await

@@ -18,6 +18,9 @@ export class ApiError extends Error {
 function friendly(status, body, retryAfter) {
   const code = body && body.error;
   if (status === 401) return "Your session has ended. Please sign in again.";
+  // A rule of the organization (only owners touch owners) says itself; other refusals are
+  // about the caller's role in general.
+  if (status === 403 && code === "owner_required" && body.message) return body.message;
   if (status === 403) return "You don't have permission to do that in this organization.";
   if (status === 404) return "That was not found — it may have been removed, or you may not have access to it.";
   if (status === 429) return `Too many requests. Try again in ${retryAfter || "a few"} seconds.`;

@@ -15,6 +15,9 @@ const PAGES = {
   "/crawlers": { title: "AI crawlers", load: () => import("./pages/crawlers.js"), group: "Dashboards" },
   "/install": { title: "Install", load: () => import("./pages/install.js"), group: "Set up" },
   "/api-keys": { title: "API keys", load: () => import("./pages/api_keys.js"), group: "Set up" },
+  "/account": { title: "Your account", load: () => import("./pages/account.js"), group: "Account" },
+  "/members": { title: "Members", load: () => import("./pages/members.js"), group: "Set up" },
+  "/tokens": { title: "Analyst tokens", load: () => import("./pages/tokens.js"), group: "Set up" },
   "/settings": { title: "Properties", load: () => import("./pages/settings.js"), group: "Set up" },
   "/sources": { title: "AI sources", load: () => import("./pages/sources.js"), group: "Set up" },
   "/projects": { title: "Projects", load: () => import("./pages/projects.js"), group: "Set up" },
@@ -152,7 +155,7 @@ function renderTop() {
     h("a", { class: "brand", href: link("/events") }, "Optiview"),
     options,
     h("a", { class: "new-project", href: link("/projects", { new: "1" }) }, "+ New project"),
-    h("div", { class: "user" }, h("span", { class: "email" }, ctx.me.user.email), signOut, signOutEverywhere),
+    h("div", { class: "user" }, h("a", { class: "email", href: link("/account"), title: "Your account and sessions" }, ctx.me.user.email), signOut, signOutEverywhere),
   );
 }
 

@@ -16,11 +16,12 @@ use super::analytics::journeys::{self, JourneysReport};
 use super::analytics::referrals::{self, ReferralsReport};
 use super::analytics::request::DashboardQuery;
 use super::auth::handlers::{
-    self as auth, Callback, LinkSent, MagicLinkRequest, Me, SignedOutEverywhere,
+    self as auth, Callback, LinkSent, MagicLinkRequest, Me, SessionEnded, SessionList,
+    SignedOutEverywhere,
 };
 use super::control::ai_sources::{self, AiSourceList, Enabled};
 use super::control::keys::{self, KeyList, KeyRevoked, NewKey};
-use super::control::members::{self, Invitation, MemberList, MembershipReply};
+use super::control::members::{self, Invitation, MemberList, MembershipReply, RoleChange};
 use super::control::organizations::{
     self, NewOrganization, NewPlan, OrganizationDetail, OrganizationList, OrganizationReply,
 };
@@ -97,6 +98,18 @@ pub const ROUTES: &[RouteSpec] = &[
     page("/projects", "Projects of the organization; create one"),
     page("/settings", "Properties of the current project"),
     page("/api-keys", "API keys: create, list, revoke"),
+    page(
+        "/account",
+        "Your account: active sessions, sign out a device or everywhere",
+    ),
+    page(
+        "/members",
+        "Members: invite, change roles, remove (owners only for owners)",
+    ),
+    page(
+        "/tokens",
+        "Analyst tokens: create (shown once, with a curl line), list, revoke",
+    ),
     page("/install", "Install wizard with live verification"),
     page("/sources", "AI sources shown in the dashboards"),
     page("/events", "Events dashboard"),
@@ -156,6 +169,20 @@ pub const ROUTES: &[RouteSpec] = &[
         "Sign out everywhere: end every session of the signed-in user, this one included",
         json::<SignedOutEverywhere>(),
         |r| r.to(auth::logout_everywhere),
+    ),
+    get(
+        "/api/v1/auth/sessions",
+        Principal,
+        "The signed-in user's live browser sessions: device, since when, last used",
+        json::<SessionList>(),
+        |r| r.to(auth::sessions),
+    ),
+    action(
+        "/api/v1/auth/sessions/{session}/end",
+        Principal,
+        "End one of the signed-in user's sessions (another device)",
+        json::<SessionEnded>(),
+        |r| r.to(auth::end_session),
     ),
     get(
         "/api/v1/vocabulary",
@@ -240,6 +267,20 @@ pub const ROUTES: &[RouteSpec] = &[
         "Members of an organization",
         json::<MemberList>(),
         |r| r.to(members::list),
+    ),
+    post::<RoleChange>(
+        "/api/v1/organizations/{org}/members/{user}/role",
+        Principal,
+        "Change a member's role (only owners make or change owners; the last owner stays)",
+        json::<MembershipReply>(),
+        |r| r.to(members::change_role),
+    ),
+    action(
+        "/api/v1/organizations/{org}/members/{user}/remove",
+        Principal,
+        "Remove a member (only owners remove owners; the last owner stays)",
+        json::<MembershipReply>(),
+        |r| r.to(members::remove),
     ),
     post::<NewProperty>(
         "/api/v1/projects/{project}/properties",
@@ -350,7 +391,7 @@ pub const ROUTES: &[RouteSpec] = &[
     get(
         "/api/v1/organizations/{org}/tokens",
         Principal,
-        "The caller's analyst tokens",
+        "The caller's analyst tokens in the organization; every member's for its admins and owners",
         json::<TokenList>(),
         |r| r.to(tokens::list),
     ),

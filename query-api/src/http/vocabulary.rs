@@ -3,7 +3,7 @@
 //! so it spells none of the values itself.
 
 use actix_web::web;
-use schemas::control::{Plan, PropertyKind, Role};
+use schemas::control::{Plan, PropertyKind, Role, TokenScope};
 use schemas::vocab::Vocabulary;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -28,6 +28,8 @@ pub struct Vocabularies {
     pub property_kinds: Vec<Choice<PropertyKind>>,
     /// The content dashboard's `sort`; the first is the default.
     pub content_sorts: Vec<Choice<ContentSort>>,
+    /// What an analyst token may do; the first (read-only) is a new token's default.
+    pub token_scopes: Vec<Choice<TokenScope>>,
 }
 
 fn choices<T: Vocabulary + ToSchema>(label: fn(T) -> &'static str) -> Vec<Choice<T>> {
@@ -56,6 +58,13 @@ fn role_label(role: Role) -> &'static str {
     }
 }
 
+fn token_scope_label(scope: TokenScope) -> &'static str {
+    match scope {
+        TokenScope::Read => "Read only",
+        TokenScope::ReadWrite => "Read and write (within your role)",
+    }
+}
+
 fn property_kind_label(kind: PropertyKind) -> &'static str {
     match kind {
         PropertyKind::Website => "Website (the tag)",
@@ -71,6 +80,7 @@ impl Vocabularies {
             roles: choices(role_label),
             property_kinds: choices(property_kind_label),
             content_sorts: choices(ContentSort::label),
+            token_scopes: choices(token_scope_label),
         }
     }
 }
@@ -96,6 +106,7 @@ mod tests {
         assert_eq!(v.roles[0].value, Role::Owner);
         assert_eq!(v.property_kinds[0].value, PropertyKind::Website);
         assert_eq!(v.content_sorts[0].value, ContentSort::default());
+        assert_eq!(v.token_scopes[0].value, TokenScope::default());
     }
 
     #[test]

@@ -182,6 +182,16 @@ impl ControlView {
             .filter(move |t| t.organization_id == organization_id && t.user_id == user_id)
     }
 
+    /// Every user's tokens for one organization.
+    pub fn analyst_tokens_in<'a>(
+        &'a self,
+        organization_id: &'a str,
+    ) -> impl Iterator<Item = &'a AnalystToken> + 'a {
+        self.analyst_tokens
+            .values()
+            .filter(move |t| t.organization_id == organization_id)
+    }
+
     pub fn organizations(&self) -> impl Iterator<Item = &Organization> {
         self.organizations.values()
     }

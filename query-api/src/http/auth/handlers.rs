@@ -111,6 +111,7 @@ pub struct Callback {
 
 /// Following the link: a session cookie, then the dashboard.
 pub async fn follow_link(
+    request: HttpRequest,
     query: web::Query<Callback>,
     state: web::Data<ApiState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -122,7 +123,12 @@ pub async fn follow_link(
             "this sign-in link is unknown, used or expired; ask for a new one",
         )
     })?;
-    let (token, session) = state.auth.start_session(&user_id, now);
+    let device = request
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("unknown browser");
+    let (token, session) = state.auth.start_session(&user_id, device, now);
     // No Domain, Path=/ and (in production) Secure: what the `__Host-` name requires. The browser
     // may drop it at the absolute end; the server enforces both ends whatever the browser keeps.
     let cookie = Cookie::build(session_cookie_name(state.config.secure_cookies), token)
@@ -176,6 +182,73 @@ pub async fn logout_everywhere(
         .json(SignedOutEverywhere { sessions_ended }))
 }
 
+/// One of the user's sessions as their list shows it: no credential.
+#[derive(Serialize, ToSchema)]
+pub struct SessionEntry {
+    pub id: String,
+    pub device: String,
+    pub started_at: i64,
+    pub last_seen_at: i64,
+    /// The session this request came with.
+    pub current: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionList {
+    pub sessions: Vec<SessionEntry>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionEnded {
+    pub id: String,
+}
+
+/// The id of the browser session behind `principal`, or 403 for an analyst token.
+fn session_of(principal: &Principal) -> Result<&str, ApiError> {
+    match &principal.credential {
+        Credential::Session { session_id, .. } => Ok(session_id),
+        _ => Err(ApiError::forbidden(
+            "sessions belong to browsers; an analyst token is revoked instead",
+        )),
+    }
+}
+
+/// The signed-in user's live sessions: which devices, since when, last used when.
+pub async fn sessions(
+    principal: Principal,
+    state: web::Data<ApiState>,
+) -> Result<web::Json<SessionList>, ApiError> {
+    let current = session_of(&principal)?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let sessions = state
+        .auth
+        .sessions_of(&principal.user_id, now)
+        .into_iter()
+        .map(|s| SessionEntry {
+            current: s.id == current,
+            id: s.id,
+            device: s.device,
+            started_at: s.started_at,
+            last_seen_at: s.last_seen_at,
+        })
+        .collect();
+    Ok(web::Json(SessionList { sessions }))
+}
+
+/// Ends one of the user's own sessions (another device's; the current one is `logout`).
+pub async fn end_session(
+    principal: Principal,
+    path: web::Path<String>,
+    state: web::Data<ApiState>,
+) -> Result<web::Json<SessionEnded>, ApiError> {
+    session_of(&principal)?;
+    let id = path.into_inner();
+    if !state.auth.end_session_by_id(&principal.user_id, &id) {
+        return Err(ApiError::not_found("session"));
+    }
+    Ok(web::Json(SessionEnded { id }))
+}
+
 /// Tells the browser to drop the session cookie, with the attributes it was set with (a
 /// `__Host-` cookie is only replaced by one that is Secure with `Path=/`).
 fn removal(state: &ApiState) -> Cookie<'static> {
@@ -216,6 +289,8 @@ pub struct MeOrganization {
     pub can_configure_projects: bool,
     /// May create projects in it.
     pub can_create_projects: bool,
+    /// May invite members, change their roles and remove them (owners only for owners).
+    pub can_manage_members: bool,
 }
 
 pub async fn me(
@@ -247,6 +322,7 @@ pub async fn me(
                         &org.id,
                         access::CREATE_PROJECTS,
                     ),
+                    can_manage_members: access::may(&view, &principal, &org.id, Role::Admin),
                 })
         })
         .collect();

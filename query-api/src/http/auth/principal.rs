@@ -39,6 +39,8 @@ pub enum Credential {
     Session {
         csrf_token: String,
         session_token: String,
+        /// The session's public id (its entry in the user's list of sessions).
+        session_id: String,
     },
     /// An analyst token: bound to one organization, never platform-admin powers.
     Token {
@@ -146,6 +148,7 @@ fn from_cookie(req: &HttpRequest, state: &ApiState) -> Result<Principal, ApiErro
         credential: Credential::Session {
             csrf_token: session.csrf_token,
             session_token: cookie.value().to_owned(),
+            session_id: session.id,
         },
     })
 }

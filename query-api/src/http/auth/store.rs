@@ -35,6 +35,8 @@ impl Default for SessionLifetimes {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
+    /// Names the session in the user's list without being a credential (the cookie is).
+    pub id: String,
     pub user_id: String,
     /// Cookie-authenticated writes must echo it in `X-CSRF-Token`.
     pub csrf_token: String,
@@ -42,7 +44,14 @@ pub struct Session {
     pub expires_at: i64,
     /// When it ends however much it is used.
     pub ends_at: i64,
+    pub started_at: i64,
+    pub last_seen_at: i64,
+    /// The browser's user agent at sign-in, shortened: how the user tells devices apart.
+    pub device: String,
 }
+
+/// The longest device text kept: a user agent is client-controlled and unbounded.
+const DEVICE_CHARS: usize = 200;
 
 struct Link {
     user_id: String,
@@ -95,15 +104,24 @@ impl AuthStore {
         (link.expires_at > now_ms).then_some(link.user_id)
     }
 
-    /// Starts a session; returns the cookie value.
-    pub fn start_session(&self, user_id: &str, now_ms: i64) -> (String, Session) {
+    /// Starts a session from the browser that sent `device` (its user agent); returns the
+    /// cookie value.
+    pub fn start_session(&self, user_id: &str, device: &str, now_ms: i64) -> (String, Session) {
         let token = random_token();
         let ends_at = now_ms + self.lifetimes.absolute_ms;
         let session = Session {
+            id: random_token()[..16].to_owned(),
             user_id: user_id.to_owned(),
             csrf_token: random_token(),
             expires_at: (now_ms + self.lifetimes.idle_ms).min(ends_at),
             ends_at,
+            started_at: now_ms,
+            last_seen_at: now_ms,
+            device: device
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(DEVICE_CHARS)
+                .collect(),
         };
         let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
         sessions.retain(|_, s| s.expires_at > now_ms);
@@ -121,7 +139,29 @@ impl AuthStore {
             return None;
         }
         session.expires_at = (now_ms + self.lifetimes.idle_ms).min(session.ends_at);
+        session.last_seen_at = now_ms;
         Some(session.clone())
+    }
+
+    /// The user's live sessions, most recently used first.
+    pub fn sessions_of(&self, user_id: &str, now_ms: i64) -> Vec<Session> {
+        let sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        let mut mine: Vec<Session> = sessions
+            .values()
+            .filter(|s| s.user_id == user_id && s.expires_at > now_ms && s.ends_at > now_ms)
+            .cloned()
+            .collect();
+        mine.sort_by_key(|s| std::cmp::Reverse(s.last_seen_at));
+        mine
+    }
+
+    /// Ends the user's session named `id`; false when the user has none by that id (another
+    /// user's id included).
+    pub fn end_session_by_id(&self, user_id: &str, id: &str) -> bool {
+        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        let before = sessions.len();
+        sessions.retain(|_, s| !(s.user_id == user_id && s.id == id));
+        sessions.len() < before
     }
 
     pub fn end_session(&self, token: &str) {
@@ -158,17 +198,18 @@ mod tests {
     #[test]
     fn sessions_end_on_logout_and_after_idling() {
         let store = AuthStore::default();
-        let (cookie, session) = store.start_session("usr_1", NOW);
+        let (cookie, session) = store.start_session("usr_1", "UA", NOW);
         assert_eq!(
             store.session(&cookie, NOW + 1),
             Some(Session {
                 expires_at: NOW + 1 + SESSION_TTL_MS,
+                last_seen_at: NOW + 1,
                 ..session
             })
         );
         store.end_session(&cookie);
         assert_eq!(store.session(&cookie, NOW + 2), None);
-        let (idle, _) = store.start_session("usr_1", NOW);
+        let (idle, _) = store.start_session("usr_1", "UA", NOW);
         assert_eq!(store.session(&idle, NOW + SESSION_TTL_MS + 1), None);
     }
 
@@ -178,7 +219,7 @@ mod tests {
             idle_ms: 10_000,
             absolute_ms: 25_000,
         });
-        let (cookie, session) = store.start_session("usr_1", NOW);
+        let (cookie, session) = store.start_session("usr_1", "UA", NOW);
         assert_eq!(session.ends_at, NOW + 25_000);
         for at in (0..25_000).step_by(5_000) {
             let live = store
@@ -197,12 +238,36 @@ mod tests {
     #[test]
     fn ending_a_users_sessions_leaves_other_users_signed_in() {
         let store = AuthStore::default();
-        let (first, _) = store.start_session("usr_1", NOW);
-        let (second, _) = store.start_session("usr_1", NOW);
-        let (other, _) = store.start_session("usr_2", NOW);
+        let (first, _) = store.start_session("usr_1", "UA", NOW);
+        let (second, _) = store.start_session("usr_1", "UA", NOW);
+        let (other, _) = store.start_session("usr_2", "UA", NOW);
         assert_eq!(store.end_sessions_of("usr_1"), 2);
         assert_eq!(store.session(&first, NOW + 1), None);
         assert_eq!(store.session(&second, NOW + 1), None);
         assert!(store.session(&other, NOW + 1).is_some());
+    }
+
+    #[test]
+    fn a_user_lists_their_sessions_and_ends_one_by_id_but_not_someone_elses() {
+        let store = AuthStore::default();
+        let (laptop, _) = store.start_session("usr_1", "Firefox on Linux\u{7}", NOW);
+        let (_, phone) = store.start_session("usr_1", &"Phone ".repeat(100), NOW + 1);
+        let (_, theirs) = store.start_session("usr_2", "Other", NOW);
+        store.session(&laptop, NOW + 5).unwrap();
+        let listed = store.sessions_of("usr_1", NOW + 6);
+        assert_eq!(listed.len(), 2);
+        assert_eq!(
+            listed[0].device, "Firefox on Linux",
+            "used last, control characters gone"
+        );
+        assert_eq!(listed[0].last_seen_at, NOW + 5);
+        assert_eq!(listed[1].device.chars().count(), DEVICE_CHARS);
+        assert!(
+            !store.end_session_by_id("usr_1", &theirs.id),
+            "not hers to end"
+        );
+        assert_eq!(store.sessions_of("usr_2", NOW + 6).len(), 1);
+        assert!(store.end_session_by_id("usr_1", &phone.id));
+        assert_eq!(store.sessions_of("usr_1", NOW + 7).len(), 1);
     }
 }

@@ -112,6 +112,69 @@ pub async fn list(
     Ok(web::Json(MemberList { members }))
 }
 
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleChange {
+    role: Role,
+}
+
+/// The member's current role, for a caller allowed to manage members of the organization;
+/// outsiders learn nothing (404 for the organization, as everywhere).
+fn current_role(
+    state: &ApiState,
+    principal: &Principal,
+    organization_id: &str,
+    user_id: &str,
+) -> Result<Role, ApiError> {
+    let view = state.view();
+    access::organization(&view, principal, organization_id, Role::Member)?;
+    let current = view
+        .role_of(user_id, organization_id)
+        .ok_or_else(|| ApiError::not_found("member"))?;
+    // Managing members takes an admin; whether an owner may be touched is `SetMembership`'s
+    // rule (403 `owner_required`, 409 `last_owner`), the same for every way in.
+    access::organization(&view, principal, organization_id, Role::Admin)?;
+    Ok(current)
+}
+
+/// A member's new role, within the same rules as an invitation.
+pub async fn change_role(
+    principal: Principal,
+    path: web::Path<(String, String)>,
+    body: web::Json<RoleChange>,
+    state: web::Data<ApiState>,
+) -> Result<web::Json<MembershipReply>, ApiError> {
+    let (organization_id, user_id) = path.into_inner();
+    let role = body.into_inner().role;
+    current_role(&state, &principal, &organization_id, &user_id)?;
+    let command = SetMembership {
+        organization_id,
+        user_id,
+        role,
+        active: true,
+    };
+    let membership = state.writer.submit(&principal.user_id, &command).await?;
+    Ok(web::Json(MembershipReply { membership }))
+}
+
+/// Ends a membership; the user keeps their account and other organizations.
+pub async fn remove(
+    principal: Principal,
+    path: web::Path<(String, String)>,
+    state: web::Data<ApiState>,
+) -> Result<web::Json<MembershipReply>, ApiError> {
+    let (organization_id, user_id) = path.into_inner();
+    let role = current_role(&state, &principal, &organization_id, &user_id)?;
+    let command = SetMembership {
+        organization_id,
+        user_id,
+        role,
+        active: false,
+    };
+    let membership = state.writer.submit(&principal.user_id, &command).await?;
+    Ok(web::Json(MembershipReply { membership }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::on_domain;

@@ -4,7 +4,9 @@
 
 use actix_web::{web, HttpResponse};
 use schemas::control::ids::{hash_secret, new_analyst_token, new_id};
-use schemas::control::{AnalystToken, CreateAnalystToken, RevokeAnalystToken, Role, TokenScope};
+use schemas::control::{
+    AnalystToken, ControlView, CreateAnalystToken, RevokeAnalystToken, Role, TokenScope,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -28,18 +30,24 @@ pub struct PublicToken {
     pub id: String,
     pub organization_id: String,
     pub user_id: String,
+    /// Whose token it is, for an organization admin's list.
+    pub user_email: String,
     pub name: String,
     pub scope: TokenScope,
     pub revoked: bool,
     pub created_at: i64,
 }
 
-impl From<&AnalystToken> for PublicToken {
-    fn from(token: &AnalystToken) -> Self {
+impl PublicToken {
+    fn of(view: &ControlView, token: &AnalystToken) -> Self {
         PublicToken {
             id: token.id.clone(),
             organization_id: token.organization_id.clone(),
             user_id: token.user_id.clone(),
+            user_email: view
+                .user(&token.user_id)
+                .map(|u| u.email.clone())
+                .unwrap_or_default(),
             name: token.name.clone(),
             scope: token.scope,
             revoked: token.revoked,
@@ -90,13 +98,14 @@ pub async fn create(
     };
     let token = state.writer.submit(&principal.user_id, &command).await?;
     Ok(HttpResponse::Created().json(TokenCreated {
-        token: PublicToken::from(&token),
+        token: PublicToken::of(&state.view(), &token),
         secret,
         note: "the token is shown once; send it as `Authorization: Bearer <token>`",
     }))
 }
 
-/// The caller's own tokens in the organization, without secret or hash.
+/// The caller's own tokens in the organization, or every member's for its admins and owners
+/// (who may revoke them), without secret or hash.
 pub async fn list(
     principal: Principal,
     path: web::Path<String>,
@@ -104,10 +113,15 @@ pub async fn list(
 ) -> Result<web::Json<TokenList>, ApiError> {
     let view = state.view();
     let org = access::organization(&view, &principal, &path, Role::Member)?;
-    let tokens = view
-        .analyst_tokens_of(&org.id, &principal.user_id)
-        .map(PublicToken::from)
-        .collect();
+    let tokens: Vec<PublicToken> = if access::may(&view, &principal, &org.id, Role::Admin) {
+        view.analyst_tokens_in(&org.id)
+            .map(|t| PublicToken::of(&view, t))
+            .collect()
+    } else {
+        view.analyst_tokens_of(&org.id, &principal.user_id)
+            .map(|t| PublicToken::of(&view, t))
+            .collect()
+    };
     Ok(web::Json(TokenList { tokens }))
 }
 
@@ -125,6 +139,6 @@ pub async fn revoke(
     };
     let token = state.writer.submit(&principal.user_id, &command).await?;
     Ok(web::Json(TokenRevoked {
-        token: PublicToken::from(&token),
+        token: PublicToken::of(&state.view(), &token),
     }))
 }
