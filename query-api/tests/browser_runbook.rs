@@ -325,6 +325,14 @@ async fn a_new_partner_walks_the_runbook_and_every_page_renders() {
         report["analyst_token"],
         json!({ "curl_names_it": true, "used": 200, "after_revoke": 401 })
     );
+    // The crawlers page's first table downloaded as CSV with every row it shows.
+    let csv = &report["csv"];
+    assert!(
+        csv["file"].as_str().unwrap_or_default().ends_with(".csv"),
+        "{csv}"
+    );
+    assert!(csv["rows"].as_u64().unwrap_or(0) > 0, "{csv}");
+    assert_eq!(csv["rows"], csv["shown"], "{csv}");
     // The account page listed both of the partner's browsers, marked this one, and ended the
     // other.
     assert_eq!(

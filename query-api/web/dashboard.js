@@ -53,8 +53,16 @@ export async function dashboard(ctx, view, spec) {
 
 /// A breakdown from the API ([{value, events|hits}]) as bar rows, `count` reading a row's number;
 /// blank values get a name.
-export function breakdownRows(rows, count, blank = "(unknown)") {
-  return (rows || []).map((r) => ({ label: r.value === "" ? blank : String(r.value), value: Number(count(r) || 0) }));
+/// `label` names a value in words (see `labels`); without it the value shows as sent.
+export function breakdownRows(rows, count, blank = "(unknown)", label = String) {
+  return (rows || []).map((r) => ({ label: r.value === "" ? blank : label(r.value), value: Number(count(r) || 0) }));
+}
+
+/// How the server's vocabulary `list` (e.g. `agent_classes`) names a value; the value itself for
+/// one the vocabulary does not know.
+export function labels(ctx, list) {
+  const named = new Map((ctx.vocabulary[list] || []).map((c) => [c.value, c.label]));
+  return (value) => named.get(value) || String(value);
 }
 
 /// The property a setup page works on (`?property_id=`, else the project's first) and a picker

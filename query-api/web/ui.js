@@ -82,22 +82,52 @@ export function kpis(items) {
 }
 
 /// columns: [{label, value: row => text|node, numeric?}]
+/// What a cell shows as text: a select's chosen option, else its text.
+function cellText(cell) {
+  const picker = cell.querySelector("select");
+  if (picker) return picker.selectedIndex >= 0 ? picker.options[picker.selectedIndex].text : "";
+  return cell.textContent.trim();
+}
+
+/// One CSV field. Text that a spreadsheet would run as a formula (a user agent or page title is
+/// anyone's to choose) is prefixed with an apostrophe; numbers are left as they are.
+function csvField(text, numeric) {
+  const safe = !numeric && /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+}
+
+/// The table as the page shows it (same filters, same time zone), as a CSV download. Columns
+/// without a heading hold actions and are left out.
+function exportCsv(caption, columns, node) {
+  const kept = columns.map((c, i) => [c, i]).filter(([c]) => c.label);
+  const lines = [kept.map(([c]) => csvField(c.label, false)).join(",")];
+  for (const tr of node.querySelectorAll("tbody tr")) {
+    const cells = tr.children;
+    lines.push(kept.map(([c, i]) => csvField(cellText(cells[i]), Boolean(c.numeric))).join(","));
+  }
+  const blob = new Blob([lines.join("\r\n") + "\r\n"], { type: "text/csv;charset=utf-8" });
+  const link = h("a", { href: URL.createObjectURL(blob), download: `${caption.replace(/[^\w.-]+/g, "-").toLowerCase()}.csv` });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+}
+
 export function table(caption, columns, rows) {
-  return h(
-    "div",
-    { class: "table-wrap" },
+  const node = h(
+    "table",
+    {},
+    h("caption", { class: "sr-only" }, caption),
+    h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col", class: c.numeric ? "num" : null }, c.label)))),
     h(
-      "table",
+      "tbody",
       {},
-      h("caption", { class: "sr-only" }, caption),
-      h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col", class: c.numeric ? "num" : null }, c.label)))),
-      h(
-        "tbody",
-        {},
-        rows.map((row) => h("tr", {}, columns.map((c) => h("td", { class: c.numeric ? "num" : null }, c.value(row))))),
-      ),
+      rows.map((row) => h("tr", {}, columns.map((c) => h("td", { class: c.numeric ? "num" : null }, c.value(row))))),
     ),
   );
+  const download = h("button", { type: "button", class: "link-button export", "aria-label": `Export ${caption} as CSV` }, "Export CSV");
+  download.addEventListener("click", () => exportCsv(caption, columns, node));
+  return h("div", { class: "table-wrap" }, h("div", { class: "table-tools" }, download), node);
 }
 
 export function copyButton(text, label = "Copy") {

@@ -4,7 +4,7 @@
 
 use actix_web::web;
 use schemas::control::{Plan, PropertyKind, Role, TokenScope};
-use schemas::vocab::Vocabulary;
+use schemas::vocab::{AgentClass, Channel, Verification, Vocabulary};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -30,6 +30,10 @@ pub struct Vocabularies {
     pub content_sorts: Vec<Choice<ContentSort>>,
     /// What an analyst token may do; the first (read-only) is a new token's default.
     pub token_scopes: Vec<Choice<TokenScope>>,
+    /// How the dashboards name the values their breakdowns show.
+    pub agent_classes: Vec<Choice<AgentClass>>,
+    pub channels: Vec<Choice<Channel>>,
+    pub verifications: Vec<Choice<Verification>>,
 }
 
 fn choices<T: Vocabulary + ToSchema>(label: fn(T) -> &'static str) -> Vec<Choice<T>> {
@@ -65,6 +69,37 @@ fn token_scope_label(scope: TokenScope) -> &'static str {
     }
 }
 
+fn agent_class_label(class: AgentClass) -> &'static str {
+    match class {
+        AgentClass::AiTrainingCrawler => "AI training crawler",
+        AgentClass::AiSearchCrawler => "AI search crawler",
+        AgentClass::AiAssistant => "AI assistant",
+        AgentClass::AiAgent => "AI agent",
+        AgentClass::SearchEngineCrawler => "Search engine crawler",
+        AgentClass::OtherBot => "Other bot",
+        AgentClass::Human => "Human",
+    }
+}
+
+fn channel_label(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Ai => "AI assistant",
+        Channel::Search => "Search",
+        Channel::Social => "Social",
+        Channel::Referral => "Other website",
+        Channel::Direct => "Direct",
+        Channel::Internal => "Internal",
+    }
+}
+
+fn verification_label(verification: Verification) -> &'static str {
+    match verification {
+        Verification::Verified => "Verified",
+        Verification::Spoofed => "Spoofed",
+        Verification::Unverifiable => "Unverifiable",
+    }
+}
+
 fn property_kind_label(kind: PropertyKind) -> &'static str {
     match kind {
         PropertyKind::Website => "Website (the tag)",
@@ -81,6 +116,9 @@ impl Vocabularies {
             property_kinds: choices(property_kind_label),
             content_sorts: choices(ContentSort::label),
             token_scopes: choices(token_scope_label),
+            agent_classes: choices(agent_class_label),
+            channels: choices(channel_label),
+            verifications: choices(verification_label),
         }
     }
 }
@@ -118,5 +156,10 @@ mod tests {
             ContentSort::AiCrawlerHits.as_str()
         );
         assert_eq!(json["property_kinds"][2]["label"], "API (server-side hits)");
+        assert_eq!(
+            json["agent_classes"][0]["value"],
+            AgentClass::AiTrainingCrawler.as_str()
+        );
+        assert_eq!(json["verifications"][1]["label"], "Spoofed");
     }
 }

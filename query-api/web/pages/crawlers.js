@@ -1,5 +1,5 @@
 import { h, kpis, num, table } from "../ui.js";
-import { dashboard, breakdownRows } from "../dashboard.js";
+import { dashboard, breakdownRows, labels } from "../dashboard.js";
 import { timeSeries, bars, comparison } from "../charts.js";
 
 export function render(ctx, view) {
@@ -31,8 +31,8 @@ export function render(ctx, view) {
         h("div", { class: "grid" },
           bars("Agents", breakdownRows(b.agent, (r) => r.hits)),
           bars("Operators", breakdownRows(b.operator, (r) => r.hits)),
-          bars("Agent class", breakdownRows(b.class, (r) => r.hits)),
-          bars("Verification", breakdownRows(b.verification, (r) => r.hits)),
+          bars("Agent class", breakdownRows(b.class, (r) => r.hits, "(unknown)", labels(ctx, "agent_classes"))),
+          bars("Verification", breakdownRows(b.verification, (r) => r.hits, "(unknown)", labels(ctx, "verifications"))),
           bars("Response status", breakdownRows(b.status, (r) => r.hits))),
         h("h2", {}, "Crawl to referral by page"),
         table("Crawl to referral by page", [

@@ -1,9 +1,9 @@
 import { h, kpis, num } from "../ui.js";
-import { dashboard, breakdownRows } from "../dashboard.js";
+import { dashboard, breakdownRows, labels } from "../dashboard.js";
 import { timeSeries, bars } from "../charts.js";
 
 const BREAKDOWNS = [
-  ["class", "Who: humans and agents", "(unknown)"],
+  ["class", "Who: humans and agents", "(unknown)", "agent_classes"],
   ["ai_source", "AI source", "(not from AI)"],
   ["event", "Event type", "(none)"],
   ["country", "Country", "(unknown)"],
@@ -29,7 +29,7 @@ export function render(ctx, view) {
           ["Sessions", num(d.totals.sessions)],
         ]),
         timeSeries("Traffic over time", d.series, [[(r) => r.pageviews, "Pageviews"], [(r) => r.visitors, "Visitors"], [(r) => r.sessions, "Sessions"]], d.window.tz, d.window.day_buckets),
-        h("div", { class: "grid" }, BREAKDOWNS.map(([key, title, blank]) => bars(title, breakdownRows(d.breakdowns[key], (r) => r.events, blank)))),
+        h("div", { class: "grid" }, BREAKDOWNS.map(([key, title, blank, named]) => bars(title, breakdownRows(d.breakdowns[key], (r) => r.events, blank, named ? labels(ctx, named) : String)))),
       ),
   });
 }

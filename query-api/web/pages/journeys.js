@@ -1,12 +1,12 @@
 import { h, kpis, num, pct, duration, table, when } from "../ui.js";
-import { dashboard } from "../dashboard.js";
+import { dashboard, labels } from "../dashboard.js";
 import { flow } from "../charts.js";
 
-function steps(session, tz) {
+function steps(session, tz, channelName) {
   return h(
     "details",
     { class: "journey" },
-    h("summary", {}, `${session.source || session.channel} · ${num(session.pageviews)} ${session.pageviews === 1 ? "page" : "pages"} · ${duration(session.duration_seconds)}${session.conversions ? " · converted" : ""}`),
+    h("summary", {}, `${session.source || channelName(session.channel)} · ${num(session.pageviews)} ${session.pageviews === 1 ? "page" : "pages"} · ${duration(session.duration_seconds)}${session.conversions ? " · converted" : ""}`),
     h(
       "ol",
       {},
@@ -44,7 +44,7 @@ export function render(ctx, view) {
           { label: "Pages / session", value: (p) => num(p.pages_per_session), numeric: true },
           { label: "Avg. duration", value: (p) => duration(p.avg_duration_seconds), numeric: true },
         ], d.top_paths),
-        h("section", { class: "card" }, h("h2", {}, "Recent sessions"), d.sessions.map((s) => steps(s, d.window.tz))),
+        h("section", { class: "card" }, h("h2", {}, "Recent sessions"), d.sessions.map((s) => steps(s, d.window.tz, labels(ctx, "channels")))),
       ),
   });
 }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::Vocabulary;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Verification {
     /// From an address the claimed operator publishes.
