@@ -177,9 +177,8 @@ impl ControlView {
         organization_id: &'a str,
         user_id: &'a str,
     ) -> impl Iterator<Item = &'a AnalystToken> + 'a {
-        self.analyst_tokens
-            .values()
-            .filter(move |t| t.organization_id == organization_id && t.user_id == user_id)
+        self.analyst_tokens_in(organization_id)
+            .filter(move |t| t.user_id == user_id)
     }
 
     /// Every user's tokens for one organization.

@@ -353,12 +353,7 @@ impl HealthProcessor {
             original: payload.to_vec(),
         };
         metrics::counter!(telemetry::DEAD_LETTERS, "reason" => letter.reason.as_str()).increment(1);
-        let outgoing = Outgoing {
-            topic: self.deadletter_topic.clone(),
-            partition: None,
-            key: letter.key(),
-            payload: schemas::encode(&letter)?,
-        };
+        let outgoing = Outgoing::dead_letter(&letter, &self.deadletter_topic)?;
         let refused = deliver_all(&self.producer, vec![outgoing], stop).await?;
         if !refused.is_empty() {
             metrics::counter!(telemetry::DEAD_LETTERS_REFUSED).increment(refused.len() as u64);

@@ -18,6 +18,21 @@ pub struct Outgoing {
     pub payload: Vec<u8>,
 }
 
+impl Outgoing {
+    /// `letter` for the dead-letter `topic`, keyed by where the rejected record came from.
+    pub fn dead_letter(
+        letter: &schemas::deadletter::DeadLetter,
+        topic: &str,
+    ) -> Result<Self, schemas::EncodeError> {
+        Ok(Self {
+            topic: topic.to_owned(),
+            partition: None,
+            key: letter.key(),
+            payload: schemas::encode(letter)?,
+        })
+    }
+}
+
 /// A record the broker will never take.
 pub struct Refused {
     pub record: Outgoing,

@@ -163,12 +163,7 @@ fn refused_letters(
             original: batch.original(rejected.source).unwrap_or_default().to_vec(),
         };
         metrics::counter!(telemetry::DEAD_LETTERS, "reason" => letter.reason.as_str()).increment(1);
-        letters.push(Outgoing {
-            topic: settings.deadletter_topic.clone(),
-            partition: None,
-            key: letter.key(),
-            payload: schemas::encode(&letter)?,
-        });
+        letters.push(Outgoing::dead_letter(&letter, &settings.deadletter_topic)?);
     }
     Ok(letters)
 }
@@ -193,12 +188,7 @@ fn refused_changelog_letters(
             };
             metrics::counter!(telemetry::DEAD_LETTERS, "reason" => letter.reason.as_str())
                 .increment(1);
-            Ok(Outgoing {
-                topic: settings.deadletter_topic.clone(),
-                partition: None,
-                key: letter.key(),
-                payload: schemas::encode(&letter)?,
-            })
+            Ok(Outgoing::dead_letter(&letter, &settings.deadletter_topic)?)
         })
         .collect()
 }
@@ -386,12 +376,10 @@ impl Member<'_> {
         let started = Instant::now();
         let mut letters = Vec::with_capacity(batch.dead_letters.len());
         for letter in &batch.dead_letters {
-            letters.push(Outgoing {
-                topic: self.settings.deadletter_topic.clone(),
-                partition: None,
-                key: letter.key(),
-                payload: schemas::encode(letter)?,
-            });
+            letters.push(Outgoing::dead_letter(
+                letter,
+                &self.settings.deadletter_topic,
+            )?);
         }
         self.dead_letters(letters, stop).await?;
         let refused = self.watched(self.sink.write(&batch, stop)).await?;
