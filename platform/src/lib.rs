@@ -6,6 +6,7 @@ pub mod clickhouse;
 pub mod client_ip;
 pub mod config;
 pub mod control_follower;
+pub mod daily_secrets;
 pub mod kafka;
 pub mod probes;
 pub mod retry;
