@@ -372,6 +372,46 @@ mod tests {
     }
 
     #[test]
+    fn a_sealed_address_is_verified_while_its_key_exists_and_unchecked_once_it_is_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = AddressKeys::open(dir.path(), chrono::Duration::hours(72)).unwrap();
+        let enricher = Enricher::from_catalog()
+            .unwrap()
+            .with_address_keys(keys.clone());
+        let rules = ContentRules::default();
+        let ua = "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)";
+        let mut beacon = server_hit(ua, "unused");
+        let received = beacon.received_at;
+        let hit = beacon.hit.as_mut().unwrap();
+        hit.ip = None;
+        hit.sealed_ip = Some(
+            keys.seal("4.227.36.7", &beacon.event_id, millis(received))
+                .unwrap(),
+        );
+        let verify = |enricher: &Enricher, at: i64| {
+            enricher
+                .enrich(&beacon, &context(&rules), at)
+                .unwrap()
+                .verification
+        };
+        assert_eq!(
+            verify(&enricher, received + 1_000),
+            Some(Verification::Verified)
+        );
+        let window_over = received + 73 * 3_600_000;
+        assert_eq!(
+            verify(&enricher, window_over),
+            Some(Verification::Unchecked)
+        );
+        assert!(keys.secrets().days().unwrap().is_empty(), "and the key is gone");
+        assert_eq!(
+            verify(&Enricher::from_catalog().unwrap(), received + 1_000),
+            Some(Verification::Unchecked),
+            "without the keys a sealed address is as good as gone"
+        );
+    }
+
+    #[test]
     fn broken_beacons_are_rejected_with_a_typed_reason() {
         let enricher = Enricher::from_catalog().unwrap();
         let rules = ContentRules::default();
