@@ -154,10 +154,12 @@ impl AddressKeys {
                 aad: event_id.as_bytes(),
             },
         );
-        Ok(match opened.ok().and_then(|bytes| String::from_utf8(bytes).ok()) {
-            Some(address) => Opened::Address(address),
-            None => Opened::Unreadable,
-        })
+        Ok(
+            match opened.ok().and_then(|bytes| String::from_utf8(bytes).ok()) {
+                Some(address) => Opened::Address(address),
+                None => Opened::Unreadable,
+            },
+        )
     }
 
     /// Destroys every key past its lifetime, on disk and in memory; returns the days destroyed.
@@ -174,7 +176,10 @@ impl AddressKeys {
             tick.tick().await;
             match self.purge(Utc::now()) {
                 Ok(days) if !days.is_empty() => {
-                    tracing::info!(?days, "address keys destroyed: their raw addresses are gone")
+                    tracing::info!(
+                        ?days,
+                        "address keys destroyed: their raw addresses are gone"
+                    )
                 }
                 Ok(_) => {}
                 Err(error) => tracing::warn!(%error, "address keys could not be purged"),
@@ -275,10 +280,7 @@ mod tests {
             processor.open_sealed(&sealed, "evt-1", at(2, 0)).unwrap(),
             Opened::Address(_)
         ));
-        assert_eq!(
-            edge.purge(at(4, 0)).unwrap(),
-            vec![at(1, 0).date_naive()]
-        );
+        assert_eq!(edge.purge(at(4, 0)).unwrap(), vec![at(1, 0).date_naive()]);
         assert!(edge.lock().get(&at(1, 0).date_naive()).is_none());
         // The processor still held the key; the file is gone and so is every way to open it,
         // even asked with a clock that says the window is still open.

@@ -423,7 +423,10 @@ fn messages_written_with_every_earlier_contract_version_still_decode() {
     hit.ip = Some("20.15.240.64".into());
     let old = encode_with(schemas::codec::HISTORY[5], &plain);
     let decoded: Beacon = registry().decode(&old).unwrap();
-    assert_eq!(decoded, plain, "an old server hit reads with its plain address, unsealed");
+    assert_eq!(
+        decoded, plain,
+        "an old server hit reads with its plain address, unsealed"
+    );
 
     // Every history file parses and differs from the current versions.
     let current: Vec<[u8; 8]> = schemas::all_schemas()

@@ -167,7 +167,9 @@ async fn a_hit_replayed_after_the_window_has_no_raw_address_left_and_keeps_its_v
         start: StartAt::Beginning,
         control: ControlHandle::fixed(view.clone()),
         processor: Processor::new(
-            Enricher::from_catalog().unwrap().with_address_keys(any_keys),
+            Enricher::from_catalog()
+                .unwrap()
+                .with_address_keys(any_keys),
             topics.name(0),
         ),
         sink: ClickHouseSink::new(client.clone(), format!("replay-{started}/beacons")),
@@ -177,10 +179,7 @@ async fn a_hit_replayed_after_the_window_has_no_raw_address_left_and_keeps_its_v
     })
     .await
     .unwrap();
-    assert_eq!(
-        (report.records, report.events, report.rejected),
-        (2, 2, 0)
-    );
+    assert_eq!((report.records, report.events, report.rejected), (2, 2, 0));
     assert_eq!(
         (report.addresses_expired, report.verifications_kept),
         (2, 2),

@@ -84,7 +84,8 @@ pub async fn hits(
     let count = parsed.len();
     let records = parsed
         .into_iter()
-        .map(|IncomingHit { user_agent, mut hit }| {
+        .map(|incoming: IncomingHit| {
+            let (user_agent, mut hit) = (incoming.user_agent, incoming.hit);
             let visitor_id = server_visitor_id(&config.ip_salt, hit.ip.as_deref(), &user_agent);
             let hashed = hit
                 .ip
@@ -125,9 +126,11 @@ fn seal(
     let (Some(address), Some(keys)) = (address, &state.address_keys) else {
         return Ok(None);
     };
-    keys.seal(&address, event_id, now).map(Some).map_err(|error| {
-        // The error names the key directory, never the address or a key.
-        tracing::error!(%error, "no address key to seal with; refusing the hits");
-        EdgeError::Unavailable
-    })
+    keys.seal(&address, event_id, now)
+        .map(Some)
+        .map_err(|error| {
+            // The error names the key directory, never the address or a key.
+            tracing::error!(%error, "no address key to seal with; refusing the hits");
+            EdgeError::Unavailable
+        })
 }

@@ -403,7 +403,10 @@ mod tests {
             verify(&enricher, window_over),
             Some(Verification::Unchecked)
         );
-        assert!(keys.secrets().days().unwrap().is_empty(), "and the key is gone");
+        assert!(
+            keys.secrets().days().unwrap().is_empty(),
+            "and the key is gone"
+        );
         assert_eq!(
             verify(&Enricher::from_catalog().unwrap(), received + 1_000),
             Some(Verification::Unchecked),
