@@ -171,7 +171,7 @@ impl Enricher {
                 match HitAddress::of(hit, &beacon.event_id, keys, processed_at_ms) {
                     HitAddress::Known(ip) => Some(self.ip_ranges.verify(agent, ip)),
                     // An operator that publishes nothing leaves nothing to check either way.
-                    HitAddress::Expired if !self.ip_ranges.publishes(agent) => {
+                    HitAddress::Expired if !self.ip_ranges.current().publishes(agent) => {
                         Some(Verification::Unverifiable)
                     }
                     HitAddress::Expired => Some(Verification::Unchecked),
