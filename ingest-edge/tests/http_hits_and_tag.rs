@@ -174,6 +174,25 @@ async fn hits_need_a_valid_secret_with_the_hits_permission() {
 }
 
 #[actix_web::test]
+async fn without_a_key_to_seal_with_hits_are_refused_not_written_in_plain_text() {
+    let mut view = ControlView::new();
+    let acme = onboard(&mut view, "acme.com", all());
+    let sink = Arc::new(MemorySink::default());
+    let server = start(view, sink.clone(), config(&[]));
+    // The key volume went away (unmounted, deleted): no key for today can be made.
+    std::fs::remove_dir_all(server.address_keys.secrets().dir()).unwrap();
+
+    let (status, body) =
+        post_hits(&server, Some(&acme.secret), "application/x-ndjson", NDJSON).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("unavailable"))
+    );
+    assert!(!body.to_string().contains("20.15.240.64"));
+    assert!(sink.records().is_empty(), "nothing reached the topic");
+}
+
+#[actix_web::test]
 async fn the_tag_is_served_cacheable_with_an_etag_and_gzip_under_two_kilobytes() {
     let server = start(
         ControlView::new(),
