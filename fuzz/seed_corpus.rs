@@ -110,6 +110,7 @@ fn beacon_seeds() -> Vec<Vec<u8>> {
             referrer: None,
             bytes: Some(5120),
             response_ms: Some(12),
+            sealed_ip: None,
         }),
         ..sample_tag_beacon()
     };

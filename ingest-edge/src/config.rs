@@ -8,6 +8,7 @@ use clap::Args;
 use platform::client_ip::ClientIpArgs;
 use platform::config::{ConfigError, Validate};
 use platform::kafka::{BROKERS_ENV, DEFAULT_BROKERS};
+use platform::raw_address::AddressKeyArgs;
 use schemas::topics;
 
 #[derive(Debug, Clone, Args)]
@@ -60,6 +61,9 @@ pub struct EdgeConfig {
     /// Which proxies are believed about the client address (per-IP limits, `ip_hash`).
     #[command(flatten)]
     pub client_ip: ClientIpArgs,
+    /// The keys server hits' raw addresses are sealed with before they reach the topic.
+    #[command(flatten)]
+    pub address_keys: AddressKeyArgs,
     /// Extra page origins accepted for every key, exactly as the browser sends them
     /// (`http://127.0.0.1:8082`). For a local demo site only: production leaves it empty, so
     /// only a property's own domain gets in.
@@ -125,6 +129,7 @@ impl Validate for EdgeConfig {
                 ),
             ));
         }
+        self.address_keys.validate()?;
         if self.environment == Environment::Production && self.ip_salt.is_empty() {
             // Unsalted, a truncated address is recovered from its hash by trying every /24.
             return Err(ConfigError::new(

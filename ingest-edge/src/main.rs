@@ -9,6 +9,9 @@ use ingest_edge::wiring::connect;
 use platform::config::validated;
 use platform::telemetry::{install_prometheus, LogArgs};
 
+/// How often expired address keys are looked for; each is also refused the moment it expires.
+const ADDRESS_KEY_PURGE: Duration = Duration::from_secs(60);
+
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -43,6 +46,9 @@ async fn main() -> anyhow::Result<()> {
         edge.producer.clone(),
         config.edge_stats_topic.clone(),
     ));
+    if let Some(keys) = edge.state.address_keys.clone() {
+        tokio::spawn(keys.purge_every(ADDRESS_KEY_PURGE));
+    }
     let state = edge.state.clone();
     tokio::spawn(async move {
         loop {

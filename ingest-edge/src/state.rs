@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 use platform::control_follower::ControlHandle;
+use platform::raw_address::AddressKeys;
 
 use crate::config::EdgeConfig;
 use crate::rate_limit::{LimitSettings, RateLimits};
@@ -15,6 +16,9 @@ pub struct AppState {
     pub config: EdgeConfig,
     pub control: ControlHandle,
     pub sink: Arc<dyn BeaconSink>,
+    /// Seal server hits' raw addresses; shared with the processors through their directory.
+    /// Without them a hit's address is not written at all.
+    pub address_keys: Option<AddressKeys>,
     pub limits: RateLimits,
     pub stats: Arc<StatsCollector>,
     pub prometheus: Option<PrometheusHandle>,
@@ -41,10 +45,16 @@ impl AppState {
             config,
             control,
             sink,
+            address_keys: None,
             limits,
             stats,
             prometheus,
             request_metrics: RequestMetrics::default(),
         }
+    }
+
+    pub fn with_address_keys(mut self, keys: AddressKeys) -> Self {
+        self.address_keys = Some(keys);
+        self
     }
 }

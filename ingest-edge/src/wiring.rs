@@ -45,12 +45,11 @@ pub async fn connect(
         config.produce_timeout(),
         config.max_in_flight,
     ));
-    let state = web::Data::new(AppState::new(
-        config.clone(),
-        control,
-        sink.clone(),
-        prometheus,
-    ));
+    let address_keys = config.address_keys.open()?;
+    let state = web::Data::new(
+        AppState::new(config.clone(), control, sink.clone(), prometheus)
+            .with_address_keys(address_keys),
+    );
     Ok(Edge {
         state,
         sink,

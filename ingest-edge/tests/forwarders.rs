@@ -52,13 +52,14 @@ async fn the_cloudflare_worker_forwards_crawler_hits_the_collector_accepts() {
     let beacon: Beacon = SchemaRegistry::builtin()
         .decode(&records[0].payload)
         .unwrap();
+    let address = opened_address(&server, &beacon);
     let hit = beacon.hit.unwrap();
     assert_eq!(
         (hit.host.as_str(), hit.path.as_str(), hit.query.as_deref()),
         ("acme.com", "/docs/pricing", Some("ref=ai"))
     );
     assert_eq!(
-        (hit.status, hit.bytes, hit.ip.as_deref()),
+        (hit.status, hit.bytes, address.as_deref()),
         (200, Some(17), Some("20.15.240.64"))
     );
     assert_eq!(hit.referrer.as_deref(), Some("https://chatgpt.com/"));

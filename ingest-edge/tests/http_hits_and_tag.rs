@@ -72,9 +72,13 @@ async fn hits_are_accepted_as_ndjson_or_combined_log_lines() {
         ("/docs", 200, Some(5120), Some(12))
     );
     assert_eq!(
-        hit.ip.as_deref(),
+        opened_address(&server, gpt).as_deref(),
         Some("20.15.240.64"),
-        "kept for crawler verification downstream"
+        "sealed for crawler verification downstream"
+    );
+    assert!(
+        !String::from_utf8_lossy(&sink.records()[0].payload).contains("20.15.240"),
+        "the address is nowhere in the record's bytes"
     );
     assert!(gpt.user_agent.contains("GPTBot"));
     assert!(key.starts_with(&format!("{}:srv-", acme.property)), "{key}");
@@ -167,6 +171,25 @@ async fn hits_need_a_valid_secret_with_the_hits_permission() {
         sink.records().is_empty(),
         "no rejected request produced anything"
     );
+}
+
+#[actix_web::test]
+async fn without_a_key_to_seal_with_hits_are_refused_not_written_in_plain_text() {
+    let mut view = ControlView::new();
+    let acme = onboard(&mut view, "acme.com", all());
+    let sink = Arc::new(MemorySink::default());
+    let server = start(view, sink.clone(), config(&[]));
+    // The key volume went away (unmounted, deleted): no key for today can be made.
+    std::fs::remove_dir_all(server.address_keys.secrets().dir()).unwrap();
+
+    let (status, body) =
+        post_hits(&server, Some(&acme.secret), "application/x-ndjson", NDJSON).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("unavailable"))
+    );
+    assert!(!body.to_string().contains("20.15.240.64"));
+    assert!(sink.records().is_empty(), "nothing reached the topic");
 }
 
 #[actix_web::test]

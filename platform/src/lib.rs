@@ -9,6 +9,7 @@ pub mod control_follower;
 pub mod daily_secrets;
 pub mod kafka;
 pub mod probes;
+pub mod raw_address;
 pub mod retry;
 pub mod slack;
 pub mod telemetry;

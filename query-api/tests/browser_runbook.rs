@@ -103,6 +103,11 @@ async fn a_new_partner_walks_the_runbook_and_every_page_renders() {
         ("OPTIVIEW_KAFKA_BROKERS", topics.brokers.clone()),
         ("OPTIVIEW_CONTROL_TOPIC", topics.name(0).to_owned()),
         ("OPTIVIEW_BEACONS_TOPIC", topics.name(1).to_owned()),
+        // The collector seals hits' addresses with these keys and the loader opens them.
+        (
+            "OPTIVIEW_ADDRESS_KEY_DIR",
+            logs.path().join("address-keys").display().to_string(),
+        ),
     ];
     let edge_log = logs.path().join("edge.log");
     let mut edge_env = common_env.to_vec();

@@ -77,10 +77,41 @@ pub struct ServerHit {
     pub path: String,
     pub query: Option<String>,
     pub status: i32,
+    /// The client address in plain text. Only collectors older than `sealed_ip` wrote it;
+    /// records they left on the topic are still read with it.
     pub ip: Option<String>,
     pub referrer: Option<String>,
     pub bytes: Option<i64>,
     pub response_ms: Option<i32>,
+    /// The client address as the collector writes it: sealed with a key that is destroyed once
+    /// the crawler verification window has passed. Absent when the hit named no address.
+    pub sealed_ip: Option<SealedAddress>,
+}
+
+/// A client address sealed with one UTC day's key (`platform::raw_address` seals and opens it).
+/// Without that day's key the bytes say nothing: not the address, not which of two records share
+/// one (the nonce is random per record).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedAddress {
+    /// `YYYY-MM-DD`: the day whose key sealed it.
+    pub key_day: String,
+    #[serde(with = "crate::codec::avro_bytes")]
+    pub nonce: Vec<u8>,
+    #[serde(with = "crate::codec::avro_bytes")]
+    pub ciphertext: Vec<u8>,
+}
+
+/// Lengths only: even sealed, an address is not something to print.
+impl std::fmt::Debug for SealedAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "SealedAddress({}, {} nonce bytes, {} sealed bytes)",
+            self.key_day,
+            self.nonce.len(),
+            self.ciphertext.len()
+        )
+    }
 }
 
 static COMPILED: OnceLock<Compiled> = OnceLock::new();

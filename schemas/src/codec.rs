@@ -101,13 +101,40 @@ pub fn encode<T: Contract>(value: &T) -> Result<Vec<u8>, EncodeError> {
     Ok(out)
 }
 
+/// apache-avro maps `bytes` to a serde byte buffer, not a sequence of u8.
+pub(crate) mod avro_bytes {
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(bytes)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Vec<u8>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("bytes")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
+                Ok(v.to_vec())
+            }
+            fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
+                Ok(v)
+            }
+        }
+        d.deserialize_byte_buf(V)
+    }
+}
+
 /// Earlier published versions of the contracts.
-pub const HISTORY: [&str; 5] = [
+pub const HISTORY: [&str; 6] = [
     include_str!("../avro/history/control.1.avsc"),
     include_str!("../avro/history/control.2.avsc"),
     include_str!("../avro/history/session.1.avsc"),
     include_str!("../avro/history/deadletter.1.avsc"),
     include_str!("../avro/history/edge_stats.1.avsc"),
+    include_str!("../avro/history/beacon.1.avsc"),
 ];
 
 /// Writer schemas known to this process, by fingerprint.

@@ -50,7 +50,7 @@ pub struct DeadLetter {
     pub source_offset: i64,
     pub reason: DeadLetterReason,
     pub detail: String,
-    #[serde(with = "serde_bytes_vec")]
+    #[serde(with = "crate::codec::avro_bytes")]
     pub original: Vec<u8>,
 }
 
@@ -58,32 +58,6 @@ impl DeadLetter {
     /// The record key on the dead-letter topic: where the rejected record came from.
     pub fn key(&self) -> String {
         format!("{}:{}", self.source_topic, self.source_partition)
-    }
-}
-
-/// apache-avro maps `bytes` to a serde byte buffer, not a sequence of u8.
-mod serde_bytes_vec {
-    use serde::{Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bytes(bytes)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        struct V;
-        impl serde::de::Visitor<'_> for V {
-            type Value = Vec<u8>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("bytes")
-            }
-            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
-                Ok(v.to_vec())
-            }
-            fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
-                Ok(v)
-            }
-        }
-        d.deserialize_byte_buf(V)
     }
 }
 

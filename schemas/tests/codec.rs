@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use apache_avro::Schema;
-use schemas::beacon::{Beacon, ServerHit};
+use schemas::beacon::{Beacon, SealedAddress, ServerHit};
 use schemas::codec::{compile_once, Compiled};
 use schemas::control::{ControlEvent, Entity, Organization, Plan};
 use schemas::deadletter::{DeadLetter, DeadLetterReason};
@@ -26,10 +26,15 @@ fn server_beacon() -> Beacon {
             path: "/docs".into(),
             query: None,
             status: 200,
-            ip: Some("20.15.240.64".into()),
+            ip: None,
             referrer: None,
             bytes: Some(5120),
             response_ms: Some(12),
+            sealed_ip: Some(SealedAddress {
+                key_day: "2025-11-24".into(),
+                nonce: vec![7; 24],
+                ciphertext: vec![0, 1, 2, 255],
+            }),
         }),
         ..tag_beacon()
     }
@@ -409,6 +414,18 @@ fn messages_written_with_every_earlier_contract_version_still_decode() {
     assert_eq!(
         decoded, stats,
         "a record of an edge without the per-property breakdown reads as having none"
+    );
+
+    // A collector from before sealed addresses wrote the address in plain text.
+    let mut plain = server_beacon();
+    let hit = plain.hit.as_mut().unwrap();
+    hit.sealed_ip = None;
+    hit.ip = Some("20.15.240.64".into());
+    let old = encode_with(schemas::codec::HISTORY[5], &plain);
+    let decoded: Beacon = registry().decode(&old).unwrap();
+    assert_eq!(
+        decoded, plain,
+        "an old server hit reads with its plain address, unsealed"
     );
 
     // Every history file parses and differs from the current versions.

@@ -7,6 +7,7 @@ use clap::Args;
 use platform::clickhouse::ClickHouseArgs;
 use platform::config::{ConfigError, Validate};
 use platform::kafka::{BROKERS_ENV, DEFAULT_BROKERS};
+use platform::raw_address::AddressKeyArgs;
 use schemas::topics;
 
 use crate::sessionize::SessionConfig;
@@ -63,6 +64,9 @@ pub struct RunConfig {
     pub ip_range_schedule: String,
     #[command(flatten)]
     pub watchdog: WatchdogArgs,
+    /// The keys server hits' addresses were sealed with (the collector's directory).
+    #[command(flatten)]
+    pub address_keys: AddressKeyArgs,
 }
 
 /// When a group consumer counts as stuck, and what it does about it.
@@ -113,7 +117,8 @@ impl Validate for RunConfig {
             "--attribution-lookback-days",
             u64::from(self.attribution_lookback_days),
         )?;
-        self.watchdog.validate()
+        self.watchdog.validate()?;
+        self.address_keys.validate()
     }
 }
 
@@ -148,6 +153,10 @@ pub struct ReplayConfig {
     /// How many days back a visitor's last AI touch is credited with a conversion.
     #[arg(long, env = "OPTIVIEW_ATTRIBUTION_LOOKBACK_DAYS", default_value_t = 30)]
     pub attribution_lookback_days: u32,
+    /// The keys server hits' addresses were sealed with; a hit whose key is gone keeps the
+    /// verification it was stored with.
+    #[command(flatten)]
+    pub address_keys: AddressKeyArgs,
 }
 
 impl Validate for ReplayConfig {
@@ -156,7 +165,8 @@ impl Validate for ReplayConfig {
         at_least_one(
             "--attribution-lookback-days",
             u64::from(self.attribution_lookback_days),
-        )
+        )?;
+        self.address_keys.validate()
     }
 }
 
@@ -344,6 +354,10 @@ mod tests {
             (
                 &["--attribution-lookback-days", "0"],
                 "invalid --attribution-lookback-days: is 0; use at least 1",
+            ),
+            (
+                &["--address-key-hours", "12"],
+                "invalid --address-key-hours: is 12; use at least 24",
             ),
         ]);
     }

@@ -8,6 +8,10 @@ pub const DEAD_LETTERS: &str = "optiview_processor_dead_letters_total";
 pub const DEAD_LETTERS_REFUSED: &str = "optiview_processor_dead_letters_refused_total";
 pub const BATCH_SECONDS: &str = "optiview_processor_batch_seconds";
 pub const TOO_LATE_FOR_SESSION: &str = "optiview_processor_too_late_for_session_total";
+/// Server hits whose sealed address had lost its key (processed after the verification window).
+pub const ADDRESSES_EXPIRED: &str = "optiview_processor_addresses_expired_total";
+/// Sealed addresses that did not open with their day's key (damaged, or not this event's).
+pub const ADDRESSES_UNREADABLE: &str = "optiview_processor_addresses_unreadable_total";
 pub const CHANGELOG_RECORDS: &str = "optiview_processor_changelog_records_total";
 pub const SESSIONS_RESTORED: &str = "optiview_processor_partitions_restored_total";
 pub const CONSUMER_LAG: &str = "optiview_processor_consumer_lag";

@@ -24,6 +24,9 @@ use crate::ops::server::{serve, OpsState};
 use crate::ops::status::Status;
 use crate::replay::{drop_stale_derived_rows, rebuild_rollups, reprocess, Replay};
 
+/// How often expired address keys are looked for; each is also refused the moment it expires.
+const ADDRESS_KEY_PURGE: Duration = Duration::from_secs(60);
+
 /// How long a starting loader or replay waits for the control view to hold what the topic had.
 const CONTROL_CATCH_UP: Duration = Duration::from_secs(60);
 
@@ -44,6 +47,9 @@ pub fn run(config: RunConfig) -> anyhow::Result<()> {
             },
         )?;
         let loader = loader(&config, status, control)?;
+        if let Some(keys) = loader.enricher.address_keys.clone() {
+            tokio::spawn(keys.purge_every(ADDRESS_KEY_PURGE));
+        }
         let stopped = stop_on_signal();
         let refreshing =
             tokio::spawn(ip_range_refresh(&config, &loader.enricher)?.run(stopped.clone()));
@@ -67,7 +73,7 @@ pub fn loader(
         producer: platform::kafka::producer_config(&config.brokers).create()?,
         sink: ClickHouseSink::new(config.clickhouse.client(), config.beacons_topic.clone()),
         control,
-        enricher: Enricher::from_catalog()?,
+        enricher: Enricher::from_catalog()?.with_address_keys(config.address_keys.open()?),
         settings: LoaderSettings {
             brokers: config.brokers.clone(),
             group: config.group.clone(),
@@ -130,12 +136,17 @@ pub fn replay(config: ReplayConfig) -> anyhow::Result<()> {
             caught_up_control(&config.brokers, &config.control_topic).await?;
         let started = chrono::Utc::now().timestamp_millis();
         let client = config.clickhouse.client();
+        let address_keys = config.address_keys.open()?;
+        address_keys.purge(chrono::Utc::now())?;
         let report = reprocess(Replay {
             brokers: &config.brokers,
             topic: &config.beacons_topic,
             start: config.from.clone(),
             control,
-            processor: Processor::new(Enricher::from_catalog()?, config.beacons_topic.clone()),
+            processor: Processor::new(
+                Enricher::from_catalog()?.with_address_keys(address_keys),
+                config.beacons_topic.clone(),
+            ),
             // The run's start names its deduplication tokens: distinct from the live inserts'.
             sink: ClickHouseSink::new(
                 client.clone(),
@@ -146,6 +157,14 @@ pub fn replay(config: ReplayConfig) -> anyhow::Result<()> {
             progress: true,
         })
         .await?;
+        if report.addresses_expired > 0 {
+            eprintln!(
+                "{} crawler hits were past the verification window (their addresses are gone): {} kept the verification recorded the first time, {} stay unchecked",
+                report.addresses_expired,
+                report.verifications_kept,
+                report.addresses_expired - report.verifications_kept
+            );
+        }
         eprintln!("rebuilding derived tables and rollups …");
         drop_stale_derived_rows(&client, started).await?;
         rebuild_rollups(&client).await?;
@@ -155,6 +174,8 @@ pub fn replay(config: ReplayConfig) -> anyhow::Result<()> {
                 "records": report.records,
                 "events": report.events,
                 "rejected": report.rejected,
+                "addresses_expired": report.addresses_expired,
+                "verifications_kept": report.verifications_kept,
                 "catalog_version": schemas::catalog::version(),
             })
         );

@@ -42,6 +42,9 @@ impl Loader {
                 &db.name,
             ])
             .args(["--ops-addr", &format!("127.0.0.1:{port}")])
+            // Not the default under the working directory (the crate's, in a test run).
+            .arg("--address-key-dir")
+            .arg(std::env::temp_dir().join(format!("optiview-address-keys-{group}")))
             .args(["--batch-ms", "200"])
             .args(["--stuck-after-secs", &STUCK_AFTER_SECS.to_string()])
             // Rejoins heal this; the process must not give up during the test.

@@ -49,6 +49,7 @@ async fn enriched_rows_insert_into_the_shipped_tables() {
         referrer: None,
         bytes: Some(10),
         response_ms: Some(3),
+        sealed_ip: None,
     });
     let a = enricher.enrich(&visit, &ctx, received + 10).unwrap();
     let b = enricher.enrich(&crawl, &ctx, received + 10).unwrap();

@@ -98,6 +98,7 @@ fn workload(args: &Args, tenant: &schemas::fixtures::Tenant) -> Vec<Beacon> {
                     referrer: None,
                     bytes: Some(5120),
                     response_ms: Some(12),
+                    sealed_ip: None,
                 });
             } else {
                 b.user_agent = humans[i % humans.len()].clone();

@@ -1,10 +1,11 @@
 //! `POST /v1/hits`: server-side hits forwarded from a partner's edge, authenticated by the key's
-//! secret. The hit's IP travels to the processors for crawler verification and is truncated
-//! there; only its salted hash is kept beside it.
+//! secret. The hit's IP travels to the processors for crawler verification only sealed with the
+//! day's address key (`platform::raw_address`), which is destroyed after the verification window;
+//! beside it the beacon keeps the salted hash of its truncated form.
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use schemas::beacon::Beacon;
+use schemas::beacon::{Beacon, SealedAddress};
 use schemas::control::ids::hash_secret;
 use schemas::control::Permission;
 use schemas::topics::visitor_key;
@@ -77,12 +78,14 @@ pub async fn hits(
     let parsed = parse_hits(&body, format, &target.domain, config.max_events)?;
     state.limits.check_key(&target.key_id)?;
 
-    let received_at = chrono::Utc::now().timestamp_millis();
+    let now = chrono::Utc::now();
+    let received_at = now.timestamp_millis();
     let request_id = new_id();
     let count = parsed.len();
     let records = parsed
         .into_iter()
-        .map(|IncomingHit { user_agent, hit }| {
+        .map(|incoming: IncomingHit| {
+            let (user_agent, mut hit) = (incoming.user_agent, incoming.hit);
             let visitor_id = server_visitor_id(&config.ip_salt, hit.ip.as_deref(), &user_agent);
             let hashed = hit
                 .ip
@@ -90,8 +93,10 @@ pub async fn hits(
                 .and_then(|ip| ip.parse().ok())
                 .map(|ip| ip_hash(&config.ip_salt, ip))
                 .unwrap_or_default();
+            let event_id = new_id();
+            hit.sealed_ip = seal(&state, hit.ip.take(), &event_id, now)?;
             let beacon = Beacon {
-                event_id: new_id(),
+                event_id,
                 received_at,
                 request_id: request_id.clone(),
                 key_id: target.key_id.clone(),
@@ -109,4 +114,23 @@ pub async fn hits(
         .collect::<Result<Vec<_>, _>>()?;
     deliver(&req, &state, records).await?;
     Ok(HttpResponse::Accepted().json(json!({ "accepted": count })))
+}
+
+/// The address as the topic may carry it: sealed with today's key, or not at all.
+fn seal(
+    state: &AppState,
+    address: Option<String>,
+    event_id: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<SealedAddress>, EdgeError> {
+    let (Some(address), Some(keys)) = (address, &state.address_keys) else {
+        return Ok(None);
+    };
+    keys.seal(&address, event_id, now)
+        .map(Some)
+        .map_err(|error| {
+            // The error names the key directory, never the address or a key.
+            tracing::error!(%error, "no address key to seal with; refusing the hits");
+            EdgeError::Unavailable
+        })
 }

@@ -12,6 +12,8 @@ use ingest_edge::server::serve;
 use ingest_edge::sink::BeaconSink;
 use ingest_edge::state::AppState;
 use platform::control_follower::ControlHandle;
+use platform::raw_address::{AddressKeys, Opened};
+use schemas::beacon::Beacon;
 use schemas::control::{ControlView, Permission, Plan};
 use schemas::Contract;
 
@@ -45,7 +47,10 @@ pub fn config(flags: &[&str]) -> EdgeConfig {
 pub struct Running {
     pub base: String,
     pub state: web::Data<AppState>,
+    /// The keys the server seals addresses with, in a directory of this test's own.
+    pub address_keys: AddressKeys,
     handle: actix_web::dev::ServerHandle,
+    _key_dir: tempfile::TempDir,
 }
 
 impl Running {
@@ -64,19 +69,21 @@ impl Drop for Running {
 pub fn start(view: ControlView, sink: Arc<dyn BeaconSink>, config: EdgeConfig) -> Running {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = web::Data::new(AppState::new(
-        config,
-        ControlHandle::fixed(view),
-        sink,
-        None,
-    ));
+    let key_dir = tempfile::tempdir().unwrap();
+    let address_keys = AddressKeys::open(key_dir.path(), chrono::Duration::hours(72)).unwrap();
+    let state = web::Data::new(
+        AppState::new(config, ControlHandle::fixed(view), sink, None)
+            .with_address_keys(address_keys.clone()),
+    );
     let server = serve(state.clone(), listener).unwrap();
     let handle = server.handle();
     actix_web::rt::spawn(server);
     Running {
         base,
         state,
+        address_keys,
         handle,
+        _key_dir: key_dir,
     }
 }
 
@@ -100,4 +107,19 @@ pub async fn read_all<T: Contract>(
     want: usize,
 ) -> Vec<T> {
     platform::test_support::read_topic(brokers, topic, partitions, want).await
+}
+
+/// The address a beacon's server hit carries, opened with the server's keys.
+pub fn opened_address(server: &Running, beacon: &Beacon) -> Option<String> {
+    let hit = beacon.hit.as_ref()?;
+    assert_eq!(hit.ip, None, "the plain field is never written");
+    let sealed = hit.sealed_ip.as_ref()?;
+    match server
+        .address_keys
+        .open_sealed(sealed, &beacon.event_id, chrono::Utc::now())
+        .unwrap()
+    {
+        Opened::Address(address) => Some(address),
+        other => panic!("{other:?}"),
+    }
 }

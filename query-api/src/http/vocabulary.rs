@@ -99,6 +99,7 @@ fn verification_label(verification: Verification) -> &'static str {
         Verification::Verified => "Verified",
         Verification::Spoofed => "Spoofed",
         Verification::Unverifiable => "Unverifiable",
+        Verification::Unchecked => "Unchecked (address expired)",
     }
 }
 

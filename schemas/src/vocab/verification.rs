@@ -14,6 +14,9 @@ pub enum Verification {
     Spoofed,
     /// The claimed agent's operator publishes nothing to check against.
     Unverifiable,
+    /// The operator publishes addresses, but the hit's own address was gone before it could be
+    /// checked: its day's key was destroyed at the end of the verification window.
+    Unchecked,
 }
 
 impl Vocabulary for Verification {
@@ -21,6 +24,7 @@ impl Vocabulary for Verification {
         Verification::Verified,
         Verification::Spoofed,
         Verification::Unverifiable,
+        Verification::Unchecked,
     ];
 
     fn as_str(self) -> &'static str {
@@ -28,6 +32,7 @@ impl Vocabulary for Verification {
             Verification::Verified => "verified",
             Verification::Spoofed => "spoofed",
             Verification::Unverifiable => "unverifiable",
+            Verification::Unchecked => "unchecked",
         }
     }
 }

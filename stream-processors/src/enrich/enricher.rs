@@ -1,10 +1,13 @@
-//! One beacon → its enriched event (with the crawl a robot's server hit adds). Pure: the caller
-//! supplies the property's context and the processing time.
+//! One beacon → its enriched event (with the crawl a robot's server hit adds). Pure but for
+//! opening a server hit's sealed address with its day's key (held in memory once read): the
+//! caller supplies the property's context and the processing time, which also decides whether
+//! that key is still within the verification window.
 
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
-use schemas::beacon::Beacon;
+use platform::raw_address::{AddressKeys, Opened};
+use schemas::beacon::{Beacon, ServerHit};
 use schemas::deadletter::DeadLetterReason;
 use schemas::vocab::{AgentClass, EventSource, EventType, Verification};
 
@@ -43,6 +46,47 @@ pub struct Enricher {
     pub classifier: Classifier,
     pub attributor: Attributor,
     pub ip_ranges: SharedIpRanges,
+    /// Open server hits' sealed addresses; without them every sealed address counts as gone.
+    pub address_keys: Option<AddressKeys>,
+}
+
+/// A server hit's client address, as far as it can still be known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HitAddress {
+    /// The address, or `None` when the hit named none (or not a valid one).
+    Known(Option<IpAddr>),
+    /// It was sealed and its key is destroyed: nothing can say what it was.
+    Expired,
+}
+
+impl HitAddress {
+    fn of(hit: &ServerHit, event_id: &str, keys: Option<&AddressKeys>, now_ms: i64) -> Self {
+        let parse = |text: &str| text.parse::<IpAddr>().ok();
+        let Some(sealed) = &hit.sealed_ip else {
+            // Written before addresses were sealed.
+            return HitAddress::Known(hit.ip.as_deref().and_then(parse));
+        };
+        let Some(keys) = keys else {
+            return HitAddress::Expired;
+        };
+        match keys.open_sealed(sealed, event_id, millis(now_ms)) {
+            Ok(Opened::Address(text)) => HitAddress::Known(parse(&text)),
+            Ok(Opened::KeyDestroyed) => {
+                metrics::counter!(crate::telemetry::ADDRESSES_EXPIRED).increment(1);
+                HitAddress::Expired
+            }
+            Ok(Opened::Unreadable) => {
+                metrics::counter!(crate::telemetry::ADDRESSES_UNREADABLE).increment(1);
+                HitAddress::Known(None)
+            }
+            Err(error) => {
+                // A key that exists but cannot be read now may be readable on a replay: the hit
+                // is not judged as if its address were gone for good.
+                tracing::warn!(%error, key_day = %sealed.key_day, "address key unreadable");
+                HitAddress::Known(None)
+            }
+        }
+    }
 }
 
 fn millis(ms: i64) -> DateTime<Utc> {
@@ -55,7 +99,13 @@ impl Enricher {
             classifier: Classifier::from_catalog()?,
             attributor: Attributor::from_catalog(),
             ip_ranges: SharedIpRanges::new(IpRanges::shipped()),
+            address_keys: None,
         })
+    }
+
+    pub fn with_address_keys(mut self, keys: AddressKeys) -> Self {
+        self.address_keys = Some(keys);
+        self
     }
 
     pub fn enrich(
@@ -117,8 +167,15 @@ impl Enricher {
         let ua = self.classifier.classify(&beacon.user_agent);
         let verification = match (&ua.agent, hit) {
             (Some(agent), Some(hit)) if ua.class.is_bot() => {
-                let ip = hit.ip.as_deref().and_then(|ip| ip.parse::<IpAddr>().ok());
-                Some(self.ip_ranges.verify(agent, ip))
+                let keys = self.address_keys.as_ref();
+                match HitAddress::of(hit, &beacon.event_id, keys, processed_at_ms) {
+                    HitAddress::Known(ip) => Some(self.ip_ranges.verify(agent, ip)),
+                    // An operator that publishes nothing leaves nothing to check either way.
+                    HitAddress::Expired if !self.ip_ranges.current().publishes(agent) => {
+                        Some(Verification::Unverifiable)
+                    }
+                    HitAddress::Expired => Some(Verification::Unchecked),
+                }
             }
             (_, _) if ua.class.is_bot() => Some(Verification::Unverifiable),
             _ => None,
@@ -234,6 +291,7 @@ mod tests {
             referrer: None,
             bytes: Some(1234),
             response_ms: Some(12),
+            sealed_ip: None,
         });
         beacon
     }
@@ -311,6 +369,49 @@ mod tests {
         assert_eq!(fake.verification, Some(Verification::Spoofed));
         // A robot's referrer is not a referral.
         assert_eq!(real.attribution, None);
+    }
+
+    #[test]
+    fn a_sealed_address_is_verified_while_its_key_exists_and_unchecked_once_it_is_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = AddressKeys::open(dir.path(), chrono::Duration::hours(72)).unwrap();
+        let enricher = Enricher::from_catalog()
+            .unwrap()
+            .with_address_keys(keys.clone());
+        let rules = ContentRules::default();
+        let ua = "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)";
+        let mut beacon = server_hit(ua, "unused");
+        let received = beacon.received_at;
+        let hit = beacon.hit.as_mut().unwrap();
+        hit.ip = None;
+        hit.sealed_ip = Some(
+            keys.seal("4.227.36.7", &beacon.event_id, millis(received))
+                .unwrap(),
+        );
+        let verify = |enricher: &Enricher, at: i64| {
+            enricher
+                .enrich(&beacon, &context(&rules), at)
+                .unwrap()
+                .verification
+        };
+        assert_eq!(
+            verify(&enricher, received + 1_000),
+            Some(Verification::Verified)
+        );
+        let window_over = received + 73 * 3_600_000;
+        assert_eq!(
+            verify(&enricher, window_over),
+            Some(Verification::Unchecked)
+        );
+        assert!(
+            keys.secrets().days().unwrap().is_empty(),
+            "and the key is gone"
+        );
+        assert_eq!(
+            verify(&Enricher::from_catalog().unwrap(), received + 1_000),
+            Some(Verification::Unchecked),
+            "without the keys a sealed address is as good as gone"
+        );
     }
 
     #[test]

@@ -49,6 +49,12 @@ impl<T> Rows<T> {
         &self.rows
     }
 
+    /// For corrections before the write (a replay's recorded verifications); rows keep their
+    /// records.
+    pub fn rows_mut(&mut self) -> &mut [T] {
+        &mut self.rows
+    }
+
     pub fn source(&self, index: usize) -> Position {
         self.sources[index]
     }

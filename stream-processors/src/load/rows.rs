@@ -405,6 +405,7 @@ mod tests {
             referrer: Some("https://chatgpt.com/".into()),
             bytes: Some(1234),
             response_ms: Some(12),
+            sealed_ip: None,
         });
         let event = enrich(&beacon);
         assert_eq!(AiReferralRow::of(&event), None);

@@ -43,6 +43,10 @@ impl ClickHouseSink {
         }
     }
 
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// Inserts every table of the batch; returns once every row landed or was refused for good
     /// (or `stop` resolved, with an error), with the refused ones.
     pub async fn write(

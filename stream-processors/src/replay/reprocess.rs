@@ -4,6 +4,8 @@
 //! re-derived row, written later, wins. Each batch's deduplication token names this run, so a
 //! retried batch is stored once but the replay itself is not mistaken for the original inserts.
 //! No dead letters and no changelog records are produced: those belong to the live loop.
+//! A robot's hit whose address key was destroyed cannot be verified again; it keeps the
+//! verification ClickHouse holds for it (`recorded`), and the report counts both.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -21,6 +23,8 @@ use crate::load::changelog_reader::read_to_end_consumer;
 use crate::load::process::{Position, Processor};
 use crate::load::sink::ClickHouseSink;
 use crate::sessionize::{SessionConfig, Sessionizer};
+
+use super::recorded::keep_recorded_verifications;
 
 /// Where each partition's replay starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +72,11 @@ pub struct ReplayReport {
     pub records: u64,
     pub events: u64,
     pub rejected: u64,
+    /// Robots' hits replayed after their address key was destroyed.
+    pub addresses_expired: u64,
+    /// Of those, how many kept the verification recorded the first time (the rest stay
+    /// `unchecked`: nothing was recorded for them).
+    pub verifications_kept: u64,
 }
 
 pub struct Replay<'a> {
@@ -160,10 +169,13 @@ pub async fn reprocess(replay: Replay<'_>) -> anyhow::Result<ReplayReport> {
 
 async fn write(
     sink: &ClickHouseSink,
-    batch: Batch,
+    mut batch: Batch,
     stop: &watch::Receiver<bool>,
     report: &mut ReplayReport,
 ) -> anyhow::Result<()> {
+    let kept = keep_recorded_verifications(sink.client(), &mut batch).await?;
+    report.addresses_expired += kept.unchecked;
+    report.verifications_kept += kept.kept;
     report.events += batch.events.len() as u64;
     report.rejected += batch.dead_letters.len() as u64;
     if !batch.is_empty() {

@@ -156,7 +156,11 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             .map(String::from),
         )
     };
+    // The collector seals hits' addresses with these keys and the loader opens them.
+    let address_keys = work.join("address-keys").display().to_string();
     let edge_args: Vec<String> = [
+        "--address-key-dir",
+        &address_keys,
         "--listen",
         &edge_addr,
         "--brokers",
@@ -179,6 +183,8 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     .into();
     let mut loader_args: Vec<String> = [
         "run",
+        "--address-key-dir",
+        &address_keys,
         "--brokers",
         &brokers,
         "--group",
