@@ -5,7 +5,9 @@ use std::sync::Arc;
 use metrics_exporter_prometheus::PrometheusHandle;
 use platform::control_follower::ControlHandle;
 
+use crate::clock::{Clock, SystemClock};
 use crate::config::EdgeConfig;
+use crate::cookieless::CookielessSalts;
 use crate::rate_limit::{LimitSettings, RateLimits};
 use crate::sink::BeaconSink;
 use crate::stats::StatsCollector;
@@ -19,6 +21,7 @@ pub struct AppState {
     pub stats: Arc<StatsCollector>,
     pub prometheus: Option<PrometheusHandle>,
     pub request_metrics: RequestMetrics,
+    pub cookieless: Arc<CookielessSalts>,
 }
 
 impl AppState {
@@ -37,6 +40,10 @@ impl AppState {
             ip_burst: config.ip_burst,
         });
         let stats = Arc::new(StatsCollector::new(config.instance_id.clone()));
+        let cookieless = Arc::new(CookielessSalts::new(
+            config.cookieless_salt_dir.clone(),
+            Arc::new(SystemClock),
+        ));
         Self {
             config,
             control,
@@ -45,6 +52,16 @@ impl AppState {
             stats,
             prometheus,
             request_metrics: RequestMetrics::default(),
+            cookieless,
         }
+    }
+
+    /// The cookieless salts on `clock` instead of the machine's: how a test moves to the next day.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.cookieless = Arc::new(CookielessSalts::new(
+            self.config.cookieless_salt_dir.clone(),
+            clock,
+        ));
+        self
     }
 }

@@ -45,12 +45,11 @@ pub async fn connect(
         config.produce_timeout(),
         config.max_in_flight,
     ));
-    let state = web::Data::new(AppState::new(
-        config.clone(),
-        control,
-        sink.clone(),
-        prometheus,
-    ));
+    let state = AppState::new(config.clone(), control, sink.clone(), prometheus);
+    // Checked now: a directory the collector cannot write would otherwise fail only its first
+    // cookieless beacon.
+    state.cookieless.open()?;
+    let state = web::Data::new(state);
     Ok(Edge {
         state,
         sink,

@@ -37,7 +37,17 @@ pub fn config(flags: &[&str]) -> EdgeConfig {
         #[command(flatten)]
         config: EdgeConfig,
     }
-    let mut args = vec!["ingest-edge", "--ip-salt", "test-salt"];
+    // A directory of this test process's own, so no test writes salts into the source tree; a
+    // test of cookieless days passes its own (a later flag wins).
+    let salts = std::env::temp_dir().join(format!("optiview-edge-salts-{}", std::process::id()));
+    let salts = salts.to_string_lossy().into_owned();
+    let mut args = vec![
+        "ingest-edge",
+        "--ip-salt",
+        "test-salt",
+        "--cookieless-salt-dir",
+        &salts,
+    ];
     args.extend_from_slice(flags);
     Cli::parse_from(args).config
 }
@@ -62,14 +72,19 @@ impl Drop for Running {
 }
 
 pub fn start(view: ControlView, sink: Arc<dyn BeaconSink>, config: EdgeConfig) -> Running {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = web::Data::new(AppState::new(
+    start_state(AppState::new(
         config,
         ControlHandle::fixed(view),
         sink,
         None,
-    ));
+    ))
+}
+
+/// The real server on port 0 around a state the test built (e.g. on a test clock).
+pub fn start_state(state: AppState) -> Running {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state = web::Data::new(state);
     let server = serve(state.clone(), listener).unwrap();
     let handle = server.handle();
     actix_web::rt::spawn(server);
