@@ -37,17 +37,14 @@ pub fn config(flags: &[&str]) -> EdgeConfig {
         #[command(flatten)]
         config: EdgeConfig,
     }
-    // A directory of this test process's own, so no test writes salts into the source tree; a
-    // test of cookieless days passes its own (a later flag wins).
+    // A directory of this test process's own, so no test writes salts into the source tree,
+    // unless the test names one.
     let salts = std::env::temp_dir().join(format!("optiview-edge-salts-{}", std::process::id()));
     let salts = salts.to_string_lossy().into_owned();
-    let mut args = vec![
-        "ingest-edge",
-        "--ip-salt",
-        "test-salt",
-        "--cookieless-salt-dir",
-        &salts,
-    ];
+    let mut args = vec!["ingest-edge", "--ip-salt", "test-salt"];
+    if !flags.contains(&"--cookieless-salt-dir") {
+        args.extend(["--cookieless-salt-dir", &salts]);
+    }
     args.extend_from_slice(flags);
     Cli::parse_from(args).config
 }
