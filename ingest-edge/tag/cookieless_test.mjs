@@ -68,10 +68,11 @@ try {
   const b = await open();
   await b.page.goto(staleUrl);
   await until("the old snippet's page view", () => b.answers.some((x) => x.body && x.body.cookieless));
+  let last;
   await until("the old snippet to forget its ids", async () => {
-    const s = await stored(b);
-    return s.cookies.length === 0 && s.local_storage === 0;
-  });
+    last = await stored(b);
+    return last.cookies.length === 0 && last.local_storage === 0;
+  }).catch((e) => { throw new Error(`${e.message}: ${JSON.stringify({ last, answers: b.answers, errors: b.errors })}`); });
   const stale = { ...(await stored(b)), answers: b.answers, errors: b.errors };
 
   console.log(JSON.stringify({ cookieless, stale }));
