@@ -45,8 +45,16 @@ fn storage_is_empty(report: &Value, which: &str) {
     assert_eq!(seen["cookie"], "", "{which}: document.cookie");
     assert_eq!(seen["local_storage"], 0, "{which}: localStorage");
     assert_eq!(seen["session_storage"], 0, "{which}: sessionStorage");
-    assert_eq!(seen["cookies"], serde_json::json!([]), "{which}: the browser's cookie jar");
-    assert_eq!(seen["errors"], serde_json::json!([]), "{which}: page errors");
+    assert_eq!(
+        seen["cookies"],
+        serde_json::json!([]),
+        "{which}: the browser's cookie jar"
+    );
+    assert_eq!(
+        seen["errors"],
+        serde_json::json!([]),
+        "{which}: page errors"
+    );
 }
 
 #[actix_web::test]

@@ -144,13 +144,29 @@ async fn a_cookieless_visitor_is_one_id_all_day_and_a_new_one_the_next() {
     let visitor = got[0].1.visitor_id.clone();
     assert!(visitor.starts_with("cl-"), "{visitor}");
     for (key, b) in &got[..3] {
-        assert_eq!(b.visitor_id, visitor, "one visitor all day: {}", b.tag.as_ref().unwrap().url);
-        assert_eq!(key, &format!("{}:{visitor}", w.private.property), "keyed by the derived id");
-        assert_eq!(b.tag.as_ref().unwrap().session_id, None, "sessions come from inactivity");
+        assert_eq!(
+            b.visitor_id,
+            visitor,
+            "one visitor all day: {}",
+            b.tag.as_ref().unwrap().url
+        );
+        assert_eq!(
+            key,
+            &format!("{}:{visitor}", w.private.property),
+            "keyed by the derived id"
+        );
+        assert_eq!(
+            b.tag.as_ref().unwrap().session_id,
+            None,
+            "sessions come from inactivity"
+        );
         assert!(!b.ip_hash.is_empty());
     }
     assert_ne!(got[3].1.visitor_id, visitor, "another user agent");
-    assert_ne!(got[4].1.visitor_id, visitor, "another address in the same /24");
+    assert_ne!(
+        got[4].1.visitor_id, visitor,
+        "another address in the same /24"
+    );
 
     // After midnight (the test clock): the same browser at the same address is a new visitor, and
     // its address hash, keyed with the new salt, no longer matches yesterday's either.
@@ -216,6 +232,10 @@ async fn a_property_with_cookies_keeps_the_tags_ids_and_counts_a_bare_tag_per_da
     let (status, answer) = send(&edge, origin, &bare_tag, "198.51.100.7", FIREFOX).await;
     assert_eq!((status, answer), (202, json!({ "accepted": 1 })));
     let stored = beacons(&edge.sink).pop().unwrap().1;
-    assert!(stored.visitor_id.starts_with("cl-"), "{}", stored.visitor_id);
+    assert!(
+        stored.visitor_id.starts_with("cl-"),
+        "{}",
+        stored.visitor_id
+    );
     assert_eq!(stored.tag.unwrap().session_id, None);
 }

@@ -24,10 +24,20 @@ async fn the_mode_is_switched_per_property_and_shown_in_the_snippet() {
     let project = call(&api, &owner, Verb::Post, &projects, Some(body)).await;
     let project_id = project.json["project"]["id"].as_str().unwrap().to_owned();
     let property = project.json["property"]["id"].as_i64().unwrap();
-    assert_eq!(project.json["property"]["cookieless"], false, "cookies by default");
+    assert_eq!(
+        project.json["property"]["cookieless"], false,
+        "cookies by default"
+    );
 
     let keys = format!("/api/v1/properties/{property}/keys");
-    let key = call(&api, &owner, Verb::Post, &keys, Some(json!({ "name": "tag" }))).await;
+    let key = call(
+        &api,
+        &owner,
+        Verb::Post,
+        &keys,
+        Some(json!({ "name": "tag" })),
+    )
+    .await;
     assert_eq!(key.status, 201, "{}", key.json);
     assert!(!key.json["snippet"]
         .as_str()
@@ -37,13 +47,21 @@ async fn the_mode_is_switched_per_property_and_shown_in_the_snippet() {
     let install = format!("/api/v1/properties/{property}/install");
     let settings = format!("/api/v1/properties/{property}/settings");
     let switch = |cookieless: Option<bool>| {
-        let mut body = json!({ "active": true, "allow_subdomains": false, "honor_privacy_signals": false });
+        let mut body =
+            json!({ "active": true, "allow_subdomains": false, "honor_privacy_signals": false });
         if let Some(on) = cookieless {
             body["cookieless"] = json!(on);
         }
         body
     };
-    let on = call(&api, &owner, Verb::Post, &settings, Some(switch(Some(true)))).await;
+    let on = call(
+        &api,
+        &owner,
+        Verb::Post,
+        &settings,
+        Some(switch(Some(true))),
+    )
+    .await;
     assert_eq!(on.status, 200, "{}", on.json);
     assert_eq!(on.json["property"]["cookieless"], true);
     let shown = call(&api, &owner, Verb::Get, &install, None).await;
@@ -56,7 +74,14 @@ async fn the_mode_is_switched_per_property_and_shown_in_the_snippet() {
     assert_eq!(old_client.status, 200, "{}", old_client.json);
     assert_eq!(old_client.json["property"]["cookieless"], true);
 
-    let off = call(&api, &owner, Verb::Post, &settings, Some(switch(Some(false)))).await;
+    let off = call(
+        &api,
+        &owner,
+        Verb::Post,
+        &settings,
+        Some(switch(Some(false))),
+    )
+    .await;
     assert_eq!(off.json["property"]["cookieless"], false);
     let shown = call(&api, &owner, Verb::Get, &install, None).await;
     assert_eq!(shown.json["cookieless"], false);

@@ -13,7 +13,12 @@ use crate::enrich::truncate_ip;
 /// Marks the id as edge-derived, so no one mistakes it for a tag's random one.
 const PREFIX: &str = "cl-";
 
-pub fn visitor_id(salt: &DaySecret, ip: Option<IpAddr>, user_agent: &str, property_id: i64) -> String {
+pub fn visitor_id(
+    salt: &DaySecret,
+    ip: Option<IpAddr>,
+    user_agent: &str,
+    property_id: i64,
+) -> String {
     let address = ip.map(|ip| ip.to_string()).unwrap_or_default();
     let digest = keyed(salt)
         .chain_update(property_id.to_be_bytes())
@@ -57,8 +62,12 @@ mod tests {
     #[test]
     fn one_id_per_address_agent_property_and_day() {
         let (_dir, store) = salts();
-        let day1 = store.current(Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap()).unwrap();
-        let day2 = store.current(Utc.with_ymd_and_hms(2026, 12, 2, 9, 0, 0).unwrap()).unwrap();
+        let day1 = store
+            .current(Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap())
+            .unwrap();
+        let day2 = store
+            .current(Utc.with_ymd_and_hms(2026, 12, 2, 9, 0, 0).unwrap())
+            .unwrap();
         let ip: Option<IpAddr> = Some("203.0.113.77".parse().unwrap());
         let ua = "Mozilla/5.0 (X11; Linux x86_64)";
         let id = visitor_id(&day1, ip, ua, 1);
@@ -69,14 +78,21 @@ mod tests {
         assert_ne!(id, visitor_id(&day1, ip, ua, 2), "per property");
         assert_ne!(id, visitor_id(&day1, ip, "curl/8", 1), "per agent");
         // The full address, not its /24: two households behind one /24 are two visitors.
-        assert_ne!(id, visitor_id(&day1, Some("203.0.113.78".parse().unwrap()), ua, 1));
+        assert_ne!(
+            id,
+            visitor_id(&day1, Some("203.0.113.78".parse().unwrap()), ua, 1)
+        );
     }
 
     #[test]
     fn the_address_hash_rotates_with_the_salt_and_keeps_the_slash_24() {
         let (_dir, store) = salts();
-        let day1 = store.current(Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap()).unwrap();
-        let day2 = store.current(Utc.with_ymd_and_hms(2026, 12, 2, 9, 0, 0).unwrap()).unwrap();
+        let day1 = store
+            .current(Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap())
+            .unwrap();
+        let day2 = store
+            .current(Utc.with_ymd_and_hms(2026, 12, 2, 9, 0, 0).unwrap())
+            .unwrap();
         let a: IpAddr = "203.0.113.77".parse().unwrap();
         let b: IpAddr = "203.0.113.5".parse().unwrap();
         assert_eq!(ip_hash(&day1, a), ip_hash(&day1, b));

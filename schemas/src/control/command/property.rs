@@ -46,8 +46,7 @@ impl Decide for CreateProperty {
                 format!("{kind:?} {domain}").to_lowercase(),
             ));
         }
-        let mut property =
-            view.new_property(&self.project_id, domain, kind, self.allow_subdomains);
+        let mut property = view.new_property(&self.project_id, domain, kind, self.allow_subdomains);
         property.cookieless = self.cookieless;
         let mut fields = PROPERTY_CREATED.to_vec();
         if self.cookieless {
