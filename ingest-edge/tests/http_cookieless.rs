@@ -239,3 +239,32 @@ async fn a_property_with_cookies_keeps_the_tags_ids_and_counts_a_bare_tag_per_da
     );
     assert_eq!(stored.tag.unwrap().session_id, None);
 }
+
+#[actix_web::test]
+async fn without_a_salt_a_cookieless_beacon_is_refused_retryably_not_stored_with_another_id() {
+    let w = world();
+    let blocker = tempfile::NamedTempFile::new().unwrap();
+    // A file where the salt directory should be: the directory can never be made.
+    let dir = blocker.path().join("salts");
+    let sink = Arc::new(MemorySink::default());
+    let state = AppState::new(
+        config(&["--cookieless-salt-dir", dir.to_str().unwrap()]),
+        ControlHandle::fixed(w.view),
+        sink.clone(),
+        None,
+    );
+    assert!(state.cookieless.open().is_err(), "start-up would fail");
+    let server = start_state(state);
+    let mut res = awc::Client::default()
+        .post(server.url("/v1/collect"))
+        .insert_header(("Content-Type", "text/plain;charset=UTF-8"))
+        .insert_header(("Origin", "https://private.dev"))
+        .send_body(serde_json::to_vec(&bare(&w.private, "https://private.dev/")).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 503);
+    assert!(res.headers().contains_key("retry-after"));
+    let body: Value = serde_json::from_slice(&res.body().await.unwrap()).unwrap();
+    assert_eq!(body["error"], "unavailable");
+    assert!(sink.records().is_empty());
+}
