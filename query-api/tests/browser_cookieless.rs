@@ -125,7 +125,6 @@ async fn an_owner_switches_a_property_to_cookieless_and_the_pages_say_so() {
         "pages wider than a phone"
     );
 
-    let view = control.view().view();
-    assert!(view.property(property).unwrap().cookieless);
+    assert!(control.view().view().property(property).unwrap().cookieless);
     api.handle.stop(true).await;
 }
