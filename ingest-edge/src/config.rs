@@ -151,6 +151,15 @@ impl Validate for EdgeConfig {
                 "is empty in production; set OPTIVIEW_IP_SALT from the secret store",
             ));
         }
+        if self.environment == Environment::Production && self.cookieless_salt_dir.is_relative() {
+            // Relative to wherever the process started: two instances would hold different salts,
+            // and a restart elsewhere would lose today's.
+            return Err(ConfigError::new(
+                "--cookieless-salt-dir",
+                "is relative in production; set OPTIVIEW_EDGE_COOKIELESS_SALT_DIR to the shared \
+                 salt volume",
+            ));
+        }
         Ok(())
     }
 }
@@ -219,9 +228,34 @@ mod tests {
             )
         );
         assert_eq!(
-            problem(&["--environment", "production", "--ip-salt", "s"]),
+            problem(&[
+                "--environment",
+                "production",
+                "--ip-salt",
+                "s",
+                "--cookieless-salt-dir",
+                "/salts"
+            ]),
             None
         );
         assert_eq!(problem(&["--environment", "local"]), None);
+    }
+
+    #[test]
+    fn production_needs_an_absolute_salt_directory() {
+        let production = ["--environment", "production", "--ip-salt", "s"];
+        assert_eq!(
+            problem(&production).as_deref(),
+            Some(
+                "invalid --cookieless-salt-dir: is relative in production; set \
+                 OPTIVIEW_EDGE_COOKIELESS_SALT_DIR to the shared salt volume"
+            )
+        );
+        let shared = [
+            &production[..],
+            &["--cookieless-salt-dir", "/var/lib/optiview/s"],
+        ]
+        .concat();
+        assert_eq!(problem(&shared), None);
     }
 }
