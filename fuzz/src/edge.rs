@@ -64,7 +64,8 @@ fn collect_beacons(batch: CollectBatch) -> Vec<Beacon> {
         key_id: batch.key_id,
         project_id: batch.project_id,
         property_id: batch.property_id,
-        visitor_id: batch.visitor_id,
+        // A cookieless tag sends none; the edge's derived id needs the day's salt.
+        visitor_id: batch.visitor_id.unwrap_or_else(|| "cl-fuzz".into()),
         user_agent: USER_AGENT.into(),
         ip_hash: String::new(),
         country: None,

@@ -2,6 +2,7 @@
 //! `validate()` before any I/O (`platform::config`).
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
@@ -87,6 +88,18 @@ pub struct EdgeConfig {
     /// Events that may be waiting for broker acknowledgement at once; beyond it requests get 503.
     #[arg(long, env = "OPTIVIEW_EDGE_MAX_IN_FLIGHT", default_value_t = 20_000)]
     pub max_in_flight: usize,
+    /// Directory of the cookieless visitor salts, one file per UTC day, each destroyed 48 h after
+    /// its day began. Every collector instance must share it (one volume), or two would derive two
+    /// ids for one visitor. infra/stack points it at its data directory.
+    #[arg(
+        long,
+        env = "OPTIVIEW_EDGE_COOKIELESS_SALT_DIR",
+        default_value = default_cookieless_salt_dir()
+    )]
+    pub cookieless_salt_dir: PathBuf,
+    /// How often salts past their 48 hours are destroyed, in seconds (also on every day change).
+    #[arg(long, env = "OPTIVIEW_EDGE_SALT_PURGE_SECS", default_value_t = 300)]
+    pub salt_purge_secs: u64,
     /// Name of this instance in edge statistics.
     #[arg(long, env = "OPTIVIEW_EDGE_INSTANCE", default_value = "edge-1")]
     pub instance_id: String,
@@ -102,6 +115,11 @@ pub fn default_max_events() -> usize {
     100
 }
 
+/// The local stack's data directory (`.stack`, beside the repository's root).
+pub fn default_cookieless_salt_dir() -> &'static str {
+    ".stack/cookieless-salts"
+}
+
 impl Validate for EdgeConfig {
     fn validate(&self) -> Result<(), ConfigError> {
         let positive = [
@@ -115,6 +133,7 @@ impl Validate for EdgeConfig {
             ("--ip-burst", u64::from(self.ip_burst)),
             ("--produce-timeout-ms", self.produce_timeout_ms),
             ("--max-in-flight", self.max_in_flight as u64),
+            ("--salt-purge-secs", self.salt_purge_secs),
         ];
         if let Some((flag, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::new(flag, "is 0; use at least 1"));
@@ -137,6 +156,15 @@ impl Validate for EdgeConfig {
                 "is empty in production; set OPTIVIEW_IP_SALT from the secret store",
             ));
         }
+        if self.environment == Environment::Production && self.cookieless_salt_dir.is_relative() {
+            // Relative to wherever the process started: two instances would hold different salts,
+            // and a restart elsewhere would lose today's.
+            return Err(ConfigError::new(
+                "--cookieless-salt-dir",
+                "is relative in production; set OPTIVIEW_EDGE_COOKIELESS_SALT_DIR to the shared \
+                 salt volume",
+            ));
+        }
         Ok(())
     }
 }
@@ -144,6 +172,10 @@ impl Validate for EdgeConfig {
 impl EdgeConfig {
     pub fn produce_timeout(&self) -> Duration {
         Duration::from_millis(self.produce_timeout_ms)
+    }
+
+    pub fn salt_purge_period(&self) -> Duration {
+        Duration::from_secs(self.salt_purge_secs)
     }
 }
 
@@ -178,6 +210,7 @@ mod tests {
             "--ip-burst",
             "--produce-timeout-ms",
             "--max-in-flight",
+            "--salt-purge-secs",
         ] {
             assert_eq!(
                 problem(&[flag, "0"]).as_deref(),
@@ -200,9 +233,34 @@ mod tests {
             )
         );
         assert_eq!(
-            problem(&["--environment", "production", "--ip-salt", "s"]),
+            problem(&[
+                "--environment",
+                "production",
+                "--ip-salt",
+                "s",
+                "--cookieless-salt-dir",
+                "/salts"
+            ]),
             None
         );
         assert_eq!(problem(&["--environment", "local"]), None);
+    }
+
+    #[test]
+    fn production_needs_an_absolute_salt_directory() {
+        let production = ["--environment", "production", "--ip-salt", "s"];
+        assert_eq!(
+            problem(&production).as_deref(),
+            Some(
+                "invalid --cookieless-salt-dir: is relative in production; set \
+                 OPTIVIEW_EDGE_COOKIELESS_SALT_DIR to the shared salt volume"
+            )
+        );
+        let shared = [
+            &production[..],
+            &["--cookieless-salt-dir", "/var/lib/optiview/s"],
+        ]
+        .concat();
+        assert_eq!(problem(&shared), None);
     }
 }

@@ -2,7 +2,9 @@
 //! once the broker acknowledged them.
 
 pub mod body;
+pub mod clock;
 pub mod config;
+pub mod cookieless;
 pub mod cors;
 pub mod enrich;
 pub mod error;

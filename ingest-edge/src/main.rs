@@ -3,6 +3,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use ingest_edge::config::EdgeConfig;
+use ingest_edge::cookieless::purge_every;
 use ingest_edge::server::serve;
 use ingest_edge::stats::emit_every_minute;
 use ingest_edge::wiring::connect;
@@ -56,6 +57,11 @@ async fn main() -> anyhow::Result<()> {
             state.limits.shrink();
         }
     });
+
+    tokio::spawn(purge_every(
+        edge.state.cookieless.clone(),
+        config.salt_purge_period(),
+    ));
 
     let listener = TcpListener::bind(config.listen)?;
     tracing::info!(listen = %listener.local_addr()?, "ingest-edge listening");

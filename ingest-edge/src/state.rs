@@ -6,7 +6,9 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use platform::control_follower::ControlHandle;
 use platform::raw_address::AddressKeys;
 
+use crate::clock::{Clock, SystemClock};
 use crate::config::EdgeConfig;
+use crate::cookieless::CookielessSalts;
 use crate::rate_limit::{LimitSettings, RateLimits};
 use crate::sink::BeaconSink;
 use crate::stats::StatsCollector;
@@ -23,6 +25,7 @@ pub struct AppState {
     pub stats: Arc<StatsCollector>,
     pub prometheus: Option<PrometheusHandle>,
     pub request_metrics: RequestMetrics,
+    pub cookieless: Arc<CookielessSalts>,
 }
 
 impl AppState {
@@ -41,6 +44,10 @@ impl AppState {
             ip_burst: config.ip_burst,
         });
         let stats = Arc::new(StatsCollector::new(config.instance_id.clone()));
+        let cookieless = Arc::new(CookielessSalts::new(
+            config.cookieless_salt_dir.clone(),
+            Arc::new(SystemClock),
+        ));
         Self {
             config,
             control,
@@ -50,11 +57,21 @@ impl AppState {
             stats,
             prometheus,
             request_metrics: RequestMetrics::default(),
+            cookieless,
         }
     }
 
     pub fn with_address_keys(mut self, keys: AddressKeys) -> Self {
         self.address_keys = Some(keys);
+        self
+    }
+
+    /// The cookieless salts on `clock` instead of the machine's: how a test moves to the next day.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.cookieless = Arc::new(CookielessSalts::new(
+            self.config.cookieless_salt_dir.clone(),
+            clock,
+        ));
         self
     }
 }

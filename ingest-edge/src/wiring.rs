@@ -46,10 +46,12 @@ pub async fn connect(
         config.max_in_flight,
     ));
     let address_keys = config.address_keys.open()?;
-    let state = web::Data::new(
-        AppState::new(config.clone(), control, sink.clone(), prometheus)
-            .with_address_keys(address_keys),
-    );
+    let state = AppState::new(config.clone(), control, sink.clone(), prometheus)
+        .with_address_keys(address_keys);
+    // Checked now: a directory the collector cannot write would otherwise fail only its first
+    // cookieless beacon.
+    state.cookieless.open()?;
+    let state = web::Data::new(state);
     Ok(Edge {
         state,
         sink,

@@ -3,6 +3,12 @@
  * <script async src="https://<edge>/v1/tag.js" data-key-id="key_…" data-project-id="prj_…"
  *         data-property-id="123" data-clicks="1" data-spa="1"></script>
  *
+ * data-cookieless="1" (a cookieless property's snippet): no cookie, no localStorage, no
+ * sessionStorage. The tag sends no ids; the collector derives a visitor id that lasts one UTC day.
+ * Waiting events are kept in memory only, so a tab closed during an outage loses them. A snippet
+ * without the attribute on a cookieless property learns it from the collector's first answer and
+ * then removes what it had stored.
+ *
  * Calls made before the tag loads are kept by this stub and replayed:
  * window.optiview=window.optiview||{q:[],track:function(){this.q.push(["track",arguments])},
  *   conversion:function(){this.q.push(["conversion",arguments])}};
@@ -21,6 +27,7 @@
   var endpoint = s.src.replace(/\/v1\/tag\.js.*$/, "/v1/collect");
   var debug = ds.debug == "1" || /[?&]debug=1/.test(s.src);
   var KEY = "_ov_q";
+  var cookieless = ds.cookieless == "1";
   var timer = 0;
   var busy = 0;
   var backoff = 1000;
@@ -29,7 +36,7 @@
   // queue only once the collector accepted it: a failure or a closed tab loses nothing.
   var queue = [];
   try {
-    queue = JSON.parse(localStorage.getItem(KEY)) || [];
+    if (!cookieless) queue = JSON.parse(localStorage.getItem(KEY)) || [];
   } catch (e) {}
 
   function log(what, data) {
@@ -51,8 +58,20 @@
   // Bounded: the oldest events give way when more than 50 wait.
   function save() {
     queue = queue.slice(-50);
+    if (cookieless) return;
     try {
       localStorage.setItem(KEY, JSON.stringify(queue));
+    } catch (e) {}
+  }
+
+  // The collector says the property is cookieless: remove what an older snippet stored.
+  function forget() {
+    cookieless = true;
+    ["_ov_vid", "_ov_sid"].forEach(function (name) {
+      d.cookie = name + "=;path=/;max-age=0";
+    });
+    try {
+      localStorage.removeItem(KEY);
     } catch (e) {}
   }
 
@@ -63,12 +82,16 @@
     save();
   }
 
-  // Visitor id for a year; session id rolls on: 30 minutes after the last event.
+  // Visitor id for a year; session id rolls on: 30 minutes after the last event. Cookieless, neither
+  // exists: the collector derives the visitor and the processors cut sessions by inactivity.
   function envelope(events) {
-    var vid = cookie("_ov_vid") || rid();
-    var sid = cookie("_ov_sid") || rid();
-    cookie("_ov_vid", vid, 31536000);
-    cookie("_ov_sid", sid, 1800);
+    var vid, sid;
+    if (!cookieless) {
+      vid = cookie("_ov_vid") || rid();
+      sid = cookie("_ov_sid") || rid();
+      cookie("_ov_vid", vid, 31536000);
+      cookie("_ov_sid", sid, 1800);
+    }
     return JSON.stringify({
       key_id: ds.keyId,
       project_id: ds.projectId,
@@ -96,6 +119,9 @@
       .then(function (r) {
         log("status", r.status);
         if (r.status == 429 || r.status > 499) throw r.status;
+        r.json().then(function (b) {
+          if (b && b.cookieless && !cookieless) forget();
+        }, function () {});
         remove(events);
         backoff = 1000;
         busy = 0;

@@ -43,6 +43,7 @@ fn world() -> World {
             active: false,
             allow_subdomains: false,
             honor_privacy_signals: false,
+            cookieless: false,
         },
     );
     let private = onboard(&mut view, "private.dev", all());
@@ -53,6 +54,7 @@ fn world() -> World {
             active: true,
             allow_subdomains: true,
             honor_privacy_signals: true,
+            cookieless: false,
         },
     );
     let hits_only = onboard(&mut view, "hitsonly.dev", vec![Permission::Hits]);
@@ -331,21 +333,7 @@ async fn malformed_payloads_get_400_naming_the_field() {
         .body["field"],
         "events[0].name"
     );
-    let mut no_visitor = envelope(&w.acme, json!([pageview("https://acme.com/")]));
-    no_visitor.as_object_mut().unwrap().remove("visitor_id");
-    assert_eq!(
-        rejected(
-            &server,
-            &sink,
-            o,
-            &no_visitor,
-            StatusCode::BAD_REQUEST,
-            "malformed"
-        )
-        .await
-        .body["field"],
-        "visitor_id"
-    );
+    // An envelope without a visitor id is a cookieless tag's: http_cookieless.rs.
     let wrong_type = envelope(
         &w.acme,
         json!([{"type": "pageview", "url": "https://acme.com/", "ts": "yesterday"}]),

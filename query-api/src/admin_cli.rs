@@ -70,6 +70,9 @@ pub enum AdminCommand {
         kind: PropertyKind,
         #[arg(long)]
         allow_subdomains: bool,
+        /// No cookie and nothing stored on the device; the edge derives a daily visitor id.
+        #[arg(long)]
+        cookieless: bool,
     },
     /// Create an API key for a property; prints its secret once.
     CreateKey {
@@ -180,12 +183,14 @@ pub async fn run(
             domain,
             kind,
             allow_subdomains,
+            cookieless,
         } => {
             let command = CreateProperty {
                 project_id: project,
                 domain,
                 kind,
                 allow_subdomains,
+                cookieless,
             };
             let property = writer.submit(ACTOR, &command).await?;
             Ok(json!({ "property": property }))

@@ -64,16 +64,16 @@ pub async fn issue(
         secret_hash: hash_secret(&secret),
     };
     let key = writer.submit(actor, &command).await?;
-    let domain = writer
+    let (domain, cookieless) = writer
         .view()
         .view()
         .property(key.property_id)
-        .map(|p| p.domain.clone());
+        .map_or((None, false), |p| (Some(p.domain.clone()), p.cookieless));
     Ok(CreatedKey {
         api_key: PublicKey::from(&key),
         secret,
         note: "the secret is shown once; store it now",
-        snippet: tag_snippet(&key.id, &key.project_id, key.property_id),
+        snippet: tag_snippet(&key.id, &key.project_id, key.property_id, cookieless),
         domain,
     })
 }
@@ -91,11 +91,18 @@ pub async fn create(
     ))
 }
 
-/// The `<script>` tag a partner pastes; `OPTIVIEW_EDGE_URL` names the collector's public URL.
-pub fn tag_snippet(key_id: &str, project_id: &str, property_id: i64) -> String {
+/// The `<script>` tag a partner pastes; `OPTIVIEW_EDGE_URL` names the collector's public URL. A
+/// cookieless property's snippet carries `data-cookieless="1"`, so the tag stores nothing on the
+/// device from its first line on (the edge also answers in kind to a stale snippet).
+pub fn tag_snippet(key_id: &str, project_id: &str, property_id: i64, cookieless: bool) -> String {
     let edge =
         std::env::var("OPTIVIEW_EDGE_URL").unwrap_or_else(|_| "http://127.0.0.1:8080".into());
+    let mode = if cookieless {
+        " data-cookieless=\"1\""
+    } else {
+        ""
+    };
     format!(
-        "<script async src=\"{edge}/v1/tag.js\" data-key-id=\"{key_id}\" data-project-id=\"{project_id}\" data-property-id=\"{property_id}\" data-clicks=\"1\" data-spa=\"1\"></script>"
+        "<script async src=\"{edge}/v1/tag.js\" data-key-id=\"{key_id}\" data-project-id=\"{project_id}\" data-property-id=\"{property_id}\" data-clicks=\"1\" data-spa=\"1\"{mode}></script>"
     )
 }

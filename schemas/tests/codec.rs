@@ -428,6 +428,37 @@ fn messages_written_with_every_earlier_contract_version_still_decode() {
         "an old server hit reads with its plain address, unsealed"
     );
 
+    // A property written before cookieless mode existed keeps its cookies.
+    let property = schemas::control::Property {
+        id: 7,
+        project_id: "prj_AbCdEfGh12".into(),
+        domain: "acme.com".into(),
+        kind: schemas::control::PropertyKind::Website,
+        active: true,
+        allow_subdomains: false,
+        honor_privacy_signals: true,
+        cookieless: true,
+    };
+    let control = ControlEvent::new(
+        "test",
+        "property.created",
+        &["id"],
+        1,
+        Entity::Property(&property),
+    );
+    let old = encode_with(schemas::codec::HISTORY[6], &control);
+    let decoded: ControlEvent = registry().decode(&old).unwrap();
+    match decoded.entity() {
+        Some(Entity::Property(p)) => {
+            assert!(p.honor_privacy_signals);
+            assert!(
+                !p.cookieless,
+                "the field's default: the old writer had no such flag"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+
     // Every history file parses and differs from the current versions.
     let current: Vec<[u8; 8]> = schemas::all_schemas()
         .iter()

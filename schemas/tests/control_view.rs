@@ -103,6 +103,7 @@ fn property_ids_are_dense_and_distinct_across_tenants() {
             domain: "api.acme.com".into(),
             kind: PropertyKind::Api,
             allow_subdomains: false,
+            cookieless: false,
         },
     )
     .unwrap();
@@ -131,6 +132,7 @@ fn revoking_a_key_and_deactivating_a_property_make_keys_unusable() {
             active: false,
             allow_subdomains: false,
             honor_privacy_signals: false,
+            cookieless: false,
         },
     )
     .unwrap();
@@ -220,6 +222,7 @@ fn duplicate_ids_and_dangling_references_are_rejected_without_events() {
         domain: "www.acme.com".into(),
         kind: PropertyKind::Website,
         allow_subdomains: false,
+        cookieless: false,
     };
     assert!(matches!(
         submit(&mut view, dup_property),
@@ -638,4 +641,42 @@ fn only_owners_touch_owners_and_an_organization_keeps_one() {
         .code(),
         "last_owner"
     );
+}
+
+#[test]
+fn cookieless_mode_is_set_at_creation_or_switched_later_and_recorded_as_changed() {
+    let mut view = ControlView::new();
+    let a = onboard(&mut view, "acme.com", Plan::Starter);
+    assert!(
+        !view.property(a.property).unwrap().cookieless,
+        "cookies unless asked"
+    );
+    let created = submit(
+        &mut view,
+        CreateProperty {
+            project_id: a.project.clone(),
+            domain: "shop.acme.com".into(),
+            kind: PropertyKind::Website,
+            allow_subdomains: false,
+            cookieless: true,
+        },
+    )
+    .unwrap();
+    assert!(created.outcome.cookieless);
+    assert!(created.events[0].changed.contains(&"cookieless".to_owned()));
+    assert!(view.property(created.outcome.id).unwrap().cookieless);
+
+    let switch = |cookieless| UpdateProperty {
+        property_id: a.property,
+        active: true,
+        allow_subdomains: false,
+        honor_privacy_signals: false,
+        cookieless,
+    };
+    let on = submit(&mut view, switch(true)).unwrap();
+    assert_eq!(on.events[0].changed, vec!["cookieless".to_owned()]);
+    assert!(view.key_context(&a.key).unwrap().property.cookieless);
+    let off = submit(&mut view, switch(false)).unwrap();
+    assert_eq!(off.events[0].changed, vec!["cookieless".to_owned()]);
+    assert!(!view.property(a.property).unwrap().cookieless);
 }

@@ -25,7 +25,9 @@ pub struct CollectBatch {
     pub key_id: String,
     pub project_id: String,
     pub property_id: i64,
-    pub visitor_id: String,
+    /// Absent from a cookieless tag, which keeps no id: the route derives one
+    /// (`routes::collect::identify`).
+    pub visitor_id: Option<String>,
     pub session_id: Option<String>,
     /// Global Privacy Control or Do Not Track was on in the browser.
     pub privacy_signal: bool,
@@ -181,8 +183,7 @@ pub fn parse_collect(body: &[u8], max_events: usize) -> Result<CollectBatch, Edg
         key_id: required("key_id", root.key_id.as_deref(), 64)?,
         project_id: required("project_id", root.project_id.as_deref(), 64)?,
         property_id,
-        visitor_id: identifier("visitor_id", root.visitor_id.as_deref())?
-            .ok_or_else(|| EdgeError::malformed("visitor_id", "visitor_id is required"))?,
+        visitor_id: identifier("visitor_id", root.visitor_id.as_deref())?,
         session_id: identifier("session_id", root.session_id.as_deref())?,
         privacy_signal: root.gpc.unwrap_or(false) || root.dnt.unwrap_or(false),
         events,

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::key_access;
 use crate::body::{media_type, read_limited};
+use crate::cookieless;
 use crate::cors;
 use crate::enrich::{client_ip, country, ip_hash, new_id};
 use crate::error::EdgeError;
@@ -46,6 +47,7 @@ struct Target {
     property_domain: String,
     allow_subdomains: bool,
     honor_privacy_signals: bool,
+    cookieless: bool,
 }
 
 async fn accept(
@@ -91,9 +93,6 @@ async fn accept(
     }
     let received_at = chrono::Utc::now().timestamp_millis();
     let request_id = new_id();
-    let ip_hash = ip
-        .map(|ip| ip_hash(&config.ip_salt, ip))
-        .unwrap_or_default();
     let country = country(req, config.country_header.as_deref(), &config.client_ip);
     let user_agent = truncate_chars(
         req.headers()
@@ -103,7 +102,8 @@ async fn accept(
         1024,
     )
     .to_owned();
-    let key = visitor_key(batch.property_id, &batch.visitor_id);
+    let ids = identify(state, &target, &batch, ip, &user_agent)?;
+    let key = visitor_key(batch.property_id, &ids.visitor_id);
     let count = batch.events.len();
     // One beacon whose per-event fields are replaced in turn: the request's fields are shared by
     // every event and need no copy each.
@@ -114,9 +114,9 @@ async fn accept(
         key_id: batch.key_id,
         project_id: batch.project_id,
         property_id: batch.property_id,
-        visitor_id: batch.visitor_id,
+        visitor_id: ids.visitor_id,
         user_agent,
-        ip_hash,
+        ip_hash: ids.ip_hash,
         country,
         tag: None,
         hit: None,
@@ -125,16 +125,63 @@ async fn accept(
     for incoming in batch.events {
         beacon.event_id = incoming.id.unwrap_or_else(new_id);
         beacon.tag = Some(TagEvent {
-            session_id: batch.session_id.clone(),
+            session_id: ids.session_id.clone(),
             ..incoming.event
         });
         records.push(encode_record(&key, &beacon)?);
     }
     deliver(req, state, records).await?;
     // Written out rather than through serde_json::Value: this is the answer to every beacon.
+    // `cookieless` tells a tag from a snippet older than the switch to drop what it stored.
+    let body = if target.cookieless {
+        format!(r#"{{"accepted":{count},"cookieless":true}}"#)
+    } else {
+        format!(r#"{{"accepted":{count}}}"#)
+    };
     Ok(HttpResponse::Accepted()
         .content_type("application/json")
-        .body(format!(r#"{{"accepted":{count}}}"#)))
+        .body(body))
+}
+
+/// Who sent the events, as the beacons record it.
+struct Ids {
+    visitor_id: String,
+    session_id: Option<String>,
+    ip_hash: String,
+}
+
+/// A cookieless property's visitor is derived here from today's salt, whatever the tag sent: a
+/// stale snippet's stored ids would let days be linked. Sessions then come from the processors'
+/// inactivity rule alone. A tag that sent no id is a cookieless snippet still on the pages of a
+/// property switched back to cookies: it is counted the same way rather than refused.
+fn identify(
+    state: &AppState,
+    target: &Target,
+    batch: &CollectBatch,
+    ip: Option<std::net::IpAddr>,
+    user_agent: &str,
+) -> Result<Ids, EdgeError> {
+    let visitor_id = batch.visitor_id.as_ref().filter(|_| !target.cookieless);
+    let Some(visitor_id) = visitor_id else {
+        let salt = state.cookieless.current().map_err(|error| {
+            tracing::error!(%error, "no cookieless salt; refusing the beacon rather than storing an id");
+            EdgeError::Unavailable
+        })?;
+        return Ok(Ids {
+            visitor_id: cookieless::visitor_id(&salt, ip, user_agent, batch.property_id),
+            session_id: None,
+            ip_hash: ip
+                .map(|ip| cookieless::visitor::ip_hash(&salt, ip))
+                .unwrap_or_default(),
+        });
+    };
+    Ok(Ids {
+        visitor_id: visitor_id.clone(),
+        session_id: batch.session_id.clone(),
+        ip_hash: ip
+            .map(|ip| ip_hash(&state.config.ip_salt, ip))
+            .unwrap_or_default(),
+    })
 }
 
 /// Key → property checks, in the order that tells the caller the most precise error.
@@ -158,6 +205,7 @@ fn authorize(state: &AppState, batch: &CollectBatch) -> Result<Target, EdgeError
         property_domain: ctx.property.domain.clone(),
         allow_subdomains: ctx.property.allow_subdomains,
         honor_privacy_signals: ctx.property.honor_privacy_signals,
+        cookieless: ctx.property.cookieless,
     })
 }
 

@@ -39,7 +39,14 @@ pub fn config(flags: &[&str]) -> EdgeConfig {
         #[command(flatten)]
         config: EdgeConfig,
     }
+    // A directory of this test process's own, so no test writes salts into the source tree,
+    // unless the test names one.
+    let salts = std::env::temp_dir().join(format!("optiview-edge-salts-{}", std::process::id()));
+    let salts = salts.to_string_lossy().into_owned();
     let mut args = vec!["ingest-edge", "--ip-salt", "test-salt"];
+    if !flags.contains(&"--cookieless-salt-dir") {
+        args.extend(["--cookieless-salt-dir", &salts]);
+    }
     args.extend_from_slice(flags);
     Cli::parse_from(args).config
 }
@@ -67,14 +74,22 @@ impl Drop for Running {
 }
 
 pub fn start(view: ControlView, sink: Arc<dyn BeaconSink>, config: EdgeConfig) -> Running {
+    start_state(AppState::new(
+        config,
+        ControlHandle::fixed(view),
+        sink,
+        None,
+    ))
+}
+
+/// The real server on port 0 around a state the test built (e.g. on a test clock), sealing
+/// addresses with keys of its own.
+pub fn start_state(state: AppState) -> Running {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let key_dir = tempfile::tempdir().unwrap();
     let address_keys = AddressKeys::open(key_dir.path(), chrono::Duration::hours(72)).unwrap();
-    let state = web::Data::new(
-        AppState::new(config, ControlHandle::fixed(view), sink, None)
-            .with_address_keys(address_keys.clone()),
-    );
+    let state = web::Data::new(state.with_address_keys(address_keys.clone()));
     let server = serve(state.clone(), listener).unwrap();
     let handle = server.handle();
     actix_web::rt::spawn(server);

@@ -31,6 +31,15 @@ function widget(propertyId, first) {
   return box;
 }
 
+/// Which mode the snippet is in, and where it is switched: the tag reads it from the snippet.
+function mode(ctx, property, cookieless) {
+  const where = h("a", { href: ctx.link("/settings") }, "Properties");
+  const policy = h("a", { href: ctx.link("/data-policy") }, "data policy");
+  return cookieless
+    ? h("p", { id: "tag-mode", "data-mode": "cookieless" }, h("strong", {}, "Cookieless mode is on. "), `The snippet carries data-cookieless="1": the tag sets no cookie and stores nothing on the device, and ${property.domain}'s visitors are counted per day. Switch it in `, where, "; see the ", policy, ".")
+    : h("p", { id: "tag-mode", "data-mode": "cookies" }, h("strong", {}, "Cookie mode. "), "The tag sets two first-party cookies (a visitor id for a year, a session id for 30 minutes). To store nothing on the device, switch the property to cookieless in ", where, " and paste the new snippet; see the ", policy, ".");
+}
+
 export async function render(ctx, view) {
   replace(view, h("h1", {}, "Install the tag"));
   if (!ctx.project) {
@@ -72,6 +81,7 @@ export async function render(ctx, view) {
     h("ol", { class: "steps" },
       h("li", {}, h("h2", {}, "Choose the key"), h("form", { onsubmit: (e) => e.preventDefault() }, field("API key", keyPicker))),
       h("li", {}, h("h2", {}, "Copy the snippet into the <head> of every page"),
+        mode(ctx, property, status.cookieless),
         h("div", { class: "snippet" }, h("pre", {}, code), copyButton(() => chosen.snippet, "Copy snippet"))),
       h("li", {}, h("h2", {}, "Open one of your pages"), widget(property.id, status))),
   );

@@ -183,6 +183,11 @@ pub struct Property {
     pub active: bool,
     pub allow_subdomains: bool,
     pub honor_privacy_signals: bool,
+    /// The tag sets no cookie and stores nothing on the device; the edge derives the visitor id
+    /// from the address, user agent and property with a salt that lives 48 hours. Absent in
+    /// records written before the flag existed: those properties use cookies.
+    #[serde(default)]
+    pub cookieless: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

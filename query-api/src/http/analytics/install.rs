@@ -21,6 +21,8 @@ pub struct InstallStatus {
     /// RFC 3339, when the last event was received.
     pub last_event_at: Option<String>,
     pub age_seconds: Option<i64>,
+    /// The property is in cookieless mode, and every snippet below says so.
+    pub cookieless: bool,
     /// The tag of each live key that may collect, newest first.
     pub snippets: Vec<KeySnippet>,
 }
@@ -37,7 +39,7 @@ pub async fn status(
     path: web::Path<i64>,
     state: web::Data<ApiState>,
 ) -> Result<web::Json<InstallStatus>, ApiError> {
-    let (project_id, property_id, snippets) = {
+    let (project_id, property_id, cookieless, snippets) = {
         let view = state.view();
         let property = access::property(&view, &principal, *path, Role::Member)?;
         let mut keys: Vec<_> = view
@@ -50,10 +52,15 @@ pub async fn status(
             .map(|k| KeySnippet {
                 key_id: k.id.clone(),
                 name: k.name.clone(),
-                snippet: tag_snippet(&k.id, &k.project_id, k.property_id),
+                snippet: tag_snippet(&k.id, &k.project_id, k.property_id, property.cookieless),
             })
             .collect();
-        (property.project_id.clone(), property.id, snippets)
+        (
+            property.project_id.clone(),
+            property.id,
+            property.cookieless,
+            snippets,
+        )
     };
     let (events, last_ms): (u64, i64) = state
         .clickhouse
@@ -75,6 +82,7 @@ pub async fn status(
             .then(|| chrono::DateTime::from_timestamp_millis(last_ms).map(|t| t.to_rfc3339()))
             .flatten(),
         age_seconds: installed.then(|| (now - last_ms).max(0) / 1000),
+        cookieless,
         snippets,
     }))
 }

@@ -27,6 +27,9 @@ pub struct NewProperty {
     kind: PropertyKind,
     #[serde(default)]
     allow_subdomains: bool,
+    /// Start in cookieless mode: the tag stores nothing on the device.
+    #[serde(default)]
+    cookieless: bool,
 }
 
 pub async fn create(
@@ -47,6 +50,7 @@ pub async fn create(
         domain: body.domain,
         kind: body.kind,
         allow_subdomains: body.allow_subdomains,
+        cookieless: body.cookieless,
     };
     let property = state.writer.submit(&principal.user_id, &command).await?;
     Ok(HttpResponse::Created().json(PropertyReply { property }))
@@ -69,6 +73,10 @@ pub struct Settings {
     active: bool,
     allow_subdomains: bool,
     honor_privacy_signals: bool,
+    /// Cookieless mode; left out, it stays as it is, so a client that predates the switch never
+    /// turns cookies back on by omission.
+    #[serde(default)]
+    cookieless: Option<bool>,
 }
 
 pub async fn configure(
@@ -77,15 +85,17 @@ pub async fn configure(
     body: web::Json<Settings>,
     state: web::Data<ApiState>,
 ) -> Result<web::Json<PropertyReply>, ApiError> {
-    let property_id = {
+    let (property_id, cookieless) = {
         let view = state.view();
-        access::property(&view, &principal, *path, access::CONFIGURE_PROJECTS)?.id
+        let property = access::property(&view, &principal, *path, access::CONFIGURE_PROJECTS)?;
+        (property.id, body.cookieless.unwrap_or(property.cookieless))
     };
     let command = UpdateProperty {
         property_id,
         active: body.active,
         allow_subdomains: body.allow_subdomains,
         honor_privacy_signals: body.honor_privacy_signals,
+        cookieless,
     };
     let property = state.writer.submit(&principal.user_id, &command).await?;
     Ok(web::Json(PropertyReply { property }))

@@ -22,6 +22,8 @@ pub struct CreateProperty {
     pub domain: String,
     pub kind: PropertyKind,
     pub allow_subdomains: bool,
+    /// Start in cookieless mode, so not even the first page view sets a cookie.
+    pub cookieless: bool,
 }
 
 impl Decide for CreateProperty {
@@ -44,12 +46,13 @@ impl Decide for CreateProperty {
                 format!("{kind:?} {domain}").to_lowercase(),
             ));
         }
-        let property = view.new_property(&self.project_id, domain, kind, self.allow_subdomains);
-        let event = stamp.event(
-            "property.created",
-            PROPERTY_CREATED,
-            Entity::Property(&property),
-        );
+        let mut property = view.new_property(&self.project_id, domain, kind, self.allow_subdomains);
+        property.cookieless = self.cookieless;
+        let mut fields = PROPERTY_CREATED.to_vec();
+        if self.cookieless {
+            fields.push("cookieless");
+        }
+        let event = stamp.event("property.created", &fields, Entity::Property(&property));
         Ok(Decision::one(property, event))
     }
 }
@@ -60,6 +63,7 @@ pub struct UpdateProperty {
     pub active: bool,
     pub allow_subdomains: bool,
     pub honor_privacy_signals: bool,
+    pub cookieless: bool,
 }
 
 impl Decide for UpdateProperty {
@@ -81,9 +85,13 @@ impl Decide for UpdateProperty {
         if property.honor_privacy_signals != self.honor_privacy_signals {
             changed.push("honor_privacy_signals");
         }
+        if property.cookieless != self.cookieless {
+            changed.push("cookieless");
+        }
         property.active = self.active;
         property.allow_subdomains = self.allow_subdomains;
         property.honor_privacy_signals = self.honor_privacy_signals;
+        property.cookieless = self.cookieless;
         let event = stamp.event("property.updated", &changed, Entity::Property(&property));
         Ok(Decision::one(property, event))
     }
@@ -106,6 +114,7 @@ impl ControlView {
             active: true,
             allow_subdomains,
             honor_privacy_signals: false,
+            cookieless: false,
         }
     }
 }
