@@ -102,9 +102,10 @@ pub fn encode<T: Contract>(value: &T) -> Result<Vec<u8>, EncodeError> {
 }
 
 /// Earlier published versions of the contracts.
-pub const HISTORY: [&str; 5] = [
+pub const HISTORY: [&str; 6] = [
     include_str!("../avro/history/control.1.avsc"),
     include_str!("../avro/history/control.2.avsc"),
+    include_str!("../avro/history/control.3.avsc"),
     include_str!("../avro/history/session.1.avsc"),
     include_str!("../avro/history/deadletter.1.avsc"),
     include_str!("../avro/history/edge_stats.1.avsc"),

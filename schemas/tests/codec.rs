@@ -380,8 +380,20 @@ fn messages_written_with_every_earlier_contract_version_still_decode() {
         name: "Ada".into(),
         created_at: 1,
         platform_admin: true,
+        deactivated_at: Some(5),
+        last_sign_in_at: Some(7),
     };
     let control = ControlEvent::new("test", "user.created", &["id"], 1, Entity::User(&user));
+    // Written before users could be deactivated or their sign-ins recorded: active, pending.
+    let old = encode_with(schemas::codec::HISTORY[2], &control);
+    let decoded: ControlEvent = registry().decode(&old).unwrap();
+    match decoded.entity() {
+        Some(Entity::User(u)) => {
+            assert!(u.platform_admin);
+            assert!(u.is_active() && u.is_pending(), "{u:?}");
+        }
+        other => panic!("{other:?}"),
+    }
     let old = encode_with(schemas::codec::HISTORY[0], &control);
     let decoded: ControlEvent = registry().decode(&old).unwrap();
     match decoded.entity() {
@@ -404,7 +416,7 @@ fn messages_written_with_every_earlier_contract_version_still_decode() {
         latency_counts: vec![2, 1],
         properties: vec![],
     };
-    let old = encode_with(schemas::codec::HISTORY[4], &OldEdgeStats::from(&stats));
+    let old = encode_with(schemas::codec::HISTORY[5], &OldEdgeStats::from(&stats));
     let decoded: EdgeStats = registry().decode(&old).unwrap();
     assert_eq!(
         decoded, stats,

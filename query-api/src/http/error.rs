@@ -145,6 +145,21 @@ impl From<WriteError> for ApiError {
                 "last_owner",
                 "the organization must keep at least one owner; make another owner first",
             ),
+            WriteError::Rejected(CommandError::OwnAccount { .. }) => Self::new(
+                StatusCode::CONFLICT,
+                "own_account",
+                "you cannot deactivate your own account; another platform admin can",
+            ),
+            WriteError::Rejected(CommandError::LastPlatformAdmin { .. }) => Self::new(
+                StatusCode::CONFLICT,
+                "last_platform_admin",
+                "the platform must keep at least one active platform admin; make another first",
+            ),
+            WriteError::Rejected(CommandError::Deactivated { .. }) => Self::new(
+                StatusCode::CONFLICT,
+                "user_deactivated",
+                "this user is deactivated; reactivate them first",
+            ),
             other => Self::internal(other),
         }
     }

@@ -43,6 +43,9 @@ pub struct Member {
     pub email: String,
     pub name: String,
     pub role: Role,
+    /// Invited but never signed in: the invitation is still open.
+    pub pending: bool,
+    pub last_sign_in_at: Option<i64>,
 }
 
 fn on_domain(email: &str, domain: &str) -> bool {
@@ -106,6 +109,8 @@ pub async fn list(
                 email: user.email.clone(),
                 name: user.name.clone(),
                 role: m.role,
+                pending: user.is_pending(),
+                last_sign_in_at: user.last_sign_in_at,
             })
         })
         .collect();
