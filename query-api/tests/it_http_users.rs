@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{acme_with_owner, call, call_bearer, follow, links, sign_in, start, user, writer};
+use common::{acme_with_owner, call, call_bearer, follow_link, links, sign_in, start, user, writer};
 use platform::test_support::TestTopics;
 use query_api::http::routes::{Verb, ROUTES};
 use serde_json::{json, Value};
@@ -122,7 +122,7 @@ async fn platform_admins_invite_and_deactivate_users_and_sign_ins_are_recorded()
     assert_eq!(pending(&list.json), Some(json!(true)), "{}", list.json);
 
     // Following the invitation signs her in, and the sign-in reaches the control plane.
-    let ana = follow(&api, &invitation).await;
+    let ana = follow_link(&api, &invitation).await;
     assert_eq!(me_status(&api, &ana).await, 200);
     let mut recorded = Value::Null;
     for _ in 0..100 {
@@ -136,7 +136,7 @@ async fn platform_admins_invite_and_deactivate_users_and_sign_ins_are_recorded()
     assert_eq!(recorded["pending"], false);
     assert_eq!(
         recorded["organizations"],
-        json!([{ "organization_id": acme, "name": "Acme", "role": "member" }])
+        json!([{ "organization_id": &acme, "name": "Acme", "role": "member" }])
     );
     let list = call(&api, &owner, Verb::Get, &members, None).await;
     assert_eq!(pending(&list.json), Some(json!(false)), "{}", list.json);

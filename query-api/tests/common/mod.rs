@@ -208,11 +208,11 @@ pub async fn sign_in(api: &Api, email: &str) -> (String, String) {
     .await;
     assert_eq!(asked.status, 202);
     let link = links(&api.outbox).pop().unwrap();
-    follow(api, &link).await
+    follow_link(api, &link).await
 }
 
 /// Follows a sign-in link from the outbox; returns (cookie header value, CSRF token).
-pub async fn follow(api: &Api, link: &str) -> (String, String) {
+pub async fn follow_link(api: &Api, link: &str) -> (String, String) {
     let path = link.strip_prefix("http://api.test").unwrap().to_owned();
     let followed = send(client().get(format!("{}{path}", api.base)), None).await;
     assert_eq!(followed.status, 303, "{}", followed.json);
