@@ -203,6 +203,8 @@ try {
   await colleagueRole.waitFor();
   await colleagueRole.selectOption("admin");
   await page.waitForFunction((email) => document.querySelector(`select[aria-label="Role of ${email}"]`)?.value === "admin" && !document.querySelector("#main [aria-busy='true']"), colleagueEmail);
+  // Not signed in yet: the invitation shows as pending.
+  const colleaguePending = await page.locator("table tbody tr", { hasText: colleagueEmail }).locator(".tag.pending").count();
   await shot(page, "08-members");
   // The admin's demotion of the owner is refused with 403: expected, not a page fault.
   const colleague = await newUser([403]);
@@ -221,6 +223,7 @@ try {
   report.members = {
     colleague_role: await page.getByLabel(`Role of ${colleagueEmail}`).inputValue(),
     admin_demoting_owner: refusalText,
+    colleague_pending: colleaguePending,
     owner_still: await page.getByLabel(`Role of ${config.partner.email}`).inputValue(),
   };
 

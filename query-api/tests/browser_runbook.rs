@@ -314,6 +314,8 @@ async fn a_new_partner_walks_the_runbook_and_every_page_renders() {
         .unwrap_or_default();
     assert!(refusal.contains("only an owner"), "{refusal}");
     assert_eq!(report["members"]["owner_still"], "owner");
+    // Invited and not yet signed in, the colleague was listed as a pending invitation.
+    assert_eq!(report["members"]["colleague_pending"], 1);
     // That refusal is the one request the run expected to fail.
     assert_eq!(
         report["expected_refusals"].as_array().map(Vec::len),

@@ -8,7 +8,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{acme_with_owner, call, call_bearer, follow_link, links, sign_in, start, user, writer};
+use common::{
+    acme_with_owner, call, call_bearer, follow_link, links, sign_in, start, user, writer,
+};
 use platform::test_support::TestTopics;
 use query_api::http::routes::{Verb, ROUTES};
 use serde_json::{json, Value};
@@ -71,11 +73,7 @@ async fn platform_admins_invite_and_deactivate_users_and_sign_ins_are_recorded()
             "{spec:?}"
         );
     }
-    assert!(control
-        .view()
-        .view()
-        .user_by_email("x@acme.com")
-        .is_none());
+    assert!(control.view().view().user_by_email("x@acme.com").is_none());
 
     // The invitation creates the user and sends the link; until it is followed, pending.
     let before = links(&api.outbox).len();
@@ -98,7 +96,11 @@ async fn platform_admins_invite_and_deactivate_users_and_sign_ins_are_recorded()
     let invitation = sent.last().unwrap().clone();
     let entry = listed(&api, &root, "ana@acme.com").await;
     assert_eq!(
-        (&entry["pending"], &entry["last_sign_in_at"], &entry["active"]),
+        (
+            &entry["pending"],
+            &entry["last_sign_in_at"],
+            &entry["active"]
+        ),
         (&json!(true), &Value::Null, &json!(true))
     );
     // The owner adds her to Acme; the members list shows the invitation as still open.
@@ -203,7 +205,11 @@ async fn platform_admins_invite_and_deactivate_users_and_sign_ins_are_recorded()
     )
     .await;
     assert_eq!(asked.status, 202);
-    assert_eq!(links(&api.outbox).len(), count, "no link for a deactivated user");
+    assert_eq!(
+        links(&api.outbox).len(),
+        count,
+        "no link for a deactivated user"
+    );
     let path = unfollowed.strip_prefix("http://api.test").unwrap();
     let late = common::send(common::client().get(format!("{}{path}", api.base)), None).await;
     assert_eq!(late.status, 401, "{}", late.json);

@@ -687,7 +687,10 @@ fn nobody_deactivates_themselves_and_the_platform_keeps_one_active_admin() {
         submit_as(&mut view, &root, withdraw.clone()),
         Err(CommandError::LastPlatformAdmin { .. })
     ));
-    assert!(view.active_user(&root).unwrap().platform_admin, "nothing changed");
+    assert!(
+        view.active_user(&root).unwrap().platform_admin,
+        "nothing changed"
+    );
 
     // Anyone else may be deactivated: access ends, memberships stay for a reactivation.
     let off = submit_as(&mut view, &root, active(&ana, false)).unwrap();
@@ -732,8 +735,14 @@ fn nobody_deactivates_themselves_and_the_platform_keeps_one_active_admin() {
     assert!(!view.user(&root).unwrap().platform_admin);
     assert_eq!(
         [
-            CommandError::OwnAccount { user_id: root.clone() }.code(),
-            CommandError::LastPlatformAdmin { user_id: root.clone() }.code(),
+            CommandError::OwnAccount {
+                user_id: root.clone()
+            }
+            .code(),
+            CommandError::LastPlatformAdmin {
+                user_id: root.clone()
+            }
+            .code(),
             CommandError::Deactivated { user_id: root }.code(),
         ],
         ["own_account", "last_platform_admin", "user_deactivated"]
@@ -747,7 +756,13 @@ fn a_recorded_sign_in_ends_the_pending_state_and_survives_a_refold() {
     let ana = member(&mut view, &a.org, "ana@acme.com", Role::Member);
     assert!(view.user(&ana).unwrap().is_pending());
     let decision = view
-        .decide(&ana, NOW + 60_000, &RecordSignIn { user_id: ana.clone() })
+        .decide(
+            &ana,
+            NOW + 60_000,
+            &RecordSignIn {
+                user_id: ana.clone(),
+            },
+        )
         .unwrap();
     assert_eq!(decision.events[0].changed, ["last_sign_in_at"]);
     let mut events = Vec::new();
@@ -760,9 +775,18 @@ fn a_recorded_sign_in_ends_the_pending_state_and_survives_a_refold() {
     assert!(!user.is_pending());
     // Events carry full state: the latest user record alone rebuilds it.
     let rebuilt = ControlView::fold(&events);
-    assert_eq!(rebuilt.user(&ana).unwrap().last_sign_in_at, Some(NOW + 60_000));
+    assert_eq!(
+        rebuilt.user(&ana).unwrap().last_sign_in_at,
+        Some(NOW + 60_000)
+    );
     assert!(matches!(
-        view.decide(&ana, NOW, &RecordSignIn { user_id: new_id("usr") }),
+        view.decide(
+            &ana,
+            NOW,
+            &RecordSignIn {
+                user_id: new_id("usr")
+            }
+        ),
         Err(CommandError::NotFound { .. })
     ));
 }

@@ -212,6 +212,30 @@ mod tests {
     }
 
     #[test]
+    fn user_rules_answer_409_with_their_own_codes() {
+        let user_id = "usr_x".to_owned();
+        for (error, code) in [
+            (
+                CommandError::OwnAccount {
+                    user_id: user_id.clone(),
+                },
+                "own_account",
+            ),
+            (
+                CommandError::LastPlatformAdmin {
+                    user_id: user_id.clone(),
+                },
+                "last_platform_admin",
+            ),
+            (CommandError::Deactivated { user_id }, "user_deactivated"),
+        ] {
+            let answer: ApiError = WriteError::Rejected(error).into();
+            assert_eq!((answer.status, answer.code), (StatusCode::CONFLICT, code));
+            assert!(!answer.message.contains("usr_x"), "{}", answer.message);
+        }
+    }
+
+    #[test]
     fn rate_limited_answers_carry_retry_after() {
         let response = ApiError::rate_limited(7).error_response();
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
