@@ -23,7 +23,10 @@ pub struct Api {
 
 /// A writer over a fixed control view (no broker), for tests that never write.
 pub fn fixed_writer(view: schemas::control::ControlView) -> Arc<ControlWriter> {
+    // Every sign-in records itself through the writer, off the request; with no broker that
+    // write can only fail, and it holds the writer's lock until it does, so it fails fast here.
     let producer = platform::kafka::producer_config("127.0.0.1:9")
+        .set("message.timeout.ms", "300")
         .create()
         .unwrap();
     Arc::new(ControlWriter::new(
