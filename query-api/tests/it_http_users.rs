@@ -112,14 +112,15 @@ async fn platform_admins_invite_and_deactivate_users_and_sign_ins_are_recorded()
             .status,
         201
     );
-    let pending = |list: &Value| {
+    let anas = |list: &Value, field: &str| {
         list["members"]
             .as_array()
             .unwrap()
             .iter()
             .find(|m| m["email"] == "ana@acme.com")
-            .map(|m| m["pending"].clone())
+            .map(|m| m[field].clone())
     };
+    let pending = |list: &Value| anas(list, "pending");
     let list = call(&api, &owner, Verb::Get, &members, None).await;
     assert_eq!(pending(&list.json), Some(json!(true)), "{}", list.json);
 
@@ -192,6 +193,14 @@ async fn platform_admins_invite_and_deactivate_users_and_sign_ins_are_recorded()
     assert_eq!(off.json["user"]["active"], false);
     assert_eq!(me_status(&api, &ana).await, 401);
     assert_eq!(me_status(&api, &laptop).await, 401);
+    // Her organization still lists her, as deactivated.
+    let list = call(&api, &owner, Verb::Get, &members, None).await;
+    assert_eq!(
+        anas(&list.json, "deactivated"),
+        Some(json!(true)),
+        "{}",
+        list.json
+    );
     let refused = call_bearer(&api, &token, Verb::Get, &projects, None).await;
     assert_eq!(
         (refused.status, refused.json["error"].as_str()),

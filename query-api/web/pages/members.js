@@ -68,6 +68,12 @@ export async function render(ctx, view) {
     return button;
   }
 
+  function status(m) {
+    if (m.deactivated) return h("span", { class: "tag revoked" }, "account deactivated");
+    if (m.pending) return h("span", { class: "tag pending" }, "invitation pending");
+    return h("span", { class: "tag active" }, "signed in");
+  }
+
   async function refresh(clearNotices = true) {
     if (clearNotices) for (const n of view.querySelectorAll(".notice")) n.remove();
     const { members } = await get(base);
@@ -82,7 +88,7 @@ export async function render(ctx, view) {
         { label: "Name", value: (m) => m.name },
         { label: "Role", value: roleCell },
         // Invited but never signed in: the invitation is still open.
-        { label: "Status", value: (m) => (m.pending ? h("span", { class: "tag pending" }, "invitation pending") : h("span", { class: "tag active" }, "signed in")) },
+        { label: "Status", value: status },
         { label: "", value: removeCell },
       ], members),
     );
