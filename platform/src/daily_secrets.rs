@@ -152,9 +152,11 @@ impl DailySecrets {
 
     fn create(&self, day: NaiveDate) -> Result<DaySecret, SecretError> {
         let bytes: [u8; SECRET_LEN] = rand::random();
-        let aside = self
-            .dir
-            .join(format!(".{}.{}.tmp", day.format("%Y-%m-%d"), uuid::Uuid::new_v4()));
+        let aside = self.dir.join(format!(
+            ".{}.{}.tmp",
+            day.format("%Y-%m-%d"),
+            uuid::Uuid::new_v4()
+        ));
         let written = OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -249,7 +251,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = secrets(&dir);
         let secret = s.current(at(1, 12)).unwrap();
-        let mode = fs::metadata(s.path(secret.day)).unwrap().permissions().mode();
+        let mode = fs::metadata(s.path(secret.day))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o077, 0, "group/other bits: {mode:o}");
         assert_eq!(
             fs::metadata(s.dir()).unwrap().permissions().mode() & 0o077,

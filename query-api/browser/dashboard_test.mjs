@@ -324,6 +324,23 @@ try {
     rows: csv.length - 1,
     shown: await firstTable.locator("tbody tr").count(),
   };
+  // A click on a breakdown bar filters the page by its value; the chip removes the filter again.
+  await page.goto(`${config.base}/events?project=${config.demo.project}&range=7d`);
+  await ready(page);
+  const eventsKpi = async () => Number((await page.locator(".kpi", { hasText: /^Events/ }).locator("dd").textContent()).replace(/\D/g, ""));
+  const countries = page.locator("figure", { hasText: "Country" }).locator("a.bar-label");
+  const before = await eventsKpi();
+  const bars = await countries.count();
+  const country = (await countries.first().textContent()).trim();
+  await countries.first().click();
+  await page.waitForURL((url) => url.searchParams.get("country") === country);
+  await ready(page);
+  const chip = (await page.locator(".filter-chips .chip").first().textContent()).trim();
+  const after = await eventsKpi();
+  await page.locator(".filter-chips .chip").first().click();
+  await page.waitForURL((url) => !url.searchParams.has("country"));
+  await ready(page);
+  report.bar_filter = { country, bars, before, after, chip, cleared: await eventsKpi(), chips_left: await page.locator(".filter-chips .chip").count() };
   // Phone width.
   await page.setViewportSize({ width: 390, height: 844 });
   for (const path of ["/events", "/crawlers", "/install", "/admin/users"]) {

@@ -349,6 +349,28 @@ async fn a_new_partner_walks_the_runbook_and_every_page_renders() {
     );
     assert!(csv["rows"].as_u64().unwrap_or(0) > 0, "{csv}");
     assert_eq!(csv["rows"], csv["shown"], "{csv}");
+    // A click on a country bar filtered the events page to that country (fewer events when the
+    // demo has several countries, never none), named it in a chip, and the chip undid it.
+    let filter = &report["bar_filter"];
+    let (before, after) = (
+        filter["before"].as_u64().unwrap_or(0),
+        filter["after"].as_u64().unwrap_or(0),
+    );
+    assert!(after > 0 && after <= before, "{filter}");
+    if filter["bars"].as_u64().unwrap_or(0) > 1 {
+        assert!(after < before, "{filter}");
+    }
+    let country = filter["country"].as_str().unwrap_or_default();
+    assert!(
+        !country.is_empty()
+            && filter["chip"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(country),
+        "{filter}"
+    );
+    assert_eq!(filter["cleared"], filter["before"], "{filter}");
+    assert_eq!(filter["chips_left"], 0, "{filter}");
     // The account page listed both of the partner's browsers, marked this one, and ended the
     // other.
     assert_eq!(

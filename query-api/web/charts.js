@@ -55,7 +55,8 @@ export function timeSeries(title, series, lines, tz, daily) {
   return h("figure", { class: "figure" }, h("figcaption", {}, title), box);
 }
 
-/// rows: [{label, value}] drawn as horizontal bars relative to the largest.
+/// rows: [{label, value, href?}] drawn as horizontal bars relative to the largest; a row with an
+/// href is a link (a click filters the page by it).
 export function bars(title, rows, format = num) {
   const max = Math.max(1, ...rows.map((r) => r.value));
   return h(
@@ -71,7 +72,9 @@ export function bars(title, rows, format = num) {
             h(
               "li",
               {},
-              h("span", { class: "bar-label", title: r.label }, r.label),
+              r.href
+                ? h("a", { class: "bar-label", href: r.href, title: `Filter the page to ${r.label}` }, r.label)
+                : h("span", { class: "bar-label", title: r.label }, r.label),
               h("span", { class: "bar-track", "aria-hidden": "true" }, h("span", { class: "bar-fill", style: `width:${(100 * r.value) / max}%` })),
               h("span", { class: "bar-value" }, format(r.value)),
             ),
@@ -97,7 +100,9 @@ export function comparison(title, rows, [leftLabel, rightLabel], ratioLabel) {
             h(
               "li",
               {},
-              h("span", { class: "bar-label", title: r.label }, r.label),
+              r.href
+                ? h("a", { class: "bar-label", href: r.href, title: `Filter the page to ${r.label}` }, r.label)
+                : h("span", { class: "bar-label", title: r.label }, r.label),
               h(
                 "span",
                 { class: "pair" },

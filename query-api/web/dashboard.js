@@ -3,7 +3,7 @@
 
 import { get } from "./api.js";
 import { h, replace, loading, errorState, empty, select, field } from "./ui.js";
-import { filterBar, windowQuery, describe } from "./filters.js";
+import { filterBar, windowQuery, describe, activeDimensions, DIMENSIONS } from "./filters.js";
 
 export function noProject(ctx) {
   return empty(
@@ -21,7 +21,35 @@ function noEvents(ctx, what = "events") {
   );
 }
 
-/// spec: { name (endpoint), title, intro, query (extra params), isEmpty(data), emptyWhat, draw(data, ctx) → nodes }
+/// The active breakdown filters as chips, each a link that removes it; null when there is none.
+function filterChips(ctx, names) {
+  const active = activeDimensions(ctx.params, names);
+  if (active.length === 0) return null;
+  const named = new Map(DIMENSIONS);
+  const classes = labels(ctx, "agent_classes");
+  return h(
+    "p",
+    { class: "filter-chips", "aria-label": "Breakdown filters" },
+    "Filtered to ",
+    active.map(([name, value]) =>
+      h("a", { class: "chip", href: filterLink(ctx, { [name]: null }), title: "Remove this filter" }, `${named.get(name)}: ${name === "class" ? classes(value) : value} ✕`),
+    ),
+  );
+}
+
+/// An href to this page with its breakdown filters changed (`null` removes one), keeping the
+/// others the page has.
+export function filterLink(ctx, changes) {
+  const kept = {};
+  for (const [name] of DIMENSIONS) {
+    const value = ctx.params.get(name);
+    if (value) kept[name] = value;
+  }
+  return ctx.link(location.pathname, { ...kept, ...changes });
+}
+
+/// spec: { name (endpoint), title, intro, query (extra params), filters (breakdown filters the
+/// endpoint applies), isEmpty(data), emptyWhat, draw(data, ctx) → nodes }
 export async function dashboard(ctx, view, spec) {
   replace(view, h("h1", {}, spec.title), spec.intro ? h("p", { class: "intro" }, spec.intro) : null);
   if (!ctx.project) {
@@ -34,8 +62,9 @@ export async function dashboard(ctx, view, spec) {
   };
   view.append(filterBar(ctx, apply));
   const body = h("div", { class: "dashboard-body", "aria-live": "polite", "aria-busy": "true" }, loading());
-  view.append(h("p", { class: "window-label muted" }, describe(ctx.filters)), body);
+  view.append(h("p", { class: "window-label muted" }, describe(ctx.filters)), filterChips(ctx, spec.filters || []), body);
   const query = windowQuery(ctx.filters);
+  for (const [k, v] of activeDimensions(ctx.params, spec.filters || [])) query.set(k, v);
   for (const [k, v] of Object.entries(spec.query || {})) query.set(k, v);
   const path = `/api/v1/projects/${encodeURIComponent(ctx.project.project.id)}/${spec.name}?${query}`;
   let data;
@@ -54,8 +83,19 @@ export async function dashboard(ctx, view, spec) {
 /// A breakdown from the API ([{value, events|hits}]) as bar rows, `count` reading a row's number;
 /// blank values get a name.
 /// `label` names a value in words (see `labels`); without it the value shows as sent.
-export function breakdownRows(rows, count, blank = "(unknown)", label = String) {
-  return (rows || []).map((r) => ({ label: r.value === "" ? blank : label(r.value), value: Number(count(r) || 0) }));
+/// `pick(value)` gives the href that filters the page by a value (see `picker`); blank values,
+/// which no filter can select, get none.
+export function breakdownRows(rows, count, blank = "(unknown)", label = String, pick = null) {
+  return (rows || []).map((r) => ({
+    label: r.value === "" ? blank : label(r.value),
+    value: Number(count(r) || 0),
+    href: pick && r.value !== "" ? pick(r.value) : null,
+  }));
+}
+
+/// Bar links that filter the page by the `name` breakdown filter.
+export function picker(ctx, name) {
+  return (value) => filterLink(ctx, { [name]: value });
 }
 
 /// How the server's vocabulary `list` (e.g. `agent_classes`) names a value; the value itself for

@@ -1,5 +1,6 @@
 // The dashboards' shared controls: time window (presets or a custom range), the viewer's time
-// zone, and the property filter; all kept in the address bar so a view can be shared.
+// zone, the property filter and the breakdown filters a click on a bar sets; all kept in the
+// address bar so a view can be shared.
 
 import { h, select, field } from "./ui.js";
 
@@ -40,6 +41,22 @@ export function readFilters(params) {
     to: params.get("to") || end,
     property: params.get("property") || "",
   };
+}
+
+/// The API's equality filters a breakdown bar can set, with how the filter chip names them. Not
+/// carried to other pages: each page declares the ones its endpoint applies (`spec.filters`).
+export const DIMENSIONS = [
+  ["class", "Who"],
+  ["ai_source", "AI source"],
+  ["country", "Country"],
+  ["device", "Device"],
+  ["browser", "Browser"],
+  ["page", "Page"],
+];
+
+/// The breakdown filters of `params` among `names`, as [name, value] pairs.
+export function activeDimensions(params, names) {
+  return DIMENSIONS.filter(([name]) => names.includes(name) && params.get(name)).map(([name]) => [name, params.get(name)]);
 }
 
 /// The dashboards' query parameters for these filters. The bucket interval is the server's

@@ -4,7 +4,7 @@
 
 use actix_web::web;
 use schemas::control::{Plan, PropertyKind, Role, TokenScope};
-use schemas::vocab::{AgentClass, Channel, Verification, Vocabulary};
+use schemas::vocab::{AgentClass, Channel, ContentType, Verification, Vocabulary};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -34,6 +34,8 @@ pub struct Vocabularies {
     pub agent_classes: Vec<Choice<AgentClass>>,
     pub channels: Vec<Choice<Channel>>,
     pub verifications: Vec<Choice<Verification>>,
+    /// What kind of page a URL is (the content dashboard's type column).
+    pub content_types: Vec<Choice<ContentType>>,
 }
 
 fn choices<T: Vocabulary + ToSchema>(label: fn(T) -> &'static str) -> Vec<Choice<T>> {
@@ -100,6 +102,18 @@ fn verification_label(verification: Verification) -> &'static str {
     }
 }
 
+fn content_type_label(content_type: ContentType) -> &'static str {
+    match content_type {
+        ContentType::Home => "Home page",
+        ContentType::Article => "Article",
+        ContentType::Docs => "Documentation",
+        ContentType::Product => "Product page",
+        ContentType::Pricing => "Pricing",
+        ContentType::Category => "Category page",
+        ContentType::Other => "Other",
+    }
+}
+
 fn property_kind_label(kind: PropertyKind) -> &'static str {
     match kind {
         PropertyKind::Website => "Website (the tag)",
@@ -119,6 +133,7 @@ impl Vocabularies {
             agent_classes: choices(agent_class_label),
             channels: choices(channel_label),
             verifications: choices(verification_label),
+            content_types: choices(content_type_label),
         }
     }
 }
@@ -161,5 +176,26 @@ mod tests {
             AgentClass::AiTrainingCrawler.as_str()
         );
         assert_eq!(json["verifications"][1]["label"], "Spoofed");
+    }
+
+    #[test]
+    fn every_content_type_has_its_own_words() {
+        let v = Vocabularies::new();
+        let labels: std::collections::HashSet<_> =
+            v.content_types.iter().map(|c| c.label).collect();
+        assert_eq!(v.content_types.len(), ContentType::ALL.len());
+        assert_eq!(
+            labels.len(),
+            ContentType::ALL.len(),
+            "two types share a label"
+        );
+        for choice in &v.content_types {
+            assert_ne!(
+                choice.label,
+                choice.value.as_str(),
+                "{:?} is shown as its identifier",
+                choice.value
+            );
+        }
     }
 }

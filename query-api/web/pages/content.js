@@ -1,5 +1,5 @@
 import { h, table, num, when, select, field } from "../ui.js";
-import { dashboard } from "../dashboard.js";
+import { dashboard, labels, picker } from "../dashboard.js";
 import { bars } from "../charts.js";
 
 export function render(ctx, view) {
@@ -12,6 +12,7 @@ export function render(ctx, view) {
     intro: "Your pages as people and AI systems see them: views, AI crawler reads and AI referrals per page.",
     query: { sort, limit: "50" },
     emptyWhat: "pages",
+    filters: ["page"],
     isEmpty: (d) => !d.pages || d.pages.length === 0,
     draw: (d) => {
       const sorter = select("sort", sorts, sort);
@@ -20,16 +21,18 @@ export function render(ctx, view) {
         ctx.go(href.pathname + href.search, { replace: true });
       });
       const top = d.pages.slice(0, 10);
+      const pick = picker(ctx, "page");
+      const contentType = labels(ctx, "content_types");
       return h(
         "div",
         {},
         h("div", { class: "grid" },
-          bars("Views (top 10)", top.map((p) => ({ label: p.path || p.url, value: p.views }))),
-          bars("AI crawler reads (top 10)", top.map((p) => ({ label: p.path || p.url, value: p.ai_crawler_hits })))),
+          bars("Views (top 10)", top.map((p) => ({ label: p.path || p.url, value: p.views, href: pick(p.path || p.url) }))),
+          bars("AI crawler reads (top 10)", top.map((p) => ({ label: p.path || p.url, value: p.ai_crawler_hits, href: pick(p.path || p.url) })))),
         h("div", { class: "toolbar" }, field("Sort pages by", sorter)),
         table("Pages", [
           { label: "Page", value: (p) => h("span", { class: "page-cell" }, h("strong", {}, p.title || p.path), h("br"), h("small", { class: "muted" }, p.path)) },
-          { label: "Type", value: (p) => p.content_type },
+          { label: "Type", value: (p) => contentType(p.content_type) },
           { label: "Views", value: (p) => num(p.views), numeric: true },
           { label: "AI crawler reads", value: (p) => num(p.ai_crawler_hits), numeric: true },
           { label: "AI referrals", value: (p) => num(p.ai_referrals), numeric: true },

@@ -1,5 +1,5 @@
 import { h, kpis, num, table } from "../ui.js";
-import { dashboard, breakdownRows, labels } from "../dashboard.js";
+import { dashboard, breakdownRows, labels, picker } from "../dashboard.js";
 import { timeSeries, bars, comparison } from "../charts.js";
 
 export function render(ctx, view) {
@@ -8,6 +8,7 @@ export function render(ctx, view) {
     title: "AI crawlers",
     intro: "Which crawlers read your pages, whether they are who they claim to be, and what each AI sends back.",
     emptyWhat: "crawler hits",
+    filters: ["class", "page"],
     isEmpty: (d) => !d.totals || d.totals.hits === 0,
     draw: (d) => {
       const b = d.breakdowns;
@@ -31,7 +32,7 @@ export function render(ctx, view) {
         h("div", { class: "grid" },
           bars("Agents", breakdownRows(b.agent, (r) => r.hits)),
           bars("Operators", breakdownRows(b.operator, (r) => r.hits)),
-          bars("Agent class", breakdownRows(b.class, (r) => r.hits, "(unknown)", labels(ctx, "agent_classes"))),
+          bars("Agent class", breakdownRows(b.class, (r) => r.hits, "(unknown)", labels(ctx, "agent_classes"), picker(ctx, "class"))),
           bars("Verification", breakdownRows(b.verification, (r) => r.hits, "(unknown)", labels(ctx, "verifications"))),
           bars("Response status", breakdownRows(b.status, (r) => r.hits))),
         h("h2", {}, "Crawl to referral by page"),

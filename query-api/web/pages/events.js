@@ -1,14 +1,15 @@
 import { h, kpis, num } from "../ui.js";
-import { dashboard, breakdownRows, labels } from "../dashboard.js";
+import { dashboard, breakdownRows, labels, picker } from "../dashboard.js";
 import { timeSeries, bars } from "../charts.js";
 
+// [breakdown, title, name of a blank value, vocabulary naming the values, filter a bar sets]
 const BREAKDOWNS = [
-  ["class", "Who: humans and agents", "(unknown)", "agent_classes"],
-  ["ai_source", "AI source", "(not from AI)"],
+  ["class", "Who: humans and agents", "(unknown)", "agent_classes", "class"],
+  ["ai_source", "AI source", "(not from AI)", null, "ai_source"],
   ["event", "Event type", "(none)"],
-  ["country", "Country", "(unknown)"],
-  ["device", "Device", "(server hit)"],
-  ["browser", "Browser", "(server hit)"],
+  ["country", "Country", "(unknown)", null, "country"],
+  ["device", "Device", "(server hit)", null, "device"],
+  ["browser", "Browser", "(server hit)", null, "browser"],
   ["os", "Operating system", "(server hit)"],
 ];
 
@@ -17,6 +18,7 @@ export function render(ctx, view) {
     name: "events",
     title: "Events",
     intro: "Everything the tag and your servers sent: pageviews, clicks, conversions and crawler hits.",
+    filters: BREAKDOWNS.map((b) => b[4]).filter(Boolean),
     isEmpty: (d) => !d.totals || d.totals.events === 0,
     draw: (d) =>
       h(
@@ -29,7 +31,7 @@ export function render(ctx, view) {
           ["Sessions", num(d.totals.sessions)],
         ]),
         timeSeries("Traffic over time", d.series, [[(r) => r.pageviews, "Pageviews"], [(r) => r.visitors, "Visitors"], [(r) => r.sessions, "Sessions"]], d.window.tz, d.window.day_buckets),
-        h("div", { class: "grid" }, BREAKDOWNS.map(([key, title, blank, named]) => bars(title, breakdownRows(d.breakdowns[key], (r) => r.events, blank, named ? labels(ctx, named) : String)))),
+        h("div", { class: "grid" }, BREAKDOWNS.map(([key, title, blank, named, filter]) => bars(title, breakdownRows(d.breakdowns[key], (r) => r.events, blank, named ? labels(ctx, named) : String, filter ? picker(ctx, filter) : null)))),
       ),
   });
 }

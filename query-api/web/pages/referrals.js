@@ -1,5 +1,5 @@
 import { h, kpis, num, pct, duration, table } from "../ui.js";
-import { dashboard } from "../dashboard.js";
+import { dashboard, picker } from "../dashboard.js";
 import { timeSeries, bars } from "../charts.js";
 
 export function render(ctx, view) {
@@ -8,8 +8,10 @@ export function render(ctx, view) {
     title: "AI referrals",
     intro: "Visitors AI assistants sent you, by assistant, and how they behave compared with everyone else.",
     emptyWhat: "AI referrals",
+    filters: ["ai_source"],
     isEmpty: (d) => !d.by_source || d.by_source.every((s) => !s.visits),
     draw: (d) => {
+      const pick = picker(ctx, "ai_source");
       const total = d.by_source.reduce((s, r) => s + (r.visits || 0), 0);
       const ai = d.engagement.find((e) => e.from_ai) || {};
       const other = d.engagement.find((e) => !e.from_ai) || {};
@@ -24,8 +26,8 @@ export function render(ctx, view) {
         ]),
         timeSeries("AI referral visits by assistant", d.series, d.sources.map((s) => [(r) => r[s], s]), d.window.tz, d.window.day_buckets),
         h("div", { class: "grid" },
-          bars("Visits by assistant", d.by_source.map((r) => ({ label: r.source, value: r.visits || 0 }))),
-          bars("Visitors by assistant", d.by_source.map((r) => ({ label: r.source, value: r.visitors || 0 })))),
+          bars("Visits by assistant", d.by_source.map((r) => ({ label: r.source, value: r.visits || 0, href: pick(r.source) }))),
+          bars("Visitors by assistant", d.by_source.map((r) => ({ label: r.source, value: r.visitors || 0, href: pick(r.source) })))),
         table("Engagement: AI-referred versus other visitors", [
           { label: "Visitors from", value: (e) => (e.from_ai ? "AI assistants" : "Everywhere else") },
           { label: "Sessions", value: (e) => num(e.sessions), numeric: true },

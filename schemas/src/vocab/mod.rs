@@ -4,12 +4,14 @@
 
 mod agent_class;
 mod channel;
+mod content_type;
 mod event;
 mod job_status;
 mod verification;
 
 pub use agent_class::AgentClass;
 pub use channel::Channel;
+pub use content_type::ContentType;
 pub use event::{EventSource, EventType};
 pub use job_status::JobStatus;
 pub use verification::Verification;
@@ -70,6 +72,7 @@ mod tests {
         check::<AgentClass>();
         check::<crate::beacon::TagEventType>();
         check::<Channel>();
+        check::<ContentType>();
         check::<EventSource>();
         check::<EventType>();
         check::<JobStatus>();

@@ -207,9 +207,9 @@ fn event_time(own: Option<i64>, received_at: i64) -> Result<i64, Rejection> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::enrich::page::ContentType;
     use schemas::beacon::ServerHit;
     use schemas::vocab::Channel;
+    use schemas::vocab::ContentType;
 
     fn context(rules: &ContentRules) -> PropertyContext<'_> {
         PropertyContext {

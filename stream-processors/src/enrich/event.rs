@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use schemas::vocab::{AgentClass, Channel, EventSource, EventType, Verification};
 
-use super::page::ContentType;
 use super::referral::Attribution;
 use super::user_agent::UaClass;
+use schemas::vocab::ContentType;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnrichedEvent {

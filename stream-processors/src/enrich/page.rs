@@ -1,7 +1,7 @@
 //! URL normalization (lowercase host, no fragment, tracking parameters in their own columns) and
 //! content type by path rules.
 
-use serde::Serialize;
+use schemas::vocab::{ContentType, Vocabulary};
 use url::Url;
 
 /// Parameters that identify a campaign or click, not a page.
@@ -52,46 +52,6 @@ pub fn normalize_parsed(mut url: Url) -> Option<NormalizedUrl> {
         url: url.into(),
         tracking,
     })
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ContentType {
-    Home,
-    Article,
-    Docs,
-    Product,
-    Pricing,
-    Category,
-    Other,
-}
-
-impl ContentType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ContentType::Home => "home",
-            ContentType::Article => "article",
-            ContentType::Docs => "docs",
-            ContentType::Product => "product",
-            ContentType::Pricing => "pricing",
-            ContentType::Category => "category",
-            ContentType::Other => "other",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            ContentType::Home,
-            ContentType::Article,
-            ContentType::Docs,
-            ContentType::Product,
-            ContentType::Pricing,
-            ContentType::Category,
-            ContentType::Other,
-        ]
-        .into_iter()
-        .find(|c| c.as_str() == s)
-    }
 }
 
 /// Path-prefix rules, first match wins; a project's own rules go before the defaults.
