@@ -203,6 +203,8 @@ try {
   await colleagueRole.waitFor();
   await colleagueRole.selectOption("admin");
   await page.waitForFunction((email) => document.querySelector(`select[aria-label="Role of ${email}"]`)?.value === "admin" && !document.querySelector("#main [aria-busy='true']"), colleagueEmail);
+  // Not signed in yet: the invitation shows as pending.
+  const colleaguePending = await page.locator("table tbody tr", { hasText: colleagueEmail }).locator(".tag.pending").count();
   await shot(page, "08-members");
   // The admin's demotion of the owner is refused with 403: expected, not a page fault.
   const colleague = await newUser([403]);
@@ -221,6 +223,7 @@ try {
   report.members = {
     colleague_role: await page.getByLabel(`Role of ${colleagueEmail}`).inputValue(),
     admin_demoting_owner: refusalText,
+    colleague_pending: colleaguePending,
     owner_still: await page.getByLabel(`Role of ${config.partner.email}`).inputValue(),
   };
 
@@ -257,7 +260,49 @@ try {
   const demo = await newUser();
   page = demo.page;
   await signIn(page, config.demo.email);
-  for (const path of [...config.pages, "/admin/organizations", "/admin/health"]) {
+
+  // /admin/users: the platform admin invites someone by address; the e-mailed link signs them
+  // in, the list then shows their sign-in, and deactivating them ends their session at once.
+  const newcomerEmail = `newcomer@${config.partner.domain}`;
+  await page.goto(`${config.base}/admin/users`);
+  await ready(page);
+  const sentBefore = links().length;
+  await page.getByLabel("E-mail").fill(newcomerEmail);
+  await page.getByLabel("Name", { exact: true }).fill("Newcomer");
+  await page.getByRole("button", { name: "Send invitation" }).click();
+  await page.locator(".form-status .notice.ok").waitFor();
+  const newcomerRow = () => page.locator("#users table tbody tr", { hasText: newcomerEmail });
+  await newcomerRow().waitFor();
+  report.admin_users = { pending_before: await newcomerRow().locator(".tag.pending").count() };
+  let invitation;
+  for (let i = 0; i < 100 && !invitation; i++) {
+    invitation = links().slice(sentBefore).find((m) => m.to === newcomerEmail);
+    if (!invitation) await page.waitForTimeout(100);
+  }
+  if (!invitation) throw new Error(`no invitation for ${newcomerEmail} in the outbox`);
+  await shot(page, "11-admin-users-invited");
+  const newcomer = await newUser();
+  await newcomer.page.goto(invitation.link);
+  await newcomer.page.waitForURL(/\/events/);
+  await ready(newcomer.page);
+  report.admin_users.signed_in_as = (await (await newcomer.context.request.get(`${config.base}/api/v1/me`)).json()).user.email;
+  await newcomer.page.close();
+  // The sign-in is recorded through the control plane, off the redirect: it shows within moments.
+  for (let i = 0; i < 50; i++) {
+    await page.reload();
+    await ready(page);
+    if ((await newcomerRow().locator(".tag.pending").count()) === 0) break;
+    await page.waitForTimeout(200);
+  }
+  report.admin_users.pending_after = await newcomerRow().locator(".tag.pending").count();
+  report.admin_users.last_sign_in = (await newcomerRow().locator("td").nth(5).textContent()).trim();
+  await page.getByRole("button", { name: `Deactivate ${newcomerEmail}` }).click();
+  await newcomerRow().locator(".tag.revoked").waitFor();
+  report.admin_users.after_deactivate = await meStatus(newcomer.context);
+  await shot(page, "12-admin-users-deactivated");
+  await newcomer.context.close();
+
+  for (const path of [...config.pages, "/admin/organizations", "/admin/users", "/admin/health"]) {
     const state = await visit(page, `${path}?project=${config.demo.project}&range=7d`, `demo${path.replaceAll("/", "-")}`);
     report.pages.at(-1).project = "demo";
     if (config.dashboards.includes(path) && state.empty) throw new Error(`${path} shows an empty state with demo data: ${state.empty}`);
@@ -298,7 +343,7 @@ try {
   report.bar_filter = { country, bars, before, after, chip, cleared: await eventsKpi(), chips_left: await page.locator(".filter-chips .chip").count() };
   // Phone width.
   await page.setViewportSize({ width: 390, height: 844 });
-  for (const path of ["/events", "/crawlers", "/install"]) {
+  for (const path of ["/events", "/crawlers", "/install", "/admin/users"]) {
     await visit(page, `${path}?project=${config.demo.project}`, `phone${path.replaceAll("/", "-")}`);
     report.pages.at(-1).project = "demo-phone";
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

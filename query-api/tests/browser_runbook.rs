@@ -2,7 +2,8 @@
 //! real services: the collector and the processors as their own processes on the test broker
 //! and ClickHouse, this API in-process. Sign in with the magic link from the outbox → create a
 //! project → its default property → an API key → /install → a page carrying the snippet → the
-//! verification turns green → the pageview is on /events and in ClickHouse. Then every page
+//! verification turns green → the pageview is on /events and in ClickHouse. A platform admin
+//! invites a user from /admin/users, who signs in with the e-mailed link. Then every page
 //! with an empty project and with the demo's data, at laptop and phone widths. Screenshots are
 //! kept under $CARGO_TARGET_DIR/browser-artifacts (or the temp dir).
 
@@ -318,6 +319,8 @@ async fn a_new_partner_walks_the_runbook_and_every_page_renders() {
         .unwrap_or_default();
     assert!(refusal.contains("only an owner"), "{refusal}");
     assert_eq!(report["members"]["owner_still"], "owner");
+    // Invited and not yet signed in, the colleague was listed as a pending invitation.
+    assert_eq!(report["members"]["colleague_pending"], 1);
     // That refusal is the one request the run expected to fail.
     assert_eq!(
         report["expected_refusals"].as_array().map(Vec::len),
@@ -330,6 +333,19 @@ async fn a_new_partner_walks_the_runbook_and_every_page_renders() {
         report["analyst_token"],
         json!({ "curl_names_it": true, "used": 200, "after_revoke": 401 })
     );
+    // The platform admin invited a newcomer from /admin/users (pending until they signed in);
+    // the e-mailed link signed them in, the list showed when, and deactivating them ended their
+    // session at once.
+    let admin_users = &report["admin_users"];
+    assert_eq!(admin_users["pending_before"], 1, "{admin_users}");
+    assert_eq!(
+        admin_users["signed_in_as"], "newcomer@optiview-test.com",
+        "{admin_users}"
+    );
+    assert_eq!(admin_users["pending_after"], 0, "{admin_users}");
+    let last_sign_in = admin_users["last_sign_in"].as_str().unwrap_or("never");
+    assert_ne!(last_sign_in, "never", "{admin_users}");
+    assert_eq!(admin_users["after_deactivate"], 401, "{admin_users}");
     // The crawlers page's first table downloaded as CSV with every row it shows.
     let csv = &report["csv"];
     assert!(
@@ -389,9 +405,9 @@ async fn a_new_partner_walks_the_runbook_and_every_page_renders() {
     // Every page: no error state, every control labelled; dashboards draw with demo data and
     // send an empty project to the install wizard; nothing wider than a phone.
     let visited = report["pages"].as_array().unwrap();
-    // Each page with the empty project and with the demo (plus the two admin pages), three on a
-    // phone.
-    assert_eq!(visited.len(), pages.len() * 2 + 2 + 3, "{visited:?}");
+    // Each page with the empty project and with the demo (plus the three admin pages), four on a
+    // phone (/admin/users among them).
+    assert_eq!(visited.len(), pages.len() * 2 + 3 + 4, "{visited:?}");
     for page in visited {
         assert!(page["error"].is_null(), "{page}");
         assert_eq!(page["unlabelled"], 0, "{page}");

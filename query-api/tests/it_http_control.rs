@@ -1,6 +1,7 @@
 //! The control plane over HTTP against the real broker: a platform admin creates organizations,
 //! owners create projects (domain policy applied, duplicates refused), members only read, and
-//! nobody reaches another tenant's organization — its ids answer 404 on every route.
+//! nobody reaches another tenant's organization — its ids answer 404 on every route (the
+//! platform-admin routes answer every non-admin 403, whatever the id).
 
 mod common;
 
@@ -308,6 +309,8 @@ async fn tenants_manage_their_own_organization_and_never_see_another() {
             serde_json::json!({ "active": false, "allow_subdomains": true, "honor_privacy_signals": true })
         } else if path.ends_with("/properties") {
             serde_json::json!({ "domain": "evil.globex.com", "kind": "app" })
+        } else if path.ends_with("/platform-admin") {
+            serde_json::json!({ "platform_admin": true })
         } else if path.ends_with("/role") {
             serde_json::json!({ "role": "member" })
         } else if path.ends_with("/members") {
@@ -320,8 +323,22 @@ async fn tenants_manage_their_own_organization_and_never_see_another() {
             serde_json::json!({ "name": "Evil", "domain": "evil.com" })
         };
         let reply = call(&api, &owner, spec.verb, &path, Some(body)).await;
-        assert_eq!(reply.status, 404, "{spec:?}: {}", reply.json);
-        assert_eq!(reply.json["error"], "not_found");
+        // Platform-admin routes refuse every other caller alike, whatever the id, so their 403
+        // reveals nothing either.
+        let expected = if spec.path.starts_with("/api/v1/admin/") {
+            (403, "forbidden")
+        } else {
+            (404, "not_found")
+        };
+        assert_eq!(
+            (
+                reply.status,
+                reply.json["error"].as_str().unwrap_or_default()
+            ),
+            expected,
+            "{spec:?}: {}",
+            reply.json
+        );
     }
     {
         let view = control.view().view();
@@ -331,6 +348,8 @@ async fn tenants_manage_their_own_organization_and_never_see_another() {
         assert_eq!(view.projects_of(&globex).count(), 1);
         assert_eq!(view.api_keys_of(their_property).count(), 1);
         assert_eq!(view.role_of(&their_owner_id, &globex), Some(Role::Owner));
+        let their_owner = view.active_user(&their_owner_id).unwrap();
+        assert!(!their_owner.platform_admin);
     }
 
     // The platform admin changes a plan; the policy follows.

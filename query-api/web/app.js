@@ -23,6 +23,7 @@ const PAGES = {
   "/projects": { title: "Projects", load: () => import("./pages/projects.js"), group: "Set up" },
   "/data-policy": { title: "Data policy", load: () => import("./pages/data_policy.js"), group: "Set up" },
   "/admin/organizations": { title: "Organizations", load: () => import("./pages/admin_organizations.js"), group: "Platform", admin: true },
+  "/admin/users": { title: "Users", load: () => import("./pages/admin_users.js"), group: "Platform", admin: true },
   "/admin/health": { title: "Health", load: () => import("./pages/admin_health.js"), group: "Platform", admin: true },
 };
 

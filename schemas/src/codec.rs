@@ -131,12 +131,11 @@ pub(crate) mod avro_bytes {
 pub const HISTORY: [&str; 7] = [
     include_str!("../avro/history/control.1.avsc"),
     include_str!("../avro/history/control.2.avsc"),
+    include_str!("../avro/history/control.3.avsc"),
     include_str!("../avro/history/session.1.avsc"),
     include_str!("../avro/history/deadletter.1.avsc"),
     include_str!("../avro/history/edge_stats.1.avsc"),
     include_str!("../avro/history/beacon.1.avsc"),
-    // Appended rather than beside control.2, so the indices tests use stay put.
-    include_str!("../avro/history/control.3.avsc"),
 ];
 
 /// Writer schemas known to this process, by fingerprint.

@@ -385,8 +385,20 @@ fn messages_written_with_every_earlier_contract_version_still_decode() {
         name: "Ada".into(),
         created_at: 1,
         platform_admin: true,
+        deactivated_at: Some(5),
+        last_sign_in_at: Some(7),
     };
     let control = ControlEvent::new("test", "user.created", &["id"], 1, Entity::User(&user));
+    // Written before users could be deactivated or their sign-ins recorded: active, pending.
+    let old = encode_with(schemas::codec::HISTORY[2], &control);
+    let decoded: ControlEvent = registry().decode(&old).unwrap();
+    match decoded.entity() {
+        Some(Entity::User(u)) => {
+            assert!(u.platform_admin);
+            assert!(u.is_active() && u.is_pending(), "{u:?}");
+        }
+        other => panic!("{other:?}"),
+    }
     let old = encode_with(schemas::codec::HISTORY[0], &control);
     let decoded: ControlEvent = registry().decode(&old).unwrap();
     match decoded.entity() {
@@ -409,7 +421,7 @@ fn messages_written_with_every_earlier_contract_version_still_decode() {
         latency_counts: vec![2, 1],
         properties: vec![],
     };
-    let old = encode_with(schemas::codec::HISTORY[4], &OldEdgeStats::from(&stats));
+    let old = encode_with(schemas::codec::HISTORY[5], &OldEdgeStats::from(&stats));
     let decoded: EdgeStats = registry().decode(&old).unwrap();
     assert_eq!(
         decoded, stats,
@@ -421,7 +433,7 @@ fn messages_written_with_every_earlier_contract_version_still_decode() {
     let hit = plain.hit.as_mut().unwrap();
     hit.sealed_ip = None;
     hit.ip = Some("20.15.240.64".into());
-    let old = encode_with(schemas::codec::HISTORY[5], &plain);
+    let old = encode_with(schemas::codec::HISTORY[6], &plain);
     let decoded: Beacon = registry().decode(&old).unwrap();
     assert_eq!(
         decoded, plain,
@@ -446,7 +458,7 @@ fn messages_written_with_every_earlier_contract_version_still_decode() {
         1,
         Entity::Property(&property),
     );
-    let old = encode_with(schemas::codec::HISTORY[6], &control);
+    let old = encode_with(schemas::codec::HISTORY[2], &control);
     let decoded: ControlEvent = registry().decode(&old).unwrap();
     match decoded.entity() {
         Some(Entity::Property(p)) => {

@@ -4,8 +4,8 @@ use schemas::control::ids::{hash_secret, is_valid_id, new_id, new_secret};
 use schemas::control::{
     ChangePlan, CommandError, ControlEvent, ControlView, CreateAnalystToken, CreateApiKey,
     CreateOrganization, CreateProject, CreateProperty, CreateUser, Decide, Membership, Permission,
-    Plan, PropertyKind, RevokeAnalystToken, RevokeApiKey, Role, SetMembership, SetPlatformAdmin,
-    TokenScope, UpdateProperty,
+    Plan, PropertyKind, RecordSignIn, RevokeAnalystToken, RevokeApiKey, Role, SetMembership,
+    SetPlatformAdmin, SetUserActive, TokenScope, UpdateProperty,
 };
 use schemas::fixtures::{self, submit, Tenant};
 
@@ -679,4 +679,155 @@ fn cookieless_mode_is_set_at_creation_or_switched_later_and_recorded_as_changed(
     let off = submit(&mut view, switch(false)).unwrap();
     assert_eq!(off.events[0].changed, vec!["cookieless".to_owned()]);
     assert!(!view.property(a.property).unwrap().cookieless);
+}
+
+fn platform_admin(view: &mut ControlView, email: &str) -> String {
+    let id = new_id("usr");
+    let create = CreateUser {
+        id: id.clone(),
+        email: email.into(),
+        name: "Admin".into(),
+    };
+    submit(view, create).unwrap();
+    let grant = SetPlatformAdmin {
+        user_id: id.clone(),
+        platform_admin: true,
+    };
+    submit(view, grant).unwrap();
+    id
+}
+
+fn active(user_id: &str, active: bool) -> SetUserActive {
+    SetUserActive {
+        user_id: user_id.into(),
+        active,
+    }
+}
+
+#[test]
+fn nobody_deactivates_themselves_and_the_platform_keeps_one_active_admin() {
+    let mut view = ControlView::new();
+    let root = platform_admin(&mut view, "root@optiview.dev");
+    let a = onboard(&mut view, "acme.com", Plan::Starter);
+    let ana = member(&mut view, &a.org, "ana@acme.com", Role::Member);
+
+    assert!(matches!(
+        submit_as(&mut view, &root, active(&root, false)),
+        Err(CommandError::OwnAccount { ref user_id }) if *user_id == root
+    ));
+    // The only platform admin can neither be deactivated (by a tool) nor lose the flag.
+    assert!(matches!(
+        submit_as(&mut view, "admin-cli", active(&root, false)),
+        Err(CommandError::LastPlatformAdmin { .. })
+    ));
+    let withdraw = SetPlatformAdmin {
+        user_id: root.clone(),
+        platform_admin: false,
+    };
+    assert!(matches!(
+        submit_as(&mut view, &root, withdraw.clone()),
+        Err(CommandError::LastPlatformAdmin { .. })
+    ));
+    assert!(
+        view.active_user(&root).unwrap().platform_admin,
+        "nothing changed"
+    );
+
+    // Anyone else may be deactivated: access ends, memberships stay for a reactivation.
+    let off = submit_as(&mut view, &root, active(&ana, false)).unwrap();
+    assert_eq!(off.deactivated_at, Some(NOW));
+    assert!(view.active_user(&ana).is_none() && view.user(&ana).is_some());
+    assert_eq!(view.memberships_of(&ana).count(), 1);
+    let again = view.decide(&root, NOW + 5, &active(&ana, false)).unwrap();
+    assert_eq!(
+        again.outcome.deactivated_at,
+        Some(NOW),
+        "deactivating twice keeps when access ended"
+    );
+    // A deactivated user is granted nothing and cannot sign in.
+    assert!(matches!(
+        submit_as(
+            &mut view,
+            &root,
+            SetPlatformAdmin {
+                user_id: ana.clone(),
+                platform_admin: true
+            }
+        ),
+        Err(CommandError::Deactivated { .. })
+    ));
+    assert!(matches!(
+        submit_as(&mut view, &ana, RecordSignIn { user_id: ana.clone() }),
+        Err(CommandError::Deactivated { ref user_id }) if *user_id == ana
+    ));
+    let on = submit_as(&mut view, &root, active(&ana, true)).unwrap();
+    assert!(on.is_active());
+    assert_eq!(view.role_of(&ana, &a.org), Some(Role::Member));
+
+    // With a second active admin, either may go; a deactivated admin does not count.
+    let second = platform_admin(&mut view, "second@optiview.dev");
+    submit_as(&mut view, &root, active(&second, false)).unwrap();
+    assert!(matches!(
+        submit_as(&mut view, &root, withdraw.clone()),
+        Err(CommandError::LastPlatformAdmin { .. })
+    ));
+    submit_as(&mut view, &root, active(&second, true)).unwrap();
+    submit_as(&mut view, &second, withdraw).unwrap();
+    assert!(!view.user(&root).unwrap().platform_admin);
+    assert_eq!(
+        [
+            CommandError::OwnAccount {
+                user_id: root.clone()
+            }
+            .code(),
+            CommandError::LastPlatformAdmin {
+                user_id: root.clone()
+            }
+            .code(),
+            CommandError::Deactivated { user_id: root }.code(),
+        ],
+        ["own_account", "last_platform_admin", "user_deactivated"]
+    );
+}
+
+#[test]
+fn a_recorded_sign_in_ends_the_pending_state_and_survives_a_refold() {
+    let mut view = ControlView::new();
+    let a = onboard(&mut view, "acme.com", Plan::Starter);
+    let ana = member(&mut view, &a.org, "ana@acme.com", Role::Member);
+    assert!(view.user(&ana).unwrap().is_pending());
+    let decision = view
+        .decide(
+            &ana,
+            NOW + 60_000,
+            &RecordSignIn {
+                user_id: ana.clone(),
+            },
+        )
+        .unwrap();
+    assert_eq!(decision.events[0].changed, ["last_sign_in_at"]);
+    let mut events = Vec::new();
+    for event in &decision.events {
+        view.apply(event).unwrap();
+        events.push(event.clone());
+    }
+    let user = view.user(&ana).unwrap();
+    assert_eq!(user.last_sign_in_at, Some(NOW + 60_000));
+    assert!(!user.is_pending());
+    // Events carry full state: the latest user record alone rebuilds it.
+    let rebuilt = ControlView::fold(&events);
+    assert_eq!(
+        rebuilt.user(&ana).unwrap().last_sign_in_at,
+        Some(NOW + 60_000)
+    );
+    assert!(matches!(
+        view.decide(
+            &ana,
+            NOW,
+            &RecordSignIn {
+                user_id: new_id("usr")
+            }
+        ),
+        Err(CommandError::NotFound { .. })
+    ));
 }

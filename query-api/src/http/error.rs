@@ -145,6 +145,21 @@ impl From<WriteError> for ApiError {
                 "last_owner",
                 "the organization must keep at least one owner; make another owner first",
             ),
+            WriteError::Rejected(CommandError::OwnAccount { .. }) => Self::new(
+                StatusCode::CONFLICT,
+                "own_account",
+                "you cannot deactivate your own account; another platform admin can",
+            ),
+            WriteError::Rejected(CommandError::LastPlatformAdmin { .. }) => Self::new(
+                StatusCode::CONFLICT,
+                "last_platform_admin",
+                "the platform must keep at least one active platform admin; make another first",
+            ),
+            WriteError::Rejected(CommandError::Deactivated { .. }) => Self::new(
+                StatusCode::CONFLICT,
+                "user_deactivated",
+                "this user is deactivated; reactivate them first",
+            ),
             other => Self::internal(other),
         }
     }
@@ -194,6 +209,30 @@ mod tests {
             (last.status, last.code),
             (StatusCode::CONFLICT, "last_owner")
         );
+    }
+
+    #[test]
+    fn user_rules_answer_409_with_their_own_codes() {
+        let user_id = "usr_x".to_owned();
+        for (error, code) in [
+            (
+                CommandError::OwnAccount {
+                    user_id: user_id.clone(),
+                },
+                "own_account",
+            ),
+            (
+                CommandError::LastPlatformAdmin {
+                    user_id: user_id.clone(),
+                },
+                "last_platform_admin",
+            ),
+            (CommandError::Deactivated { user_id }, "user_deactivated"),
+        ] {
+            let answer: ApiError = WriteError::Rejected(error).into();
+            assert_eq!((answer.status, answer.code), (StatusCode::CONFLICT, code));
+            assert!(!answer.message.contains("usr_x"), "{}", answer.message);
+        }
     }
 
     #[test]

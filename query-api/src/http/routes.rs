@@ -28,6 +28,10 @@ use super::control::organizations::{
 use super::control::projects::{self, NewProject, ProjectCreatedReply, ProjectList};
 use super::control::properties::{self, NewProperty, PropertyList, PropertyReply, Settings};
 use super::control::tokens::{self, NewToken, TokenCreated, TokenList, TokenRevoked};
+use super::control::users::{
+    self as admin_users, PlatformAdminChange, UserDeactivated, UserInvitation, UserInvited,
+    UserList, UserReply,
+};
 use super::error::ErrorBody;
 use super::openapi;
 use super::route_spec::{action, created, get, json, post, query_of, Attach, SchemaOf};
@@ -124,6 +128,10 @@ pub const ROUTES: &[RouteSpec] = &[
         "Platform admins: organizations and owners",
     ),
     page(
+        "/admin/users",
+        "Platform admins: every user, invite by address, platform admin, deactivate",
+    ),
+    page(
         "/admin/health",
         "Platform admins: ingest health, consumer lag, jobs and alerts",
     ),
@@ -211,6 +219,41 @@ pub const ROUTES: &[RouteSpec] = &[
         "Send a test alert to the Slack webhook (platform admins)",
         json::<TestAlertSent>(),
         |r| r.to(admin_health::test_alert),
+    ),
+    get(
+        "/api/v1/admin/users",
+        Principal,
+        "Every user with their organizations and roles, platform-admin flag and last sign-in (platform admins)",
+        json::<UserList>(),
+        |r| r.to(admin_users::list),
+    ),
+    post::<UserInvitation>(
+        "/api/v1/admin/users",
+        Principal,
+        "Invite by address: create the user if new and e-mail a sign-in link (platform admins)",
+        created::<UserInvited>(),
+        |r| r.to(admin_users::invite),
+    ),
+    post::<PlatformAdminChange>(
+        "/api/v1/admin/users/{user}/platform-admin",
+        Principal,
+        "Grant or withdraw platform admin (one active platform admin always stays; platform admins)",
+        json::<UserReply>(),
+        |r| r.to(admin_users::set_platform_admin),
+    ),
+    action(
+        "/api/v1/admin/users/{user}/deactivate",
+        Principal,
+        "Deactivate a user: their sessions and tokens stop working at once (not yourself; platform admins)",
+        json::<UserDeactivated>(),
+        |r| r.to(admin_users::deactivate),
+    ),
+    action(
+        "/api/v1/admin/users/{user}/reactivate",
+        Principal,
+        "Reactivate a user with the memberships and tokens they had (platform admins)",
+        json::<UserReply>(),
+        |r| r.to(admin_users::reactivate),
     ),
     post::<NewOrganization>(
         "/api/v1/organizations",

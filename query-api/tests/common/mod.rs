@@ -23,7 +23,10 @@ pub struct Api {
 
 /// A writer over a fixed control view (no broker), for tests that never write.
 pub fn fixed_writer(view: schemas::control::ControlView) -> Arc<ControlWriter> {
+    // Every sign-in records itself through the writer, off the request; with no broker that
+    // write can only fail, and it holds the writer's lock until it does, so it fails fast here.
     let producer = platform::kafka::producer_config("127.0.0.1:9")
+        .set("message.timeout.ms", "300")
         .create()
         .unwrap();
     Arc::new(ControlWriter::new(
@@ -208,6 +211,11 @@ pub async fn sign_in(api: &Api, email: &str) -> (String, String) {
     .await;
     assert_eq!(asked.status, 202);
     let link = links(&api.outbox).pop().unwrap();
+    follow_link(api, &link).await
+}
+
+/// Follows a sign-in link from the outbox; returns (cookie header value, CSRF token).
+pub async fn follow_link(api: &Api, link: &str) -> (String, String) {
     let path = link.strip_prefix("http://api.test").unwrap().to_owned();
     let followed = send(client().get(format!("{}{path}", api.base)), None).await;
     assert_eq!(followed.status, 303, "{}", followed.json);

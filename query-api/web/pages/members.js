@@ -28,7 +28,7 @@ export async function render(ctx, view) {
     view.append(
       h("section", { class: "card" }, h("h2", {}, "Invite someone"),
         form({ "aria-label": "Invite a member" }, [
-          field("E-mail", email, "On the organization's domain; they sign in with it on the sign-in page."),
+          field("E-mail", email, "On the organization's domain; they sign in with it on the sign-in page. Until they do, the list shows the invitation as pending."),
           field("Name", name),
           field("Role", invite),
         ], "Invite", async (data) => {
@@ -68,6 +68,12 @@ export async function render(ctx, view) {
     return button;
   }
 
+  function status(m) {
+    if (m.deactivated) return h("span", { class: "tag revoked" }, "account deactivated");
+    if (m.pending) return h("span", { class: "tag pending" }, "invitation pending");
+    return h("span", { class: "tag active" }, "signed in");
+  }
+
   async function refresh(clearNotices = true) {
     if (clearNotices) for (const n of view.querySelectorAll(".notice")) n.remove();
     const { members } = await get(base);
@@ -81,6 +87,8 @@ export async function render(ctx, view) {
         { label: "E-mail", value: (m) => m.email },
         { label: "Name", value: (m) => m.name },
         { label: "Role", value: roleCell },
+        // Invited but never signed in: the invitation is still open.
+        { label: "Status", value: status },
         { label: "", value: removeCell },
       ], members),
     );

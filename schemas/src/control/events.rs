@@ -152,6 +152,24 @@ pub struct User {
     /// May create organizations and see every one.
     #[serde(default)]
     pub platform_admin: bool,
+    /// When a platform admin deactivated the user; `None` while active. A deactivated user
+    /// keeps their memberships (reactivation restores them) but no credential of theirs works.
+    #[serde(default)]
+    pub deactivated_at: Option<i64>,
+    /// When the user last followed a sign-in link; `None` for an invitation never taken up.
+    #[serde(default)]
+    pub last_sign_in_at: Option<i64>,
+}
+
+impl User {
+    pub fn is_active(&self) -> bool {
+        self.deactivated_at.is_none()
+    }
+
+    /// Invited (by an admin, or as a member) but never signed in.
+    pub fn is_pending(&self) -> bool {
+        self.last_sign_in_at.is_none()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

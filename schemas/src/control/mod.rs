@@ -9,8 +9,9 @@ pub mod view;
 
 pub use command::{
     ChangePlan, CommandError, CreateAnalystToken, CreateApiKey, CreateOrganization, CreateProject,
-    CreateProperty, CreateUser, Decide, Decision, ProjectCreated, RevokeAnalystToken, RevokeApiKey,
-    SetAiSources, SetMembership, SetPlatformAdmin, Stamp, UpdateProperty,
+    CreateProperty, CreateUser, Decide, Decision, ProjectCreated, RecordSignIn, RevokeAnalystToken,
+    RevokeApiKey, SetAiSources, SetMembership, SetPlatformAdmin, SetUserActive, Stamp,
+    UpdateProperty,
 };
 pub use events::*;
 pub use view::{ControlView, KeyContext};

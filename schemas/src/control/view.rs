@@ -135,6 +135,26 @@ impl ControlView {
         self.users.get(id)
     }
 
+    /// Every user, by id.
+    pub fn users(&self) -> impl Iterator<Item = &User> {
+        self.users.values()
+    }
+
+    /// The user, unless unknown or deactivated: what every credential is checked against.
+    pub fn active_user(&self, id: &str) -> Option<&User> {
+        self.users.get(id).filter(|u| u.is_active())
+    }
+
+    /// The user's memberships in every organization, active or not.
+    pub fn memberships_of<'a>(
+        &'a self,
+        user_id: &'a str,
+    ) -> impl Iterator<Item = &'a Membership> + 'a {
+        self.memberships
+            .values()
+            .filter(move |m| m.user_id == user_id)
+    }
+
     pub fn user_by_email(&self, email: &str) -> Option<&User> {
         self.user_by_email
             .get(&email.to_lowercase())

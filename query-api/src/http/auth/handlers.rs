@@ -2,11 +2,11 @@
 
 use actix_web::cookie::{time::Duration as CookieAge, Cookie, SameSite};
 use actix_web::{web, HttpRequest, HttpResponse};
-use schemas::control::Role;
+use schemas::control::{RecordSignIn, Role};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::mail::Mailer;
+use super::links::{send_link, valid_email, LinkPurpose};
 use super::principal::{session_cookie_name, Credential, Principal};
 use crate::http::access;
 use crate::http::error::ApiError;
@@ -29,16 +29,6 @@ pub struct LinkSent {
     pub message: &'static str,
 }
 
-fn valid_email(email: &str) -> bool {
-    let Some((local, domain)) = email.rsplit_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && domain.contains('.')
-        && email.len() <= 254
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-}
-
 /// Same answer whether or not the address has an account: nothing to enumerate.
 pub async fn request_link(
     req: HttpRequest,
@@ -53,53 +43,23 @@ pub async fn request_link(
         .limits
         .client_ip(req.peer_addr().map(|a| a.ip()), req.headers());
     state.limits.sign_in(ip)?;
-    let user = state.view().user_by_email(&email).map(|u| u.id.clone());
+    // A deactivated user is sent nothing, with the same answer as for an unknown address.
+    let user = state
+        .view()
+        .user_by_email(&email)
+        .filter(|u| u.is_active())
+        .map(|u| u.id.clone());
     // Over the address's limit nothing is sent, but the answer is the same and the links already
     // sent stay valid: requests for someone's address cannot lock them out, nor tell whether it
     // has an account. Only known addresses are counted, so made-up ones fill no table.
-    let user = user.filter(|_| {
-        let may = state.limits.may_send_link(&email);
-        if !may {
-            tracing::info!("sign-in link not sent: this address's limit is reached");
-        }
-        may
-    });
     if let Some(user_id) = user {
-        let token = state
-            .auth
-            .issue_link(&user_id, chrono::Utc::now().timestamp_millis());
-        let link = format!(
-            "{}/api/v1/auth/callback?token={token}",
-            state.config.public_url.trim_end_matches('/')
-        );
-        deliver(&state, email, link).await;
+        send_link(&state, &user_id, &email, LinkPurpose::SignIn).await;
     }
     Ok(HttpResponse::Accepted().json(LinkSent {
         status: "sent",
         message:
             "if this address has an account, a sign-in link valid for 15 minutes is on its way",
     }))
-}
-
-/// The answer does not wait for (or depend on) delivery: a failure is logged for operators.
-async fn deliver(state: &web::Data<ApiState>, email: String, link: String) {
-    const SUBJECT: &str = "Your Optiview sign-in link";
-    match &state.mailer {
-        // A local file append: done before answering, so the link is there when the caller looks.
-        Mailer::Outbox(_) => {
-            if let Err(error) = state.mailer.send(&email, SUBJECT, &link).await {
-                tracing::error!(%error, "writing the sign-in link to the outbox failed");
-            }
-        }
-        Mailer::Smtp { .. } => {
-            let state = state.clone();
-            actix_web::rt::spawn(async move {
-                if let Err(error) = state.mailer.send(&email, SUBJECT, &link).await {
-                    tracing::error!(%error, "sending the sign-in link by SMTP failed");
-                }
-            });
-        }
-    }
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -123,6 +83,7 @@ pub async fn follow_link(
             "this sign-in link is unknown, used or expired; ask for a new one",
         )
     })?;
+    admit(&state, &user_id)?;
     let device = request
         .headers()
         .get(actix_web::http::header::USER_AGENT)
@@ -142,6 +103,31 @@ pub async fn follow_link(
         .insert_header(("Location", "/"))
         .cookie(cookie)
         .finish())
+}
+
+/// Refuses a user deactivated since the link was sent, then records the sign-in in the control
+/// plane (when the user last signed in; an invitation taken up) off the request: the redirect
+/// does not wait for the broker, and a broker that is down keeps nobody out (the failure is
+/// logged). `RecordSignIn` itself refuses a deactivated user, which closes the race with a
+/// deactivation decided meanwhile; the session would be refused at its first use anyway.
+fn admit(state: &web::Data<ApiState>, user_id: &str) -> Result<(), ApiError> {
+    if state.view().active_user(user_id).is_none() {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "user_deactivated",
+            "this account is deactivated; a platform admin can reactivate it",
+        ));
+    }
+    let state = state.clone();
+    let command = RecordSignIn {
+        user_id: user_id.to_owned(),
+    };
+    actix_web::rt::spawn(async move {
+        if let Err(error) = state.writer.submit(&command.user_id, &command).await {
+            tracing::warn!(%error, "recording a sign-in failed");
+        }
+    });
+    Ok(())
 }
 
 pub async fn logout(
@@ -339,18 +325,4 @@ pub async fn me(
             Credential::Token { .. } => None,
         },
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::valid_email;
-
-    #[test]
-    fn email_shape() {
-        assert!(valid_email("ada@acme.com"));
-        assert!(!valid_email("ada"));
-        assert!(!valid_email("@acme.com"));
-        assert!(!valid_email("ada@localhost"));
-        assert!(!valid_email("a da@acme.com"));
-    }
 }

@@ -2,6 +2,7 @@
 //! `Principal` extractor every non-public handler takes.
 
 pub mod handlers;
+pub mod links;
 pub mod mail;
 pub mod outbox;
 pub mod principal;

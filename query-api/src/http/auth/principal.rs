@@ -109,8 +109,9 @@ fn from_token(req: &HttpRequest, state: &ApiState, token: &str) -> Result<Princi
     let found = view
         .analyst_token_by_secret_hash(&hash_secret(token))
         .filter(|t| !t.revoked)
-        // A token never outlives its user's membership.
+        // A token never outlives its user's membership, nor works while they are deactivated.
         .filter(|t| view.role_of(&t.user_id, &t.organization_id).is_some())
+        .filter(|t| view.active_user(&t.user_id).is_some())
         .ok_or_else(ApiError::unauthenticated)?;
     if !is_safe(req) && found.scope == TokenScope::Read {
         return Err(ApiError::new(
@@ -137,6 +138,12 @@ fn from_cookie(req: &HttpRequest, state: &ApiState) -> Result<Principal, ApiErro
         .auth
         .session(cookie.value(), now)
         .ok_or_else(ApiError::unauthenticated)?;
+    // Checked on every request, not only at sign-in: a deactivation ends the session here even
+    // if it reached this instance only through the control topic.
+    if state.view().active_user(&session.user_id).is_none() {
+        state.auth.end_session(cookie.value());
+        return Err(ApiError::unauthenticated());
+    }
     let echoed = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok());
     if !is_safe(req) && echoed != Some(session.csrf_token.as_str()) {
         return Err(ApiError::forbidden(

@@ -169,6 +169,12 @@ impl AuthStore {
         sessions.remove(&hash_secret(token));
     }
 
+    /// Forgets every link issued to `user_id` and not yet followed (a deactivated user's).
+    pub fn forget_links_of(&self, user_id: &str) {
+        let mut links = self.links.lock().unwrap_or_else(|e| e.into_inner());
+        links.retain(|_, l| l.user_id != user_id);
+    }
+
     /// Ends every session of `user_id` ("sign out everywhere"); returns how many there were.
     pub fn end_sessions_of(&self, user_id: &str) -> usize {
         let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
@@ -193,6 +199,18 @@ mod tests {
         let late = store.issue_link("usr_1", NOW);
         assert_eq!(store.redeem_link(&late, NOW + LINK_TTL_MS), None, "expired");
         assert_eq!(store.redeem_link("guess", NOW), None);
+    }
+
+    #[test]
+    fn forgetting_a_users_links_leaves_other_users_links() {
+        let store = AuthStore::default();
+        let first = store.issue_link("usr_1", NOW);
+        let second = store.issue_link("usr_1", NOW);
+        let other = store.issue_link("usr_2", NOW);
+        store.forget_links_of("usr_1");
+        assert_eq!(store.redeem_link(&first, NOW + 1), None);
+        assert_eq!(store.redeem_link(&second, NOW + 1), None);
+        assert_eq!(store.redeem_link(&other, NOW + 1), Some("usr_2".into()));
     }
 
     #[test]

@@ -43,6 +43,12 @@ pub struct Member {
     pub email: String,
     pub name: String,
     pub role: Role,
+    /// Invited but never signed in: the invitation is still open.
+    pub pending: bool,
+    pub last_sign_in_at: Option<i64>,
+    /// A platform admin deactivated the account: the membership stays, but nothing of theirs
+    /// works until they are reactivated.
+    pub deactivated: bool,
 }
 
 fn on_domain(email: &str, domain: &str) -> bool {
@@ -106,6 +112,9 @@ pub async fn list(
                 email: user.email.clone(),
                 name: user.name.clone(),
                 role: m.role,
+                pending: user.is_pending(),
+                last_sign_in_at: user.last_sign_in_at,
+                deactivated: !user.is_active(),
             })
         })
         .collect();

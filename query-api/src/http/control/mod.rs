@@ -8,3 +8,4 @@ pub mod organizations;
 pub mod projects;
 pub mod properties;
 pub mod tokens;
+pub mod users;

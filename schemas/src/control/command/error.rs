@@ -19,6 +19,17 @@ pub enum CommandError {
     /// The change would leave the organization without an active owner.
     #[error("organization {organization_id} would be left without an owner")]
     LastOwner { organization_id: String },
+    /// A platform admin tried to deactivate their own account: they would lock themselves out
+    /// with nobody asked.
+    #[error("user {user_id} cannot deactivate their own account")]
+    OwnAccount { user_id: String },
+    /// The change would leave the platform without an active platform admin, so nobody could
+    /// create organizations or reactivate anyone.
+    #[error("user {user_id} is the last active platform admin")]
+    LastPlatformAdmin { user_id: String },
+    /// The user is deactivated: they cannot sign in, nor be granted platform admin.
+    #[error("user {user_id} is deactivated")]
+    Deactivated { user_id: String },
 }
 
 impl CommandError {
@@ -31,6 +42,9 @@ impl CommandError {
             CommandError::Domain(_) => "invalid_domain",
             CommandError::OwnerRequired { .. } => "owner_required",
             CommandError::LastOwner { .. } => "last_owner",
+            CommandError::OwnAccount { .. } => "own_account",
+            CommandError::LastPlatformAdmin { .. } => "last_platform_admin",
+            CommandError::Deactivated { .. } => "user_deactivated",
         }
     }
 }

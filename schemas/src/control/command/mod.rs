@@ -21,7 +21,7 @@ pub use membership::SetMembership;
 pub use organization::{ChangePlan, CreateOrganization};
 pub use project::{CreateProject, ProjectCreated, SetAiSources};
 pub use property::{CreateProperty, UpdateProperty};
-pub use user::{CreateUser, SetPlatformAdmin};
+pub use user::{CreateUser, RecordSignIn, SetPlatformAdmin, SetUserActive};
 
 use super::events::{ControlEvent, Entity};
 use super::view::ControlView;
