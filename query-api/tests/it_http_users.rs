@@ -206,6 +206,23 @@ async fn platform_admins_invite_and_deactivate_users_and_sign_ins_are_recorded()
         (refused.status, refused.json["error"].as_str()),
         (401, Some("unauthenticated"))
     );
+    // The owner's token list says why her token is refused though it was never revoked.
+    let listed = call(&api, &owner, Verb::Get, &tokens, None).await;
+    let hers = |listed: &Value, field: &str| {
+        listed["tokens"]
+            .as_array()
+            .and_then(|t| t.iter().find(|t| t["name"] == "notebook"))
+            .map(|t| t[field].clone())
+    };
+    assert_eq!(
+        (
+            hers(&listed.json, "revoked"),
+            hers(&listed.json, "user_deactivated")
+        ),
+        (Some(json!(false)), Some(json!(true))),
+        "{}",
+        listed.json
+    );
     // No new link for her, the same answer as for anyone; the one sent before no longer works.
     let count = links(&api.outbox).len();
     let asked = common::send(
@@ -290,6 +307,8 @@ async fn platform_admins_invite_and_deactivate_users_and_sign_ins_are_recorded()
     assert_eq!(on.status, 200, "{}", on.json);
     assert_eq!(on.json["user"]["active"], true);
     assert_eq!(read(token).await, 200);
+    let listed = call(&api, &owner, Verb::Get, &tokens, None).await;
+    assert_eq!(hers(&listed.json, "user_deactivated"), Some(json!(false)));
     assert!(control
         .view()
         .view()

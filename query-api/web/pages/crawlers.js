@@ -21,6 +21,8 @@ export function render(ctx, view) {
           ["Verified", num(d.totals.verified), "from the operator's published addresses"],
           ["Spoofed", num(d.totals.spoofed), "claimed a known agent from elsewhere"],
           ["Unverifiable", num(d.totals.unverifiable), "operator publishes no addresses"],
+          // Only when it happened: the loader was behind for longer than the verification window.
+          ...(d.totals.unchecked ? [["Unchecked", num(d.totals.unchecked), "address expired before it was checked"]] : []),
         ]),
         timeSeries("Crawler hits over time", d.series, [[(r) => r.hits, "Hits"]], d.window.tz, d.window.day_buckets),
         comparison(

@@ -61,7 +61,14 @@ export async function render(ctx, view) {
         { label: "Owner", value: (t) => t.user_email },
         { label: "Scope", value: (t) => scopeLabel(t.scope) },
         { label: "Created", value: (t) => when(new Date(t.created_at).toISOString(), ctx.filters.tz) },
-        { label: "Status", value: (t) => (t.revoked ? h("span", { class: "tag revoked" }, "revoked") : h("span", { class: "tag active" }, "active")) },
+        {
+          label: "Status",
+          value: (t) => {
+            if (t.revoked) return h("span", { class: "tag revoked" }, "revoked");
+            if (t.user_deactivated) return h("span", { class: "tag revoked", title: "Refused while its owner's account is deactivated" }, "owner deactivated");
+            return h("span", { class: "tag active" }, "active");
+          },
+        },
         {
           label: "Actions",
           value: (t) => {

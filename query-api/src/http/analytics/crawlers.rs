@@ -30,6 +30,8 @@ pub struct CrawlerTotals {
     pub spoofed: u64,
     /// The operator publishes no addresses.
     pub unverifiable: u64,
+    /// The address was destroyed (its key past the verification window) before it was checked.
+    pub unchecked: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -253,6 +255,7 @@ pub async fn report(
             verified: verified(Verification::Verified),
             spoofed: verified(Verification::Spoofed),
             unverifiable: verified(Verification::Unverifiable),
+            unchecked: verified(Verification::Unchecked),
         },
         series: fill(&d.window, series, &Hits::default()),
         breakdowns,

@@ -35,6 +35,8 @@ pub struct PublicToken {
     pub name: String,
     pub scope: TokenScope,
     pub revoked: bool,
+    /// Its user's account is deactivated: the token is refused until the account is reactivated.
+    pub user_deactivated: bool,
     pub created_at: i64,
 }
 
@@ -51,6 +53,7 @@ impl PublicToken {
             name: token.name.clone(),
             scope: token.scope,
             revoked: token.revoked,
+            user_deactivated: view.active_user(&token.user_id).is_none(),
             created_at: token.created_at,
         }
     }
