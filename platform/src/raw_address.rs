@@ -70,8 +70,11 @@ impl AddressKeyArgs {
 #[derive(PartialEq, Eq)]
 pub enum Opened {
     Address(String),
-    /// Its day's key no longer exists (or never did here): the address is gone.
+    /// Its day's key is past its lifetime: the address is gone for good.
     KeyDestroyed,
+    /// Its day's key should still exist but is not in this directory: a service pointed at
+    /// another key directory than the collector's (or the volume is not mounted).
+    KeyMissing,
     /// The bytes do not open with the day's key (not sealed for this event, or damaged).
     Unreadable,
 }
@@ -81,6 +84,7 @@ impl std::fmt::Debug for Opened {
         f.write_str(match self {
             Opened::Address(_) => "Address(redacted)",
             Opened::KeyDestroyed => "KeyDestroyed",
+            Opened::KeyMissing => "KeyMissing",
             Opened::Unreadable => "Unreadable",
         })
     }
@@ -145,7 +149,11 @@ impl AddressKeys {
             return Ok(Opened::Unreadable);
         };
         let Some(key) = self.of_day(day, now)? else {
-            return Ok(Opened::KeyDestroyed);
+            return Ok(if self.secrets.expired(day, now) {
+                Opened::KeyDestroyed
+            } else {
+                Opened::KeyMissing
+            });
         };
         let opened = cipher(&key).decrypt(
             &XNonce::from(nonce),
@@ -261,6 +269,29 @@ mod tests {
     }
 
     #[test]
+    fn a_key_absent_within_its_window_is_missing_not_destroyed() {
+        let (collector, elsewhere) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let sealed = keys(&collector)
+            .seal("4.227.36.7", "evt-1", at(1, 10))
+            .unwrap();
+        let misconfigured = keys(&elsewhere);
+        assert_eq!(
+            misconfigured
+                .open_sealed(&sealed, "evt-1", at(1, 11))
+                .unwrap(),
+            Opened::KeyMissing,
+            "another directory than the collector's"
+        );
+        assert_eq!(
+            misconfigured
+                .open_sealed(&sealed, "evt-1", at(4, 0))
+                .unwrap(),
+            Opened::KeyDestroyed,
+            "past the window it is gone wherever one looks"
+        );
+    }
+
+    #[test]
     fn each_record_has_its_own_nonce() {
         let dir = tempfile::tempdir().unwrap();
         let k = keys(&dir);
@@ -287,7 +318,7 @@ mod tests {
         assert!(processor.purge(at(4, 0)).unwrap().is_empty());
         assert_eq!(
             processor.open_sealed(&sealed, "evt-1", at(2, 0)).unwrap(),
-            Opened::KeyDestroyed
+            Opened::KeyMissing
         );
         assert!(matches!(
             processor.open_sealed(&fresh, "evt-2", at(4, 0)).unwrap(),

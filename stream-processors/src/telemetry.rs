@@ -12,6 +12,8 @@ pub const TOO_LATE_FOR_SESSION: &str = "optiview_processor_too_late_for_session_
 pub const ADDRESSES_EXPIRED: &str = "optiview_processor_addresses_expired_total";
 /// Sealed addresses that did not open with their day's key (damaged, or not this event's).
 pub const ADDRESSES_UNREADABLE: &str = "optiview_processor_addresses_unreadable_total";
+/// Sealed addresses whose key should exist (within the window) but is not in the directory.
+pub const ADDRESSES_KEY_MISSING: &str = "optiview_processor_addresses_key_missing_total";
 pub const CHANGELOG_RECORDS: &str = "optiview_processor_changelog_records_total";
 pub const SESSIONS_RESTORED: &str = "optiview_processor_partitions_restored_total";
 pub const CONSUMER_LAG: &str = "optiview_processor_consumer_lag";

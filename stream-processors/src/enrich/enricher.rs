@@ -75,6 +75,13 @@ impl HitAddress {
                 metrics::counter!(crate::telemetry::ADDRESSES_EXPIRED).increment(1);
                 HitAddress::Expired
             }
+            Ok(Opened::KeyMissing) => {
+                // Within the window the key must exist: this is a deployment mistake, not age,
+                // and every hit would quietly become unchecked without this warning.
+                metrics::counter!(crate::telemetry::ADDRESSES_KEY_MISSING).increment(1);
+                warn_key_missing(&sealed.key_day, keys);
+                HitAddress::Expired
+            }
             Ok(Opened::Unreadable) => {
                 metrics::counter!(crate::telemetry::ADDRESSES_UNREADABLE).increment(1);
                 HitAddress::Known(None)
@@ -86,6 +93,20 @@ impl HitAddress {
                 HitAddress::Known(None)
             }
         }
+    }
+}
+
+/// At most once a minute: a misconfigured loader meets the missing key on every server hit.
+fn warn_key_missing(key_day: &str, keys: &AddressKeys) {
+    static LAST_MINUTE: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(i64::MIN);
+    let minute = chrono::Utc::now().timestamp() / 60;
+    if LAST_MINUTE.swap(minute, std::sync::atomic::Ordering::Relaxed) != minute {
+        tracing::warn!(
+            key_day,
+            key_dir = %keys.secrets().dir().display(),
+            "the address key of a day within the verification window is not in the key directory: \
+             is --address-key-dir the collector's? Hits are stored unchecked until it is"
+        );
     }
 }
 
