@@ -11,10 +11,11 @@ import json
 import re
 import sys
 from pathlib import Path
+from urllib.parse import urlparse
 
 import yaml
 
-VERSION = "2026-11-24.1"
+VERSION = "2026-12-02.1"
 HERE = Path(__file__).resolve().parent
 
 # Catalog entries whose class or operator the source's free-text fields do not state precisely.
@@ -84,12 +85,21 @@ PATH_REFERRERS = [("x.com", "/i/grok", "Grok")]
 
 
 def operator_name(raw, name):
+    """The organisation the source's `operator` field names, without the prose around it: the
+    dashboards group by this name, so "Amazon, used for fetching …" must read "Amazon"."""
     link = re.match(r"\[([^\]]+)\]", raw or "")
     if link:
         return link.group(1).strip()
-    if not raw or raw.lower().startswith("unclear"):
+    text = (raw or "").strip()
+    if not text or text.lower().startswith(("unclear", "unknown", "anyone")):
         return ""
-    return raw.strip().rstrip(".")
+    if text.startswith(("http://", "https://")):
+        # A page of the operator's: its registrable domain's first label names it.
+        labels = (urlparse(text).hostname or "").split(".")
+        return labels[-2].capitalize() if len(labels) >= 2 else ""
+    # The name leads; a comma, a parenthesis or a relative clause starts the description.
+    lead = re.split(r",|\(|\s+(?:that|which|who|to|used|is|are)\s", text, maxsplit=1)[0]
+    return lead.strip().rstrip(".")
 
 
 def class_of(function):

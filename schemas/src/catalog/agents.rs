@@ -99,4 +99,29 @@ mod tests {
             .iter()
             .all(|e| !e.pattern.is_empty() && !e.reason.is_empty()));
     }
+
+    /// The dashboards group by operator and map operators to assistants: prose from a source's
+    /// description would split one organisation into several rows.
+    #[test]
+    fn every_operator_is_an_organisation_name_not_a_description() {
+        for agent in agents() {
+            let op = agent.operator.as_str();
+            let prose = [",", "(", "http", " that ", " which ", " to ", "…"]
+                .iter()
+                .find(|mark| op.contains(**mark));
+            assert!(
+                prose.is_none() && !op.is_empty() && op.chars().count() <= 48,
+                "{}: operator {op:?} reads as a description",
+                agent.name
+            );
+        }
+        let operator = |name: &str| {
+            agents()
+                .into_iter()
+                .find(|a| a.name == name)
+                .map(|a| a.operator)
+        };
+        assert_eq!(operator("Amzn-User").as_deref(), Some("Amazon"));
+        assert_eq!(operator("Kimi-User").as_deref(), Some("Moonshot AI"));
+    }
 }
