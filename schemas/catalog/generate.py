@@ -166,6 +166,37 @@ def bot_patterns(data):
             out.write(f"{pattern}\t{reason}\n")
 
 
+# isbot fragments left out, with why: each matches real people's browsers in uap-core's browser
+# cases (a browser in this sense is whatever a person reads pages with, in-app browsers included).
+EXCLUDED_NONBROWSER = {
+    "chromeframe": "Internet Explorer with the Chrome Frame plug-in, a person's browser",
+    "java(?!;)": "feature-phone browsers (J2ME) announce their Java runtime",
+    "(?:^|[^g])news(?!sapphire)": "news apps' in-app browsers (Apple News, TopBuzz) are people reading",
+    "manager": "webOS TVs' browser is the WebAppManager",
+    "preview": "Firefox pre-release builds name themselves …Preview; link-preview fetchers have product tokens of their own",
+    "^[^ ]{50,}$": "logs that write spaces as '+' (IIS) turn every browser into one long word",
+    "\\(\\)": "in-app browsers print empty parentheses (Roblox's Hybrid())",
+    "(?<! channel/|google/)google(?!(?:wv|app|/google| pixel))": "Google's fetchers are in the crawler patterns already; apps print Google store and device names (GooglePlayStore)",
+}
+
+
+def nonbrowser_patterns(data):
+    """isbot's fragments: each matches something a real browser's user agent never contains, so
+    a client that passes every robot check but matches one is still not a browser."""
+    patterns = json.loads((data / "crawlers/isbot-patterns.json").read_text())
+    with open(HERE / "nonbrowser_patterns.tsv", "w") as out:
+        out.write(f"# version: {VERSION}\n# source: omrilotan/isbot (Unlicense); a regex, matched case-insensitively\n")
+        for p, reason in EXCLUDED_NONBROWSER.items():
+            if p not in patterns:
+                raise SystemExit(f"excluded isbot pattern {p!r} is not in the source any more")
+            out.write(f"# excluded: {p}\t{reason}\n")
+        out.write("pattern\n")
+        for p in (p for p in patterns if p not in EXCLUDED_NONBROWSER):
+            if "\t" in p or "\n" in p:
+                raise SystemExit(f"isbot pattern {p!r} cannot be a TSV row")
+            out.write(p + "\n")
+
+
 def referrers(data):
     ai = yaml.safe_load((data / "referrers/AIAssistants.yml").read_text())
     rows = {}
@@ -233,6 +264,7 @@ def main():
     data = Path(sys.argv[1] if len(sys.argv) > 1 else HERE.parents[1] / "reference-data").resolve()
     agents(data)
     bot_patterns(data)
+    nonbrowser_patterns(data)
     referrers(data)
     channels(data)
     ip_ranges(data)

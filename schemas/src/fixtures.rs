@@ -20,7 +20,8 @@ pub fn sample_tag_beacon() -> Beacon {
         project_id: "prj_AbCdEfGh12".into(),
         property_id: 42,
         visitor_id: "v-123".into(),
-        user_agent: "Mozilla/5.0".into(),
+        // A whole browser user agent: a bare "Mozilla/5.0" has no browser shape and is a robot.
+        user_agent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15".into(),
         ip_hash: "ab12".into(),
         country: Some("DE".into()),
         tag: Some(TagEvent {

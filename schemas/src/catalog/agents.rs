@@ -7,6 +7,7 @@ use crate::vocab::{AgentClass, Vocabulary};
 pub(super) const AI_AGENTS: &str = include_str!("../../catalog/ai_agents.tsv");
 pub(super) const BOT_PATTERNS: &str = include_str!("../../catalog/bot_patterns.tsv");
 pub(super) const EXCLUDED_PATTERNS: &str = include_str!("../../catalog/bot_patterns_excluded.tsv");
+pub(super) const NONBROWSER_PATTERNS: &str = include_str!("../../catalog/nonbrowser_patterns.tsv");
 
 /// One known agent: its user-agent tokens and where its operator publishes IP ranges.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +62,12 @@ pub fn bot_patterns() -> Vec<BotPattern> {
             tags: list(col(&r, 1), ','),
         })
         .collect()
+}
+
+/// isbot's fragments (regexes, some with look-around, matched case-insensitively) of what a
+/// browser's user agent never contains.
+pub fn nonbrowser_patterns() -> Vec<&'static str> {
+    rows(NONBROWSER_PATTERNS).map(|r| col(&r, 0)).collect()
 }
 
 pub fn excluded_bot_patterns() -> Vec<ExcludedPattern> {

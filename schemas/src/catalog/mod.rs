@@ -8,7 +8,8 @@ mod ip_ranges;
 mod referrers;
 
 pub use agents::{
-    agents, bot_patterns, excluded_bot_patterns, AgentEntry, BotPattern, ExcludedPattern,
+    agents, bot_patterns, excluded_bot_patterns, nonbrowser_patterns, AgentEntry, BotPattern,
+    ExcludedPattern,
 };
 pub use ip_ranges::{ip_ranges, IpRange};
 pub use referrers::{ai_sources, channel_hosts, referrer_rules, ChannelHost, ReferrerRule};

@@ -6,6 +6,7 @@ pub mod bots;
 pub mod browser;
 pub mod enricher;
 pub mod event;
+pub mod nonbrowser;
 pub mod page;
 pub mod referral;
 pub mod user_agent;

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::bots::BotMatcher;
 use super::browser::BrowserParser;
+use super::nonbrowser::NonBrowser;
 use schemas::catalog;
 use schemas::vocab::AgentClass;
 
@@ -24,6 +25,7 @@ pub struct UaClass {
 
 pub struct Classifier {
     bots: BotMatcher,
+    nonbrowser: NonBrowser,
     browsers: BrowserParser,
 }
 
@@ -32,6 +34,7 @@ impl Classifier {
     pub fn from_catalog() -> anyhow::Result<Self> {
         Ok(Self {
             bots: BotMatcher::new(catalog::agents(), &catalog::bot_patterns())?,
+            nonbrowser: NonBrowser::from_catalog()?,
             browsers: BrowserParser::new()?,
         })
     }
@@ -54,6 +57,11 @@ impl Classifier {
                 bot.agent,
             );
         }
+        if self.nonbrowser.is_match(ua) {
+            // No robot word, but nothing a browser sends either: a library, a feed reader, a
+            // monitor. Named by its product token, the part a person would recognise.
+            return robot(AgentClass::OtherBot, Some(product_token(ua)), None, None);
+        }
         let b = self.browsers.parse(ua);
         UaClass {
             class: AgentClass::Human,
@@ -65,6 +73,21 @@ impl Classifier {
             os: Some(b.os.into_owned()),
             device: Some(b.device.as_str()),
         }
+    }
+}
+
+/// `python-requests/2.31` → `python-requests`: the first word before its version, at most 40
+/// characters.
+fn product_token(ua: &str) -> String {
+    let word = ua
+        .split(|c: char| c.is_whitespace() || c == '/' || c == ';' || c == '(')
+        .find(|w| !w.is_empty())
+        .unwrap_or("");
+    let name: String = word.chars().take(40).collect();
+    if name.chars().any(char::is_alphanumeric) {
+        name
+    } else {
+        "non-browser client".to_owned()
     }
 }
 
@@ -114,5 +137,26 @@ mod tests {
         assert_eq!(human.device, Some("desktop"));
         assert_eq!(c.classify("curl/8.5.0").class, AgentClass::OtherBot);
         assert_eq!(c.classify("").class, AgentClass::OtherBot);
+    }
+
+    #[test]
+    fn clients_with_no_robot_word_but_no_browser_shape_are_automated_by_their_product() {
+        let c = Classifier::from_catalog().unwrap();
+        for (ua, product) in [
+            (
+                "Feedly/1.0 (+http://www.feedly.com/fetcher.html; 2 subscribers)",
+                "Feedly",
+            ),
+            ("Ansible-httpget", "Ansible-httpget"),
+            ("ruby", "ruby"),
+            ("-", "non-browser client"),
+        ] {
+            let got = c.classify(ua);
+            assert_eq!(
+                (got.class, got.agent.as_deref()),
+                (AgentClass::OtherBot, Some(product)),
+                "{ua}"
+            );
+        }
     }
 }
