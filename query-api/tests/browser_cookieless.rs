@@ -5,15 +5,13 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 
 use common::{start_browsable, user, writer};
 use platform::test_support::{TestDatabase, TestTopics};
 use schemas::control::ids::new_id;
 use schemas::control::{CreateApiKey, CreateOrganization, CreateProject, Permission, Plan, Role};
-use serde_json::{json, Value};
+use serde_json::json;
 
 #[actix_rt::test]
 #[ignore = "browser test: needs Chromium and OPTIVIEW_KAFKA_BROKERS and OPTIVIEW_CLICKHOUSE_URL; infra/test runs it"]
@@ -62,30 +60,10 @@ async fn an_owner_switches_a_property_to_cookieless_and_the_pages_say_so() {
         "domain": made.default_property.domain,
         "property": property,
     });
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser/cookieless_test.mjs");
-    let output = actix_rt::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg(script)
-            .arg(config.to_string())
-            .output()
-            .expect("run node (infra/stack install provides it)")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let report: Value = stdout
-        .lines()
-        .last()
-        .and_then(|l| serde_json::from_str(l).ok())
-        .unwrap_or_else(|| {
-            panic!(
-                "no report from the browser:\n{stdout}\n{}",
-                String::from_utf8_lossy(&output.stderr)
-            )
-        });
+    let (report, status) = common::run_browser_script("cookieless_test.mjs", config).await;
     assert!(report["failure"].is_null(), "{}", report["failure"]);
     assert_eq!(report["console_errors"], json!([]), "console errors");
-    assert!(output.status.success());
+    assert!(status.success());
 
     assert_eq!(report["mode_before"], "cookies");
     assert!(!report["snippet_before"]

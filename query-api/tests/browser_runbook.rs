@@ -21,7 +21,7 @@ use query_api::http::openapi::DASHBOARDS;
 use schemas::control::ids::new_id;
 use schemas::control::{CreateOrganization, Plan, PropertyKind, Role};
 use schemas::vocab::Vocabulary;
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// A service process, stopped when the test ends however it ends.
 struct Service(Child);
@@ -261,31 +261,11 @@ async fn a_new_partner_walks_the_runbook_and_every_page_renders() {
         "pages": &pages,
         "dashboards": &dashboards,
     });
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser/dashboard_test.mjs");
-    let output = actix_rt::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg(script)
-            .arg(config.to_string())
-            .output()
-            .expect("run node (infra/stack install provides it)")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let report: Value = stdout
-        .lines()
-        .last()
-        .and_then(|l| serde_json::from_str(l).ok())
-        .unwrap_or_else(|| {
-            panic!(
-                "no report from the browser:\n{stdout}\n{}",
-                String::from_utf8_lossy(&output.stderr)
-            )
-        });
+    let (report, status) = common::run_browser_script("dashboard_test.mjs", config).await;
     eprintln!("screenshots: {}", shots.display());
     assert!(report["failure"].is_null(), "{}", report["failure"]);
     assert_eq!(report["console_errors"], json!([]), "console errors");
-    assert!(output.status.success());
+    assert!(status.success());
 
     // The runbook: the widget turned green (the script waits 30 s at most) after the page loaded,
     // and the pageview is on /events and in ClickHouse, with the page's URL.

@@ -361,3 +361,35 @@ pub fn view_with_users(emails: &[&str]) -> schemas::control::ControlView {
     }
     view
 }
+
+/// Runs `browser/<script>` under node with `config` and returns the JSON report it prints last,
+/// with the process's exit status; panics with its output when there is no report.
+pub async fn run_browser_script(
+    script: &str,
+    config: serde_json::Value,
+) -> (serde_json::Value, std::process::ExitStatus) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("browser")
+        .join(script);
+    let output = actix_rt::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg(script)
+            .arg(config.to_string())
+            .output()
+            .expect("run node (infra/stack install provides it)")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report = stdout
+        .lines()
+        .last()
+        .and_then(|l| serde_json::from_str(l).ok())
+        .unwrap_or_else(|| {
+            panic!(
+                "no report from the browser:\n{stdout}\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+    (report, output.status)
+}
