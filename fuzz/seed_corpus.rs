@@ -110,6 +110,9 @@ fn beacon_seeds() -> Vec<Vec<u8>> {
             referrer: None,
             bytes: Some(5120),
             response_ms: Some(12),
+            signature: None,
+            signature_input: None,
+            signature_agent: None,
             sealed_ip: None,
         }),
         ..sample_tag_beacon()

@@ -69,6 +69,8 @@ fn collect_beacons(batch: CollectBatch) -> Vec<Beacon> {
         user_agent: USER_AGENT.into(),
         ip_hash: String::new(),
         country: None,
+        asn: None,
+        as_organization: None,
         tag: None,
         hit: None,
     };
@@ -107,6 +109,8 @@ fn hit_beacon(IncomingHit { user_agent, hit }: IncomingHit) -> Beacon {
         user_agent,
         ip_hash,
         country: None,
+        asn: None,
+        as_organization: None,
         tag: None,
         hit: Some(hit),
     }

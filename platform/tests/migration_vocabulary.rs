@@ -9,7 +9,8 @@ use platform::clickhouse::migrations::load_dir;
 use regex::Regex;
 use schemas::alerts::{AlertRule, AlertState};
 use schemas::vocab::{
-    sql_list, AgentClass, Channel, EventSource, EventType, JobStatus, Verification, Vocabulary,
+    sql_list, AgentClass, Channel, CrawlResource, EventSource, EventType, JobStatus, RobotsVerdict,
+    Verification, VerificationMethod, Vocabulary,
 };
 
 fn migrations_sql() -> Vec<(String, String)> {
@@ -33,12 +34,15 @@ fn parses<T: Vocabulary>(text: &str) -> bool {
 
 #[test]
 fn every_vocabulary_literal_in_the_migrations_is_a_defined_value() {
-    let columns: [(&str, Defined); 8] = [
+    let columns: [(&str, Defined); 11] = [
         ("source", parses::<EventSource>),
         ("event_type", parses::<EventType>),
         ("channel", parses::<Channel>),
         ("agent_class", parses::<AgentClass>),
         ("verification", parses::<Verification>),
+        ("verification_method", parses::<VerificationMethod>),
+        ("robots", parses::<RobotsVerdict>),
+        ("resource", parses::<CrawlResource>),
         ("status", parses::<JobStatus>),
         ("rule", parses::<AlertRule>),
         ("state", parses::<AlertState>),

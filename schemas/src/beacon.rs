@@ -22,6 +22,9 @@ pub struct Beacon {
     pub user_agent: String,
     pub ip_hash: String,
     pub country: Option<String>,
+    /// The network of origin, when the edge's database knows the address.
+    pub asn: Option<i64>,
+    pub as_organization: Option<String>,
     pub tag: Option<TagEvent>,
     pub hit: Option<ServerHit>,
 }
@@ -66,6 +69,16 @@ pub struct TagEvent {
     pub props: HashMap<String, String>,
     pub value: Option<f64>,
     pub currency: Option<String>,
+    /// [`automation`] bits the tag observed; `None` from tags older than the field.
+    pub automation: Option<i32>,
+}
+
+/// The bits of [`TagEvent::automation`].
+pub mod automation {
+    /// `navigator.webdriver` was true: the browser is driven by WebDriver or CDP automation.
+    pub const WEBDRIVER: i32 = 1;
+    /// A headless browser's traits (a `HeadlessChrome` user agent, no window chrome).
+    pub const HEADLESS: i32 = 2;
 }
 
 /// A request forwarded from a partner's edge or CDN log (crawlers that run no JavaScript).
@@ -83,6 +96,11 @@ pub struct ServerHit {
     pub referrer: Option<String>,
     pub bytes: Option<i64>,
     pub response_ms: Option<i32>,
+    /// Web Bot Auth: the request's `Signature`, `Signature-Input` and `Signature-Agent` headers
+    /// as forwarded, verified by the processors against the signer's key directory.
+    pub signature: Option<String>,
+    pub signature_input: Option<String>,
+    pub signature_agent: Option<String>,
     /// The client address as the collector writes it: sealed with a key that is destroyed once
     /// the crawler verification window has passed. Absent when the hit named no address.
     pub sealed_ip: Option<SealedAddress>,

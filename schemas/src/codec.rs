@@ -128,7 +128,7 @@ pub(crate) mod avro_bytes {
 }
 
 /// Earlier published versions of the contracts.
-pub const HISTORY: [&str; 7] = [
+pub const HISTORY: [&str; 8] = [
     include_str!("../avro/history/control.1.avsc"),
     include_str!("../avro/history/control.2.avsc"),
     include_str!("../avro/history/control.3.avsc"),
@@ -136,6 +136,7 @@ pub const HISTORY: [&str; 7] = [
     include_str!("../avro/history/deadletter.1.avsc"),
     include_str!("../avro/history/edge_stats.1.avsc"),
     include_str!("../avro/history/beacon.1.avsc"),
+    include_str!("../avro/history/beacon.2.avsc"),
 ];
 
 /// Writer schemas known to this process, by fingerprint.

@@ -24,6 +24,8 @@ pub fn sample_tag_beacon() -> Beacon {
         user_agent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15".into(),
         ip_hash: "ab12".into(),
         country: Some("DE".into()),
+        asn: None,
+        as_organization: None,
         tag: Some(TagEvent {
             event_type: TagEventType::Conversion,
             client_ts: Some(1_764_000_000_000),
@@ -39,6 +41,7 @@ pub fn sample_tag_beacon() -> Beacon {
             props: HashMap::from([("plan".into(), "pro".into())]),
             value: Some(49.5),
             currency: Some("EUR".into()),
+            automation: None,
         }),
         hit: None,
     }

@@ -30,6 +30,9 @@ fn server_beacon() -> Beacon {
             referrer: None,
             bytes: Some(5120),
             response_ms: Some(12),
+            signature: None,
+            signature_input: None,
+            signature_agent: None,
             sealed_ip: Some(SealedAddress {
                 key_day: "2025-11-24".into(),
                 nonce: vec![7; 24],

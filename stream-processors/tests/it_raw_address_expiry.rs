@@ -52,6 +52,9 @@ fn sealed_hit(tenant: &Tenant, keys: &AddressKeys, event_id: &str, address: &str
         referrer: None,
         bytes: Some(100),
         response_ms: Some(5),
+        signature: None,
+        signature_input: None,
+        signature_agent: None,
         sealed_ip: Some(keys.seal(address, event_id, now).unwrap()),
     });
     b

@@ -49,6 +49,9 @@ async fn enriched_rows_insert_into_the_shipped_tables() {
         referrer: None,
         bytes: Some(10),
         response_ms: Some(3),
+        signature: None,
+        signature_input: None,
+        signature_agent: None,
         sealed_ip: None,
     });
     let a = enricher.enrich(&visit, &ctx, received + 10).unwrap();

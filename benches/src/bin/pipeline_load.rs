@@ -98,6 +98,9 @@ fn workload(args: &Args, tenant: &schemas::fixtures::Tenant) -> Vec<Beacon> {
                     referrer: None,
                     bytes: Some(5120),
                     response_ms: Some(12),
+                    signature: None,
+                    signature_input: None,
+                    signature_agent: None,
                     sealed_ip: None,
                 });
             } else {

@@ -251,6 +251,7 @@ fn parse_event(e: RawEvent<'_>, list: Option<(&str, usize)>) -> Result<IncomingE
             props: string_map(f("props"), e.props)?,
             value: e.value,
             currency,
+            automation: None,
         },
     })
 }

@@ -112,6 +112,9 @@ fn parse_json_line(line: &str, n: usize) -> Result<IncomingHit, EdgeError> {
             referrer: bounded(&field("referrer"), obj.get("referrer"), 2048)?,
             bytes: number("bytes")?,
             response_ms: number("response_ms")?.map(|ms| i32::try_from(ms).unwrap_or(i32::MAX)),
+            signature: None,
+            signature_input: None,
+            signature_agent: None,
             sealed_ip: None,
         },
     })
@@ -199,6 +202,9 @@ fn parse_log_line(line: &str, n: usize, default_host: &str) -> Result<IncomingHi
             referrer: dash_none(f[7]),
             bytes: f[6].parse().ok(),
             response_ms: None,
+            signature: None,
+            signature_input: None,
+            signature_agent: None,
             sealed_ip: None,
         },
     })

@@ -118,6 +118,8 @@ async fn accept(
         user_agent,
         ip_hash: ids.ip_hash,
         country,
+        asn: None,
+        as_organization: None,
         tag: None,
         hit: None,
     };

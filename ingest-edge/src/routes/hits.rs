@@ -106,6 +106,8 @@ pub async fn hits(
                 user_agent,
                 ip_hash: hashed,
                 country: None,
+                asn: None,
+                as_organization: None,
                 tag: None,
                 hit: Some(hit),
             };

@@ -4,7 +4,10 @@
 
 use actix_web::web;
 use schemas::control::{Plan, PropertyKind, Role, TokenScope};
-use schemas::vocab::{AgentClass, Channel, ContentType, Verification, Vocabulary};
+use schemas::vocab::{
+    AgentClass, Channel, ContentType, CrawlResource, RobotsVerdict, Verification,
+    VerificationMethod, Vocabulary,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -34,6 +37,10 @@ pub struct Vocabularies {
     pub agent_classes: Vec<Choice<AgentClass>>,
     pub channels: Vec<Choice<Channel>>,
     pub verifications: Vec<Choice<Verification>>,
+    pub verification_methods: Vec<Choice<VerificationMethod>>,
+    pub robots_verdicts: Vec<Choice<RobotsVerdict>>,
+    /// What a crawler asked for (the crawlers dashboard's "what agents read").
+    pub crawl_resources: Vec<Choice<CrawlResource>>,
     /// What kind of page a URL is (the content dashboard's type column).
     pub content_types: Vec<Choice<ContentType>>,
 }
@@ -78,6 +85,7 @@ fn agent_class_label(class: AgentClass) -> &'static str {
         AgentClass::AiAssistant => "AI assistant",
         AgentClass::AiAgent => "AI agent",
         AgentClass::SearchEngineCrawler => "Search engine crawler",
+        AgentClass::LinkPreview => "Link preview fetcher",
         AgentClass::OtherBot => "Other bot",
         AgentClass::Human => "Human",
     }
@@ -88,6 +96,7 @@ fn channel_label(channel: Channel) -> &'static str {
         Channel::Ai => "AI assistant",
         Channel::Search => "Search",
         Channel::Social => "Social",
+        Channel::Email => "E-mail",
         Channel::Referral => "Other website",
         Channel::Direct => "Direct",
         Channel::Internal => "Internal",
@@ -100,6 +109,35 @@ fn verification_label(verification: Verification) -> &'static str {
         Verification::Spoofed => "Spoofed",
         Verification::Unverifiable => "Unverifiable",
         Verification::Unchecked => "Unchecked (address expired)",
+    }
+}
+
+fn verification_method_label(method: VerificationMethod) -> &'static str {
+    match method {
+        VerificationMethod::WebBotAuth => "Web Bot Auth signature",
+        VerificationMethod::ReverseDns => "Reverse DNS",
+        VerificationMethod::IpRanges => "Published IP ranges",
+    }
+}
+
+fn robots_verdict_label(verdict: RobotsVerdict) -> &'static str {
+    match verdict {
+        RobotsVerdict::Allowed => "Allowed by robots.txt",
+        RobotsVerdict::Disallowed => "Disallowed by robots.txt",
+        RobotsVerdict::NoRule => "No rule",
+        RobotsVerdict::Unknown => "robots.txt not known",
+    }
+}
+
+fn crawl_resource_label(resource: CrawlResource) -> &'static str {
+    match resource {
+        CrawlResource::Page => "Page",
+        CrawlResource::RobotsTxt => "robots.txt",
+        CrawlResource::LlmsTxt => "llms.txt",
+        CrawlResource::LlmsFullTxt => "llms-full.txt",
+        CrawlResource::Sitemap => "Sitemap",
+        CrawlResource::Markdown => "Markdown rendition",
+        CrawlResource::Feed => "Feed",
     }
 }
 
@@ -134,6 +172,9 @@ impl Vocabularies {
             agent_classes: choices(agent_class_label),
             channels: choices(channel_label),
             verifications: choices(verification_label),
+            verification_methods: choices(verification_method_label),
+            robots_verdicts: choices(robots_verdict_label),
+            crawl_resources: choices(crawl_resource_label),
             content_types: choices(content_type_label),
         }
     }

@@ -15,6 +15,9 @@ pub enum AgentClass {
     /// Agentic browsers and coding agents acting for a user.
     AiAgent,
     SearchEngineCrawler,
+    /// Fetches one page when a link is shared, to draw its preview card (facebookexternalhit,
+    /// Slackbot-LinkExpanding, Twitterbot): neither a crawl nor an AI's reading.
+    LinkPreview,
     /// SEO, monitoring, scanners, feed readers, HTTP libraries, headless automation.
     OtherBot,
     Human,
@@ -27,6 +30,7 @@ impl Vocabulary for AgentClass {
         AgentClass::AiAssistant,
         AgentClass::AiAgent,
         AgentClass::SearchEngineCrawler,
+        AgentClass::LinkPreview,
         AgentClass::OtherBot,
         AgentClass::Human,
     ];
@@ -38,6 +42,7 @@ impl Vocabulary for AgentClass {
             AgentClass::AiAssistant => "ai_assistant",
             AgentClass::AiAgent => "ai_agent",
             AgentClass::SearchEngineCrawler => "search_engine_crawler",
+            AgentClass::LinkPreview => "link_preview",
             AgentClass::OtherBot => "other_bot",
             AgentClass::Human => "human",
         }

@@ -12,6 +12,8 @@ pub enum Channel {
     Ai,
     Search,
     Social,
+    /// A webmail client (a link in an e-mail opened in the browser).
+    Email,
     /// Any other site.
     Referral,
     /// No referrer.
@@ -25,6 +27,7 @@ impl Vocabulary for Channel {
         Channel::Ai,
         Channel::Search,
         Channel::Social,
+        Channel::Email,
         Channel::Referral,
         Channel::Direct,
         Channel::Internal,
@@ -35,6 +38,7 @@ impl Vocabulary for Channel {
             Channel::Ai => "ai",
             Channel::Search => "search",
             Channel::Social => "social",
+            Channel::Email => "email",
             Channel::Referral => "referral",
             Channel::Direct => "direct",
             Channel::Internal => "internal",

@@ -5,6 +5,7 @@
 mod agent_class;
 mod channel;
 mod content_type;
+mod crawl;
 mod event;
 mod job_status;
 mod verification;
@@ -12,9 +13,10 @@ mod verification;
 pub use agent_class::AgentClass;
 pub use channel::Channel;
 pub use content_type::ContentType;
+pub use crawl::{CrawlResource, RobotsVerdict};
 pub use event::{EventSource, EventType};
 pub use job_status::JobStatus;
-pub use verification::Verification;
+pub use verification::{Verification, VerificationMethod};
 
 /// A closed set of values with one text form each.
 pub trait Vocabulary: Copy + Eq + Sized + 'static {
@@ -77,6 +79,9 @@ mod tests {
         check::<EventType>();
         check::<JobStatus>();
         check::<Verification>();
+        check::<VerificationMethod>();
+        check::<RobotsVerdict>();
+        check::<CrawlResource>();
         check::<AlertRule>();
         check::<AlertState>();
     }

@@ -9,9 +9,11 @@ use chrono::{DateTime, Utc};
 use platform::raw_address::{AddressKeys, Opened};
 use schemas::beacon::{Beacon, ServerHit};
 use schemas::deadletter::DeadLetterReason;
-use schemas::vocab::{AgentClass, EventSource, EventType, Verification};
+use schemas::vocab::{
+    AgentClass, CrawlResource, EventSource, EventType, RobotsVerdict, Verification,
+};
 
-use super::event::{Crawl, EnrichedEvent};
+use super::event::{Crawl, EnrichedEvent, Network};
 use super::page::{normalize_parsed, ContentRules};
 use super::verify::{IpRanges, SharedIpRanges};
 use super::{Attributor, Classifier};
@@ -220,6 +222,8 @@ impl Enricher {
                 .response_ms
                 .and_then(|r| u32::try_from(r).ok())
                 .unwrap_or_default(),
+            robots: RobotsVerdict::Unknown,
+            resource: CrawlResource::Page,
         });
         let tag = beacon.tag.as_ref();
         Ok(EnrichedEvent {
@@ -253,7 +257,13 @@ impl Enricher {
                 .collect(),
             client: ua,
             verification,
+            verification_method: None,
             country: beacon.country.clone().unwrap_or_default(),
+            network: Network::default(),
+            automation: tag
+                .and_then(|t| t.automation)
+                .and_then(|bits| u8::try_from(bits).ok())
+                .unwrap_or_default(),
             status: hit.map_or(0, |h| u16::try_from(h.status).unwrap_or_default()),
             name: tag.and_then(|t| t.name.clone()).unwrap_or_default(),
             props: tag.map(|t| t.props.clone()).unwrap_or_default(),
@@ -312,6 +322,9 @@ mod tests {
             referrer: None,
             bytes: Some(1234),
             response_ms: Some(12),
+            signature: None,
+            signature_input: None,
+            signature_agent: None,
             sealed_ip: None,
         });
         beacon

@@ -4,7 +4,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use schemas::vocab::{AgentClass, Channel, EventSource, EventType, Verification};
+use schemas::vocab::{
+    AgentClass, Channel, CrawlResource, EventSource, EventType, RobotsVerdict, Verification,
+    VerificationMethod,
+};
 
 use super::referral::Attribution;
 use super::user_agent::UaClass;
@@ -41,7 +44,13 @@ pub struct EnrichedEvent {
     pub client: UaClass,
     /// Robots only: whether the claimed agent's operator vouches for the address.
     pub verification: Option<Verification>,
+    /// How `verification` was decided; `None` when nothing could be checked.
+    pub verification_method: Option<VerificationMethod>,
     pub country: String,
+    /// The network the client address belongs to.
+    pub network: Network,
+    /// The tag's [`schemas::beacon::automation`] bits; 0 for server hits.
+    pub automation: u8,
     /// HTTP status of a server hit; 0 for tag events.
     pub status: u16,
     pub name: String,
@@ -61,6 +70,19 @@ pub struct Crawl {
     pub method: String,
     pub bytes: u64,
     pub response_ms: u32,
+    /// The property's robots.txt verdict for this agent and path, when the hit was processed.
+    pub robots: RobotsVerdict,
+    /// A file written for machines (robots.txt, llms.txt, a sitemap, …) or a page.
+    pub resource: CrawlResource,
+}
+
+/// The autonomous system a client address belongs to (0 and empty when unknown), and whether it
+/// is a hosting network: a browser from a datacenter is rarely a person.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Network {
+    pub asn: u32,
+    pub organization: String,
+    pub datacenter: bool,
 }
 
 impl EnrichedEvent {

@@ -12,6 +12,6 @@ pub mod referral;
 pub mod user_agent;
 pub mod verify;
 
-pub use event::{Crawl, EnrichedEvent};
+pub use event::{Crawl, EnrichedEvent, Network};
 pub use referral::{Attribution, Attributor};
 pub use user_agent::{Classifier, UaClass};

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use clickhouse::Row;
 use schemas::session::SessionUpdate;
-use schemas::vocab::{Channel, Verification, Vocabulary};
+use schemas::vocab::{Channel, Verification, VerificationMethod, Vocabulary};
 use serde::Serialize;
 
 use crate::enrich::EnrichedEvent;
@@ -56,6 +56,12 @@ pub struct EventRow {
     pub currency: String,
     pub classifier_version: String,
     pub retention_days: u16,
+    // Added by migration 0007, so after the columns of 0002.
+    pub verification_method: String,
+    pub asn: u32,
+    pub as_organization: String,
+    pub datacenter: bool,
+    pub automation: u8,
 }
 
 #[derive(Debug, Clone, PartialEq, Row, Serialize)]
@@ -100,6 +106,13 @@ pub struct CrawlerHitRow {
     pub bytes: u64,
     pub response_ms: u32,
     pub retention_days: u16,
+    // Added by migration 0007.
+    pub verification_method: String,
+    pub robots: String,
+    pub resource: String,
+    pub asn: u32,
+    pub as_organization: String,
+    pub datacenter: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Row, Serialize)]
@@ -241,6 +254,11 @@ impl From<EnrichedEvent> for EventRow {
             currency: e.currency,
             classifier_version: e.classifier_version.to_owned(),
             retention_days: e.retention_days,
+            verification_method: text::<VerificationMethod>(e.verification_method),
+            asn: e.network.asn,
+            as_organization: e.network.organization,
+            datacenter: e.network.datacenter,
+            automation: e.automation,
         }
     }
 }
@@ -292,6 +310,12 @@ impl CrawlerHitRow {
             bytes: crawl.bytes,
             response_ms: crawl.response_ms,
             retention_days: e.retention_days,
+            verification_method: text::<VerificationMethod>(e.verification_method),
+            robots: crawl.robots.as_str().to_owned(),
+            resource: crawl.resource.as_str().to_owned(),
+            asn: e.network.asn,
+            as_organization: e.network.organization.clone(),
+            datacenter: e.network.datacenter,
         })
     }
 }
@@ -405,6 +429,9 @@ mod tests {
             referrer: Some("https://chatgpt.com/".into()),
             bytes: Some(1234),
             response_ms: Some(12),
+            signature: None,
+            signature_input: None,
+            signature_agent: None,
             sealed_ip: None,
         });
         let event = enrich(&beacon);
