@@ -135,9 +135,16 @@
       });
   }
 
+  // What the page can see of automation (schemas::beacon::automation): WebDriver and CDP
+  // drivers set navigator.webdriver; headless Chrome names itself or has no window at all.
+  var automation =
+    (nav.webdriver ? 1 : 0) |
+    (/HeadlessChrome/.test(nav.userAgent) || (w.outerWidth === 0 && w.outerHeight === 0) ? 2 : 0);
+
   // Events fired together go out in one request.
   function send(event) {
     event.id = rid();
+    if (automation) event.automation = automation;
     event.ts = Date.now();
     event.url = loc.href;
     log("event", event);

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 import yaml
 
-VERSION = "2026-12-02.1"
+VERSION = "2026-12-02.2"
 HERE = Path(__file__).resolve().parent
 
 # Catalog entries whose class or operator the source's free-text fields do not state precisely.
@@ -48,6 +48,89 @@ OVERRIDES = {
     "Devin": ("Cognition", "ai_agent"),
 }
 
+# Operators: organisations with one clean name each, the domains they run and the product names
+# their agents carry. kind: `ai` (an AI lab, model host or AI product: an unknown agent of theirs is
+# an AI agent, its class from its wording), `search` (a search engine: unknown agents are search
+# crawlers unless their wording says AI), `platform` (anything else). Facts from each operator's
+# own crawler documentation; the AI agent list's operator links add more (see operators()). Aliases
+# (the last column) are `|`-separated spellings the sources use.
+OPERATORS = [
+    ("OpenAI", "ai", "openai.com chatgpt.com chat.com oaiusercontent.com", "ChatGPT OpenAI Sora Codex", ""),
+    ("Anthropic", "ai", "anthropic.com claude.ai claude.com", "Claude Anthropic", ""),
+    ("Perplexity", "ai", "perplexity.ai perplexity.com pplx.ai", "Perplexity Comet", "Perplexity AI"),
+    ("Google", "search", "google.com googlebot.com googleusercontent.com gemini.google.com google", "Google Gemini Bard NotebookLM Vertex", ""),
+    ("Microsoft", "search", "microsoft.com bing.com msn.com copilot.com", "Bing Copilot MSN", ""),
+    ("Meta", "platform", "meta.com meta.ai facebook.com fb.com instagram.com whatsapp.net", "Meta Facebook Llama", "Meta/Facebook|Facebook"),
+    ("Apple", "search", "apple.com", "Applebot", ""),
+    ("Amazon", "platform", "amazon.com amazonbot.amazon amazon a9.com alexa.com", "Amazon Alexa Amazonbot Nova", ""),
+    ("xAI", "ai", "x.ai grok.com", "Grok xAI", ""),
+    ("Mistral", "ai", "mistral.ai", "Mistral MistralAI", "Mistral AI"),
+    ("Cohere", "ai", "cohere.com cohere.ai", "Cohere", ""),
+    ("DeepSeek", "ai", "deepseek.com", "DeepSeek", ""),
+    ("ByteDance", "platform", "bytedance.com bytedance.net doubao.com tiktok.com", "Bytespider Doubao TikTok", ""),
+    ("Baidu", "search", "baidu.com baidu.jp", "Baidu Baiduspider ERNIE", ""),
+    ("Alibaba", "platform", "alibaba.com aliyun.com alibabacloud.com qwen.ai qwenlm.ai", "Qwen Tongyi", ""),
+    ("Tencent", "platform", "tencent.com qq.com", "Hunyuan Yuanbao", ""),
+    ("Huawei", "search", "huawei.com petalsearch.com aspiegel.com", "PetalBot Petal Pangu", ""),
+    ("Moonshot AI", "ai", "moonshot.cn moonshot.ai kimi.ai kimi.com", "Kimi Moonshot", ""),
+    ("Zhipu AI", "ai", "zhipuai.cn bigmodel.cn chatglm.cn z.ai", "ChatGLM GLM Zhipu", ""),
+    ("MiniMax", "ai", "minimax.io minimaxi.com hailuoai.com", "MiniMax Hailuo", ""),
+    ("Hugging Face", "ai", "huggingface.co hf.co", "HuggingFace HuggingChat", ""),
+    ("Ai2", "ai", "allenai.org", "AI2Bot Ai2Bot Dolma", "Allen Institute for AI"),
+    ("Common Crawl", "ai", "commoncrawl.org", "CCBot", ""),
+    ("DuckDuckGo", "search", "duckduckgo.com duck.ai", "DuckDuckGo DuckAssist DuckDuckBot", ""),
+    ("Brave", "search", "brave.com", "Brave", ""),
+    ("You.com", "ai", "you.com", "YouBot", ""),
+    ("Phind", "ai", "phind.com", "Phind", ""),
+    ("Kagi", "search", "kagi.com", "Kagi", ""),
+    ("Jina AI", "ai", "jina.ai", "Jina", ""),
+    ("Exa", "ai", "exa.ai", "Exa", ""),
+    ("Tavily", "ai", "tavily.com", "Tavily", ""),
+    ("Firecrawl", "ai", "firecrawl.dev", "Firecrawl FirecrawlAgent", ""),
+    ("Diffbot", "ai", "diffbot.com", "Diffbot", ""),
+    ("Timpi", "ai", "timpi.io", "Timpibot", ""),
+    ("Webz.io", "ai", "webz.io omgili.com", "omgili webzio", ""),
+    ("Character.AI", "ai", "character.ai", "CharacterAI", ""),
+    ("Inflection AI", "ai", "inflection.ai pi.ai", "Inflection", ""),
+    ("Quora", "ai", "quora.com poe.com", "Poe", ""),
+    ("Cognition", "ai", "cognition.ai devin.ai", "Devin", ""),
+    ("Anysphere", "ai", "cursor.com cursor.sh anysphere.co", "Cursor", ""),
+    ("Together AI", "ai", "together.ai together.xyz", "Together", ""),
+    ("Groq", "ai", "groq.com", "Groq", ""),
+    ("OpenRouter", "ai", "openrouter.ai", "OpenRouter", ""),
+    ("Replicate", "ai", "replicate.com", "Replicate", ""),
+    ("Stability AI", "ai", "stability.ai", "Stability", ""),
+    ("Genspark", "ai", "genspark.ai", "Genspark", ""),
+    ("Manus", "ai", "manus.im manus.ai", "Manus", ""),
+    ("Liner", "ai", "liner.com getliner.com", "Liner", ""),
+    ("Felo", "ai", "felo.ai", "Felo", ""),
+    ("iAsk", "ai", "iask.ai", "iAsk iaskspider", ""),
+    ("Andi", "ai", "andisearch.com", "Andi", ""),
+    ("ImageSift", "ai", "imagesift.com", "ImagesiftBot", ""),
+    ("SB Intuitions", "ai", "sbintuitions.co.jp", "SBIntuitions", ""),
+    ("Semantic Scholar", "ai", "semanticscholar.org", "SemanticScholar", ""),
+    ("Yandex", "search", "yandex.ru yandex.com yandex.net yandex.com.tr", "Yandex YandexGPT", ""),
+    ("Naver", "search", "naver.com navercorp.com", "Naver Yeti", ""),
+    ("Seznam", "search", "seznam.cz", "SeznamBot Seznam", ""),
+    ("Yahoo", "search", "yahoo.com yahoo.co.jp yahoo.net", "Yahoo Slurp", ""),
+    ("Exalead", "search", "exalead.com exabot.com", "Exabot", "Dassault Systemes"),
+    ("Sogou", "search", "sogou.com", "Sogou", ""),
+    ("Qwant", "search", "qwant.com", "Qwant", ""),
+    ("Mojeek", "search", "mojeek.com", "MojeekBot Mojeek", ""),
+    ("Ecosia", "search", "ecosia.org", "Ecosia", ""),
+    ("Cốc Cốc", "search", "coccoc.com", "coccocbot", "Coc Coc"),
+    ("Internet Archive", "platform", "archive.org", "archive.org_bot ia_archiver", ""),
+    ("Twitter", "platform", "twitter.com x.com", "Twitterbot", "X"),
+    ("LinkedIn", "platform", "linkedin.com", "LinkedInBot", ""),
+    ("Slack", "platform", "slack.com", "Slackbot", ""),
+    ("Discord", "platform", "discord.com discordapp.com", "Discordbot", ""),
+    ("Telegram", "platform", "telegram.org", "TelegramBot", ""),
+    ("Pinterest", "platform", "pinterest.com", "Pinterestbot Pinterest", ""),
+]
+
+# Hosts of documentation and code that name no operator of their own.
+GENERIC_HOSTS = {"github.com", "gitlab.com", "medium.com", "knownagents.com", "darkvisitors.com", "sites.google.com", "docs.google.com", "stackoverflow.com", "linkedin.com", "x.com", "twitter.com"}
+
 # Robots.txt-only tokens that are words in ordinary user agents; matching them would flag humans.
 ROBOTS_ONLY = {"Code", "Cursor", "Trae", "Spider", "OpenAI", "UseAI", "newsai", "Operator"}
 
@@ -73,6 +156,34 @@ REFERRER_NAMES = {
     "kimi.ai": "Kimi", "kimi.com": "Kimi", "chat.qwen.ai": "Qwen", "qwen.ai": "Qwen",
     "huggingface.co": "HuggingChat", "openrouter.ai": "OpenRouter", "hey.pi.ai": "Pi",
 }
+# Assistant hosts the two lists lack, from the assistants' own documentation and app stores:
+# new domains (copilot.com, chat.com), consoles, and the Android apps that send
+# `android-app://<package>/` as the referrer.
+EXTRA_AI_REFERRERS = {
+    "copilot.com": "Copilot", "m365.cloud.microsoft": "Copilot", "chat.com": "ChatGPT",
+    "claude.com": "Claude", "perplexity.com": "Perplexity", "aistudio.google.com": "Google AI Studio",
+    "gemini.google": "Gemini", "yuanbao.tencent.com": "Yuanbao", "doubao.com": "Doubao",
+    "tongyi.aliyun.com": "Qwen", "kimi.moonshot.cn": "Kimi", "chat.minimax.io": "MiniMax",
+    "genspark.ai": "Genspark", "manus.im": "Manus", "felo.ai": "Felo", "pi.ai": "Pi",
+    "character.ai": "Character.AI", "chat.z.ai": "Z.ai",
+    "com.openai.chatgpt": "ChatGPT", "com.anthropic.claude": "Claude",
+    "ai.perplexity.app.android": "Perplexity", "com.google.android.apps.bard": "Gemini",
+    "com.microsoft.copilot": "Copilot", "com.deepseek.chat": "DeepSeek", "ai.x.grok": "Grok",
+    "com.microsoft.bing": "Copilot",
+}
+# Webmail and mail apps: a visit from one is a link in an e-mail (the `email` channel).
+EMAIL_HOSTS = [
+    ("Gmail", "mail.google.com"), ("Gmail", "com.google.android.gm"), ("Outlook", "outlook.live.com"),
+    ("Outlook", "outlook.office.com"), ("Outlook", "outlook.office365.com"), ("Outlook", "outlook.cloud.microsoft"),
+    ("Outlook", "com.microsoft.office.outlook"), ("Yahoo Mail", "mail.yahoo.com"), ("Yahoo Mail", "mail.yahoo.co.jp"),
+    ("AOL Mail", "mail.aol.com"), ("Proton Mail", "mail.proton.me"), ("Proton Mail", "mail.protonmail.com"),
+    ("iCloud Mail", "www.icloud.com/mail"), ("Zoho Mail", "mail.zoho.com"), ("Zoho Mail", "mail.zoho.eu"),
+    ("Fastmail", "app.fastmail.com"), ("Yandex Mail", "mail.yandex.ru"), ("Yandex Mail", "mail.yandex.com"),
+    ("Mail.ru", "e.mail.ru"), ("GMX", "navigator.gmx.net"), ("GMX", "mail.gmx.com"), ("WEB.DE", "navigator.web.de"),
+    ("Tuta", "app.tuta.com"), ("Seznam Email", "email.seznam.cz"), ("Naver Mail", "mail.naver.com"),
+    ("QQ Mail", "mail.qq.com"), ("163 Mail", "mail.163.com"), ("Orange Mail", "mail.orange.fr"),
+    ("Libero Mail", "mail.libero.it"), ("Onet Poczta", "poczta.onet.pl"), ("WP Poczta", "poczta.wp.pl"),
+]
 # URL markers: the parameter and value an assistant adds when it sends no referrer.
 URL_MARKERS = [
     ("utm_source", "chatgpt.com", "ChatGPT"),
@@ -102,15 +213,91 @@ def operator_name(raw, name):
     return lead.strip().rstrip(".")
 
 
-def class_of(function):
+def class_of(function, description=""):
+    """The class the source's `function` states; where it names none ("AI Data Providers"), a
+    description that says the crawl feeds a search engine makes it a search crawler."""
     f = function.lower()
+    if "sharing" in f or "link preview" in f:
+        return "link_preview"
     if "assistant" in f or "user-initiated" in f or "user quer" in f or "user prompt" in f:
         return "ai_assistant"
     if "agent" in f or "takes action" in f:
         return "ai_agent"
-    if "search" in f:
+    if "search" in f or re.search(r"\bsearch (engine|results|index)|\bai search\b", description.lower()):
         return "ai_search_crawler"
     return "ai_training_crawler"
+
+
+def alias_table():
+    """Every spelling of an operator's name (its name, its `|`-separated aliases) → its name."""
+    table = {}
+    for name, _, _, _, aliases in OPERATORS:
+        for alias in [name] + [a for a in aliases.split("|") if a]:
+            table[alias.lower()] = name
+    return table
+
+
+def canonical_operator(raw):
+    """The catalog's one name for an operator the sources spell their own way."""
+    if not raw:
+        return ""
+    table = alias_table()
+    return table.get(raw.lower(), raw)
+
+
+def starts_with_product(token, product, fold):
+    """`ExaBot` starts with the product `Exa`, `Example` does not: the product must end at a
+    word boundary (not followed by a lowercase letter, but for a robot word)."""
+    t, p = (token.lower(), product.lower()) if fold else (token, product)
+    if len(p) < 3 or not t.startswith(p):
+        return False
+    rest = token[len(product):]
+    return not rest[:1].islower() or rest.lower().startswith(("bot", "spider", "crawler"))
+
+
+def operator_of_token(token):
+    """An agent token that starts with an operator's product name (`ExaBot`, `MistralAI-User`)
+    is that operator's. Case decides first: `ExaBot` is Exa's, `Exabot` Exalead's."""
+    for fold in (False, True):
+        best, owner = "", ""
+        for name, _, _, products, _ in OPERATORS:
+            for product in products.split():
+                if starts_with_product(token, product, fold) and len(product) > len(best):
+                    best, owner = product, name
+        if owner:
+            return owner
+    return ""
+
+
+def domain_of(url):
+    host = (urlparse(url).hostname or "").lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def operators(data):
+    """operators.tsv: the curated operators, plus each operator the AI agent list links to (its
+    link's domain), so a user agent that names the domain names the operator."""
+    rows = {name: [kind, domains.split(), products.split(), aliases] for name, kind, domains, products, aliases in OPERATORS}
+    owner = {d: name for name, (_, domains, _, _) in rows.items() for d in domains}
+    robots = json.loads((data / "ai-agents/ai-robots-txt.robots.json").read_text())
+    for token, entry in sorted(robots.items()):
+        link = re.match(r"\[([^\]]+)\]\((https?://[^)]+)\)", entry.get("operator") or "")
+        if not link:
+            continue
+        name, domain = canonical_operator(link.group(1).strip()), domain_of(link.group(2))
+        if not domain or domain in GENERIC_HOSTS:
+            continue
+        parts = domain.split(".")
+        if any(".".join(parts[i:]) in owner for i in range(len(parts) - 1)):
+            continue
+        rows.setdefault(name, ["ai", [], [], ""])[1].append(domain)
+        owner[domain] = name
+    with open(HERE / "operators.tsv", "w") as out:
+        out.write(f"# version: {VERSION}\n# source: operators' crawler documentation (facts) + ai-robots-txt/ai.robots.txt operator links (MIT); see generate.py\n")
+        out.write("name\tkind\tdomains\tproducts\n")
+        for name in sorted(rows, key=str.lower):
+            kind, domains, products, _ = rows[name]
+            out.write(f"{name}\t{kind}\t{' '.join(domains)}\t{' '.join(products)}\n")
 
 
 def ip_sources(data):
@@ -139,8 +326,9 @@ def agents(data):
         if name in ROBOTS_ONLY or name.lower() in seen:
             continue
         seen.add(name.lower())
-        operator, cls = OVERRIDES.get(name, (operator_name(entry.get("operator"), name), class_of(entry.get("function", ""))))
-        rows.append((name, operator or name, cls, name, sources.get(name, "")))
+        operator, cls = OVERRIDES.get(name, (operator_name(entry.get("operator"), name), class_of(entry.get("function", ""), entry.get("description", ""))))
+        operator = canonical_operator(operator) or operator_of_token(name) or name
+        rows.append((name, operator, cls, name, sources.get(name, "")))
     known = {r[0] for r in rows}
     rows += [r for r in EXTRA_AGENTS if r[0] not in known]
     rows.sort(key=lambda r: r[0].lower())
@@ -151,14 +339,35 @@ def agents(data):
             out.write("\t".join(r) + "\n")
 
 
+# arcjet's categories in crawler-user-agents' tag words, which the classifier reads.
+ARCJET_TAGS = {"ai": "ai-crawler", "search-engine": "search-engine", "preview": "social-preview"}
+
+
+def arcjet_patterns(data):
+    """arcjet's accepted patterns with its categories as tags. Bots with forbidden patterns are
+    left out (a pattern alone would take the other bot's user agents), and so are patterns the
+    `regex` crate cannot compile (look-around, back-references)."""
+    bots = json.loads((data / "crawlers/well-known-bots.json").read_text())
+    for bot in bots:
+        if bot["pattern"].get("forbidden"):
+            continue
+        tags = ",".join(ARCJET_TAGS.get(c, c) for c in bot.get("categories", []))
+        for pattern in bot["pattern"]["accepted"]:
+            if re.search(r"\(\?[=!<]|\\[1-9]", pattern) or "\t" in pattern:
+                continue
+            yield pattern, tags
+
+
 def bot_patterns(data):
     entries = json.loads((data / "crawlers/crawler-user-agents.json").read_text())
     with open(HERE / "bot_patterns.tsv", "w") as out:
-        out.write(f"# version: {VERSION}\n# source: monperrus/crawler-user-agents (MIT); pattern is a regex\n")
-        out.write("pattern\ttags\n")
+        out.write(f"# version: {VERSION}\n# source: monperrus/crawler-user-agents (MIT), then arcjet/well-known-bots (MIT); pattern is a regex\n")
+        out.write("pattern\ttags\tsource\n")
         for e in entries:
             if e["pattern"] not in EXCLUDED_PATTERNS:
-                out.write(f"{e['pattern']}\t{','.join(e.get('tags', []))}\n")
+                out.write(f"{e['pattern']}\t{','.join(e.get('tags', []))}\tcrawler-user-agents\n")
+        for pattern, tags in arcjet_patterns(data):
+            out.write(f"{pattern}\t{tags}\tarcjet\n")
     with open(HERE / "bot_patterns_excluded.tsv", "w") as out:
         out.write(f"# version: {VERSION}\n")
         out.write("pattern\treason\n")
@@ -211,6 +420,8 @@ def referrers(data):
         host = line.strip()
         if host and not host.startswith("#"):
             rows.setdefault((host, ""), REFERRER_NAMES.get(host, host))
+    for host, name in EXTRA_AI_REFERRERS.items():
+        rows.setdefault((host, ""), name)
     for host, path, name in PATH_REFERRERS:
         rows[(host, path)] = name
     for key in list(rows):
@@ -227,7 +438,7 @@ def referrers(data):
 
 def channels(data):
     with open(HERE / "channel_hosts.tsv", "w") as out:
-        out.write(f"# version: {VERSION}\n# source: matomo searchengine-and-social-list (CC0); '{{}}' = any public suffix\n")
+        out.write(f"# version: {VERSION}\n# source: matomo searchengine-and-social-list (CC0), webmail hosts (facts, generate.py); '{{}}' = any public suffix\n")
         out.write("channel\tname\thost\n")
         search = yaml.safe_load((data / "referrers/SearchEngines.yml").read_text())
         for name, groups in sorted(search.items()):
@@ -240,6 +451,9 @@ def channels(data):
             for host in hosts:
                 if "/" not in host:
                     out.write(f"social\t{name}\t{host.lower()}\n")
+        for name, host in EMAIL_HOSTS:
+            if "/" not in host:
+                out.write(f"email\t{name}\t{host}\n")
 
 
 def ip_ranges(data):
@@ -262,6 +476,7 @@ def ip_ranges(data):
 
 def main():
     data = Path(sys.argv[1] if len(sys.argv) > 1 else HERE.parents[1] / "reference-data").resolve()
+    operators(data)
     agents(data)
     bot_patterns(data)
     nonbrowser_patterns(data)

@@ -194,3 +194,86 @@ fn uap_core_browser_cases_are_human_with_the_expected_browser_family() {
     assert!(human as f64 / n >= 0.95, "human recall below 95 %");
     assert!(family_ok as f64 / n >= 0.95, "family accuracy below 95 %");
 }
+
+#[derive(serde::Deserialize)]
+struct ArcjetBot {
+    id: String,
+    categories: Vec<String>,
+    instances: ArcjetInstances,
+}
+
+#[derive(serde::Deserialize)]
+struct ArcjetInstances {
+    accepted: Vec<String>,
+}
+
+/// arcjet's example user agents: each is a robot; its `ai` bots land in an AI class with an
+/// operator; its link previews are link previews. Measured twice: with every pattern, and with
+/// crawler-user-agents' patterns alone on the examples those patterns do not match — the same
+/// kind of set as the unseen "bots no crawler-user-agents pattern matches", where only the
+/// catalog, the operator rules and the non-browser check can find them.
+#[test]
+fn arcjet_well_known_bots_are_robots_and_its_ai_bots_ai() {
+    let bots: Vec<ArcjetBot> =
+        serde_json::from_str(&reference("crawlers/well-known-bots.json")).unwrap();
+    let full = Classifier::from_catalog().unwrap();
+    let cua_only: Vec<_> = schemas::catalog::bot_patterns()
+        .into_iter()
+        .filter(|p| p.source == "crawler-user-agents")
+        .collect();
+    let without_arcjet = Classifier::with_patterns(&cua_only).unwrap();
+    let cua_matcher =
+        stream_processors::enrich::bots::BotMatcher::new(Vec::new(), &cua_only).unwrap();
+
+    let (mut n, mut bot, mut unmatched, mut unmatched_bot) = (0, 0, 0, 0);
+    let (mut ai_n, mut ai_class, mut ai_operator) = (0, 0, 0);
+    let (mut preview_n, mut preview_ok) = (0, 0);
+    let mut misses = Vec::new();
+    for b in &bots {
+        let is_ai = b.categories.iter().any(|c| c == "ai");
+        let is_preview = b.categories.iter().any(|c| c == "preview");
+        for ua in &b.instances.accepted {
+            n += 1;
+            let got = full.classify(ua);
+            if got.class.is_bot() {
+                bot += 1;
+            } else {
+                misses.push(format!("{}: {ua}", b.id));
+            }
+            if is_ai {
+                ai_n += 1;
+                ai_class += usize::from(got.class.is_ai());
+                ai_operator += usize::from(got.operator.is_some());
+            }
+            if is_preview {
+                preview_n += 1;
+                preview_ok += usize::from(got.class == AgentClass::LinkPreview);
+            }
+            if cua_matcher.pattern_match(ua).is_none() {
+                unmatched += 1;
+                unmatched_bot += usize::from(without_arcjet.classify(ua).class.is_bot());
+            }
+        }
+    }
+    let pct = |a: usize, b: usize| 100.0 * a as f64 / b.max(1) as f64;
+    println!(
+        "arcjet well-known-bots: {n} example UAs, bot recall {:.1} %; {ai_n} of `ai` bots: AI class {:.1} %, operator named {:.1} %; {preview_n} link previews as link_preview {:.1} %",
+        pct(bot, n),
+        pct(ai_class, ai_n),
+        pct(ai_operator, ai_n),
+        pct(preview_ok, preview_n)
+    );
+    println!(
+        "arcjet examples no crawler-user-agents pattern matches: {unmatched}, flagged automated without arcjet's patterns {:.1} %",
+        pct(unmatched_bot, unmatched)
+    );
+    for m in misses.iter().take(30) {
+        println!("  human: {m}");
+    }
+    assert!(n > 1000, "{n}");
+    assert!(pct(bot, n) >= 99.0, "bot recall below 99 %");
+    assert!(
+        pct(ai_class, ai_n) >= 90.0,
+        "AI bots in an AI class below 90 %"
+    );
+}

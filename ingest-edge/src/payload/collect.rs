@@ -103,6 +103,8 @@ struct RawEvent<'a> {
     value: Option<f64>,
     #[serde(borrow, default)]
     currency: Option<Cow<'a, str>>,
+    #[serde(default)]
+    automation: Option<i64>,
 }
 
 /// Property values: strings, numbers and booleans, kept as text.
@@ -226,6 +228,16 @@ fn parse_event(e: RawEvent<'_>, list: Option<(&str, usize)>) -> Result<IncomingE
             "currency must be a 3-letter ISO 4217 code",
         ));
     }
+    let automation = match e.automation {
+        None => None,
+        Some(bits @ 0..=255) => Some(bits as i32),
+        Some(_) => {
+            return Err(EdgeError::malformed(
+                f("automation"),
+                "automation must be a bit set from 0 to 255",
+            ))
+        }
+    };
     if e.ts.is_some_and(|t| t <= 0) {
         return Err(EdgeError::malformed(
             f("ts"),
@@ -251,7 +263,7 @@ fn parse_event(e: RawEvent<'_>, list: Option<(&str, usize)>) -> Result<IncomingE
             props: string_map(f("props"), e.props)?,
             value: e.value,
             currency,
-            automation: None,
+            automation,
         },
     })
 }
@@ -322,6 +334,24 @@ mod tests {
         for name in sent {
             assert!(TagEventType::parse(name).is_some(), "tag.js sends {name}");
         }
+    }
+
+    #[test]
+    fn automation_bits_are_kept_and_out_of_range_ones_refused() {
+        let body = |bits: &str| {
+            format!(
+                r#"{{"key_id":"key_a","project_id":"prj_a","property_id":1,"visitor_id":"v","events":[{{"type":"pageview","url":"https://a.com/","automation":{bits}}}]}}"#
+            )
+        };
+        let batch = parse_collect(body("3").as_bytes(), 10).unwrap();
+        assert_eq!(batch.events[0].event.automation, Some(3));
+        let err = parse_collect(body("256").as_bytes(), 10).err().unwrap();
+        assert!(format!("{err:?}").contains("automation"), "{err:?}");
+        // tag.js sets the same bits the contract names.
+        let tag = include_str!("../../tag/tag.js");
+        assert!(tag.contains("nav.webdriver ? 1 : 0"));
+        assert_eq!(schemas::beacon::automation::WEBDRIVER, 1);
+        assert_eq!(schemas::beacon::automation::HEADLESS, 2);
     }
 
     #[test]

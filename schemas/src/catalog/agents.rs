@@ -24,6 +24,9 @@ pub struct AgentEntry {
 pub struct BotPattern {
     pub pattern: String,
     pub tags: Vec<String>,
+    /// Which list it came from (`crawler-user-agents`, `arcjet`), so conformance can measure
+    /// one list against the other.
+    pub source: &'static str,
 }
 
 /// A crawler-user-agents pattern the catalog leaves out, and why.
@@ -60,6 +63,7 @@ pub fn bot_patterns() -> Vec<BotPattern> {
         .map(|r| BotPattern {
             pattern: col(&r, 0).to_owned(),
             tags: list(col(&r, 1), ','),
+            source: col(&r, 2),
         })
         .collect()
 }

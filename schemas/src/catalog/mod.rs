@@ -5,6 +5,7 @@
 
 mod agents;
 mod ip_ranges;
+mod operators;
 mod referrers;
 
 pub use agents::{
@@ -12,6 +13,7 @@ pub use agents::{
     ExcludedPattern,
 };
 pub use ip_ranges::{ip_ranges, IpRange};
+pub use operators::{operators, OperatorEntry, OperatorKind};
 pub use referrers::{ai_sources, channel_hosts, referrer_rules, ChannelHost, ReferrerRule};
 
 /// uap-core's regexes (user agent, OS and device parsers) in the structure of its `regexes.yaml`.
@@ -58,6 +60,7 @@ mod tests {
             ("ai_referrers.tsv", referrers::AI_REFERRERS),
             ("channel_hosts.tsv", referrers::CHANNEL_HOSTS),
             ("ip_ranges.tsv", ip_ranges::IP_RANGES),
+            ("operators.tsv", operators::OPERATORS),
         ] {
             assert_eq!(
                 text.lines().next(),

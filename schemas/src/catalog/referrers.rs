@@ -86,9 +86,10 @@ mod tests {
             rows(CHANNEL_HOSTS).count(),
             "a host row has an unknown channel"
         );
-        assert!(hosts
-            .iter()
-            .all(|h| matches!(h.channel, Channel::Search | Channel::Social)));
+        assert!(hosts.iter().all(|h| matches!(
+            h.channel,
+            Channel::Search | Channel::Social | Channel::Email
+        )));
     }
 
     #[test]

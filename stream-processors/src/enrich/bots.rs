@@ -96,15 +96,28 @@ impl BotMatcher {
 
     /// The robot `ua` belongs to; names borrow from the catalog or, for pattern matches, from `ua`.
     pub fn find<'s>(&'s self, ua: &'s str) -> Option<BotMatch<'s>> {
-        if let Some(i) = self.catalog_agent(ua) {
-            let agent = &self.agents[i];
-            return Some(BotMatch {
+        self.catalog_match(ua)
+            .map(|(m, _)| m)
+            .or_else(|| self.pattern_match(ua))
+    }
+
+    /// A catalog agent whose token `ua` carries, and the token as `ua` spells it.
+    pub fn catalog_match<'s>(&'s self, ua: &'s str) -> Option<(BotMatch<'s>, &'s str)> {
+        let (i, spelled) = self.catalog_agent(ua)?;
+        let agent = &self.agents[i];
+        Some((
+            BotMatch {
                 class: agent.class,
                 name: &agent.name,
                 operator: Some(agent.operator.as_str()).filter(|o| !o.is_empty()),
                 agent: Some(i),
-            });
-        }
+            },
+            spelled,
+        ))
+    }
+
+    /// A crawler pattern or a generic robot word; no catalog agent.
+    pub fn pattern_match<'s>(&'s self, ua: &'s str) -> Option<BotMatch<'s>> {
         // A short pattern turns up inside unrelated words by chance ("RED/" in "WIRED/", "008/" in
         // a build number), so one under 5 characters must start a word.
         let bytes = ua.as_bytes();
@@ -136,7 +149,7 @@ impl BotMatcher {
     }
 
     /// A catalog token present as a whole word: `GPTBot/1.1`, `(compatible; ClaudeBot/1.0)`.
-    fn catalog_agent(&self, ua: &str) -> Option<usize> {
+    fn catalog_agent<'s>(&self, ua: &'s str) -> Option<(usize, &'s str)> {
         let bytes = ua.as_bytes();
         self.agent_tokens
             .find_iter(ua)
@@ -146,7 +159,7 @@ impl BotMatcher {
                 before.is_none_or(|b| !b.is_ascii_alphanumeric())
                     && after.is_none_or(|b| !b.is_ascii_alphanumeric())
             })
-            .map(|m| self.agent_of_token[m.pattern().as_usize()])
+            .map(|m| (self.agent_of_token[m.pattern().as_usize()], &ua[m.range()]))
     }
 }
 
@@ -162,6 +175,8 @@ fn generic(name: &str, class: AgentClass) -> BotMatch<'_> {
 fn class_of_tags(tags: &[String]) -> AgentClass {
     if tags.iter().any(|t| t == "search-engine") {
         AgentClass::SearchEngineCrawler
+    } else if tags.iter().any(|t| t == "social-preview") {
+        AgentClass::LinkPreview
     } else if tags.iter().any(|t| t == "ai-crawler") {
         AgentClass::AiTrainingCrawler
     } else {
@@ -228,10 +243,12 @@ mod tests {
                 BotPattern {
                     pattern: r"Googlebot\/".into(),
                     tags: vec!["search-engine".into()],
+                    source: "test",
                 },
                 BotPattern {
                     pattern: "[wW]get".into(),
                     tags: vec!["http-library".into()],
+                    source: "test",
                 },
             ],
         )

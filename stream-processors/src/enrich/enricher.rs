@@ -187,7 +187,16 @@ impl Enricher {
                     format!("url {raw_url:?} is not an absolute http(s) URL"),
                 )
             })?;
-        let ua = self.classifier.classify(&beacon.user_agent);
+        let automation = beacon
+            .tag
+            .as_ref()
+            .and_then(|t| t.automation)
+            .and_then(|bits| u8::try_from(bits).ok())
+            .unwrap_or_default();
+        let ua = self
+            .classifier
+            .classify(&beacon.user_agent)
+            .with_automation(automation);
         let verification = match (&ua.agent, hit) {
             (Some(agent), Some(hit)) if ua.class.is_bot() => {
                 let keys = self.address_keys.as_ref();
@@ -260,10 +269,7 @@ impl Enricher {
             verification_method: None,
             country: beacon.country.clone().unwrap_or_default(),
             network: Network::default(),
-            automation: tag
-                .and_then(|t| t.automation)
-                .and_then(|bits| u8::try_from(bits).ok())
-                .unwrap_or_default(),
+            automation,
             status: hit.map_or(0, |h| u16::try_from(h.status).unwrap_or_default()),
             name: tag.and_then(|t| t.name.clone()).unwrap_or_default(),
             props: tag.map(|t| t.props.clone()).unwrap_or_default(),
@@ -370,6 +376,32 @@ mod tests {
     }
 
     #[test]
+    fn a_browser_the_tag_saw_driven_is_a_robot_not_a_visitor() {
+        let enricher = Enricher::from_catalog().unwrap();
+        let rules = ContentRules::default();
+        let mut beacon = schemas::fixtures::sample_tag_beacon();
+        let tag = beacon.tag.as_mut().unwrap();
+        tag.referrer = Some("https://chatgpt.com/".into());
+        tag.automation = Some(schemas::beacon::automation::WEBDRIVER);
+        let e = enricher
+            .enrich(&beacon, &context(&rules), beacon.received_at)
+            .unwrap();
+        assert_eq!(e.agent_class(), AgentClass::OtherBot);
+        assert_eq!(
+            e.client.agent.as_deref(),
+            Some("WebDriver-controlled browser")
+        );
+        assert_eq!(e.automation, 1);
+        // A robot's referrer is no referral.
+        assert_eq!(e.ai_source(), None);
+        beacon.tag.as_mut().unwrap().automation = None;
+        let person = enricher
+            .enrich(&beacon, &context(&rules), beacon.received_at)
+            .unwrap();
+        assert_eq!(person.agent_class(), AgentClass::Human);
+    }
+
+    #[test]
     fn robots_server_hits_become_verified_or_spoofed_crawler_hits() {
         let enricher = Enricher::from_catalog().unwrap();
         let rules = ContentRules::default();
@@ -394,7 +426,9 @@ mod tests {
             Some(Crawl {
                 method: "GET".into(),
                 bytes: 1234,
-                response_ms: 12
+                response_ms: 12,
+                robots: RobotsVerdict::Unknown,
+                resource: CrawlResource::Page,
             })
         );
         let fake = enricher

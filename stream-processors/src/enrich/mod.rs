@@ -7,6 +7,7 @@ pub mod browser;
 pub mod enricher;
 pub mod event;
 pub mod nonbrowser;
+pub mod operators;
 pub mod page;
 pub mod referral;
 pub mod user_agent;

@@ -27,11 +27,22 @@ pub struct Attributor {
     suffix_channels: HashMap<String, Channel>,
 }
 
-/// The catalog lists search engines and social networks; a host listed under any other channel
+/// A campaign link in a newsletter says so in `utm_medium`; mail apps send no referrer.
+fn tagged_as_email(page: &Url) -> bool {
+    page.query_pairs().any(|(key, value)| {
+        key == "utm_medium"
+            && matches!(
+                value.to_ascii_lowercase().as_str(),
+                "email" | "e-mail" | "newsletter" | "mail"
+            )
+    })
+}
+
+/// The catalog lists search engines, social networks and webmail; a host listed under any other channel
 /// is a plain referral (only attribution says a visit is AI).
 fn host_channel(channel: Channel) -> Channel {
     match channel {
-        Channel::Search | Channel::Social => channel,
+        Channel::Search | Channel::Social | Channel::Email => channel,
         _ => Channel::Referral,
     }
 }
@@ -109,6 +120,7 @@ impl Attributor {
             }
         }
         let channel = match (referrer, page) {
+            (None, Some(page)) if tagged_as_email(page) => Channel::Email,
             (None, _) => Channel::Direct,
             (Some(r), page) => {
                 let host = site_host(r.host_str().unwrap_or(""));
@@ -209,6 +221,47 @@ mod tests {
         let chatgpt = a.attribute(page, Some("https://chatgpt.com/"));
         assert_eq!(chatgpt.ai_source.as_deref(), Some("ChatGPT"));
         assert_eq!(chatgpt.channel, Channel::Ai);
+    }
+
+    #[test]
+    fn webmail_and_newsletter_links_are_the_email_channel() {
+        let a = attributor();
+        let page = "https://acme.com/launch";
+        for referrer in [
+            "https://mail.google.com/",
+            "https://outlook.live.com/mail/0/inbox",
+            "android-app://com.google.android.gm/",
+        ] {
+            assert_eq!(
+                a.attribute(page, Some(referrer)).channel,
+                Channel::Email,
+                "{referrer}"
+            );
+        }
+        let tagged = a.attribute(
+            "https://acme.com/launch?utm_medium=email&utm_source=weekly",
+            None,
+        );
+        assert_eq!(tagged.channel, Channel::Email);
+        // A search engine's own mail host is mail, its search host search.
+        assert_eq!(
+            a.attribute(page, Some("https://www.google.com/")).channel,
+            Channel::Search
+        );
+        assert_eq!(a.attribute(page, None).channel, Channel::Direct);
+    }
+
+    #[test]
+    fn assistant_apps_that_send_their_package_as_referrer_are_attributed() {
+        let a = attributor();
+        for (referrer, source) in [
+            ("android-app://com.openai.chatgpt/", "ChatGPT"),
+            ("android-app://com.anthropic.claude/", "Claude"),
+            ("https://copilot.com/chats/1", "Copilot"),
+        ] {
+            let got = a.attribute("https://acme.com/", Some(referrer));
+            assert_eq!(got.ai_source.as_deref(), Some(source), "{referrer}");
+        }
     }
 
     #[test]

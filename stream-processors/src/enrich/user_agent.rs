@@ -5,6 +5,7 @@ use serde::Serialize;
 use super::bots::BotMatcher;
 use super::browser::BrowserParser;
 use super::nonbrowser::NonBrowser;
+use super::operators::{class_for_operator, Operators};
 use schemas::catalog;
 use schemas::vocab::AgentClass;
 
@@ -25,6 +26,7 @@ pub struct UaClass {
 
 pub struct Classifier {
     bots: BotMatcher,
+    operators: Operators,
     nonbrowser: NonBrowser,
     browsers: BrowserParser,
 }
@@ -32,8 +34,15 @@ pub struct Classifier {
 impl Classifier {
     /// Compiles the shipped catalogs.
     pub fn from_catalog() -> anyhow::Result<Self> {
+        Self::with_patterns(&catalog::bot_patterns())
+    }
+
+    /// The shipped catalogs with only these robot patterns (conformance measures one pattern
+    /// list on the other's examples).
+    pub fn with_patterns(patterns: &[catalog::BotPattern]) -> anyhow::Result<Self> {
         Ok(Self {
-            bots: BotMatcher::new(catalog::agents(), &catalog::bot_patterns())?,
+            bots: BotMatcher::new(catalog::agents(), patterns)?,
+            operators: Operators::from_catalog(),
             nonbrowser: NonBrowser::from_catalog()?,
             browsers: BrowserParser::new()?,
         })
@@ -49,18 +58,32 @@ impl Classifier {
             // No user agent at all: no browser omits it.
             return robot(AgentClass::OtherBot, None, None, None);
         }
-        if let Some(bot) = self.bots.find(ua) {
-            return robot(
-                bot.class,
-                Some(bot.name.to_owned()),
-                bot.operator.map(str::to_owned),
-                bot.agent,
-            );
+        if let Some((bot, spelled)) = self.bots.catalog_match(ua) {
+            if !self.names_another_operator(ua, spelled, bot.operator) {
+                return robot(
+                    bot.class,
+                    Some(bot.name.to_owned()),
+                    bot.operator.map(str::to_owned),
+                    bot.agent,
+                );
+            }
+        }
+        if let Some(bot) = self.bots.pattern_match(ua) {
+            let name = if bot.name == "bot" {
+                agent_token(ua)
+            } else {
+                bot.name.to_owned()
+            };
+            return self.operated_robot(ua, bot.class, name);
+        }
+        if names_a_site(ua) && self.operators.named_by_domain(ua).is_some() {
+            // A browser's user agent points to no site: one that names an operator's is theirs.
+            return self.operated_robot(ua, AgentClass::OtherBot, agent_token(ua));
         }
         if self.nonbrowser.is_match(ua) {
             // No robot word, but nothing a browser sends either: a library, a feed reader, a
             // monitor. Named by its product token, the part a person would recognise.
-            return robot(AgentClass::OtherBot, Some(product_token(ua)), None, None);
+            return self.operated_robot(ua, AgentClass::OtherBot, product_token(ua));
         }
         let b = self.browsers.parse(ua);
         UaClass {
@@ -74,6 +97,98 @@ impl Classifier {
             device: Some(b.device.as_str()),
         }
     }
+}
+
+impl UaClass {
+    /// A browser the tag saw being driven (`schemas::beacon::automation` bits): a robot inside a
+    /// real browser engine, whatever its user agent says. Robots stay what they were.
+    pub fn with_automation(mut self, bits: u8) -> Self {
+        use schemas::beacon::automation::{HEADLESS, WEBDRIVER};
+        if self.class != AgentClass::Human || bits == 0 {
+            return self;
+        }
+        let name = if i32::from(bits) & WEBDRIVER != 0 {
+            "WebDriver-controlled browser"
+        } else if i32::from(bits) & HEADLESS != 0 {
+            "Headless browser"
+        } else {
+            "Automated browser"
+        };
+        self.class = AgentClass::OtherBot;
+        self.agent = Some(name.to_owned());
+        self
+    }
+}
+
+impl Classifier {
+    /// Whether the user agent's own evidence puts a catalog token under another operator: the
+    /// domain it names (`Exabot … +http://www.exabot.com`) or its exact spelling of the token
+    /// being another operator's product (`Exabot` vs Exa's `ExaBot`). A token two agents share
+    /// is decided by the operator's context, not by which list had it first.
+    fn names_another_operator(&self, ua: &str, spelled: &str, claimed: Option<&str>) -> bool {
+        let Some(claimed) = claimed.and_then(|name| self.operators.named(name)) else {
+            return false;
+        };
+        let by_domain = if names_a_site(ua) {
+            self.operators.named_by_domain(ua)
+        } else {
+            None
+        };
+        let other = by_domain.or_else(|| {
+            self.operators
+                .of_token(spelled)
+                .filter(|&i| self.operators.get(i).products.contains(&spelled))
+        });
+        other.is_some_and(|i| i != claimed)
+    }
+
+    /// A robot no catalog lists: its operator from the domain it names or its product token,
+    /// and for an AI operator the AI class its wording implies.
+    fn operated_robot(&self, ua: &str, class: AgentClass, name: String) -> UaClass {
+        let by_domain = if names_a_site(ua) {
+            self.operators.named_by_domain(ua)
+        } else {
+            None
+        };
+        let Some(i) = by_domain.or_else(|| self.operators.of_token(&name)) else {
+            return robot(class, Some(name), None, None);
+        };
+        let op = self.operators.get(i);
+        let class = class_for_operator(op.kind, class, &name);
+        robot(class, Some(name), Some(op.name.to_owned()), None)
+    }
+}
+
+/// A URL, a `www.` host or an e-mail address: what bot pages and contact lines look like.
+fn names_a_site(ua: &str) -> bool {
+    ua.contains("://") || ua.contains("www.") || ua.contains('@') || ua.contains("+")
+}
+
+/// The robot's own product in a browser-like user agent: the first `Name/version` that is not a
+/// browser's (`Mozilla/5.0 (compatible; FooBot/1.0; …)` → `FooBot`), else the first word.
+fn agent_token(ua: &str) -> String {
+    const BROWSER_WORDS: [&str; 9] = [
+        "mozilla",
+        "applewebkit",
+        "khtml",
+        "gecko",
+        "chrome",
+        "safari",
+        "version",
+        "mobile",
+        "compatible",
+    ];
+    ua.split(|c: char| c.is_whitespace() || c == ';' || c == '(' || c == ')' || c == ',')
+        .filter_map(|w| w.split_once('/'))
+        .map(|(name, _)| name.trim_start_matches('+'))
+        .find(|name| {
+            name.len() >= 2
+                && name.chars().any(char::is_alphabetic)
+                && !name.contains(':')
+                && !BROWSER_WORDS.contains(&name.to_ascii_lowercase().as_str())
+        })
+        .map(|name| name.chars().take(40).collect())
+        .unwrap_or_else(|| product_token(ua))
 }
 
 /// `python-requests/2.31` → `python-requests`: the first word before its version, at most 40
