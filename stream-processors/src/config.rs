@@ -63,10 +63,73 @@ pub struct RunConfig {
     )]
     pub ip_range_schedule: String,
     #[command(flatten)]
+    pub robots: RobotsArgs,
+    #[command(flatten)]
     pub watchdog: WatchdogArgs,
     /// The keys server hits' addresses were sealed with (the collector's directory).
     #[command(flatten)]
     pub address_keys: AddressKeyArgs,
+}
+
+/// The robots.txt refresh: where each property's file is fetched, how often, and how much of it.
+#[derive(Debug, Clone, Args)]
+pub struct RobotsArgs {
+    /// Where a property's robots.txt is fetched; `{domain}` is the property's domain (tests and
+    /// the local stack point it at a local server over http).
+    #[arg(
+        long,
+        env = "OPTIVIEW_ROBOTS_URL",
+        default_value = crate::jobs::robots_txt::DEFAULT_URL
+    )]
+    pub robots_url: String,
+    /// Cron schedule (UTC, with seconds) of the refresh of every property's file.
+    #[arg(long, env = "OPTIVIEW_ROBOTS_SCHEDULE", default_value = "0 10 * * * *")]
+    pub robots_schedule: String,
+    /// Seconds one fetch may take, redirects included.
+    #[arg(long, env = "OPTIVIEW_ROBOTS_TIMEOUT_SECS", default_value_t = 10)]
+    pub robots_timeout_secs: u64,
+    /// Bytes of a file read; the rest is ignored. RFC 9309 asks for at least 500 KiB.
+    #[arg(
+        long,
+        env = "OPTIVIEW_ROBOTS_MAX_BYTES",
+        default_value_t = platform::robots::MAX_BYTES
+    )]
+    pub robots_max_bytes: usize,
+    /// Every this many seconds, properties the control plane added are fetched for the first
+    /// time, so their first crawler hits are judged rather than unknown.
+    #[arg(long, env = "OPTIVIEW_ROBOTS_NEW_PROPERTY_SECS", default_value_t = 5)]
+    pub robots_new_property_secs: u64,
+}
+
+impl RobotsArgs {
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.robots_timeout_secs)
+    }
+
+    pub fn new_property_period(&self) -> Duration {
+        Duration::from_secs(self.robots_new_property_secs)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !self.robots_url.starts_with("http://") && !self.robots_url.starts_with("https://") {
+            return Err(ConfigError::new(
+                "--robots-url",
+                format!("{:?} is not an http(s) URL", self.robots_url),
+            ));
+        }
+        if self.robots_max_bytes < platform::robots::MAX_BYTES {
+            return Err(ConfigError::new(
+                "--robots-max-bytes",
+                format!(
+                    "is {}; RFC 9309 asks parsers to read at least {} bytes",
+                    self.robots_max_bytes,
+                    platform::robots::MAX_BYTES
+                ),
+            ));
+        }
+        at_least_one("--robots-timeout-secs", self.robots_timeout_secs)?;
+        at_least_one("--robots-new-property-secs", self.robots_new_property_secs)
+    }
 }
 
 /// When a group consumer counts as stuck, and what it does about it.
@@ -118,6 +181,7 @@ impl Validate for RunConfig {
             u64::from(self.attribution_lookback_days),
         )?;
         self.watchdog.validate()?;
+        self.robots.validate()?;
         self.address_keys.validate()
     }
 }
