@@ -43,6 +43,32 @@ async fn insert(client: &clickhouse::Client, table: &str, rows: &[Value]) {
         .unwrap();
 }
 
+/// A `robots_txt` row; written as RowBinary, since the local gateway refuses escapes (the
+/// bodies' newlines) in SQL text.
+#[derive(clickhouse::Row, serde::Serialize)]
+struct Version {
+    project_id: String,
+    property_id: u64,
+    #[serde(with = "clickhouse::serde::chrono::datetime64::millis")]
+    fetched_at: DateTime<Utc>,
+    url: String,
+    status: u16,
+    checksum: String,
+    body: String,
+}
+
+fn version(project: &str, property: i64, fetched_at: DateTime<Utc>, body: &str) -> Version {
+    Version {
+        project_id: project.to_owned(),
+        property_id: property as u64,
+        fetched_at,
+        url: "https://acme.com/robots.txt".into(),
+        status: 200,
+        checksum: sha256(body),
+        body: body.to_owned(),
+    }
+}
+
 fn pairs(list: &Value) -> Vec<(String, String, u64)> {
     list.as_array()
         .unwrap()
@@ -101,15 +127,9 @@ async fn violations_are_listed_under_the_file_then_in_force_and_under_the_curren
     let mut files = Vec::new();
     for (n, (_, project, property)) in tenants.iter().enumerate() {
         let own = if n == 0 { THEN } else { STRICT };
-        files.push(json!({
-            "project_id": project, "property_id": property, "fetched_at": ch_time(t0 - Duration::days(2)),
-            "url": "https://acme.com/robots.txt", "status": 200, "checksum": sha256(own), "body": own
-        }));
+        files.push(version(project, *property, t0 - Duration::days(2), own));
         if n == 0 {
-            files.push(json!({
-                "project_id": project, "property_id": property, "fetched_at": ch_time(t0 + Duration::hours(1)),
-                "url": "https://acme.com/robots.txt", "status": 200, "checksum": sha256(NOW), "body": NOW
-            }));
+            files.push(version(project, *property, t0 + Duration::hours(1), NOW));
         }
         // (agent, path, verdict when processed, resource, method, datacenter network, count)
         let crawls = [
@@ -157,7 +177,11 @@ async fn violations_are_listed_under_the_file_then_in_force_and_under_the_curren
             }
         }
     }
-    insert(&db.client(), "robots_txt", &files).await;
+    let mut writing = db.client().insert::<Version>("robots_txt").await.unwrap();
+    for file in &files {
+        writing.write(file).await.unwrap();
+    }
+    writing.end().await.unwrap();
     insert(&db.client(), "crawler_hits", &hits).await;
 
     let (owner, project, property) = &tenants[0];
