@@ -423,6 +423,18 @@ mod tests {
                 &["--address-key-hours", "12"],
                 "invalid --address-key-hours: is 12; use at least 24",
             ),
+            (
+                &["--robots-url", "file:///etc/robots.txt"],
+                "invalid --robots-url: \"file:///etc/robots.txt\" is not an http(s) URL",
+            ),
+            (
+                &["--robots-max-bytes", "1000"],
+                "invalid --robots-max-bytes: is 1000; RFC 9309 asks parsers to read at least 512000 bytes",
+            ),
+            (
+                &["--robots-timeout-secs", "0"],
+                "invalid --robots-timeout-secs: is 0; use at least 1",
+            ),
         ]);
     }
 
