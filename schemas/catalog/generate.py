@@ -137,6 +137,7 @@ ROBOTS_ONLY = {"Code", "Cursor", "Trae", "Spider", "OpenAI", "UseAI", "newsai", 
 # crawler-user-agents patterns left out, with why (written to bot_patterns_excluded.tsv).
 EXCLUDED_PATTERNS = {
     "AP3A\\.240617\\.008": "an Android build id shipped on real phones; its one example is Instagram's in-app browser",
+    "Pinterest(bot)?\\/": "arcjet's: also matches Pinterest's in-app browser ([Pinterest/iOS]), a person reading; the crawler is Pinterestbot, matched by crawler-user-agents",
 }
 
 # Crawlers with published IP ranges that the AI list does not carry (verification needs them too).
@@ -353,6 +354,8 @@ def arcjet_patterns(data):
             continue
         tags = ",".join(ARCJET_TAGS.get(c, c) for c in bot.get("categories", []))
         for pattern in bot["pattern"]["accepted"]:
+            if pattern in EXCLUDED_PATTERNS:
+                continue
             if re.search(r"\(\?[=!<]|\\[1-9]", pattern) or "\t" in pattern:
                 continue
             yield pattern, tags
