@@ -137,6 +137,8 @@ ROBOTS_ONLY = {"Code", "Cursor", "Trae", "Spider", "OpenAI", "UseAI", "newsai", 
 # crawler-user-agents patterns left out, with why (written to bot_patterns_excluded.tsv).
 EXCLUDED_PATTERNS = {
     "AP3A\\.240617\\.008": "an Android build id shipped on real phones; its one example is Instagram's in-app browser",
+    "Sonic": "a word of phone names (Lucky Ultra Sonic, ViewSonic); no crawler example needs it alone",
+    "Butterfly": "HTC's Butterfly phones name their model; the Topsy crawler it meant is long gone",
     "Pinterest(bot)?\\/": "arcjet's: also matches Pinterest's in-app browser ([Pinterest/iOS]), a person reading; the crawler is Pinterestbot, matched by crawler-user-agents",
 }
 
@@ -388,6 +390,9 @@ EXCLUDED_NONBROWSER = {
     "preview": "Firefox pre-release builds name themselves …Preview; link-preview fetchers have product tokens of their own",
     "^[^ ]{50,}$": "logs that write spaces as '+' (IIS) turn every browser into one long word",
     "\\(\\)": "in-app browsers print empty parentheses (Roblox's Hybrid())",
+    "\\|": "Baidu's app browsers (baiduboxapp, baidubrowser) and device names (My|Phone) print '|'",
+    "radar": "HTC's and Nokia's Radar phones name their model",
+    "server": "smart TVs list their capabilities (HAS_CMD_HTTP_SERVER); servers' robots say more than 'server'",
     "(?<! channel/|google/)google(?!(?:wv|app|/google| pixel))": "Google's fetchers are in the crawler patterns already; apps print Google store and device names (GooglePlayStore)",
 }
 

@@ -283,3 +283,60 @@ fn arcjet_well_known_bots_are_robots_and_its_ai_bots_ai() {
         "AI bots in an AI class below 75 %"
     );
 }
+
+#[derive(serde::Deserialize)]
+struct DeviceCases {
+    test_cases: Vec<DeviceCase>,
+}
+
+#[derive(serde::Deserialize)]
+struct DeviceCase {
+    user_agent_string: String,
+    family: String,
+}
+
+/// The browser false-positive rate: uap-core's device cases are real phones, tablets, TVs and
+/// desktops (uap-core names robots' devices "Spider"); every distinct browser user agent among
+/// them (Mozilla/… or Opera/…) must be a person.
+#[test]
+fn uap_core_device_browsers_are_people_at_a_false_positive_rate_of_at_most_a_tenth_of_a_percent() {
+    let classifier = Classifier::from_catalog().unwrap();
+    let cases: DeviceCases = serde_yaml::from_str(&reference("browsers/test_device.yaml")).unwrap();
+    let mut seen = std::collections::HashSet::new();
+    let browsers: Vec<&DeviceCase> = cases
+        .test_cases
+        .iter()
+        .filter(|c| {
+            let ua = c.user_agent_string.as_str();
+            (ua.starts_with("Mozilla/") || ua.starts_with("Opera/"))
+                && c.family != "Spider"
+                && seen.insert(ua)
+        })
+        .collect();
+    let flagged: Vec<String> = browsers
+        .iter()
+        .filter_map(|c| {
+            let got = classifier.classify(&c.user_agent_string);
+            got.class.is_bot().then(|| {
+                format!(
+                    "{} ({}) → {:?} {:?}",
+                    c.user_agent_string, c.family, got.class, got.agent
+                )
+            })
+        })
+        .collect();
+    let rate = 100.0 * flagged.len() as f64 / browsers.len() as f64;
+    println!(
+        "uap-core device browsers: {} distinct user agents, flagged as robots {} ({rate:.3} %)",
+        browsers.len(),
+        flagged.len()
+    );
+    for f in &flagged {
+        println!("  robot: {f}");
+    }
+    assert!(browsers.len() > 9000, "{}", browsers.len());
+    assert!(
+        rate <= 0.1,
+        "browser false-positive rate {rate:.3} % above 0.1 %"
+    );
+}
