@@ -59,7 +59,7 @@ OPERATORS = [
     ("Anthropic", "ai", "anthropic.com claude.ai claude.com", "Claude Anthropic", ""),
     ("Perplexity", "ai", "perplexity.ai perplexity.com pplx.ai", "Perplexity Comet", "Perplexity AI"),
     ("Google", "search", "google.com googlebot.com googleusercontent.com gemini.google.com google", "Google Gemini Bard NotebookLM Vertex", ""),
-    ("Microsoft", "search", "microsoft.com bing.com msn.com copilot.com", "Bing Copilot MSN", ""),
+    ("Microsoft", "search", "microsoft.com cloud.microsoft bing.com msn.com copilot.com", "Bing Copilot MSN", ""),
     ("Meta", "platform", "meta.com meta.ai facebook.com fb.com instagram.com whatsapp.net", "Meta Facebook Llama", "Meta/Facebook|Facebook"),
     ("Apple", "search", "apple.com", "Applebot", ""),
     ("Amazon", "platform", "amazon.com amazonbot.amazon amazon a9.com alexa.com", "Amazon Alexa Amazonbot Nova", ""),
@@ -295,12 +295,31 @@ def operators(data):
             continue
         rows.setdefault(name, ["ai", [], [], ""])[1].append(domain)
         owner[domain] = name
+    assistants = operator_assistants(data, owner)
     with open(HERE / "operators.tsv", "w") as out:
-        out.write(f"# version: {VERSION}\n# source: operators' crawler documentation (facts) + ai-robots-txt/ai.robots.txt operator links (MIT); see generate.py\n")
-        out.write("name\tkind\tdomains\tproducts\n")
+        out.write(f"# version: {VERSION}\n# source: operators' crawler documentation (facts) + ai-robots-txt/ai.robots.txt operator links (MIT); assistant: the AI referral source most of the operator's referrer hosts are (ai_referrers.tsv); see generate.py\n")
+        out.write("name\tkind\tdomains\tproducts\tassistant\n")
         for name in sorted(rows, key=str.lower):
             kind, domains, products, _ = rows[name]
-            out.write(f"{name}\t{kind}\t{' '.join(domains)}\t{' '.join(products)}\n")
+            out.write(f"{name}\t{kind}\t{' '.join(domains)}\t{' '.join(products)}\t{assistants.get(name, '')}\n")
+
+
+def operator_assistants(data, owner):
+    """Operator → the assistant its referrals come from: the referral source named most often
+    among the referrer hosts in its domains (Google's gemini., bard. and notebooklm. hosts →
+    Gemini), for the crawl-to-referral ratio."""
+    counts = {}
+    for (host, path), source in referrer_rows(data).items():
+        if path:
+            continue
+        parts = host.split(".")
+        for i in range(len(parts) - 1):
+            operator = owner.get(".".join(parts[i:]))
+            if operator:
+                counts.setdefault(operator, {}).setdefault(source, 0)
+                counts[operator][source] += 1
+                break
+    return {op: max(sorted(c), key=lambda s: c[s]) for op, c in counts.items()}
 
 
 def ip_sources(data):
@@ -414,7 +433,8 @@ def nonbrowser_patterns(data):
             out.write(p + "\n")
 
 
-def referrers(data):
+def referrer_rows(data):
+    """(host, path prefix) → AI source name, from both lists and the additions above."""
     ai = yaml.safe_load((data / "referrers/AIAssistants.yml").read_text())
     rows = {}
     for name, hosts in ai.items():
@@ -429,12 +449,19 @@ def referrers(data):
         if host and not host.startswith("#"):
             rows.setdefault((host, ""), REFERRER_NAMES.get(host, host))
     for host, name in EXTRA_AI_REFERRERS.items():
-        rows.setdefault((host, ""), name)
+        # A name of ours over a list's bare host; never over a list's own name.
+        if rows.get((host, ""), host) == host:
+            rows[(host, "")] = name
     for host, path, name in PATH_REFERRERS:
         rows[(host, path)] = name
     for key in list(rows):
         if key[0] in REFERRER_NAMES and key[1] == "":
             rows[key] = REFERRER_NAMES[key[0]]
+    return rows
+
+
+def referrers(data):
+    rows = referrer_rows(data)
     with open(HERE / "ai_referrers.tsv", "w") as out:
         out.write(f"# version: {VERSION}\n# source: matomo searchengine-and-social-list (CC0), MalteBerlin/LLM-Referrer (CC0)\n")
         out.write("kind\tsource\thost\tpath_prefix_or_param\tvalue\n")
