@@ -195,7 +195,15 @@ URL_MARKERS = [
     ("referrer", "grok.com", "Grok"),
 ]
 # Referrer paths that make an otherwise non-AI host an assistant.
-PATH_REFERRERS = [("x.com", "/i/grok", "Grok")]
+PATH_REFERRERS = [
+    ("x.com", "/i/grok", "Grok"),
+    ("bing.com", "/chat", "Copilot"),
+    ("kagi.com", "/assistant", "Kagi Assistant"),
+    ("huggingface.co", "/chat", "HuggingChat"),
+]
+# Hosts a list files whole though only a path of theirs is an assistant (the rest of
+# huggingface.co is model pages, a referral like any other site).
+PATH_ONLY_HOSTS = {"huggingface.co"}
 
 
 def operator_name(raw, name):
@@ -454,6 +462,8 @@ def referrer_rows(data):
             rows[(host, "")] = name
     for host, path, name in PATH_REFERRERS:
         rows[(host, path)] = name
+    for host in PATH_ONLY_HOSTS:
+        rows.pop((host, ""), None)
     for key in list(rows):
         if key[0] in REFERRER_NAMES and key[1] == "":
             rows[key] = REFERRER_NAMES[key[0]]
