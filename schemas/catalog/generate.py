@@ -58,11 +58,11 @@ OPERATORS = [
     ("OpenAI", "ai", "openai.com chatgpt.com chat.com oaiusercontent.com", "ChatGPT OpenAI Sora Codex", ""),
     ("Anthropic", "ai", "anthropic.com claude.ai claude.com", "Claude Anthropic", ""),
     ("Perplexity", "ai", "perplexity.ai perplexity.com pplx.ai", "Perplexity Comet", "Perplexity AI"),
-    ("Google", "search", "google.com googlebot.com googleusercontent.com gemini.google.com google", "Google Gemini Bard NotebookLM Vertex", ""),
-    ("Microsoft", "search", "microsoft.com cloud.microsoft bing.com msn.com copilot.com", "Bing Copilot MSN", ""),
+    ("Google", "search", "google.com googlebot.com googleusercontent.com gemini.google.com google", "Google Gemini Bard NotebookLM Vertex CloudVertex", ""),
+    ("Microsoft", "search", "microsoft.com cloud.microsoft bing.com msn.com copilot.com", "Bing Copilot MSN Azure", ""),
     ("Meta", "platform", "meta.com meta.ai facebook.com fb.com instagram.com whatsapp.net", "Meta Facebook Llama", "Meta/Facebook|Facebook"),
     ("Apple", "search", "apple.com", "Applebot", ""),
-    ("Amazon", "platform", "amazon.com amazonbot.amazon amazon a9.com alexa.com", "Amazon Alexa Amazonbot Nova", ""),
+    ("Amazon", "platform", "amazon.com amazonbot.amazon amazon a9.com alexa.com", "Amazon Amzn Alexa Amazonbot Nova", ""),
     ("xAI", "ai", "x.ai grok.com", "Grok xAI", ""),
     ("Mistral", "ai", "mistral.ai", "Mistral MistralAI", "Mistral AI"),
     ("Cohere", "ai", "cohere.com cohere.ai", "Cohere", ""),
@@ -80,7 +80,7 @@ OPERATORS = [
     ("Common Crawl", "ai", "commoncrawl.org", "CCBot", ""),
     ("DuckDuckGo", "search", "duckduckgo.com duck.ai", "DuckDuckGo DuckAssist DuckDuckBot", ""),
     ("Brave", "search", "brave.com", "Brave", ""),
-    ("You.com", "ai", "you.com", "YouBot", ""),
+    ("You.com", "ai", "you.com", "YouBot", "You"),
     ("Phind", "ai", "phind.com", "Phind", ""),
     ("Kagi", "search", "kagi.com", "Kagi", ""),
     ("Jina AI", "ai", "jina.ai", "Jina", ""),
@@ -126,6 +126,14 @@ OPERATORS = [
     ("Discord", "platform", "discord.com discordapp.com", "Discordbot", ""),
     ("Telegram", "platform", "telegram.org", "TelegramBot", ""),
     ("Pinterest", "platform", "pinterest.com", "Pinterestbot Pinterest", ""),
+    ("Bright Data", "ai", "brightdata.com", "Brightbot", "Brightdata"),
+    ("Parallel", "ai", "parallel.ai", "Shap ShapBot", ""),
+    ("LAION", "ai", "laion.ai", "LAION laion", "Large-scale Artificial Intelligence Open Network"),
+    ("Apify", "platform", "apify.com", "Apify", ""),
+    ("Linkup", "ai", "linkup.so", "Linkup", ""),
+    ("AddSearch", "ai", "addsearch.com", "AddSearch", ""),
+    ("Wrtn Technologies", "ai", "wrtn.ai wrtn.io", "WRTN", ""),
+    ("Channel3", "ai", "trychannel3.com", "Channel3", ""),
 ]
 
 # Hosts of documentation and code that name no operator of their own.
@@ -221,7 +229,13 @@ def operator_name(raw, name):
         return labels[-2].capitalize() if len(labels) >= 2 else ""
     # The name leads; a comma, a parenthesis or a relative clause starts the description.
     lead = re.split(r",|\(|\s+(?:that|which|who|to|used|is|are)\s", text, maxsplit=1)[0]
-    return lead.strip().rstrip(".")
+    lead = lead.strip().rstrip(".")
+    # "the Chinese company Huawei": the name is what follows the description's last lowercase word.
+    words = lead.split()
+    if words and words[0].lower() == "the" and any(w.islower() for w in words[1:]):
+        last_lower = max(i for i, w in enumerate(words) if w.islower())
+        lead = " ".join(words[last_lower + 1:]) or lead
+    return lead
 
 
 def class_of(function, description=""):
