@@ -99,6 +99,10 @@ pub struct RobotsArgs {
     /// time, so their first crawler hits are judged rather than unknown.
     #[arg(long, env = "OPTIVIEW_ROBOTS_NEW_PROPERTY_SECS", default_value_t = 5)]
     pub robots_new_property_secs: u64,
+    /// Fetch from loopback and private addresses too (a local stack's demo site, tests). Off,
+    /// a property whose domain resolves or redirects to such an address is not fetched.
+    #[arg(long, env = "OPTIVIEW_ROBOTS_ALLOW_PRIVATE_ADDRESSES")]
+    pub robots_allow_private_addresses: bool,
 }
 
 impl RobotsArgs {

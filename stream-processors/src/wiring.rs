@@ -108,6 +108,7 @@ pub fn robots_refresh(
         &config.robots.robots_url,
         config.robots.timeout(),
         config.robots.robots_max_bytes,
+        config.robots.robots_allow_private_addresses,
     )
 }
 

@@ -134,6 +134,7 @@ async fn each_crawler_hit_is_judged_by_the_robots_txt_in_force_and_every_version
         &site.url,
         Duration::from_secs(5),
         platform::robots::MAX_BYTES,
+        true,
     );
     let jobs = Scheduler {
         client: db.client(),

@@ -3,6 +3,7 @@
 //! and robots.txt refreshes (run by each loader, whose enricher they update).
 
 pub mod ip_ranges;
+pub mod public_fetch;
 pub mod retention;
 pub mod robots_txt;
 pub mod rollups;

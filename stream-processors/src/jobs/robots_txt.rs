@@ -67,6 +67,7 @@ pub struct RobotsRefresh {
     http: reqwest::Client,
     url: String,
     max_bytes: usize,
+    allow_private: bool,
     /// Properties fetched at least once by this process, so `watch_new` leaves them to the
     /// schedule.
     attempted: Arc<Mutex<HashSet<u64>>>,
@@ -75,30 +76,34 @@ pub struct RobotsRefresh {
 }
 
 impl RobotsRefresh {
-    /// `url`: a template with `{domain}` ([`DEFAULT_URL`]); tests point it at a local server.
+    /// `url`: a template with `{domain}` ([`DEFAULT_URL`]); tests point it at a local server,
+    /// which `allow_private` permits (off, only public addresses are fetched: a partner's domain
+    /// must not make the loader reach its own network).
     pub fn new(
         control: ControlHandle,
         robots: SharedRobots,
         url: &str,
         timeout: Duration,
         max_bytes: usize,
+        allow_private: bool,
     ) -> Self {
         Self {
             control,
             robots,
-            http: reqwest::Client::builder()
-                .timeout(timeout)
-                // RFC 9309 §2.3.1.2: follow at least five consecutive redirects.
-                .redirect(reqwest::redirect::Policy::limited(5))
-                .user_agent(concat!(
+            // RFC 9309 §2.3.1.2: follow at least five consecutive redirects.
+            http: super::public_fetch::client(
+                timeout,
+                5,
+                concat!(
                     "Optiview-robots/",
                     env!("CARGO_PKG_VERSION"),
                     " (robots.txt compliance)"
-                ))
-                .build()
-                .expect("a client without custom TLS settings builds"),
+                ),
+                allow_private,
+            ),
             url: url.to_owned(),
             max_bytes,
+            allow_private,
             attempted: Arc::default(),
             running: Arc::default(),
         }
@@ -120,7 +125,9 @@ impl RobotsRefresh {
 
     /// Status and at most `max_bytes` of the body; what follows is never read.
     async fn fetch(&self, url: &str) -> anyhow::Result<(u16, Vec<u8>)> {
-        let response = self.http.get(url).send().await?;
+        let parsed = reqwest::Url::parse(url)?;
+        super::public_fetch::check_url(&parsed, self.allow_private)?;
+        let response = self.http.get(parsed).send().await?;
         let status = response.status().as_u16();
         let mut response = response;
         let mut body = Vec::new();
