@@ -12,7 +12,7 @@ use platform::telemetry::install_prometheus;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::config::{HealthConfig, ReplayConfig, RunConfig};
+use crate::config::{HealthConfig, ReplayConfig, ReverseDnsArgs, RunConfig};
 use crate::enrich::enricher::Enricher;
 use crate::jobs::ip_ranges::IpRangeRefresh;
 use crate::jobs::{Scheduled, Scheduler};
@@ -22,6 +22,8 @@ use crate::load::process::Processor;
 use crate::load::sink::ClickHouseSink;
 use crate::ops::server::{serve, OpsState};
 use crate::ops::status::Status;
+use crate::rdns::hickory::HickoryResolver;
+use crate::rdns::{Masks, ReverseDns};
 use crate::replay::{drop_stale_derived_rows, rebuild_rollups, reprocess, Replay};
 
 /// How often expired address keys are looked for; each is also refused the moment it expires.
@@ -73,7 +75,10 @@ pub fn loader(
         producer: platform::kafka::producer_config(&config.brokers).create()?,
         sink: ClickHouseSink::new(config.clickhouse.client(), config.beacons_topic.clone()),
         control,
-        enricher: Enricher::from_catalog()?.with_address_keys(config.address_keys.open()?),
+        enricher: with_reverse_dns(
+            Enricher::from_catalog()?.with_address_keys(config.address_keys.open()?),
+            &config.reverse_dns,
+        )?,
         settings: LoaderSettings {
             brokers: config.brokers.clone(),
             group: config.group.clone(),
@@ -87,6 +92,24 @@ pub fn loader(
             batch_period: config.batch_period(),
         },
     })
+}
+
+/// The enricher with its reverse-DNS verdicts, unless turned off.
+pub fn with_reverse_dns(enricher: Enricher, args: &ReverseDnsArgs) -> anyhow::Result<Enricher> {
+    if !args.enabled {
+        return Ok(enricher);
+    }
+    let settings = args.settings();
+    let resolver = HickoryResolver::new(args.dns_server, settings.timeout)?;
+    let masks = Masks::shipped();
+    tracing::info!(
+        agents = masks.agents(),
+        server = args
+            .dns_server
+            .map_or("system".to_owned(), |s| s.to_string()),
+        "reverse DNS verifies crawler claims"
+    );
+    Ok(enricher.with_reverse_dns(ReverseDns::new(Arc::new(resolver), masks, settings)))
 }
 
 /// The IP-range refresh, which updates this loader's verifier; no jobs when no sources are
