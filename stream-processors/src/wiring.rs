@@ -167,7 +167,9 @@ pub fn replay(config: ReplayConfig) -> anyhow::Result<()> {
             start: config.from.clone(),
             control,
             processor: Processor::new(
-                Enricher::from_catalog()?.with_address_keys(address_keys),
+                Enricher::from_catalog()?
+                    .with_address_keys(address_keys)
+                    .with_recorded_dns_verdicts(),
                 config.beacons_topic.clone(),
             ),
             // The run's start names its deduplication tokens: distinct from the live inserts'.
@@ -182,7 +184,7 @@ pub fn replay(config: ReplayConfig) -> anyhow::Result<()> {
         .await?;
         if report.addresses_expired > 0 {
             eprintln!(
-                "{} crawler hits were past the verification window (their addresses are gone): {} kept the verification recorded the first time, {} stay unchecked",
+                "{} crawler hits could not be checked again (their addresses are gone, or only reverse DNS decides them): {} kept the verification recorded the first time, {} stay unchecked",
                 report.addresses_expired,
                 report.verifications_kept,
                 report.addresses_expired - report.verifications_kept

@@ -18,7 +18,7 @@ use super::event::{Crawl, EnrichedEvent, Network};
 use super::page::{normalize_parsed, ContentRules};
 use super::verify::{decide, IpRanges, SharedIpRanges};
 use super::{Attributor, Classifier};
-use crate::rdns::{Outcome, ReverseDns};
+use crate::rdns::{Masks, Outcome, ReverseDns};
 
 /// An event's own time may trail its receipt by this much (the tag's retry queue keeps beacons
 /// across page loads) …
@@ -54,6 +54,9 @@ pub struct Enricher {
     pub address_keys: Option<AddressKeys>,
     /// Verdicts of forward-confirmed reverse DNS; without it only published ranges verify.
     pub reverse_dns: Option<ReverseDns>,
+    /// A replay's: the masks of claims only reverse DNS can decide, which it calls `unchecked`
+    /// (it looks nothing up) for the verdict recorded the first time to stand.
+    pub recorded_dns: Option<Masks>,
 }
 
 /// A server hit's client address, as far as it can still be known.
@@ -128,7 +131,15 @@ impl Enricher {
             ip_ranges: SharedIpRanges::new(IpRanges::shipped()),
             address_keys: None,
             reverse_dns: None,
+            recorded_dns: None,
         })
+    }
+
+    /// For a replay: claims reverse DNS decided the first time keep that verdict (see
+    /// `recorded_dns`).
+    pub fn with_recorded_dns_verdicts(mut self) -> Self {
+        self.recorded_dns = Some(Masks::shipped());
+        self
     }
 
     pub fn with_reverse_dns(mut self, reverse_dns: ReverseDns) -> Self {
@@ -309,11 +320,12 @@ impl Enricher {
     ) -> (Verification, Option<VerificationMethod>, Option<Awaiting>) {
         let ranges = self.ip_ranges.current();
         let dns = self.reverse_dns.as_ref().filter(|d| d.covers(agent));
+        let recorded = self.recorded_dns.as_ref().is_some_and(|m| m.covers(agent));
         let ip = match HitAddress::of(hit, event_id, self.address_keys.as_ref(), processed_at_ms) {
             HitAddress::Known(Some(ip)) => ip,
             HitAddress::Known(None) => return (Verification::Unverifiable, None, None),
             // Something could have checked it, had the address lasted.
-            HitAddress::Expired if ranges.publishes(agent) || dns.is_some() => {
+            HitAddress::Expired if ranges.publishes(agent) || dns.is_some() || recorded => {
                 return (Verification::Unchecked, None, None)
             }
             // An operator that publishes nothing leaves nothing to check either way.
@@ -322,6 +334,9 @@ impl Enricher {
         let by_ranges = ranges
             .publishes(agent)
             .then(|| ranges.verify(agent, Some(ip)));
+        if recorded && by_ranges != Some(Verification::Verified) {
+            return (Verification::Unchecked, None, None);
+        }
         let Some(dns) = dns.filter(|_| by_ranges != Some(Verification::Verified)) else {
             let (verdict, method) = decide(by_ranges, None);
             return (verdict, method, None);
@@ -614,6 +629,24 @@ mod tests {
         assert_eq!(
             enrich("66.249.66.1"),
             ((Some(Verification::Verified), Some(Ranges)), None)
+        );
+        // A replay asks nobody: what only DNS decides is left for the recorded verdict.
+        let replaying = Enricher::from_catalog()
+            .unwrap()
+            .with_recorded_dns_verdicts();
+        let replayed = |ip: &str| {
+            let (e, awaiting) = replaying
+                .enrich_awaiting(&server_hit(googlebot, ip), &context(&rules), 0)
+                .unwrap();
+            (e.verification, e.verification_method, awaiting)
+        };
+        assert_eq!(
+            replayed("192.0.2.10"),
+            (Some(Verification::Unchecked), None, None)
+        );
+        assert_eq!(
+            replayed("66.249.66.1"),
+            (Some(Verification::Verified), Some(Ranges), None)
         );
         let gptbot = "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)";
         let (e, awaiting) = enricher
