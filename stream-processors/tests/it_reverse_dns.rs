@@ -445,19 +445,24 @@ async fn run_with_dns(delay: Duration) -> Run {
     let mut zone = Zone::default();
     let mut beacons = Vec::new();
     let (tenant, view) = tenant_and_view();
-    for i in 0..HUMANS {
+    // One partition, so the order holds: humans, then the hits each followed by two humans. The
+    // batches that hold hits back also carry human rows, so a loader that waited for DNS in its
+    // batch would hold those too.
+    const ALONE: usize = HUMANS - 2 * CRAWLERS;
+    for i in 0..ALONE {
         beacons.push(beacon(&tenant, i));
     }
-    // The hits last: their lookups start with the batch that also writes the last human rows,
-    // so nothing but DNS stands between the two.
     for n in 1..=CRAWLERS {
         let ip = format!("192.0.2.{n}");
         let host = format!("crawl-192-0-2-{n}.googlebot.com");
         zone = zone.ptr(&ip, &host).address(&host, &ip);
         beacons.push(hit(&tenant, &format!("hit-{n:02}"), GOOGLEBOT, &ip));
+        let i = ALONE + 2 * (n - 1);
+        beacons.push(beacon(&tenant, i));
+        beacons.push(beacon(&tenant, i + 1));
     }
     let server = DnsServer::start(zone, delay).await;
-    let topics = TestTopics::create(&[("beacons", 2), ("deadletter", 1), ("sessions", 2)]).await;
+    let topics = TestTopics::create(&[("beacons", 1), ("deadletter", 1), ("sessions", 1)]).await;
     let db = TestDatabase::migrated().await;
     produce(&topics, &beacons).await;
 
