@@ -314,6 +314,17 @@ pub struct HealthConfig {
     /// no-consumer alert.
     #[arg(long, env = "OPTIVIEW_NO_MEMBER_SECS", default_value_t = 120)]
     pub no_member_secs: i64,
+    /// A project's crawler hits by one operator (or spoofed hits claiming one agent) in the
+    /// surge window at least this many times the trailing baseline raise a surge alert.
+    #[arg(long, env = "OPTIVIEW_SURGE_FACTOR", default_value_t = 5.0)]
+    pub surge_factor: f64,
+    /// Surges need at least this many hits in the window.
+    #[arg(long, env = "OPTIVIEW_SURGE_MIN_HITS", default_value_t = 100)]
+    pub surge_min_hits: u64,
+    #[arg(long, env = "OPTIVIEW_SURGE_WINDOW_MINUTES", default_value_t = 60)]
+    pub surge_window_minutes: i64,
+    #[arg(long, env = "OPTIVIEW_SURGE_BASELINE_HOURS", default_value_t = 168)]
+    pub surge_baseline_hours: i64,
     #[command(flatten)]
     pub watchdog: WatchdogArgs,
     /// Cron schedule (UTC, with seconds) of the retention purge check; empty disables it.
@@ -338,6 +349,10 @@ impl HealthConfig {
             dedup_minutes: self.dedup_minutes,
             lag_growth_secs: self.lag_growth_secs,
             no_member_secs: self.no_member_secs,
+            surge_factor: self.surge_factor,
+            surge_min_hits: self.surge_min_hits,
+            surge_window_minutes: self.surge_window_minutes,
+            surge_baseline_hours: self.surge_baseline_hours,
         }
     }
 }
@@ -371,6 +386,25 @@ impl Validate for HealthConfig {
         at_least_one("--tick-ms", self.tick_ms)?;
         at_least_one("--lag-growth-secs", self.lag_growth_secs.max(0) as u64)?;
         at_least_one("--no-member-secs", self.no_member_secs.max(0) as u64)?;
+        if self.surge_factor.is_nan() || self.surge_factor <= 1.0 {
+            return Err(ConfigError::new(
+                "--surge-factor",
+                format!("is {}; use a multiple above 1", self.surge_factor),
+            ));
+        }
+        at_least_one(
+            "--surge-window-minutes",
+            self.surge_window_minutes.max(0) as u64,
+        )?;
+        if self.surge_baseline_hours * 60 < self.surge_window_minutes {
+            return Err(ConfigError::new(
+                "--surge-baseline-hours",
+                format!(
+                    "is {} h, shorter than the {}-minute window; use a longer baseline",
+                    self.surge_baseline_hours, self.surge_window_minutes
+                ),
+            ));
+        }
         self.watchdog.validate()?;
         crate::ops::group_lag::parse_groups(&self.lag_groups).map_err(|problem| {
             ConfigError::new(

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use super::request::{Dashboard, DashboardQuery};
 use super::series::{fill, Bucket, Point, ReportWindow, ServedFrom};
 use super::sql::{bucket, page_counts, scope, Param, Query, AI_CRAWLER_CLASSES};
-use crate::ai_catalog::OPERATOR_ASSISTANTS;
+use crate::ai_catalog::assistant_of;
 use crate::http::auth::principal::Principal;
 use crate::http::error::ApiError;
 use crate::http::state::ApiState;
@@ -222,11 +222,7 @@ pub async fn report(
         .operator
         .iter()
         .map(|row| {
-            let assistant = OPERATOR_ASSISTANTS
-                .iter()
-                .find(|(op, _)| *op == row.value)
-                .map(|(_, a)| *a)
-                .filter(|a| d.ai_sources.contains(a));
+            let assistant = assistant_of(&row.value).filter(|a| d.ai_sources.contains(a));
             let visits = assistant.map_or(0, visits_of);
             OperatorRatio {
                 operator: row.value.clone(),
