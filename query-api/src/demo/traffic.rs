@@ -86,7 +86,7 @@ const COUNTRIES: [(&str, &str, u32); 10] = [
 ];
 
 /// (published agent name, user agent, hits per page per day, share spoofed from elsewhere)
-const CRAWLERS: [(&str, &str, u32, f64); 9] = [
+const CRAWLERS: [(&str, &str, u32, f64); 10] = [
     ("GPTBot", "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko); compatible; GPTBot/1.2; +https://openai.com/gptbot", 3, 0.2),
     ("OAI-SearchBot", "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko); compatible; OAI-SearchBot/1.0; +https://openai.com/searchbot", 2, 0.0),
     ("ChatGPT-User", "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko); compatible; ChatGPT-User/1.0; +https://openai.com/bot", 2, 0.0),
@@ -96,7 +96,13 @@ const CRAWLERS: [(&str, &str, u32, f64); 9] = [
     ("bingbot", "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm) Chrome/116.0.1938.76 Safari/537.36", 1, 0.0),
     ("CCBot", "CCBot/2.0 (https://commoncrawl.org/faq/)", 1, 0.0),
     ("Bytespider", "Mozilla/5.0 (Linux; Android 5.0) AppleWebKit/537.36 (KHTML, like Gecko) Mobile Safari/537.36 (compatible; Bytespider; spider-feedback@bytedance.com)", 1, 0.0),
+    ("Baiduspider", "Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html)", 1, 0.25),
 ];
+
+/// Crawlers whose operator publishes no ranges but names its addresses in DNS: the local stack's
+/// DNS server (`infra/demo-dns.py`) answers for these networks as the operator's would, so their
+/// hits are verified by reverse DNS.
+const REVERSE_DNS_ADDRESSES: [(&str, &str); 1] = [("Baiduspider", "180.76.15.7")];
 
 /// The files written for machines the demo crawlers read (once a day each), and who reads them.
 const MACHINE_FILES: [(&str, &[&str]); 5] = [
@@ -308,7 +314,12 @@ pub fn generate(
             .map(|(page, _, ai_weight, _)| (*page, per_day * days * (1 + ai_weight / 15)));
         for (page, count) in pages.chain(files) {
             for _ in 0..count {
-                let real = published.get(agent);
+                let real = published.get(agent).copied().or_else(|| {
+                    REVERSE_DNS_ADDRESSES
+                        .iter()
+                        .find(|(name, _)| *name == agent)
+                        .and_then(|(_, ip)| ip.parse::<IpAddr>().ok())
+                });
                 let ip = match real {
                     Some(ip) if rng.random::<f64>() >= spoofed => ip.to_string(),
                     // Claims the agent from an address its operator never published.
@@ -444,6 +455,22 @@ mod tests {
         assert!(gpt
             .iter()
             .any(|h| h["ip"].as_str().unwrap().starts_with("203.0.113.")));
+        // Baidu publishes no ranges: its real hits come from the network the stack's DNS server
+        // names (infra/demo-dns.py), a quarter claim it from elsewhere.
+        let baidu: Vec<&Value> = traffic
+            .hits
+            .iter()
+            .filter(|h| h["user_agent"].as_str().unwrap().contains("Baiduspider"))
+            .collect();
+        assert!(baidu.iter().any(|h| h["ip"] == "180.76.15.7"));
+        assert!(baidu
+            .iter()
+            .any(|h| h["ip"].as_str().unwrap().starts_with("203.0.113.")));
+        let stack = include_str!("../../../infra/stack");
+        assert!(
+            stack.contains("180.76.15.0/24=baiduspider-"),
+            "the stack's DNS zone moved"
+        );
         // What agents read: the machine-written files as well as pages.
         for file in [
             "/robots.txt",
