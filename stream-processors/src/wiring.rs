@@ -73,7 +73,9 @@ pub fn loader(
         producer: platform::kafka::producer_config(&config.brokers).create()?,
         sink: ClickHouseSink::new(config.clickhouse.client(), config.beacons_topic.clone()),
         control,
-        enricher: Enricher::from_catalog()?.with_address_keys(config.address_keys.open()?),
+        enricher: Enricher::from_catalog()?
+            .with_address_keys(config.address_keys.open()?)
+            .with_key_directories(config.key_directories.config()?)?,
         settings: LoaderSettings {
             brokers: config.brokers.clone(),
             group: config.group.clone(),

@@ -12,6 +12,7 @@ pub mod page;
 pub mod referral;
 pub mod user_agent;
 pub mod verify;
+pub mod web_bot_auth;
 
 pub use event::{Crawl, EnrichedEvent, Network};
 pub use referral::{Attribution, Attributor};

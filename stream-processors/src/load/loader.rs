@@ -21,6 +21,7 @@ use tokio::sync::watch;
 
 use super::batch::Batch;
 use super::changelog_reader::restore_partition;
+use super::deferred::settle;
 use super::delivery::{deliver_all, Outgoing, Refused};
 use super::input::{input_consumer, InputConsumer};
 use super::process::{Position, Processor};
@@ -111,10 +112,10 @@ impl Loader {
                 producer: &producer,
                 sink: &sink,
                 settings: &settings,
+                processor: &processor,
+                control: &control,
             };
-            let ended = member
-                .consume(&processor, &control, &backlog, &mut watchdog, &mut stop)
-                .await?;
+            let ended = member.consume(&backlog, &mut watchdog, &mut stop).await?;
             let Ended::Stuck { why, progressed } = ended else {
                 return Ok(());
             };
@@ -207,14 +208,14 @@ struct Member<'a> {
     producer: &'a FutureProducer,
     sink: &'a ClickHouseSink,
     settings: &'a LoaderSettings,
+    processor: &'a Processor,
+    control: &'a ControlHandle,
 }
 
 impl Member<'_> {
     /// Consumes until stopped or stuck; what it holds is written before it returns.
     async fn consume(
         &self,
-        processor: &Processor,
-        control: &ControlHandle,
         backlog: &Backlog,
         watchdog: &mut Watchdog,
         stop: &mut watch::Receiver<bool>,
@@ -260,8 +261,8 @@ impl Member<'_> {
                                 continue; // stopping during a restore
                             };
                             let now = chrono::Utc::now().timestamp_millis();
-                            processor.process(
-                                &control.view(),
+                            self.processor.process(
+                                &self.control.view(),
                                 sessionizer,
                                 position(&message),
                                 message.payload().unwrap_or_default(),
@@ -368,12 +369,14 @@ impl Member<'_> {
         Ok(())
     }
 
-    /// Dead letters acknowledged, rows inserted, changelog acknowledged, then offsets committed.
-    async fn flush(&self, batch: Batch, stop: &watch::Receiver<bool>) -> anyhow::Result<()> {
+    /// Deferred hits enriched, dead letters acknowledged, rows inserted, changelog
+    /// acknowledged, then offsets committed.
+    async fn flush(&self, mut batch: Batch, stop: &watch::Receiver<bool>) -> anyhow::Result<()> {
         if batch.is_empty() {
             return Ok(());
         }
         let started = Instant::now();
+        settle(self.processor, self.control, &mut batch, stop).await;
         let mut letters = Vec::with_capacity(batch.dead_letters.len());
         for letter in &batch.dead_letters {
             letters.push(Outgoing::dead_letter(
