@@ -351,6 +351,86 @@ mod tests {
         ));
     }
 
+    /// Answers every connection on a local port with `response` (status line, headers, body).
+    async fn serve(response: String) -> Url {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
+                let _ = socket.write_all(response.as_bytes()).await;
+            }
+        });
+        base
+    }
+
+    fn response(status: &str, headers: &str, body: &str) -> String {
+        format!(
+            "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n{headers}\r\n{body}",
+            body.len()
+        )
+    }
+
+    /// Looks `origin` up, waits for the fetch it starts, and looks again.
+    async fn fetched(d: &Arc<Directories>, origin: &str) -> Lookup {
+        match d.lookup(origin) {
+            Lookup::Pending(wait) => wait.ready().await,
+            _ => panic!("{origin}: a miss starts a fetch"),
+        }
+        d.lookup(origin)
+    }
+
+    #[tokio::test]
+    async fn a_fetched_directory_is_cached_and_a_bad_one_is_unavailable() {
+        let jwks = r#"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"JrQLj5P_89iXES9-vFgrIy29clF9CC_oPPsw3c5D0bs"}]}"#;
+        let mut config = DirectoryConfig {
+            max_bytes: 1_000,
+            timeout: Duration::from_millis(500),
+            ..DirectoryConfig::default()
+        };
+        // Accepts and never answers: the fetch's timeout ends it.
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        config.overrides.insert(
+            "https://silent.example".into(),
+            Url::parse(&format!("http://{}/", silent.local_addr().unwrap())).unwrap(),
+        );
+        for (origin, answer) in [
+            (
+                "https://good.example",
+                response("200 OK", "cache-control: max-age=600\r\n", jwks),
+            ),
+            ("https://missing.example", response("404 Not Found", "", "")),
+            (
+                "https://huge.example",
+                response("200 OK", "", &" ".repeat(1_001)),
+            ),
+            (
+                "https://html.example",
+                response("200 OK", "", "<html></html>"),
+            ),
+        ] {
+            config.overrides.insert(origin.into(), serve(answer).await);
+        }
+        let d = directories(config);
+        match fetched(&d, "https://good.example").await {
+            Lookup::Ready(directory) => assert_eq!(directory.len(), 1),
+            _ => panic!("the good directory is cached"),
+        }
+        for origin in [
+            "https://missing.example",
+            "https://huge.example",
+            "https://html.example",
+            "https://silent.example",
+        ] {
+            assert!(
+                matches!(fetched(&d, origin).await, Lookup::Unavailable),
+                "{origin}"
+            );
+        }
+    }
+
     #[test]
     fn the_cache_holds_at_most_its_bound() {
         let d = directories(DirectoryConfig {
