@@ -116,11 +116,35 @@ impl Directories {
         })
     }
 
-    /// The URL the origin's directory is read from, when it may be read at all.
+    /// The URL the origin's directory is read from, when it may be read at all. The origin comes
+    /// from the request, so without an override only public https hosts are asked: not
+    /// `localhost` nor a loopback, private or link-local address written as the host.
     fn url(&self, origin: &str) -> Option<Url> {
         let base = match self.config.overrides.get(origin) {
             Some(base) => base.clone(),
-            None if origin.starts_with("https://") => Url::parse(origin).ok()?,
+            None if origin.starts_with("https://") => {
+                let url = Url::parse(origin).ok()?;
+                let public = match url.host()? {
+                    url::Host::Domain(name) => {
+                        let name = name.trim_end_matches('.');
+                        name != "localhost" && !name.ends_with(".localhost")
+                    }
+                    url::Host::Ipv4(ip) => {
+                        !(ip.is_loopback()
+                            || ip.is_private()
+                            || ip.is_link_local()
+                            || ip.is_unspecified()
+                            || ip.is_broadcast())
+                    }
+                    url::Host::Ipv6(ip) => {
+                        !(ip.is_loopback()
+                            || ip.is_unspecified()
+                            || ip.is_unique_local()
+                            || ip.is_unicast_link_local())
+                    }
+                };
+                public.then_some(url)?
+            }
             None => return None,
         };
         base.join(WELL_KNOWN).ok()
@@ -330,6 +354,18 @@ mod tests {
             "http://127.0.0.1:9/.well-known/http-message-signatures-directory"
         );
         assert_eq!(d.url("http://agent.example"), None);
+        for internal in [
+            "https://localhost",
+            "https://127.0.0.1:8443",
+            "https://10.1.2.3",
+            "https://192.168.0.1",
+            "https://169.254.169.254",
+            "https://[::1]",
+            "https://[fd00::1]",
+        ] {
+            assert_eq!(d.url(internal), None, "{internal}");
+        }
+        assert!(d.url("https://203.0.113.9").is_some());
     }
 
     #[test]
