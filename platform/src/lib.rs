@@ -1,6 +1,6 @@
 //! Platform plumbing the three services share: Kafka and ClickHouse settings and clients, the
-//! control-topic follower, the migrations runner, the Slack client, logging, metrics and the
-//! probe endpoints. The contracts these carry are in the `schemas` crate.
+//! control-topic follower, the migrations runner, robots.txt rules, the Slack client, logging,
+//! metrics and the probe endpoints. The contracts these carry are in the `schemas` crate.
 
 pub mod clickhouse;
 pub mod client_ip;
@@ -11,6 +11,7 @@ pub mod kafka;
 pub mod probes;
 pub mod raw_address;
 pub mod retry;
+pub mod robots;
 pub mod slack;
 pub mod telemetry;
 #[cfg(feature = "test-support")]

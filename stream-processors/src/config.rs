@@ -64,6 +64,8 @@ pub struct RunConfig {
     )]
     pub ip_range_schedule: String,
     #[command(flatten)]
+    pub robots: RobotsArgs,
+    #[command(flatten)]
     pub watchdog: WatchdogArgs,
     /// The keys server hits' addresses were sealed with (the collector's directory).
     #[command(flatten)]
@@ -124,6 +126,71 @@ impl KeyDirectoryArgs {
     }
 }
 
+/// The robots.txt refresh: where each property's file is fetched, how often, and how much of it.
+#[derive(Debug, Clone, Args)]
+pub struct RobotsArgs {
+    /// Where a property's robots.txt is fetched; `{domain}` is the property's domain (tests and
+    /// the local stack point it at a local server over http).
+    #[arg(
+        long,
+        env = "OPTIVIEW_ROBOTS_URL",
+        default_value = crate::jobs::robots_txt::DEFAULT_URL
+    )]
+    pub robots_url: String,
+    /// Cron schedule (UTC, with seconds) of the refresh of every property's file.
+    #[arg(long, env = "OPTIVIEW_ROBOTS_SCHEDULE", default_value = "0 10 * * * *")]
+    pub robots_schedule: String,
+    /// Seconds one fetch may take, redirects included.
+    #[arg(long, env = "OPTIVIEW_ROBOTS_TIMEOUT_SECS", default_value_t = 10)]
+    pub robots_timeout_secs: u64,
+    /// Bytes of a file read; the rest is ignored. RFC 9309 asks for at least 500 KiB.
+    #[arg(
+        long,
+        env = "OPTIVIEW_ROBOTS_MAX_BYTES",
+        default_value_t = platform::robots::MAX_BYTES
+    )]
+    pub robots_max_bytes: usize,
+    /// Every this many seconds, properties the control plane added are fetched for the first
+    /// time, so their first crawler hits are judged rather than unknown.
+    #[arg(long, env = "OPTIVIEW_ROBOTS_NEW_PROPERTY_SECS", default_value_t = 5)]
+    pub robots_new_property_secs: u64,
+    /// Fetch from loopback and private addresses too (a local stack's demo site, tests). Off,
+    /// a property whose domain resolves or redirects to such an address is not fetched.
+    #[arg(long, env = "OPTIVIEW_ROBOTS_ALLOW_PRIVATE_ADDRESSES")]
+    pub robots_allow_private_addresses: bool,
+}
+
+impl RobotsArgs {
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.robots_timeout_secs)
+    }
+
+    pub fn new_property_period(&self) -> Duration {
+        Duration::from_secs(self.robots_new_property_secs)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !self.robots_url.starts_with("http://") && !self.robots_url.starts_with("https://") {
+            return Err(ConfigError::new(
+                "--robots-url",
+                format!("{:?} is not an http(s) URL", self.robots_url),
+            ));
+        }
+        if self.robots_max_bytes < platform::robots::MAX_BYTES {
+            return Err(ConfigError::new(
+                "--robots-max-bytes",
+                format!(
+                    "is {}; RFC 9309 asks parsers to read at least {} bytes",
+                    self.robots_max_bytes,
+                    platform::robots::MAX_BYTES
+                ),
+            ));
+        }
+        at_least_one("--robots-timeout-secs", self.robots_timeout_secs)?;
+        at_least_one("--robots-new-property-secs", self.robots_new_property_secs)
+    }
+}
+
 /// When a group consumer counts as stuck, and what it does about it.
 #[derive(Debug, Clone, Args)]
 pub struct WatchdogArgs {
@@ -174,6 +241,7 @@ impl Validate for RunConfig {
         )?;
         self.watchdog.validate()?;
         self.key_directories.validate()?;
+        self.robots.validate()?;
         self.address_keys.validate()
     }
 }
@@ -303,6 +371,17 @@ pub struct HealthConfig {
     /// no-consumer alert.
     #[arg(long, env = "OPTIVIEW_NO_MEMBER_SECS", default_value_t = 120)]
     pub no_member_secs: i64,
+    /// A project's crawler hits by one operator (or spoofed hits claiming one agent) in the
+    /// surge window at least this many times the trailing baseline raise a surge alert.
+    #[arg(long, env = "OPTIVIEW_SURGE_FACTOR", default_value_t = 5.0)]
+    pub surge_factor: f64,
+    /// Surges need at least this many hits in the window.
+    #[arg(long, env = "OPTIVIEW_SURGE_MIN_HITS", default_value_t = 100)]
+    pub surge_min_hits: u64,
+    #[arg(long, env = "OPTIVIEW_SURGE_WINDOW_MINUTES", default_value_t = 60)]
+    pub surge_window_minutes: i64,
+    #[arg(long, env = "OPTIVIEW_SURGE_BASELINE_HOURS", default_value_t = 168)]
+    pub surge_baseline_hours: i64,
     #[command(flatten)]
     pub watchdog: WatchdogArgs,
     /// Cron schedule (UTC, with seconds) of the retention purge check; empty disables it.
@@ -327,6 +406,10 @@ impl HealthConfig {
             dedup_minutes: self.dedup_minutes,
             lag_growth_secs: self.lag_growth_secs,
             no_member_secs: self.no_member_secs,
+            surge_factor: self.surge_factor,
+            surge_min_hits: self.surge_min_hits,
+            surge_window_minutes: self.surge_window_minutes,
+            surge_baseline_hours: self.surge_baseline_hours,
         }
     }
 }
@@ -360,6 +443,25 @@ impl Validate for HealthConfig {
         at_least_one("--tick-ms", self.tick_ms)?;
         at_least_one("--lag-growth-secs", self.lag_growth_secs.max(0) as u64)?;
         at_least_one("--no-member-secs", self.no_member_secs.max(0) as u64)?;
+        if self.surge_factor.is_nan() || self.surge_factor <= 1.0 {
+            return Err(ConfigError::new(
+                "--surge-factor",
+                format!("is {}; use a multiple above 1", self.surge_factor),
+            ));
+        }
+        at_least_one(
+            "--surge-window-minutes",
+            self.surge_window_minutes.max(0) as u64,
+        )?;
+        if self.surge_baseline_hours * 60 < self.surge_window_minutes {
+            return Err(ConfigError::new(
+                "--surge-baseline-hours",
+                format!(
+                    "is {} h, shorter than the {}-minute window; use a longer baseline",
+                    self.surge_baseline_hours, self.surge_window_minutes
+                ),
+            ));
+        }
         self.watchdog.validate()?;
         crate::ops::group_lag::parse_groups(&self.lag_groups).map_err(|problem| {
             ConfigError::new(
@@ -426,6 +528,18 @@ mod tests {
             (
                 &["--signature-directory-override", "https://chatgpt.com=ftp://x"],
                 "invalid --signature-directory-override: \"https://chatgpt.com=ftp://x\" is not an http(s) origin and base; use ORIGIN=BASE",
+            ),
+            (
+                &["--robots-url", "file:///etc/robots.txt"],
+                "invalid --robots-url: \"file:///etc/robots.txt\" is not an http(s) URL",
+            ),
+            (
+                &["--robots-max-bytes", "1000"],
+                "invalid --robots-max-bytes: is 1000; RFC 9309 asks parsers to read at least 512000 bytes",
+            ),
+            (
+                &["--robots-timeout-secs", "0"],
+                "invalid --robots-timeout-secs: is 0; use at least 1",
             ),
         ]);
     }

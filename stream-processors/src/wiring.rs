@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 use crate::config::{HealthConfig, ReplayConfig, RunConfig};
 use crate::enrich::enricher::Enricher;
 use crate::jobs::ip_ranges::IpRangeRefresh;
+use crate::jobs::robots_txt::RobotsRefresh;
 use crate::jobs::{Scheduled, Scheduler};
 use crate::load::input::input_consumer;
 use crate::load::loader::{Loader, LoaderSettings};
@@ -30,8 +31,8 @@ const ADDRESS_KEY_PURGE: Duration = Duration::from_secs(60);
 /// How long a starting loader or replay waits for the control view to hold what the topic had.
 const CONTROL_CATCH_UP: Duration = Duration::from_secs(60);
 
-/// `stream-processors run`: the loader, its ops endpoints and the IP-range refresh, until a
-/// signal.
+/// `stream-processors run`: the loader, its ops endpoints and the robots.txt and IP-range
+/// refreshes, until a signal.
 pub fn run(config: RunConfig) -> anyhow::Result<()> {
     let prometheus = install_prometheus()?;
     tokio::runtime::Runtime::new()?.block_on(async move {
@@ -51,8 +52,14 @@ pub fn run(config: RunConfig) -> anyhow::Result<()> {
             tokio::spawn(keys.purge_every(ADDRESS_KEY_PURGE));
         }
         let stopped = stop_on_signal();
+        let robots = robots_refresh(&config, &loader.enricher, loader.control.clone());
+        tokio::spawn(robots.clone().watch_new(
+            config.clickhouse.client(),
+            config.robots.new_property_period(),
+            stopped.clone(),
+        ));
         let refreshing =
-            tokio::spawn(ip_range_refresh(&config, &loader.enricher)?.run(stopped.clone()));
+            tokio::spawn(loader_jobs(&config, &loader.enricher, robots)?.run(stopped.clone()));
         tracing::info!(topic = %config.beacons_topic, ops = %config.ops_addr, "processor running");
         let result = loader.run(stopped).await;
         let _ = refreshing.await;
@@ -91,9 +98,29 @@ pub fn loader(
     })
 }
 
-/// The IP-range refresh, which updates this loader's verifier; no jobs when no sources are
-/// configured (the shipped ranges stay).
-pub fn ip_range_refresh(config: &RunConfig, enricher: &Enricher) -> anyhow::Result<Scheduler> {
+/// The robots.txt refresh, which puts each property's file in force in this loader's enricher.
+pub fn robots_refresh(
+    config: &RunConfig,
+    enricher: &Enricher,
+    control: ControlHandle,
+) -> RobotsRefresh {
+    RobotsRefresh::new(
+        control,
+        enricher.robots.clone(),
+        &config.robots.robots_url,
+        config.robots.timeout(),
+        config.robots.robots_max_bytes,
+        config.robots.robots_allow_private_addresses,
+    )
+}
+
+/// The jobs that update this loader's enricher: the robots.txt refresh, and the IP-range refresh
+/// when sources are configured (else the shipped ranges stay).
+pub fn loader_jobs(
+    config: &RunConfig,
+    enricher: &Enricher,
+    robots: RobotsRefresh,
+) -> anyhow::Result<Scheduler> {
     let mut jobs = Vec::new();
     if !config.ip_range_sources.is_empty() {
         let job = IpRangeRefresh::new(config.ip_range_sources.clone(), enricher.ip_ranges.clone());
@@ -101,6 +128,10 @@ pub fn ip_range_refresh(config: &RunConfig, enricher: &Enricher) -> anyhow::Resu
             Scheduled::new(Box::new(job), &config.ip_range_schedule).map_err(anyhow::Error::msg)?,
         );
     }
+    jobs.push(
+        Scheduled::new(Box::new(robots), &config.robots.robots_schedule)
+            .map_err(anyhow::Error::msg)?,
+    );
     Ok(Scheduler {
         client: config.clickhouse.client(),
         jobs,

@@ -9,13 +9,12 @@ use chrono::{DateTime, Utc};
 use platform::raw_address::{AddressKeys, Opened};
 use schemas::beacon::{Beacon, ServerHit};
 use schemas::deadletter::DeadLetterReason;
-use schemas::vocab::{
-    AgentClass, CrawlResource, EventSource, EventType, RobotsVerdict, Verification,
-    VerificationMethod,
-};
+use schemas::vocab::{AgentClass, EventSource, EventType, Verification, VerificationMethod};
 
 use super::event::{Crawl, EnrichedEvent, Network};
 use super::page::{normalize_parsed, ContentRules};
+use super::resource;
+use super::robots::SharedRobots;
 use super::verify::{IpRanges, SharedIpRanges};
 use super::web_bot_auth::{DirectoryConfig, WebBotAuth};
 use super::{Attributor, Classifier};
@@ -50,6 +49,8 @@ pub struct Enricher {
     pub classifier: Classifier,
     pub attributor: Attributor,
     pub ip_ranges: SharedIpRanges,
+    /// Each property's current robots.txt, which crawler hits are judged against.
+    pub robots: SharedRobots,
     /// Open server hits' sealed addresses; without them every sealed address counts as gone.
     pub address_keys: Option<AddressKeys>,
     /// Checks server hits' message signatures against their signers' key directories.
@@ -128,6 +129,7 @@ impl Enricher {
             classifier,
             attributor: Attributor::from_catalog(),
             ip_ranges: SharedIpRanges::new(IpRanges::shipped()),
+            robots: SharedRobots::default(),
             address_keys: None,
             web_bot_auth,
         })
@@ -248,23 +250,32 @@ impl Enricher {
             .as_ref()
             .and_then(|r| r.host_str().map(str::to_owned))
             .unwrap_or_default();
-        let crawl = hit.filter(|_| ua.class.is_bot()).map(|h| Crawl {
-            method: h.method.clone(),
-            bytes: h
-                .bytes
-                .and_then(|b| u64::try_from(b).ok())
-                .unwrap_or_default(),
-            response_ms: h
-                .response_ms
-                .and_then(|r| u32::try_from(r).ok())
-                .unwrap_or_default(),
-            robots: RobotsVerdict::Unknown,
-            resource: CrawlResource::Page,
+        let property_id = u64::try_from(beacon.property_id).unwrap_or_default();
+        let crawl = hit.filter(|_| ua.class.is_bot()).map(|h| {
+            // The stored path (no query), so a later evaluation of the stored hits reads the
+            // same input.
+            let (robots, robots_checksum) =
+                self.robots
+                    .verdict(property_id, ua.agent.as_deref(), &page.path);
+            Crawl {
+                method: h.method.clone(),
+                bytes: h
+                    .bytes
+                    .and_then(|b| u64::try_from(b).ok())
+                    .unwrap_or_default(),
+                response_ms: h
+                    .response_ms
+                    .and_then(|r| u32::try_from(r).ok())
+                    .unwrap_or_default(),
+                robots,
+                robots_checksum,
+                resource: resource::classify(&page.path),
+            }
         });
         let tag = beacon.tag.as_ref();
         Ok(EnrichedEvent {
             project_id: beacon.project_id.clone(),
-            property_id: u64::try_from(beacon.property_id).unwrap_or_default(),
+            property_id,
             ts: millis(ts),
             event_id: beacon.event_id.clone(),
             received_at: millis(beacon.received_at),
@@ -331,6 +342,7 @@ mod tests {
     use schemas::beacon::ServerHit;
     use schemas::vocab::Channel;
     use schemas::vocab::ContentType;
+    use schemas::vocab::{CrawlResource, RobotsVerdict};
 
     fn context(rules: &ContentRules) -> PropertyContext<'_> {
         PropertyContext {
@@ -455,6 +467,7 @@ mod tests {
                 bytes: 1234,
                 response_ms: 12,
                 robots: RobotsVerdict::Unknown,
+                robots_checksum: String::new(),
                 resource: CrawlResource::Page,
             })
         );
@@ -528,6 +541,55 @@ mod tests {
                 person.verification_method
             ),
             (AgentClass::Human, None, None)
+        );
+    }
+
+    #[test]
+    fn crawler_hits_get_the_verdict_of_the_propertys_current_robots_txt_and_their_resource() {
+        let enricher = Enricher::from_catalog().unwrap();
+        let rules = ContentRules::default();
+        let gptbot = "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)";
+        let googlebot = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+        let hit = |ua: &str, path: &str| {
+            let mut beacon = server_hit(ua, "4.227.36.7");
+            beacon.hit.as_mut().unwrap().path = path.into();
+            let property = u64::try_from(beacon.property_id).unwrap();
+            let crawl = enricher
+                .enrich(&beacon, &context(&rules), 0)
+                .unwrap()
+                .crawl
+                .unwrap();
+            (property, crawl)
+        };
+        let (property, before) = hit(gptbot, "/docs/start");
+        assert_eq!(before.robots, RobotsVerdict::Unknown);
+        let file = super::super::robots::RobotsFile::from_answer(
+            200,
+            b"User-agent: GPTBot\nDisallow: /docs/\n\nUser-agent: *\nAllow: /docs/\n",
+            Utc::now(),
+        )
+        .unwrap();
+        let checksum = file.checksum.clone();
+        enricher.robots.set(property, file);
+        let (_, judged) = hit(gptbot, "/docs/start");
+        assert_eq!(
+            (judged.robots, judged.robots_checksum.as_str()),
+            (RobotsVerdict::Disallowed, checksum.as_str())
+        );
+        assert_eq!(
+            hit(googlebot, "/docs/start").1.robots,
+            RobotsVerdict::Allowed
+        );
+        assert_eq!(hit(googlebot, "/pricing").1.robots, RobotsVerdict::NoRule);
+        let robots_txt = hit(gptbot, "/robots.txt").1;
+        assert_eq!(
+            (robots_txt.robots, robots_txt.resource),
+            (RobotsVerdict::Allowed, CrawlResource::RobotsTxt)
+        );
+        assert_eq!(hit(gptbot, "/llms.txt").1.resource, CrawlResource::LlmsTxt);
+        assert_eq!(
+            hit(gptbot, "/docs/start.md").1.resource,
+            CrawlResource::Markdown
         );
     }
 

@@ -113,6 +113,8 @@ pub struct CrawlerHitRow {
     pub asn: u32,
     pub as_organization: String,
     pub datacenter: bool,
+    // Added by migration 0008.
+    pub robots_checksum: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Row, Serialize)]
@@ -316,6 +318,7 @@ impl CrawlerHitRow {
             asn: e.network.asn,
             as_organization: e.network.organization.clone(),
             datacenter: e.network.datacenter,
+            robots_checksum: crawl.robots_checksum.clone(),
         })
     }
 }

@@ -12,6 +12,7 @@ use tokio::sync::watch;
 use url::Url;
 
 use super::directory::Directory;
+use crate::jobs::public_fetch;
 use crate::telemetry;
 
 /// Where a signer publishes its directory, below its origin.
@@ -91,59 +92,40 @@ impl Entry {
     }
 }
 
+const USER_AGENT: &str = concat!("optiview-key-directory/", env!("CARGO_PKG_VERSION"));
+
 pub struct Directories {
     config: DirectoryConfig,
+    /// Connects to public addresses only: the origin comes from the request.
     client: reqwest::Client,
+    /// For the configured overrides, which may be local.
+    override_client: reqwest::Client,
     entries: Mutex<HashMap<String, Entry>>,
 }
 
 impl Directories {
     pub fn new(config: DirectoryConfig) -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout)
-            // A directory is where the Signature-Agent says; a redirect elsewhere is not it.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!(
-                "optiview-key-directory/",
-                env!("CARGO_PKG_VERSION")
-            ))
-            .build()?;
+        // No redirects: a directory is where the Signature-Agent says, not where it points.
+        let client = public_fetch::client(config.timeout, 0, USER_AGENT, false);
+        let override_client = public_fetch::client(config.timeout, 0, USER_AGENT, true);
         Ok(Self {
             config,
             client,
+            override_client,
             entries: Mutex::new(HashMap::new()),
         })
     }
 
     /// The URL the origin's directory is read from, when it may be read at all. The origin comes
-    /// from the request, so without an override only public https hosts are asked: not
-    /// `localhost` nor a loopback, private or link-local address written as the host.
+    /// from the request, so without an override only https is asked, and only public addresses
+    /// (a literal one here, a name through the client's resolver).
     fn url(&self, origin: &str) -> Option<Url> {
         let base = match self.config.overrides.get(origin) {
             Some(base) => base.clone(),
             None if origin.starts_with("https://") => {
                 let url = Url::parse(origin).ok()?;
-                let public = match url.host()? {
-                    url::Host::Domain(name) => {
-                        let name = name.trim_end_matches('.');
-                        name != "localhost" && !name.ends_with(".localhost")
-                    }
-                    url::Host::Ipv4(ip) => {
-                        !(ip.is_loopback()
-                            || ip.is_private()
-                            || ip.is_link_local()
-                            || ip.is_unspecified()
-                            || ip.is_broadcast())
-                    }
-                    url::Host::Ipv6(ip) => {
-                        !(ip.is_loopback()
-                            || ip.is_unspecified()
-                            || ip.is_unique_local()
-                            || ip.is_unicast_link_local())
-                    }
-                };
-                public.then_some(url)?
+                public_fetch::check_url(&url, false).ok()?;
+                url
             }
             None => return None,
         };
@@ -180,8 +162,13 @@ impl Directories {
         drop(entries);
         let this = self.clone();
         let origin = origin.to_owned();
+        let client = if self.config.overrides.contains_key(&origin) {
+            self.override_client.clone()
+        } else {
+            self.client.clone()
+        };
         runtime.spawn(async move {
-            let entry = match this.fetch(url).await {
+            let entry = match this.fetch(&client, url).await {
                 Ok((directory, ttl)) => {
                     metrics::counter!(telemetry::KEY_DIRECTORY_FETCHES, "result" => "ok")
                         .increment(1);
@@ -226,9 +213,12 @@ impl Directories {
         self.entries.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
-    async fn fetch(&self, url: Url) -> Result<(Directory, Duration), String> {
-        let mut response = self
-            .client
+    async fn fetch(
+        &self,
+        client: &reqwest::Client,
+        url: Url,
+    ) -> Result<(Directory, Duration), String> {
+        let mut response = client
             .get(url)
             .header(
                 reqwest::header::ACCEPT,
@@ -355,7 +345,6 @@ mod tests {
         );
         assert_eq!(d.url("http://agent.example"), None);
         for internal in [
-            "https://localhost",
             "https://127.0.0.1:8443",
             "https://10.1.2.3",
             "https://192.168.0.1",
@@ -365,7 +354,7 @@ mod tests {
         ] {
             assert_eq!(d.url(internal), None, "{internal}");
         }
-        assert!(d.url("https://203.0.113.9").is_some());
+        assert!(d.url("https://93.184.216.34").is_some());
     }
 
     #[test]
