@@ -1,6 +1,7 @@
 //! Settings of `stream-processors run`, `health` and `replay`, from flags or environment
 //! variables; `validate()` checks them before any I/O (`platform::config`).
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Args;
@@ -11,6 +12,7 @@ use platform::raw_address::AddressKeyArgs;
 use schemas::topics;
 
 use crate::enrich::web_bot_auth::DirectoryConfig;
+use crate::rdns::{CacheSettings, LookupSettings};
 use crate::sessionize::SessionConfig;
 
 #[derive(Debug, Clone, Args)]
@@ -72,6 +74,8 @@ pub struct RunConfig {
     pub address_keys: AddressKeyArgs,
     #[command(flatten)]
     pub key_directories: KeyDirectoryArgs,
+    #[command(flatten)]
+    pub reverse_dns: ReverseDnsArgs,
 }
 
 /// Where and how Web Bot Auth signers' key directories are fetched.
@@ -123,6 +127,68 @@ impl KeyDirectoryArgs {
     fn validate(&self) -> Result<(), ConfigError> {
         at_least_one("--signature-directory-timeout-ms", self.timeout_ms)?;
         self.config().map(drop)
+    }
+}
+
+/// Forward-confirmed reverse DNS of crawler claims (`crate::rdns`).
+#[derive(Debug, Clone, Args)]
+pub struct ReverseDnsArgs {
+    /// Check claims of agents whose operators document reverse DNS (`false`: published ranges
+    /// only).
+    #[arg(
+        long = "reverse-dns",
+        env = "OPTIVIEW_REVERSE_DNS",
+        default_value_t = true,
+        action = clap::ArgAction::Set
+    )]
+    pub enabled: bool,
+    /// The DNS server asked, ip:port; without it, those of /etc/resolv.conf.
+    #[arg(long, env = "OPTIVIEW_DNS_SERVER")]
+    pub dns_server: Option<SocketAddr>,
+    /// A check (PTR, then A/AAAA) without an answer within this long is undecided: the hit
+    /// keeps the other methods' verdict.
+    #[arg(long, env = "OPTIVIEW_DNS_TIMEOUT_MS", default_value_t = 3_000)]
+    pub dns_timeout_ms: u64,
+    /// Checks running at once.
+    #[arg(long, env = "OPTIVIEW_DNS_MAX_IN_FLIGHT", default_value_t = 256)]
+    pub dns_max_in_flight: usize,
+    /// Server hits held back for a verdict at most; 0 writes every hit at once.
+    #[arg(long, env = "OPTIVIEW_DNS_MAX_WAITING", default_value_t = 20_000)]
+    pub dns_max_waiting: usize,
+    /// Verdicts cached (address and claimed agent).
+    #[arg(long, env = "OPTIVIEW_DNS_CACHE_ENTRIES", default_value_t = 100_000)]
+    pub dns_cache_entries: u64,
+    #[arg(long, env = "OPTIVIEW_DNS_VERIFIED_TTL_SECS", default_value_t = 6 * 3600)]
+    pub dns_verified_ttl_secs: u64,
+    #[arg(long, env = "OPTIVIEW_DNS_SPOOFED_TTL_SECS", default_value_t = 3600)]
+    pub dns_spoofed_ttl_secs: u64,
+    /// A check DNS did not answer is asked again after this long.
+    #[arg(long, env = "OPTIVIEW_DNS_RETRY_SECS", default_value_t = 60)]
+    pub dns_retry_secs: u64,
+}
+
+impl ReverseDnsArgs {
+    pub fn settings(&self) -> LookupSettings {
+        LookupSettings {
+            timeout: Duration::from_millis(self.dns_timeout_ms),
+            max_in_flight: self.dns_max_in_flight,
+            max_waiting: self.dns_max_waiting,
+            cache: CacheSettings {
+                entries: self.dns_cache_entries,
+                verified_ttl: Duration::from_secs(self.dns_verified_ttl_secs),
+                spoofed_ttl: Duration::from_secs(self.dns_spoofed_ttl_secs),
+                retry_after: Duration::from_secs(self.dns_retry_secs),
+            },
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        at_least_one("--dns-timeout-ms", self.dns_timeout_ms)?;
+        at_least_one("--dns-max-in-flight", self.dns_max_in_flight as u64)?;
+        at_least_one("--dns-cache-entries", self.dns_cache_entries)?;
+        at_least_one("--dns-verified-ttl-secs", self.dns_verified_ttl_secs)?;
+        at_least_one("--dns-spoofed-ttl-secs", self.dns_spoofed_ttl_secs)?;
+        at_least_one("--dns-retry-secs", self.dns_retry_secs)
     }
 }
 
@@ -242,6 +308,7 @@ impl Validate for RunConfig {
         self.watchdog.validate()?;
         self.key_directories.validate()?;
         self.robots.validate()?;
+        self.reverse_dns.validate()?;
         self.address_keys.validate()
     }
 }
@@ -540,6 +607,18 @@ mod tests {
             (
                 &["--robots-timeout-secs", "0"],
                 "invalid --robots-timeout-secs: is 0; use at least 1",
+            ),
+            (
+                &["--dns-timeout-ms", "0"],
+                "invalid --dns-timeout-ms: is 0; use at least 1",
+            ),
+            (
+                &["--dns-max-in-flight", "0"],
+                "invalid --dns-max-in-flight: is 0; use at least 1",
+            ),
+            (
+                &["--dns-retry-secs", "0"],
+                "invalid --dns-retry-secs: is 0; use at least 1",
             ),
         ]);
     }

@@ -12,7 +12,7 @@ use platform::telemetry::install_prometheus;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::config::{HealthConfig, ReplayConfig, RunConfig};
+use crate::config::{HealthConfig, ReplayConfig, ReverseDnsArgs, RunConfig};
 use crate::enrich::enricher::Enricher;
 use crate::jobs::ip_ranges::IpRangeRefresh;
 use crate::jobs::robots_txt::RobotsRefresh;
@@ -23,6 +23,8 @@ use crate::load::process::Processor;
 use crate::load::sink::ClickHouseSink;
 use crate::ops::server::{serve, OpsState};
 use crate::ops::status::Status;
+use crate::rdns::hickory::HickoryResolver;
+use crate::rdns::{Masks, ReverseDns};
 use crate::replay::{drop_stale_derived_rows, rebuild_rollups, reprocess, Replay};
 
 /// How often expired address keys are looked for; each is also refused the moment it expires.
@@ -80,9 +82,12 @@ pub fn loader(
         producer: platform::kafka::producer_config(&config.brokers).create()?,
         sink: ClickHouseSink::new(config.clickhouse.client(), config.beacons_topic.clone()),
         control,
-        enricher: Enricher::from_catalog()?
-            .with_address_keys(config.address_keys.open()?)
-            .with_key_directories(config.key_directories.config()?)?,
+        enricher: with_reverse_dns(
+            Enricher::from_catalog()?
+                .with_address_keys(config.address_keys.open()?)
+                .with_key_directories(config.key_directories.config()?)?,
+            &config.reverse_dns,
+        )?,
         settings: LoaderSettings {
             brokers: config.brokers.clone(),
             group: config.group.clone(),
@@ -112,6 +117,24 @@ pub fn robots_refresh(
         config.robots.robots_max_bytes,
         config.robots.robots_allow_private_addresses,
     )
+}
+
+/// The enricher with its reverse-DNS verdicts, unless turned off.
+pub fn with_reverse_dns(enricher: Enricher, args: &ReverseDnsArgs) -> anyhow::Result<Enricher> {
+    if !args.enabled {
+        return Ok(enricher);
+    }
+    let settings = args.settings();
+    let resolver = HickoryResolver::new(args.dns_server, settings.timeout)?;
+    let masks = Masks::shipped();
+    tracing::info!(
+        agents = masks.agents(),
+        server = args
+            .dns_server
+            .map_or("system".to_owned(), |s| s.to_string()),
+        "reverse DNS verifies crawler claims"
+    );
+    Ok(enricher.with_reverse_dns(ReverseDns::new(Arc::new(resolver), masks, settings)))
 }
 
 /// The jobs that update this loader's enricher: the robots.txt refresh, and the IP-range refresh
@@ -177,7 +200,9 @@ pub fn replay(config: ReplayConfig) -> anyhow::Result<()> {
             start: config.from.clone(),
             control,
             processor: Processor::new(
-                Enricher::from_catalog()?.with_address_keys(address_keys),
+                Enricher::from_catalog()?
+                    .with_address_keys(address_keys)
+                    .with_recorded_dns_verdicts(),
                 config.beacons_topic.clone(),
             ),
             // The run's start names its deduplication tokens: distinct from the live inserts'.
@@ -192,7 +217,7 @@ pub fn replay(config: ReplayConfig) -> anyhow::Result<()> {
         .await?;
         if report.addresses_expired > 0 {
             eprintln!(
-                "{} crawler hits were past the verification window (their addresses are gone): {} kept the verification recorded the first time, {} stay unchecked",
+                "{} crawler hits could not be checked again (their addresses are gone, or only reverse DNS decides them): {} kept the verification recorded the first time, {} stay unchecked",
                 report.addresses_expired,
                 report.verifications_kept,
                 report.addresses_expired - report.verifications_kept

@@ -7,6 +7,7 @@ mod agents;
 mod ip_ranges;
 mod operators;
 mod referrers;
+mod reverse_dns;
 
 pub use agents::{
     agents, bot_patterns, excluded_bot_patterns, nonbrowser_patterns, signature_agents, AgentEntry,
@@ -15,6 +16,7 @@ pub use agents::{
 pub use ip_ranges::{ip_ranges, IpRange};
 pub use operators::{operators, OperatorEntry, OperatorKind};
 pub use referrers::{ai_sources, channel_hosts, referrer_rules, ChannelHost, ReferrerRule};
+pub use reverse_dns::{reverse_dns_masks, ReverseDnsMasks};
 
 /// uap-core's regexes (user agent, OS and device parsers) in the structure of its `regexes.yaml`.
 pub const UAP_REGEXES: &str = include_str!("../../catalog/uap-regexes.json");

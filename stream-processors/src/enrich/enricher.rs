@@ -15,9 +15,10 @@ use super::event::{Crawl, EnrichedEvent, Network};
 use super::page::{normalize_parsed, ContentRules};
 use super::resource;
 use super::robots::SharedRobots;
-use super::verify::{IpRanges, SharedIpRanges};
+use super::verify::{decide, IpRanges, SharedIpRanges};
 use super::web_bot_auth::{DirectoryConfig, WebBotAuth};
 use super::{Attributor, Classifier};
+use crate::rdns::{Masks, Outcome, ReverseDns};
 
 /// An event's own time may trail its receipt by this much (the tag's retry queue keeps beacons
 /// across page loads) …
@@ -55,6 +56,11 @@ pub struct Enricher {
     pub address_keys: Option<AddressKeys>,
     /// Checks server hits' message signatures against their signers' key directories.
     pub web_bot_auth: WebBotAuth,
+    /// Verdicts of forward-confirmed reverse DNS; without it only published ranges verify.
+    pub reverse_dns: Option<ReverseDns>,
+    /// A replay's: the masks of claims only reverse DNS can decide, which it calls `unchecked`
+    /// (it looks nothing up) for the verdict recorded the first time to stand.
+    pub recorded_dns: Option<Masks>,
 }
 
 /// A server hit's client address, as far as it can still be known.
@@ -132,6 +138,8 @@ impl Enricher {
             robots: SharedRobots::default(),
             address_keys: None,
             web_bot_auth,
+            reverse_dns: None,
+            recorded_dns: None,
         })
     }
 
@@ -139,6 +147,18 @@ impl Enricher {
     pub fn with_key_directories(mut self, config: DirectoryConfig) -> anyhow::Result<Self> {
         self.web_bot_auth = WebBotAuth::new(config, self.classifier.bots().agents())?;
         Ok(self)
+    }
+
+    /// For a replay: claims reverse DNS decided the first time keep that verdict (see
+    /// `recorded_dns`).
+    pub fn with_recorded_dns_verdicts(mut self) -> Self {
+        self.recorded_dns = Some(Masks::shipped());
+        self
+    }
+
+    pub fn with_reverse_dns(mut self, reverse_dns: ReverseDns) -> Self {
+        self.reverse_dns = Some(reverse_dns);
+        self
     }
 
     pub fn with_address_keys(mut self, keys: AddressKeys) -> Self {
@@ -152,6 +172,18 @@ impl Enricher {
         property: &PropertyContext<'_>,
         processed_at_ms: i64,
     ) -> Result<EnrichedEvent, Rejection> {
+        self.enrich_awaiting(beacon, property, processed_at_ms)
+            .map(|(event, _)| event)
+    }
+
+    /// [`Enricher::enrich`], and the reverse-DNS lookup the hit's verdict waits for when the
+    /// cache had none: the event then carries what the other methods decided.
+    pub fn enrich_awaiting(
+        &self,
+        beacon: &Beacon,
+        property: &PropertyContext<'_>,
+        processed_at_ms: i64,
+    ) -> Result<(EnrichedEvent, Option<Awaiting>), Rejection> {
         let (ts, raw_url, referrer, event_type, hit) = match (&beacon.tag, &beacon.hit) {
             (Some(tag), None) => (
                 event_time(tag.client_ts, beacon.received_at)?,
@@ -216,30 +248,19 @@ impl Enricher {
         let signed = hit
             .and_then(|h| self.web_bot_auth.check(h, &beacon.user_agent, ts))
             .and_then(|checked| checked.apply(&mut ua, self.classifier.bots().agents()));
-        let verification = match (&ua.agent, hit) {
+        let (verification, verification_method, awaiting) = match (&ua.agent, hit) {
             (Some(agent), Some(hit)) if ua.class.is_bot() => {
-                let keys = self.address_keys.as_ref();
-                match HitAddress::of(hit, &beacon.event_id, keys, processed_at_ms) {
-                    HitAddress::Known(ip) => Some(self.ip_ranges.verify(agent, ip)),
-                    // An operator that publishes nothing leaves nothing to check either way.
-                    HitAddress::Expired if !self.ip_ranges.current().publishes(agent) => {
-                        Some(Verification::Unverifiable)
-                    }
-                    HitAddress::Expired => Some(Verification::Unchecked),
-                }
+                let (verdict, method, awaiting) =
+                    self.verify_hit(agent, hit, &beacon.event_id, processed_at_ms);
+                (Some(verdict), method, awaiting)
             }
-            (_, _) if ua.class.is_bot() => Some(Verification::Unverifiable),
-            _ => None,
+            (_, _) if ua.class.is_bot() => (Some(Verification::Unverifiable), None, None),
+            _ => (None, None, None),
         };
-        let (verification, verification_method) = match signed {
-            Some(verdict) => (Some(verdict), Some(VerificationMethod::WebBotAuth)),
-            // Only the published ranges decide otherwise; the other outcomes checked nothing.
-            None => (
-                verification,
-                verification
-                    .filter(|v| matches!(v, Verification::Verified | Verification::Spoofed))
-                    .map(|_| VerificationMethod::IpRanges),
-            ),
+        // A signature's verdict stands: the hit waits for no lookup.
+        let (verification, verification_method, awaiting) = match signed {
+            Some(verdict) => (Some(verdict), Some(VerificationMethod::WebBotAuth), None),
+            None => (verification, verification_method, awaiting),
         };
         // Referral attribution describes visitors; a robot's referrer is not a referral.
         let attribution = (ua.class == AgentClass::Human).then(|| {
@@ -273,7 +294,7 @@ impl Enricher {
             }
         });
         let tag = beacon.tag.as_ref();
-        Ok(EnrichedEvent {
+        let event = EnrichedEvent {
             project_id: beacon.project_id.clone(),
             property_id,
             ts: millis(ts),
@@ -316,7 +337,77 @@ impl Enricher {
             classifier_version: schemas::catalog::version(),
             retention_days: property.retention_days,
             crawl,
-        })
+        };
+        Ok((event, awaiting))
+    }
+
+    /// A robot's server hit: published ranges decide at once; reverse DNS from its cache, or
+    /// the lookup to wait for.
+    fn verify_hit(
+        &self,
+        agent: &str,
+        hit: &ServerHit,
+        event_id: &str,
+        processed_at_ms: i64,
+    ) -> (Verification, Option<VerificationMethod>, Option<Awaiting>) {
+        let ranges = self.ip_ranges.current();
+        let dns = self.reverse_dns.as_ref().filter(|d| d.covers(agent));
+        let recorded = self.recorded_dns.as_ref().is_some_and(|m| m.covers(agent));
+        let ip = match HitAddress::of(hit, event_id, self.address_keys.as_ref(), processed_at_ms) {
+            HitAddress::Known(Some(ip)) => ip,
+            HitAddress::Known(None) => return (Verification::Unverifiable, None, None),
+            // Something could have checked it, had the address lasted.
+            HitAddress::Expired if ranges.publishes(agent) || dns.is_some() || recorded => {
+                return (Verification::Unchecked, None, None)
+            }
+            // An operator that publishes nothing leaves nothing to check either way.
+            HitAddress::Expired => return (Verification::Unverifiable, None, None),
+        };
+        let by_ranges = ranges
+            .publishes(agent)
+            .then(|| ranges.verify(agent, Some(ip)));
+        if recorded && by_ranges != Some(Verification::Verified) {
+            return (Verification::Unchecked, None, None);
+        }
+        let Some(dns) = dns.filter(|_| by_ranges != Some(Verification::Verified)) else {
+            let (verdict, method) = decide(by_ranges, None);
+            return (verdict, method, None);
+        };
+        let cached = dns.cached(agent, ip);
+        let (verdict, method) = decide(by_ranges, cached);
+        let awaiting = cached.is_none().then(|| Awaiting {
+            agent: agent.to_owned(),
+            ip,
+            by_ranges,
+        });
+        (verdict, method, awaiting)
+    }
+}
+
+/// A hit whose verdict waits for a reverse-DNS lookup: what the loader needs to start it and,
+/// once it answered, to decide again. Its `Debug` leaves the address out (it would reach logs).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Awaiting {
+    pub agent: String,
+    pub ip: IpAddr,
+    /// What published ranges said (None: the operator publishes none).
+    pub by_ranges: Option<Verification>,
+}
+
+impl std::fmt::Debug for Awaiting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Awaiting")
+            .field("agent", &self.agent)
+            .field("ip", &"<withheld>")
+            .field("by_ranges", &self.by_ranges)
+            .finish()
+    }
+}
+
+impl Awaiting {
+    /// The verdict once reverse DNS said `outcome` (None: it never did).
+    pub fn decide(&self, outcome: Option<Outcome>) -> (Verification, Option<VerificationMethod>) {
+        decide(self.by_ranges, outcome)
     }
 }
 
@@ -633,6 +724,85 @@ mod tests {
             verify(&Enricher::from_catalog().unwrap(), received + 1_000),
             Some(Verification::Unchecked),
             "without the keys a sealed address is as good as gone"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_claim_its_operators_dns_vouches_for_is_verified_once_the_lookup_ended() {
+        use crate::rdns::check::fake::Zone;
+        use crate::rdns::{LookupSettings, Masks, ReverseDns};
+        use schemas::vocab::VerificationMethod::{IpRanges as Ranges, ReverseDns as Dns};
+        use std::sync::Arc;
+        let address: IpAddr = "192.0.2.10".parse().unwrap();
+        let mut zone = Zone::default();
+        zone.ptr
+            .insert(address, Ok(vec!["crawl-192-0-2-10.googlebot.com".into()]));
+        zone.forward
+            .insert("crawl-192-0-2-10.googlebot.com".into(), Ok(vec![address]));
+        let dns = ReverseDns::new(Arc::new(zone), Masks::shipped(), LookupSettings::default());
+        let enricher = Enricher::from_catalog()
+            .unwrap()
+            .with_reverse_dns(dns.clone());
+        let rules = ContentRules::default();
+        let googlebot = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+        let enrich = |ip: &str| {
+            let (e, awaiting) = enricher
+                .enrich_awaiting(&server_hit(googlebot, ip), &context(&rules), 0)
+                .unwrap();
+            ((e.verification, e.verification_method), awaiting)
+        };
+        // Outside the published ranges, before DNS answered: the ranges' word, and a lookup.
+        let (verdict, awaiting) = enrich("192.0.2.10");
+        assert_eq!(verdict, (Some(Verification::Spoofed), Some(Ranges)));
+        let awaiting = awaiting.expect("waits for reverse DNS");
+        assert_eq!(awaiting.agent, "Googlebot");
+        assert!(
+            !format!("{awaiting:?}").contains("192.0.2"),
+            "no address in logs"
+        );
+        dns.request(&awaiting.agent, awaiting.ip);
+        while dns.running(&awaiting.agent, awaiting.ip) {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        assert_eq!(
+            awaiting.decide(dns.cached(&awaiting.agent, awaiting.ip)),
+            (Verification::Verified, Some(Dns))
+        );
+        assert_eq!(
+            enrich("192.0.2.10"),
+            ((Some(Verification::Verified), Some(Dns)), None),
+            "from the cache, at once"
+        );
+        // Inside them nothing is looked up; an agent without masks is never looked up.
+        assert_eq!(
+            enrich("66.249.66.1"),
+            ((Some(Verification::Verified), Some(Ranges)), None)
+        );
+        // A replay asks nobody: what only DNS decides is left for the recorded verdict.
+        let replaying = Enricher::from_catalog()
+            .unwrap()
+            .with_recorded_dns_verdicts();
+        let replayed = |ip: &str| {
+            let (e, awaiting) = replaying
+                .enrich_awaiting(&server_hit(googlebot, ip), &context(&rules), 0)
+                .unwrap();
+            (e.verification, e.verification_method, awaiting)
+        };
+        assert_eq!(
+            replayed("192.0.2.10"),
+            (Some(Verification::Unchecked), None, None)
+        );
+        assert_eq!(
+            replayed("66.249.66.1"),
+            (Some(Verification::Verified), Some(Ranges), None)
+        );
+        let gptbot = "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)";
+        let (e, awaiting) = enricher
+            .enrich_awaiting(&server_hit(gptbot, "192.0.2.10"), &context(&rules), 0)
+            .unwrap();
+        assert_eq!(
+            (e.verification, e.verification_method, awaiting),
+            (Some(Verification::Spoofed), Some(Ranges), None)
         );
     }
 

@@ -8,10 +8,10 @@ use schemas::deadletter::{DeadLetter, DeadLetterReason};
 use schemas::vocab::{EventSource, EventType};
 use schemas::{DecodeError, SchemaRegistry};
 
-use super::batch::Batch;
+use super::batch::{Batch, Held};
 use super::deferred::Deferred;
 use super::rows::{AiReferralRow, ConversionRow, CrawlerHitRow, EventRow};
-use crate::enrich::enricher::{Enricher, PropertyContext, Rejection};
+use crate::enrich::enricher::{Awaiting, Enricher, PropertyContext, Rejection};
 use crate::enrich::page::ContentRules;
 use crate::enrich::EnrichedEvent;
 use crate::sessionize::changelog::{to_update, Owner};
@@ -54,6 +54,8 @@ impl Processor {
             Ok(beacon) => beacon,
             Err(rejection) => return self.reject(at, rejection, processed_at_ms, batch),
         };
+        // A signed hit whose signer's key directory is being fetched waits in this batch
+        // (`load::deferred`).
         let awaiting = beacon
             .hit
             .as_ref()
@@ -92,7 +94,7 @@ impl Processor {
         batch: &mut Batch,
     ) {
         match self.enrich(view, beacon, processed_at_ms) {
-            Ok(mut event) => {
+            Ok((mut event, awaiting)) => {
                 if event.source == EventSource::Tag {
                     let Some(sessionizer) = sessionizer else {
                         return self.reject(
@@ -108,6 +110,18 @@ impl Processor {
                     if !self.sessionize(sessionizer, at, &mut event, batch) {
                         return; // already applied before a restart: its rows are in ClickHouse
                     }
+                }
+                if let Some(awaiting) = awaiting {
+                    // A robot's server hit: no referral, no session; its rows wait for DNS.
+                    let original = batch.original(at).unwrap_or_default().to_vec();
+                    batch.hold(Held {
+                        at,
+                        original,
+                        crawler_hit: CrawlerHitRow::of(&event),
+                        event: EventRow::from(event),
+                        awaiting,
+                    });
+                    return;
                 }
                 batch.ai_referrals.extend(at, AiReferralRow::of(&event));
                 batch.crawler_hits.extend(at, CrawlerHitRow::of(&event));
@@ -150,7 +164,7 @@ impl Processor {
         view: &ControlView,
         beacon: &Beacon,
         processed_at_ms: i64,
-    ) -> Result<EnrichedEvent, Rejection> {
+    ) -> Result<(EnrichedEvent, Option<Awaiting>), Rejection> {
         let property = view.property(beacon.property_id);
         let project = property.and_then(|p| view.project(&p.project_id));
         let organization = project.and_then(|p| view.organization(&p.organization_id));
@@ -162,7 +176,7 @@ impl Processor {
                         .unwrap_or(u16::MAX),
                     content_rules: &self.rules,
                 };
-                self.enricher.enrich(beacon, &ctx, processed_at_ms)
+                self.enricher.enrich_awaiting(beacon, &ctx, processed_at_ms)
             }
             _ => Err(Rejection {
                 reason: DeadLetterReason::UnknownProperty,
