@@ -5,7 +5,8 @@
 // Settings (Worker variables / secrets):
 //   OPTIVIEW_EDGE_URL  https://<edge>           (required)
 //   OPTIVIEW_SECRET    the API key's secret       (required, store as a secret)
-//   ONLY_BOTS          "1" forwards only requests whose user agent looks automated
+//   ONLY_BOTS          "1" forwards only requests whose user agent looks automated, or that are
+//                      signed (Web Bot Auth: agentic browsers send a browser's user agent)
 const BOT = /bot|crawl|spider|slurp|gpt|chatgpt|claude|anthropic|perplexity|bytespider|ccbot|google-extended|meta-external|amazonbot|applebot|cohere|diffbot|youbot/i;
 
 export function buildHit(request, response, startedMs, nowMs) {
@@ -24,6 +25,11 @@ export function buildHit(request, response, startedMs, nowMs) {
     referrer: request.headers.get("referer"),
     bytes: Number.isFinite(length) && length >= 0 ? length : null,
     response_ms: Math.max(0, nowMs - startedMs),
+    // Web Bot Auth (RFC 9421 message signatures): Optiview verifies them against the key
+    // directory Signature-Agent names, which vouches for an agent whatever its address.
+    signature: request.headers.get("signature"),
+    signature_input: request.headers.get("signature-input"),
+    signature_agent: request.headers.get("signature-agent"),
   };
 }
 
@@ -41,7 +47,7 @@ export default {
     const started = Date.now();
     const response = await fetch(request);
     const hit = buildHit(request, response, started, Date.now());
-    if (env.ONLY_BOTS !== "1" || BOT.test(hit.user_agent)) {
+    if (env.ONLY_BOTS !== "1" || BOT.test(hit.user_agent) || hit.signature_agent) {
       ctx.waitUntil(forward(env, [hit]).catch(() => {}));
     }
     return response;

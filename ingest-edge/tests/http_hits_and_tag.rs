@@ -167,6 +167,22 @@ async fn hits_need_a_valid_secret_with_the_hits_permission() {
         (StatusCode::BAD_REQUEST, Some("malformed"))
     );
     assert!(body["field"].as_str().unwrap().starts_with("line 1"));
+    // A Web Bot Auth header of the wrong type is named, line and field.
+    let (status, body) = post_hits(
+        &server,
+        Some(&acme.secret),
+        "application/x-ndjson",
+        r#"{"ts":1795515332000,"method":"GET","host":"acme.com","path":"/","status":200,"signature_agent":["https://chatgpt.com"]}"#,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str(), body["field"].as_str()),
+        (
+            StatusCode::BAD_REQUEST,
+            Some("malformed"),
+            Some("line 1: signature_agent")
+        )
+    );
     assert!(
         sink.records().is_empty(),
         "no rejected request produced anything"

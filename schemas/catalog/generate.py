@@ -156,6 +156,13 @@ EXTRA_AGENTS = [
     ("bingbot", "Microsoft", "search_engine_crawler", "bingbot", "https://www.bing.com/toolbox/bingbot.json"),
 ]
 
+# Web Bot Auth: the Signature-Agent hosts whose signed requests an operator documents, and the
+# catalog agent they are (its operator and class come from that entry). A signed request's
+# Signature-Agent names its key directory; this says whose it is.
+SIGNATURE_AGENTS = [
+    ("chatgpt.com", "ChatGPT Agent", "https://help.openai.com/en/articles/11845367-chatgpt-agent-allowlisting"),
+]
+
 # AI assistants: display names for hosts the LLM referrer list gives without one.
 REFERRER_NAMES = {
     "chatgpt.com": "ChatGPT", "chat.openai.com": "ChatGPT", "claude.ai": "Claude",
@@ -404,6 +411,14 @@ def arcjet_patterns(data):
             yield pattern, tags
 
 
+def signature_agents():
+    with open(HERE / "signature_agents.tsv", "w") as out:
+        out.write(f"# version: {VERSION}\n# source: operators' documentation (evidence column); see generate.py\n")
+        out.write("host\tagent\tevidence\n")
+        for r in SIGNATURE_AGENTS:
+            out.write("\t".join(r) + "\n")
+
+
 def bot_patterns(data):
     entries = json.loads((data / "crawlers/crawler-user-agents.json").read_text())
     with open(HERE / "bot_patterns.tsv", "w") as out:
@@ -537,6 +552,7 @@ def main():
     data = Path(sys.argv[1] if len(sys.argv) > 1 else HERE.parents[1] / "reference-data").resolve()
     operators(data)
     agents(data)
+    signature_agents()
     bot_patterns(data)
     nonbrowser_patterns(data)
     referrers(data)

@@ -11,6 +11,7 @@ use platform::kafka::{BROKERS_ENV, DEFAULT_BROKERS};
 use platform::raw_address::AddressKeyArgs;
 use schemas::topics;
 
+use crate::enrich::web_bot_auth::DirectoryConfig;
 use crate::rdns::{CacheSettings, LookupSettings};
 use crate::sessionize::SessionConfig;
 
@@ -72,7 +73,61 @@ pub struct RunConfig {
     #[command(flatten)]
     pub address_keys: AddressKeyArgs,
     #[command(flatten)]
+    pub key_directories: KeyDirectoryArgs,
+    #[command(flatten)]
     pub reverse_dns: ReverseDnsArgs,
+}
+
+/// Where and how Web Bot Auth signers' key directories are fetched.
+#[derive(Debug, Clone, Args)]
+pub struct KeyDirectoryArgs {
+    /// Bound on one key directory fetch; a hit waits for its signer's at most this long.
+    #[arg(
+        long = "signature-directory-timeout-ms",
+        env = "OPTIVIEW_SIGNATURE_DIRECTORY_TIMEOUT_MS",
+        default_value_t = 3_000
+    )]
+    pub timeout_ms: u64,
+    /// `ORIGIN=BASE`: fetch the key directory of Signature-Agent ORIGIN from BASE instead (plain
+    /// http allowed), e.g. `https://chatgpt.com=http://127.0.0.1:8123` in tests. None by default:
+    /// only https origins, each from itself.
+    #[arg(
+        long = "signature-directory-override",
+        env = "OPTIVIEW_SIGNATURE_DIRECTORY_OVERRIDES",
+        value_delimiter = ','
+    )]
+    pub overrides: Vec<String>,
+}
+
+impl KeyDirectoryArgs {
+    /// The fetcher's settings; `Err` names a malformed override.
+    pub fn config(&self) -> Result<DirectoryConfig, ConfigError> {
+        let flag = "--signature-directory-override";
+        let mut config = DirectoryConfig {
+            timeout: Duration::from_millis(self.timeout_ms),
+            ..DirectoryConfig::default()
+        };
+        for entry in &self.overrides {
+            let bad =
+                |why: &str| ConfigError::new(flag, format!("{entry:?} {why}; use ORIGIN=BASE"));
+            let (origin, base) = entry.split_once('=').ok_or_else(|| bad("has no ="))?;
+            let origin = url::Url::parse(origin.trim())
+                .map_err(|_| bad("names no origin"))?
+                .origin()
+                .ascii_serialization();
+            let base = url::Url::parse(base.trim()).map_err(|_| bad("has no base URL"))?;
+            if !matches!(base.scheme(), "http" | "https") || origin == "null" {
+                return Err(bad("is not an http(s) origin and base"));
+            }
+            config.overrides.insert(origin, base);
+        }
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        at_least_one("--signature-directory-timeout-ms", self.timeout_ms)?;
+        self.config().map(drop)
+    }
 }
 
 /// Forward-confirmed reverse DNS of crawler claims (`crate::rdns`).
@@ -251,6 +306,7 @@ impl Validate for RunConfig {
             u64::from(self.attribution_lookback_days),
         )?;
         self.watchdog.validate()?;
+        self.key_directories.validate()?;
         self.robots.validate()?;
         self.reverse_dns.validate()?;
         self.address_keys.validate()
@@ -529,6 +585,18 @@ mod tests {
                 "invalid --address-key-hours: is 12; use at least 24",
             ),
             (
+                &["--signature-directory-timeout-ms", "0"],
+                "invalid --signature-directory-timeout-ms: is 0; use at least 1",
+            ),
+            (
+                &["--signature-directory-override", "https://chatgpt.com"],
+                "invalid --signature-directory-override: \"https://chatgpt.com\" has no =; use ORIGIN=BASE",
+            ),
+            (
+                &["--signature-directory-override", "https://chatgpt.com=ftp://x"],
+                "invalid --signature-directory-override: \"https://chatgpt.com=ftp://x\" is not an http(s) origin and base; use ORIGIN=BASE",
+            ),
+            (
                 &["--robots-url", "file:///etc/robots.txt"],
                 "invalid --robots-url: \"file:///etc/robots.txt\" is not an http(s) URL",
             ),
@@ -553,6 +621,34 @@ mod tests {
                 "invalid --dns-retry-secs: is 0; use at least 1",
             ),
         ]);
+    }
+
+    #[test]
+    fn directory_overrides_map_origins_to_bases() {
+        use clap::Parser;
+        let cli = Cli::<RunConfig>::try_parse_from([
+            "test",
+            "--signature-directory-override",
+            "https://chatgpt.com/=http://127.0.0.1:8123,https://a.example:8443=http://127.0.0.1:9",
+        ])
+        .unwrap();
+        let config = cli.config.key_directories.config().unwrap();
+        assert_eq!(
+            config
+                .overrides
+                .get("https://chatgpt.com")
+                .map(|u| u.as_str()),
+            Some("http://127.0.0.1:8123/")
+        );
+        assert!(config.overrides.contains_key("https://a.example:8443"));
+        assert!(Cli::<RunConfig>::try_parse_from(["test"])
+            .unwrap()
+            .config
+            .key_directories
+            .config()
+            .unwrap()
+            .overrides
+            .is_empty());
     }
 
     #[test]

@@ -14,6 +14,10 @@ pub const ADDRESSES_EXPIRED: &str = "optiview_processor_addresses_expired_total"
 pub const ADDRESSES_UNREADABLE: &str = "optiview_processor_addresses_unreadable_total";
 /// Sealed addresses whose key should exist (within the window) but is not in the directory.
 pub const ADDRESSES_KEY_MISSING: &str = "optiview_processor_addresses_key_missing_total";
+/// Web Bot Auth outcomes of signed server hits, by `outcome` (verified, spoofed, undecided).
+pub const WEB_BOT_AUTH: &str = "optiview_processor_web_bot_auth_total";
+/// Key directory fetches, by `result` (ok, failed).
+pub const KEY_DIRECTORY_FETCHES: &str = "optiview_processor_key_directory_fetches_total";
 /// Reverse-DNS checks that ended, by outcome (verified, spoofed, undecided).
 pub const RDNS_LOOKUPS: &str = "optiview_processor_rdns_lookups_total";
 /// Lookups not started because the bound on those running was reached.

@@ -83,7 +83,9 @@ pub fn loader(
         sink: ClickHouseSink::new(config.clickhouse.client(), config.beacons_topic.clone()),
         control,
         enricher: with_reverse_dns(
-            Enricher::from_catalog()?.with_address_keys(config.address_keys.open()?),
+            Enricher::from_catalog()?
+                .with_address_keys(config.address_keys.open()?)
+                .with_key_directories(config.key_directories.config()?)?,
             &config.reverse_dns,
         )?,
         settings: LoaderSettings {

@@ -7,6 +7,12 @@ use serde_json::Value;
 use super::limits::{bounded, required};
 use crate::error::EdgeError;
 
+/// Longest Web Bot Auth header values kept (RFC 9421 `Signature`, `Signature-Input`;
+/// `Signature-Agent`): a few signatures' worth, far above one Ed25519 signature's ~100 characters.
+const MAX_SIGNATURE: usize = 4096;
+const MAX_SIGNATURE_INPUT: usize = 4096;
+const MAX_SIGNATURE_AGENT: usize = 2048;
+
 /// One validated hit: the requesting user agent (which the beacon carries beside the hit) and the
 /// hit as the beacon carries it.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,9 +118,17 @@ fn parse_json_line(line: &str, n: usize) -> Result<IncomingHit, EdgeError> {
             referrer: bounded(&field("referrer"), obj.get("referrer"), 2048)?,
             bytes: number("bytes")?,
             response_ms: number("response_ms")?.map(|ms| i32::try_from(ms).unwrap_or(i32::MAX)),
-            signature: None,
-            signature_input: None,
-            signature_agent: None,
+            signature: bounded(&field("signature"), obj.get("signature"), MAX_SIGNATURE)?,
+            signature_input: bounded(
+                &field("signature_input"),
+                obj.get("signature_input"),
+                MAX_SIGNATURE_INPUT,
+            )?,
+            signature_agent: bounded(
+                &field("signature_agent"),
+                obj.get("signature_agent"),
+                MAX_SIGNATURE_AGENT,
+            )?,
             sealed_ip: None,
         },
     })
@@ -252,6 +266,68 @@ mod tests {
             ("GET", "acme.com", Some(7))
         );
         assert_eq!(hits[1].hit.ts, 1_795_515_332_000);
+    }
+
+    #[test]
+    fn ndjson_hits_carry_the_web_bot_auth_headers() {
+        let line = r#"{"ts":1795515332000,"method":"GET","host":"acme.com","path":"/a","status":200,"user_agent":"Mozilla/5.0","signature":"sig1=:AAAA:","signature_input":"sig1=(\"@authority\");created=1;expires=2;keyid=\"k\";tag=\"web-bot-auth\"","signature_agent":"\"https://chatgpt.com\""}"#;
+        let hit = &parse_hits(line.as_bytes(), HitFormat::NdJson, "x", 1).unwrap()[0].hit;
+        assert_eq!(hit.signature.as_deref(), Some("sig1=:AAAA:"));
+        assert_eq!(
+            hit.signature_input.as_deref(),
+            Some(r#"sig1=("@authority");created=1;expires=2;keyid="k";tag="web-bot-auth""#)
+        );
+        assert_eq!(
+            hit.signature_agent.as_deref(),
+            Some(r#""https://chatgpt.com""#)
+        );
+        let unsigned = r#"{"ts":1,"method":"GET","host":"a.com","path":"/","status":200,"signature":null,"signature_agent":""}"#;
+        let hit = &parse_hits(unsigned.as_bytes(), HitFormat::NdJson, "x", 1).unwrap()[0].hit;
+        assert_eq!(
+            (&hit.signature, &hit.signature_input, &hit.signature_agent),
+            (&None, &None, &None)
+        );
+    }
+
+    #[test]
+    fn web_bot_auth_headers_of_the_wrong_type_or_length_are_named() {
+        let with = |field: &str, value: &str| {
+            format!(
+                r#"{{"ts":1,"method":"GET","host":"a.com","path":"/","status":200,"{field}":{value}}}"#
+            )
+        };
+        let long = format!("\"{}\"", "a".repeat(MAX_SIGNATURE + 1));
+        for (field, value, message) in [
+            ("signature", "42", "line 1: signature must be a string"),
+            (
+                "signature_input",
+                "[\"sig1\"]",
+                "line 1: signature_input must be a string",
+            ),
+            (
+                "signature_agent",
+                "{}",
+                "line 1: signature_agent must be a string",
+            ),
+            (
+                "signature",
+                long.as_str(),
+                "line 1: signature is longer than 4096 characters",
+            ),
+        ] {
+            match parse_hits(with(field, value).as_bytes(), HitFormat::NdJson, "a.com", 1) {
+                Err(EdgeError::Malformed {
+                    field: named,
+                    detail: said,
+                }) => {
+                    assert_eq!(
+                        (named.as_str(), said.as_str()),
+                        (format!("line 1: {field}").as_str(), message)
+                    );
+                }
+                other => panic!("{field}: {other:?}"),
+            }
+        }
     }
 
     #[test]

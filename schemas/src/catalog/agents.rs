@@ -8,6 +8,7 @@ pub(super) const AI_AGENTS: &str = include_str!("../../catalog/ai_agents.tsv");
 pub(super) const BOT_PATTERNS: &str = include_str!("../../catalog/bot_patterns.tsv");
 pub(super) const EXCLUDED_PATTERNS: &str = include_str!("../../catalog/bot_patterns_excluded.tsv");
 pub(super) const NONBROWSER_PATTERNS: &str = include_str!("../../catalog/nonbrowser_patterns.tsv");
+pub(super) const SIGNATURE_AGENTS: &str = include_str!("../../catalog/signature_agents.tsv");
 
 /// One known agent: its user-agent tokens and where its operator publishes IP ranges.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +18,16 @@ pub struct AgentEntry {
     pub class: AgentClass,
     pub tokens: Vec<String>,
     pub ip_ranges_url: Option<String>,
+}
+
+/// A host whose Web Bot Auth key directory an operator documents, and the catalog agent whose
+/// signed requests it vouches for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignatureAgent {
+    /// Lowercase host of the `Signature-Agent` origin.
+    pub host: &'static str,
+    /// An [`AgentEntry::name`].
+    pub agent: &'static str,
 }
 
 /// A crawler-user-agents pattern (a regex) and its tags (`search-engine`, `seo`, …).
@@ -54,6 +65,15 @@ pub fn agents() -> Vec<AgentEntry> {
                 tokens: list(col(&r, 3), '|'),
                 ip_ranges_url: non_empty(col(&r, 4)),
             })
+        })
+        .collect()
+}
+
+pub fn signature_agents() -> Vec<SignatureAgent> {
+    rows(SIGNATURE_AGENTS)
+        .map(|r| SignatureAgent {
+            host: col(&r, 0),
+            agent: col(&r, 1),
         })
         .collect()
 }
@@ -109,6 +129,28 @@ mod tests {
         assert!(excluded
             .iter()
             .all(|e| !e.pattern.is_empty() && !e.reason.is_empty()));
+    }
+
+    #[test]
+    fn every_signature_agent_is_a_catalog_agent() {
+        let agents = agents();
+        let signers = signature_agents();
+        assert!(!signers.is_empty());
+        for signer in &signers {
+            assert_eq!(signer.host, signer.host.to_ascii_lowercase());
+            assert!(
+                agents.iter().any(|a| a.name == signer.agent),
+                "{} names {:?}, which the agent catalog lacks",
+                signer.host,
+                signer.agent
+            );
+        }
+        let chatgpt = signers.iter().find(|s| s.host == "chatgpt.com").unwrap();
+        let agent = agents.iter().find(|a| a.name == chatgpt.agent).unwrap();
+        assert_eq!(
+            (agent.operator.as_str(), agent.class),
+            ("OpenAI", AgentClass::AiAgent)
+        );
     }
 
     /// The dashboards group by operator and map operators to assistants: prose from a source's

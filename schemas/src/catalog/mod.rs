@@ -10,8 +10,8 @@ mod referrers;
 mod reverse_dns;
 
 pub use agents::{
-    agents, bot_patterns, excluded_bot_patterns, nonbrowser_patterns, AgentEntry, BotPattern,
-    ExcludedPattern,
+    agents, bot_patterns, excluded_bot_patterns, nonbrowser_patterns, signature_agents, AgentEntry,
+    BotPattern, ExcludedPattern, SignatureAgent,
 };
 pub use ip_ranges::{ip_ranges, IpRange};
 pub use operators::{operators, OperatorEntry, OperatorKind};
@@ -63,6 +63,7 @@ mod tests {
             ("channel_hosts.tsv", referrers::CHANNEL_HOSTS),
             ("ip_ranges.tsv", ip_ranges::IP_RANGES),
             ("operators.tsv", operators::OPERATORS),
+            ("signature_agents.tsv", agents::SIGNATURE_AGENTS),
         ] {
             assert_eq!(
                 text.lines().next(),

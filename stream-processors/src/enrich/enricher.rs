@@ -16,6 +16,7 @@ use super::page::{normalize_parsed, ContentRules};
 use super::resource;
 use super::robots::SharedRobots;
 use super::verify::{decide, IpRanges, SharedIpRanges};
+use super::web_bot_auth::{DirectoryConfig, WebBotAuth};
 use super::{Attributor, Classifier};
 use crate::rdns::{Masks, Outcome, ReverseDns};
 
@@ -53,6 +54,8 @@ pub struct Enricher {
     pub robots: SharedRobots,
     /// Open server hits' sealed addresses; without them every sealed address counts as gone.
     pub address_keys: Option<AddressKeys>,
+    /// Checks server hits' message signatures against their signers' key directories.
+    pub web_bot_auth: WebBotAuth,
     /// Verdicts of forward-confirmed reverse DNS; without it only published ranges verify.
     pub reverse_dns: Option<ReverseDns>,
     /// A replay's: the masks of claims only reverse DNS can decide, which it calls `unchecked`
@@ -126,15 +129,24 @@ fn millis(ms: i64) -> DateTime<Utc> {
 
 impl Enricher {
     pub fn from_catalog() -> anyhow::Result<Self> {
+        let classifier = Classifier::from_catalog()?;
+        let web_bot_auth = WebBotAuth::new(DirectoryConfig::default(), classifier.bots().agents())?;
         Ok(Self {
-            classifier: Classifier::from_catalog()?,
+            classifier,
             attributor: Attributor::from_catalog(),
             ip_ranges: SharedIpRanges::new(IpRanges::shipped()),
             robots: SharedRobots::default(),
             address_keys: None,
+            web_bot_auth,
             reverse_dns: None,
             recorded_dns: None,
         })
+    }
+
+    /// Key directories fetched under `config` (timeouts, bounds, test origins).
+    pub fn with_key_directories(mut self, config: DirectoryConfig) -> anyhow::Result<Self> {
+        self.web_bot_auth = WebBotAuth::new(config, self.classifier.bots().agents())?;
+        Ok(self)
     }
 
     /// For a replay: claims reverse DNS decided the first time keep that verdict (see
@@ -228,10 +240,14 @@ impl Enricher {
             .and_then(|t| t.automation)
             .and_then(|bits| u8::try_from(bits).ok())
             .unwrap_or_default();
-        let ua = self
+        let mut ua = self
             .classifier
             .classify(&beacon.user_agent)
             .with_automation(automation);
+        // A signature vouches for (or betrays) an agent before its address is looked at.
+        let signed = hit
+            .and_then(|h| self.web_bot_auth.check(h, &beacon.user_agent, ts))
+            .and_then(|checked| checked.apply(&mut ua, self.classifier.bots().agents()));
         let (verification, verification_method, awaiting) = match (&ua.agent, hit) {
             (Some(agent), Some(hit)) if ua.class.is_bot() => {
                 let (verdict, method, awaiting) =
@@ -240,6 +256,11 @@ impl Enricher {
             }
             (_, _) if ua.class.is_bot() => (Some(Verification::Unverifiable), None, None),
             _ => (None, None, None),
+        };
+        // A signature's verdict stands: the hit waits for no lookup.
+        let (verification, verification_method, awaiting) = match signed {
+            Some(verdict) => (Some(verdict), Some(VerificationMethod::WebBotAuth), None),
+            None => (verification, verification_method, awaiting),
         };
         // Referral attribution describes visitors; a robot's referrer is not a referral.
         let attribution = (ua.class == AgentClass::Human).then(|| {
@@ -545,8 +566,73 @@ mod tests {
             .enrich(&server_hit(ua, "203.0.113.5"), &context(&rules), 0)
             .unwrap();
         assert_eq!(fake.verification, Some(Verification::Spoofed));
+        assert_eq!(
+            (real.verification_method, fake.verification_method),
+            (
+                Some(VerificationMethod::IpRanges),
+                Some(VerificationMethod::IpRanges)
+            )
+        );
         // A robot's referrer is not a referral.
         assert_eq!(real.attribution, None);
+    }
+
+    #[test]
+    fn a_signed_agentic_browser_is_verified_by_its_signature_from_any_address() {
+        use crate::enrich::web_bot_auth::tests::{directory_of, key, keyid, signed, CHROME};
+        let enricher = Enricher::from_catalog().unwrap();
+        let openai = key(1);
+        enricher.web_bot_auth.directories().unwrap().preload(
+            "https://chatgpt.com",
+            directory_of(&[&openai]),
+            std::time::Duration::from_secs(60),
+        );
+        let rules = ContentRules::default();
+        let mut beacon = server_hit(CHROME, "203.0.113.5");
+        let hit = beacon.hit.take().unwrap();
+        let created = hit.ts.div_euclid(1000);
+        beacon.hit = Some(signed(
+            hit,
+            &openai,
+            &keyid(&openai),
+            "https://chatgpt.com",
+            created,
+        ));
+        let e = enricher
+            .enrich(&beacon, &context(&rules), beacon.received_at)
+            .unwrap();
+        assert_eq!(
+            (
+                e.agent_class(),
+                e.client.agent.as_deref(),
+                e.client.operator.as_deref()
+            ),
+            (AgentClass::AiAgent, Some("ChatGPT Agent"), Some("OpenAI"))
+        );
+        assert_eq!(
+            (e.verification, e.verification_method),
+            (
+                Some(Verification::Verified),
+                Some(VerificationMethod::WebBotAuth)
+            )
+        );
+        assert!(e.crawl.is_some(), "an agent's hit is a crawler hit");
+        // Unsigned, the same browser is a person, and nothing is verified.
+        let person = enricher
+            .enrich(
+                &server_hit(CHROME, "203.0.113.5"),
+                &context(&rules),
+                beacon.received_at,
+            )
+            .unwrap();
+        assert_eq!(
+            (
+                person.agent_class(),
+                person.verification,
+                person.verification_method
+            ),
+            (AgentClass::Human, None, None)
+        );
     }
 
     #[test]

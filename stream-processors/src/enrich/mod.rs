@@ -14,6 +14,7 @@ pub mod resource;
 pub mod robots;
 pub mod user_agent;
 pub mod verify;
+pub mod web_bot_auth;
 
 pub use event::{Crawl, EnrichedEvent, Network};
 pub use referral::{Attribution, Attributor};

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use schemas::deadletter::DeadLetter;
 use schemas::session::SessionUpdate;
 
+use super::deferred::Deferred;
 use schemas::vocab::{Verification, VerificationMethod};
 
 use super::rows::{AiReferralRow, ConversionRow, CrawlerHitRow, EventRow};
@@ -82,6 +83,8 @@ pub struct Batch {
     /// sessions row per changed session, however many of its events the batch holds.
     pub sessions: BTreeMap<String, (i32, SessionUpdate)>,
     pub dead_letters: Vec<DeadLetter>,
+    /// Records read but not enriched yet: signed hits waiting for their signer's key directory.
+    pub deferred: Vec<Deferred>,
     /// partition → (first offset, last offset) seen in this batch.
     ranges: BTreeMap<i32, (i64, i64)>,
     records: usize,

@@ -21,6 +21,7 @@ use tokio::sync::watch;
 
 use super::batch::Batch;
 use super::changelog_reader::restore_partition;
+use super::deferred::settle;
 use super::delivery::{deliver_all, Outgoing, Refused};
 use super::input::{input_consumer, InputConsumer};
 use super::process::{Position, Processor};
@@ -112,10 +113,10 @@ impl Loader {
                 producer: &producer,
                 sink: &sink,
                 settings: &settings,
+                processor: &processor,
+                control: &control,
             };
-            let ended = member
-                .consume(&processor, &control, &backlog, &mut watchdog, &mut stop)
-                .await?;
+            let ended = member.consume(&backlog, &mut watchdog, &mut stop).await?;
             let Ended::Stuck { why, progressed } = ended else {
                 return Ok(());
             };
@@ -208,14 +209,14 @@ struct Member<'a> {
     producer: &'a FutureProducer,
     sink: &'a ClickHouseSink,
     settings: &'a LoaderSettings,
+    processor: &'a Processor,
+    control: &'a ControlHandle,
 }
 
 impl Member<'_> {
     /// Consumes until stopped or stuck; what it holds is written before it returns.
     async fn consume(
         &self,
-        processor: &Processor,
-        control: &ControlHandle,
         backlog: &Backlog,
         watchdog: &mut Watchdog,
         stop: &mut watch::Receiver<bool>,
@@ -224,7 +225,7 @@ impl Member<'_> {
         let settings = self.settings;
         let mut sessionizers: HashMap<i32, Sessionizer> = HashMap::new();
         let mut batch = Batch::default();
-        let dns = processor.enricher.reverse_dns.clone();
+        let dns = self.processor.enricher.reverse_dns.clone();
         let (max_waiting, lookup_timeout) = dns.as_ref().map_or((0, Duration::ZERO), |d| {
             (d.settings().max_waiting, d.settings().timeout)
         });
@@ -269,8 +270,8 @@ impl Member<'_> {
                                 continue; // stopping during a restore
                             };
                             let now = chrono::Utc::now().timestamp_millis();
-                            processor.process(
-                                &control.view(),
+                            self.processor.process(
+                                &self.control.view(),
                                 sessionizer,
                                 position(&message),
                                 message.payload().unwrap_or_default(),
@@ -388,6 +389,9 @@ impl Member<'_> {
         release: Release,
         stop: &watch::Receiver<bool>,
     ) -> anyhow::Result<()> {
+        // Signed hits that waited for their signer's key directory are enriched first: one may
+        // then wait for DNS like any other.
+        settle(self.processor, self.control, &mut batch, stop).await;
         let now = Instant::now();
         waiting.admit(&mut batch, now);
         waiting.release_due(&mut batch, now, release);

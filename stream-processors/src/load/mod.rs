@@ -3,6 +3,7 @@
 
 pub mod batch;
 pub mod changelog_reader;
+pub mod deferred;
 pub mod delivery;
 pub mod input;
 pub mod loader;

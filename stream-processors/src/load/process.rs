@@ -9,6 +9,7 @@ use schemas::vocab::{EventSource, EventType};
 use schemas::{DecodeError, SchemaRegistry};
 
 use super::batch::{Batch, Held};
+use super::deferred::Deferred;
 use super::rows::{AiReferralRow, ConversionRow, CrawlerHitRow, EventRow};
 use crate::enrich::enricher::{Awaiting, Enricher, PropertyContext, Rejection};
 use crate::enrich::page::ContentRules;
@@ -49,18 +50,73 @@ impl Processor {
     ) {
         metrics::counter!(telemetry::RECORDS_CONSUMED).increment(1);
         batch.saw(at, bytes);
-        match self.enrich(view, bytes, processed_at_ms) {
+        let beacon = match self.decode(bytes) {
+            Ok(beacon) => beacon,
+            Err(rejection) => return self.reject(at, rejection, processed_at_ms, batch),
+        };
+        // A signed hit whose signer's key directory is being fetched waits in this batch
+        // (`load::deferred`).
+        let awaiting = beacon
+            .hit
+            .as_ref()
+            .and_then(|hit| self.enricher.web_bot_auth.awaiting(hit));
+        if let Some(wait) = awaiting {
+            batch.deferred.push(Deferred { at, beacon, wait });
+            return;
+        }
+        self.place(view, Some(sessionizer), at, &beacon, processed_at_ms, batch);
+    }
+
+    /// Enriches the batch's deferred hits (`load::deferred`), with whatever their directories'
+    /// fetches left in the cache.
+    pub fn process_deferred(&self, view: &ControlView, processed_at_ms: i64, batch: &mut Batch) {
+        for deferred in std::mem::take(&mut batch.deferred) {
+            self.place(
+                view,
+                None,
+                deferred.at,
+                &deferred.beacon,
+                processed_at_ms,
+                batch,
+            );
+        }
+    }
+
+    /// The beacon's rows (or its dead letter) into the batch; a tag event is placed in its
+    /// session first. Only server hits are ever deferred, so only they come without a sessionizer.
+    fn place(
+        &self,
+        view: &ControlView,
+        sessionizer: Option<&mut Sessionizer>,
+        at: Position,
+        beacon: &Beacon,
+        processed_at_ms: i64,
+        batch: &mut Batch,
+    ) {
+        match self.enrich(view, beacon, processed_at_ms) {
             Ok((mut event, awaiting)) => {
-                if event.source == EventSource::Tag
-                    && !self.sessionize(sessionizer, at, &mut event, batch)
-                {
-                    return; // already applied before a restart: its rows are in ClickHouse
+                if event.source == EventSource::Tag {
+                    let Some(sessionizer) = sessionizer else {
+                        return self.reject(
+                            at,
+                            Rejection {
+                                reason: DeadLetterReason::Other,
+                                detail: "a tag event was deferred".into(),
+                            },
+                            processed_at_ms,
+                            batch,
+                        );
+                    };
+                    if !self.sessionize(sessionizer, at, &mut event, batch) {
+                        return; // already applied before a restart: its rows are in ClickHouse
+                    }
                 }
                 if let Some(awaiting) = awaiting {
                     // A robot's server hit: no referral, no session; its rows wait for DNS.
+                    let original = batch.original(at).unwrap_or_default().to_vec();
                     batch.hold(Held {
                         at,
-                        original: bytes.to_vec(),
+                        original,
                         crawler_hit: CrawlerHitRow::of(&event),
                         event: EventRow::from(event),
                         awaiting,
@@ -71,31 +127,28 @@ impl Processor {
                 batch.crawler_hits.extend(at, CrawlerHitRow::of(&event));
                 batch.events.push(at, EventRow::from(event));
             }
-            Err(rejection) => {
-                metrics::counter!(telemetry::DEAD_LETTERS, "reason" => rejection.reason.as_str())
-                    .increment(1);
-                batch.dead_letters.push(DeadLetter {
-                    at: processed_at_ms,
-                    stage: STAGE.into(),
-                    source_topic: self.source_topic.clone(),
-                    source_partition: at.partition,
-                    source_offset: at.offset,
-                    reason: rejection.reason,
-                    detail: rejection.detail,
-                    original: bytes.to_vec(),
-                });
-            }
+            Err(rejection) => self.reject(at, rejection, processed_at_ms, batch),
         }
     }
 
-    fn enrich(
-        &self,
-        view: &ControlView,
-        bytes: &[u8],
-        processed_at_ms: i64,
-    ) -> Result<(EnrichedEvent, Option<Awaiting>), Rejection> {
-        let beacon = self
-            .registry
+    fn reject(&self, at: Position, rejection: Rejection, processed_at_ms: i64, batch: &mut Batch) {
+        metrics::counter!(telemetry::DEAD_LETTERS, "reason" => rejection.reason.as_str())
+            .increment(1);
+        let original = batch.original(at).unwrap_or_default().to_vec();
+        batch.dead_letters.push(DeadLetter {
+            at: processed_at_ms,
+            stage: STAGE.into(),
+            source_topic: self.source_topic.clone(),
+            source_partition: at.partition,
+            source_offset: at.offset,
+            reason: rejection.reason,
+            detail: rejection.detail,
+            original,
+        });
+    }
+
+    fn decode(&self, bytes: &[u8]) -> Result<Beacon, Rejection> {
+        self.registry
             .decode::<Beacon>(bytes)
             .map_err(|e| Rejection {
                 reason: match e {
@@ -103,7 +156,15 @@ impl Processor {
                     _ => DeadLetterReason::Undecodable,
                 },
                 detail: e.to_string(),
-            })?;
+            })
+    }
+
+    fn enrich(
+        &self,
+        view: &ControlView,
+        beacon: &Beacon,
+        processed_at_ms: i64,
+    ) -> Result<(EnrichedEvent, Option<Awaiting>), Rejection> {
         let property = view.property(beacon.property_id);
         let project = property.and_then(|p| view.project(&p.project_id));
         let organization = project.and_then(|p| view.organization(&p.organization_id));
@@ -115,8 +176,7 @@ impl Processor {
                         .unwrap_or(u16::MAX),
                     content_rules: &self.rules,
                 };
-                self.enricher
-                    .enrich_awaiting(&beacon, &ctx, processed_at_ms)
+                self.enricher.enrich_awaiting(beacon, &ctx, processed_at_ms)
             }
             _ => Err(Rejection {
                 reason: DeadLetterReason::UnknownProperty,

@@ -20,6 +20,7 @@ use tokio::sync::watch;
 
 use crate::load::batch::Batch;
 use crate::load::changelog_reader::read_to_end_consumer;
+use crate::load::deferred::settle;
 use crate::load::process::{Position, Processor};
 use crate::load::sink::ClickHouseSink;
 use crate::sessionize::{SessionConfig, Sessionizer};
@@ -158,11 +159,13 @@ pub async fn reprocess(replay: Replay<'_>) -> anyhow::Result<ReplayReport> {
                 report.records += 1;
                 bar.inc(1);
                 if batch.records() >= replay.batch_rows {
+                    settle(&replay.processor, &replay.control, &mut batch, &stop).await;
                     write(&replay.sink, std::mem::take(&mut batch), &stop, &mut report).await?;
                 }
             }
         }
     }
+    settle(&replay.processor, &replay.control, &mut batch, &stop).await;
     write(&replay.sink, batch, &stop, &mut report).await?;
     bar.finish();
     Ok(report)
