@@ -161,12 +161,20 @@ mod tests {
             }
         );
         assert_eq!(
-            network_origin(&networks, ip, Some("FR".into())).country.as_deref(),
+            network_origin(&networks, ip, Some("FR".into()))
+                .country
+                .as_deref(),
             Some("FR")
         );
         let unnamed = network_origin(&networks, "203.0.113.1".parse().ok(), None);
-        assert_eq!((unnamed.asn, unnamed.as_organization, unnamed.country), (Some(64501), None, None));
-        assert_eq!(network_origin(&networks, None, None), NetworkOrigin::default());
+        assert_eq!(
+            (unnamed.asn, unnamed.as_organization, unnamed.country),
+            (Some(64501), None, None)
+        );
+        assert_eq!(
+            network_origin(&networks, None, None),
+            NetworkOrigin::default()
+        );
         assert_eq!(
             network_origin(&SharedNetworkDatabases::default(), ip, None),
             NetworkOrigin::default()

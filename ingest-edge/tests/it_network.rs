@@ -203,8 +203,5 @@ async fn a_trusted_country_header_wins_over_the_database() {
         origin(by_event(&beacons, "with-header")),
         (Some("JP"), Some(64500), Some("Example Hosting, Inc."))
     );
-    assert_eq!(
-        origin(by_event(&beacons, "without-header")).0,
-        Some("NL")
-    );
+    assert_eq!(origin(by_event(&beacons, "without-header")).0, Some("NL"));
 }

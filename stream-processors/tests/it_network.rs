@@ -6,13 +6,12 @@
 use platform::test_support::TestDatabase;
 use schemas::beacon::{Beacon, ServerHit};
 use schemas::fixtures::sample_tag_beacon;
+use schemas::vocab::Vocabulary;
 use stream_processors::enrich::enricher::{Enricher, PropertyContext};
 use stream_processors::enrich::page::ContentRules;
 use stream_processors::load::batch::{Batch, Position};
 use stream_processors::load::rows::{CrawlerHitRow, EventRow};
 use stream_processors::load::sink::ClickHouseSink;
-use schemas::vocab::Vocabulary;
-
 
 fn visit(id: &str, visitor: &str, asn: i64, organization: &str, country: &str) -> Beacon {
     let mut b = sample_tag_beacon();
@@ -82,7 +81,13 @@ async fn the_network_of_origin_and_the_datacenter_flag_reach_events_and_crawler_
         .await
         .unwrap();
     let row = |id: &str, country: &str, asn: u32, org: &str, datacenter: bool| {
-        (id.to_owned(), country.to_owned(), asn, org.to_owned(), datacenter)
+        (
+            id.to_owned(),
+            country.to_owned(),
+            asn,
+            org.to_owned(),
+            datacenter,
+        )
     };
     assert_eq!(
         events,

@@ -307,7 +307,11 @@ fn read_countries(
             .ok()
             .filter(|c| c.iter().all(u8::is_ascii_alphabetic))
             .ok_or_else(|| format!("the country {code:?} is not a two-letter code"))?;
-        rows.push(first, last, [a.to_ascii_uppercase(), b.to_ascii_uppercase()])
+        rows.push(
+            first,
+            last,
+            [a.to_ascii_uppercase(), b.to_ascii_uppercase()],
+        )
     })?;
     if read == 0 {
         return Err(DatabaseError::Empty {

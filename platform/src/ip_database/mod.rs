@@ -159,9 +159,6 @@ impl SharedNetworkDatabases {
     }
 
     pub fn lookup(&self, ip: IpAddr) -> Origin {
-        self.0
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .lookup(ip)
+        self.0.read().unwrap_or_else(|e| e.into_inner()).lookup(ip)
     }
 }

@@ -139,16 +139,16 @@ mod tests {
         let shared = args.open();
         let ip = "198.51.100.9".parse().unwrap();
         let organization = |shared: &SharedNetworkDatabases| {
-            shared
-                .lookup(ip)
-                .system
-                .map(|s| s.organization.to_string())
+            shared.lookup(ip).system.map(|s| s.organization.to_string())
         };
         assert_eq!(organization(&shared).as_deref(), Some("Old Hosting"));
         let mut reloader = Reloader::new(args, shared.clone());
         assert!(!reloader.check().await, "nothing changed");
 
-        write(&asn, "198.51.100.0,198.51.100.255,64500,Newer Hosting Ltd\n");
+        write(
+            &asn,
+            "198.51.100.0,198.51.100.255,64500,Newer Hosting Ltd\n",
+        );
         assert!(reloader.check().await);
         assert_eq!(organization(&shared).as_deref(), Some("Newer Hosting Ltd"));
         assert_eq!(shared.lookup(ip).country, Some("DE"), "the other one stays");
@@ -157,14 +157,20 @@ mod tests {
         assert!(!reloader.check().await);
         assert_eq!(organization(&shared).as_deref(), Some("Newer Hosting Ltd"));
         std::fs::remove_file(&asn).unwrap();
-        assert!(!reloader.check().await, "a file gone keeps the last good copy");
+        assert!(
+            !reloader.check().await,
+            "a file gone keeps the last good copy"
+        );
         assert_eq!(organization(&shared).as_deref(), Some("Newer Hosting Ltd"));
     }
 
     #[test]
     fn unconfigured_or_missing_databases_are_off_without_stopping_the_service() {
         let off = IpDatabaseArgs::default().open();
-        assert_eq!(off.lookup("198.51.100.9".parse().unwrap()), Default::default());
+        assert_eq!(
+            off.lookup("198.51.100.9".parse().unwrap()),
+            Default::default()
+        );
         let missing = IpDatabaseArgs {
             country_database: vec![PathBuf::from("/nonexistent/country.csv")],
             ..IpDatabaseArgs::default()

@@ -21,7 +21,9 @@ pub fn hosting_networks() -> HostingNetworks {
     for row in rows(HOSTING_NETWORKS) {
         match col(&row, 0) {
             "asn" => networks.asns.push((
-                col(&row, 1).parse().expect("the shipped AS numbers parse (tested)"),
+                col(&row, 1)
+                    .parse()
+                    .expect("the shipped AS numbers parse (tested)"),
                 col(&row, 2),
             )),
             "organization_word" => networks.organization_words.push(col(&row, 1)),
@@ -40,7 +42,9 @@ mod tests {
         let networks = hosting_networks();
         let listed = |asn: u32| networks.asns.iter().any(|(a, _)| *a == asn);
         // AWS, Azure, Google Cloud, DigitalOcean, OVH, Hetzner, Oracle, Alibaba.
-        for asn in [16509, 14618, 8075, 396982, 14061, 16276, 24940, 31898, 37963] {
+        for asn in [
+            16509, 14618, 8075, 396982, 14061, 16276, 24940, 31898, 37963,
+        ] {
             assert!(listed(asn), "AS{asn}");
         }
         // Hurricane Electric's tunnels, satellite access, iCloud Private Relay.
