@@ -1,6 +1,7 @@
 //! Platform plumbing the three services share: Kafka and ClickHouse settings and clients, the
-//! control-topic follower, the migrations runner, the IP-to-network databases, the Slack client,
-//! logging, metrics and the probe endpoints. The contracts these carry are in the `schemas` crate.
+//! control-topic follower, the migrations runner, robots.txt rules, the IP-to-network databases,
+//! the Slack client, logging, metrics and the probe endpoints. The contracts these carry are in the
+//! `schemas` crate.
 
 pub mod clickhouse;
 pub mod client_ip;
@@ -12,6 +13,7 @@ pub mod kafka;
 pub mod probes;
 pub mod raw_address;
 pub mod retry;
+pub mod robots;
 pub mod slack;
 pub mod telemetry;
 #[cfg(feature = "test-support")]

@@ -24,8 +24,15 @@ impl LogArgs {
     /// Installs the global subscriber: to stderr, so commands that print results keep stdout;
     /// `RUST_LOG` overrides `default_level`. A second call (tests) leaves the first in place.
     pub fn init(&self, default_level: &str) {
-        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
             .unwrap_or_else(|_| default_level.into());
+        // The DNS client logs the names it asks, and a PTR name spells the client address out:
+        // addresses never reach logs, whatever RUST_LOG asks for (outcomes are metrics).
+        for quiet in ["hickory_proto=off", "hickory_resolver=off"] {
+            if let Ok(directive) = quiet.parse() {
+                filter = filter.add_directive(directive);
+            }
+        }
         let builder = tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_writer(std::io::stderr);

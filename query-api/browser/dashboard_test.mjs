@@ -324,6 +324,13 @@ try {
     rows: csv.length - 1,
     shown: await firstTable.locator("tbody tr").count(),
   };
+  // The evidence and robots.txt panels: each bar figure's labels, each table's rows.
+  report.crawler_panels = await page.evaluate(() =>
+    Object.fromEntries([...document.querySelectorAll("#main figure")].map((f) => [f.querySelector("figcaption")?.textContent, [...f.querySelectorAll(".bar-label")].map((l) => l.textContent)])),
+  );
+  report.crawler_tables = await page.evaluate(() =>
+    Object.fromEntries([...document.querySelectorAll("#main table")].map((t) => [t.querySelector("caption")?.textContent, t.querySelectorAll("tbody tr").length])),
+  );
   // A click on a breakdown bar filters the page by its value; the chip removes the filter again.
   await page.goto(`${config.base}/events?project=${config.demo.project}&range=7d`);
   await ready(page);

@@ -9,19 +9,22 @@ pub const DEFAULT_ENABLED: [&str; 4] = ["ChatGPT", "Claude", "Perplexity", "Gemi
 /// Parsed once per process: every listing and every name check reads it.
 static NAMES: LazyLock<Vec<&'static str>> = LazyLock::new(schemas::catalog::ai_sources);
 
+/// Operator → the assistant its crawls lead to, from the operator catalog (parsed once).
+static OPERATOR_ASSISTANTS: LazyLock<Vec<(&'static str, &'static str)>> = LazyLock::new(|| {
+    schemas::catalog::operators()
+        .into_iter()
+        .filter_map(|op| Some((op.name, op.assistant?)))
+        .collect()
+});
+
 /// Which assistant's referrals a crawler operator's hits lead to, for the crawl-to-referral
-/// ratio. Operators are spelled as in the agent catalog, assistants as in the referral catalog
-/// (the catalog test checks both).
-pub const OPERATOR_ASSISTANTS: [(&str, &str); 8] = [
-    ("OpenAI", "ChatGPT"),
-    ("Anthropic", "Claude"),
-    ("Perplexity", "Perplexity"),
-    ("Google", "Gemini"),
-    ("Microsoft", "Copilot"),
-    ("Meta", "Meta AI"),
-    ("DeepSeek", "DeepSeek"),
-    ("Mistral", "Le Chat"),
-];
+/// ratio: operators spelled as the classifier names them, assistants as attribution does.
+pub fn assistant_of(operator: &str) -> Option<&'static str> {
+    OPERATOR_ASSISTANTS
+        .iter()
+        .find(|(op, _)| *op == operator)
+        .map(|(_, a)| *a)
+}
 
 /// Every source name attribution can produce, sorted.
 pub fn names() -> &'static [&'static str] {
@@ -76,14 +79,19 @@ mod tests {
     }
 
     #[test]
-    fn every_mapped_operator_and_assistant_is_in_the_catalogs() {
-        let operators: Vec<String> = schemas::catalog::agents()
-            .into_iter()
-            .map(|a| a.operator)
-            .collect();
-        for (operator, assistant) in OPERATOR_ASSISTANTS {
-            assert!(operators.iter().any(|o| o == operator), "{operator}");
+    fn the_big_operators_lead_to_their_assistants() {
+        for (operator, assistant) in [
+            ("OpenAI", "ChatGPT"),
+            ("Anthropic", "Claude"),
+            ("Perplexity", "Perplexity"),
+            ("Google", "Gemini"),
+            ("Microsoft", "Copilot"),
+            ("Meta", "Meta AI"),
+            ("Mistral", "Le Chat"),
+        ] {
+            assert_eq!(assistant_of(operator), Some(assistant), "{operator}");
             assert_eq!(canonical(assistant), Some(assistant));
         }
+        assert_eq!(assistant_of("Common Crawl"), None);
     }
 }

@@ -15,12 +15,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{start_browsable, user, writer};
+use platform::test_support::webhook::WebhookReceiver;
 use platform::test_support::{free_port, random_name, TestDatabase, TestTopics};
 use query_api::demo::{self, DemoArgs};
 use query_api::http::openapi::DASHBOARDS;
 use schemas::control::ids::new_id;
 use schemas::control::{CreateOrganization, Plan, PropertyKind, Role};
-use schemas::vocab::Vocabulary;
+use schemas::vocab::{CrawlResource, RobotsVerdict, VerificationMethod, Vocabulary};
 use serde_json::json;
 
 /// A service process, stopped when the test ends however it ends.
@@ -125,6 +126,9 @@ async fn a_new_partner_walks_the_runbook_and_every_page_renders() {
         ("OPTIVIEW_EDGE_COUNTRY_HEADER", "CF-IPCountry".to_owned()),
     ]);
     let _edge = spawn("ingest-edge", &[], &edge_env, &edge_log);
+    // The demo site's robots.txt, served as the loader fetches every property's.
+    let robots_site = WebhookReceiver::start().await;
+    robots_site.reply_with(demo::site::ROBOTS_TXT);
     let ops_port = free_port();
     let processor_log = logs.path().join("processor.log");
     let loader_group = random_name("browser-loader");
@@ -140,6 +144,7 @@ async fn a_new_partner_walks_the_runbook_and_every_page_renders() {
             format!("127.0.0.1:{ops_port}"),
         ),
         ("OPTIVIEW_BATCH_MS", "300".to_owned()),
+        ("OPTIVIEW_ROBOTS_URL", robots_site.url.clone()),
     ]);
     let _processor = spawn(
         "stream-processors",
@@ -334,6 +339,49 @@ async fn a_new_partner_walks_the_runbook_and_every_page_renders() {
     );
     assert!(csv["rows"].as_u64().unwrap_or(0) > 0, "{csv}");
     assert_eq!(csv["rows"], csv["shown"], "{csv}");
+    // The crawlers page's evidence and robots.txt panels name values in words, never their
+    // identifiers, and the demo gives each of them rows.
+    let panels = &report["crawler_panels"];
+    let identifiers: Vec<&str> = CrawlResource::ALL
+        .iter()
+        .map(|v| v.as_str())
+        .chain(RobotsVerdict::ALL.iter().map(|v| v.as_str()))
+        .chain(VerificationMethod::ALL.iter().map(|v| v.as_str()))
+        .collect();
+    for figure in [
+        "Resources read",
+        "robots.txt verdict",
+        "Verification method",
+    ] {
+        let labels: Vec<&str> = panels[figure]
+            .as_array()
+            .unwrap_or_else(|| panic!("no {figure} panel: {panels}"))
+            .iter()
+            .map(|l| l.as_str().unwrap())
+            .collect();
+        assert!(!labels.is_empty(), "{figure} is empty: {panels}");
+        for label in &labels {
+            assert!(!identifiers.contains(label), "{figure} shows {label:?}");
+        }
+    }
+    let words = |figure: &str| panels[figure].to_string();
+    for word in ["robots.txt", "llms.txt", "Sitemap", "Markdown rendition"] {
+        assert!(words("Resources read").contains(word), "{word}: {panels}");
+    }
+    for word in ["Disallowed by robots.txt", "Allowed by robots.txt"] {
+        assert!(
+            words("robots.txt verdict").contains(word),
+            "{word}: {panels}"
+        );
+    }
+    let tables = &report["crawler_tables"];
+    for table in [
+        "robots.txt violations at the time",
+        "robots.txt violations under the current file",
+        "Machine-readable files read by agent",
+    ] {
+        assert!(tables[table].as_u64().unwrap_or(0) > 0, "{table}: {tables}");
+    }
     // A click on a country bar filtered the events page to that country (fewer events when the
     // demo has several countries, never none), named it in a chip, and the chip undid it.
     let filter = &report["bar_filter"];

@@ -62,7 +62,9 @@ export async function dashboard(ctx, view, spec) {
   };
   view.append(filterBar(ctx, apply));
   const body = h("div", { class: "dashboard-body", "aria-live": "polite", "aria-busy": "true" }, loading());
-  view.append(h("p", { class: "window-label muted" }, describe(ctx.filters)), filterChips(ctx, spec.filters || []), body);
+  // append() prints a null as the text "null": leave out the chips line when no filter is on.
+  const chips = filterChips(ctx, spec.filters || []);
+  view.append(h("p", { class: "window-label muted" }, describe(ctx.filters)), ...(chips ? [chips] : []), body);
   const query = windowQuery(ctx.filters);
   for (const [k, v] of activeDimensions(ctx.params, spec.filters || [])) query.set(k, v);
   for (const [k, v] of Object.entries(spec.query || {})) query.set(k, v);

@@ -58,11 +58,11 @@ OPERATORS = [
     ("OpenAI", "ai", "openai.com chatgpt.com chat.com oaiusercontent.com", "ChatGPT OpenAI Sora Codex", ""),
     ("Anthropic", "ai", "anthropic.com claude.ai claude.com", "Claude Anthropic", ""),
     ("Perplexity", "ai", "perplexity.ai perplexity.com pplx.ai", "Perplexity Comet", "Perplexity AI"),
-    ("Google", "search", "google.com googlebot.com googleusercontent.com gemini.google.com google", "Google Gemini Bard NotebookLM Vertex", ""),
-    ("Microsoft", "search", "microsoft.com bing.com msn.com copilot.com", "Bing Copilot MSN", ""),
+    ("Google", "search", "google.com googlebot.com googleusercontent.com gemini.google.com google", "Google Gemini Bard NotebookLM Vertex CloudVertex", ""),
+    ("Microsoft", "search", "microsoft.com cloud.microsoft bing.com msn.com copilot.com", "Bing Copilot MSN Azure", ""),
     ("Meta", "platform", "meta.com meta.ai facebook.com fb.com instagram.com whatsapp.net", "Meta Facebook Llama", "Meta/Facebook|Facebook"),
     ("Apple", "search", "apple.com", "Applebot", ""),
-    ("Amazon", "platform", "amazon.com amazonbot.amazon amazon a9.com alexa.com", "Amazon Alexa Amazonbot Nova", ""),
+    ("Amazon", "platform", "amazon.com amazonbot.amazon amazon a9.com alexa.com", "Amazon Amzn Alexa Amazonbot Nova", ""),
     ("xAI", "ai", "x.ai grok.com", "Grok xAI", ""),
     ("Mistral", "ai", "mistral.ai", "Mistral MistralAI", "Mistral AI"),
     ("Cohere", "ai", "cohere.com cohere.ai", "Cohere", ""),
@@ -80,7 +80,7 @@ OPERATORS = [
     ("Common Crawl", "ai", "commoncrawl.org", "CCBot", ""),
     ("DuckDuckGo", "search", "duckduckgo.com duck.ai", "DuckDuckGo DuckAssist DuckDuckBot", ""),
     ("Brave", "search", "brave.com", "Brave", ""),
-    ("You.com", "ai", "you.com", "YouBot", ""),
+    ("You.com", "ai", "you.com", "YouBot", "You"),
     ("Phind", "ai", "phind.com", "Phind", ""),
     ("Kagi", "search", "kagi.com", "Kagi", ""),
     ("Jina AI", "ai", "jina.ai", "Jina", ""),
@@ -126,6 +126,14 @@ OPERATORS = [
     ("Discord", "platform", "discord.com discordapp.com", "Discordbot", ""),
     ("Telegram", "platform", "telegram.org", "TelegramBot", ""),
     ("Pinterest", "platform", "pinterest.com", "Pinterestbot Pinterest", ""),
+    ("Bright Data", "ai", "brightdata.com", "Brightbot", "Brightdata"),
+    ("Parallel", "ai", "parallel.ai", "Shap ShapBot", ""),
+    ("LAION", "ai", "laion.ai", "LAION laion", "Large-scale Artificial Intelligence Open Network"),
+    ("Apify", "platform", "apify.com", "Apify", ""),
+    ("Linkup", "ai", "linkup.so", "Linkup", ""),
+    ("AddSearch", "ai", "addsearch.com", "AddSearch", ""),
+    ("Wrtn Technologies", "ai", "wrtn.ai wrtn.io", "WRTN", ""),
+    ("Channel3", "ai", "trychannel3.com", "Channel3", ""),
 ]
 
 # Hosts of documentation and code that name no operator of their own.
@@ -137,6 +145,9 @@ ROBOTS_ONLY = {"Code", "Cursor", "Trae", "Spider", "OpenAI", "UseAI", "newsai", 
 # crawler-user-agents patterns left out, with why (written to bot_patterns_excluded.tsv).
 EXCLUDED_PATTERNS = {
     "AP3A\\.240617\\.008": "an Android build id shipped on real phones; its one example is Instagram's in-app browser",
+    "Sonic": "a word of phone names (Lucky Ultra Sonic, ViewSonic); no crawler example needs it alone",
+    "Butterfly": "HTC's Butterfly phones name their model; the Topsy crawler it meant is long gone",
+    "Pinterest(bot)?\\/": "arcjet's: also matches Pinterest's in-app browser ([Pinterest/iOS]), a person reading; the crawler is Pinterestbot, matched by crawler-user-agents",
 }
 
 # Crawlers with published IP ranges that the AI list does not carry (verification needs them too).
@@ -192,7 +203,15 @@ URL_MARKERS = [
     ("referrer", "grok.com", "Grok"),
 ]
 # Referrer paths that make an otherwise non-AI host an assistant.
-PATH_REFERRERS = [("x.com", "/i/grok", "Grok")]
+PATH_REFERRERS = [
+    ("x.com", "/i/grok", "Grok"),
+    ("bing.com", "/chat", "Copilot"),
+    ("kagi.com", "/assistant", "Kagi Assistant"),
+    ("huggingface.co", "/chat", "HuggingChat"),
+]
+# Hosts a list files whole though only a path of theirs is an assistant (the rest of
+# huggingface.co is model pages, a referral like any other site).
+PATH_ONLY_HOSTS = {"huggingface.co"}
 
 # X4BNet's datacenter list (networks/x4bnet-datacenter-asn.txt) also names networks people browse
 # from; flagging them would count those people apart. Left out, with why:
@@ -248,7 +267,13 @@ def operator_name(raw, name):
         return labels[-2].capitalize() if len(labels) >= 2 else ""
     # The name leads; a comma, a parenthesis or a relative clause starts the description.
     lead = re.split(r",|\(|\s+(?:that|which|who|to|used|is|are)\s", text, maxsplit=1)[0]
-    return lead.strip().rstrip(".")
+    lead = lead.strip().rstrip(".")
+    # "the Chinese company Huawei": the name is what follows the description's last lowercase word.
+    words = lead.split()
+    if words and words[0].lower() == "the" and any(w.islower() for w in words[1:]):
+        last_lower = max(i for i, w in enumerate(words) if w.islower())
+        lead = " ".join(words[last_lower + 1:]) or lead
+    return lead
 
 
 def class_of(function, description=""):
@@ -330,12 +355,31 @@ def operators(data):
             continue
         rows.setdefault(name, ["ai", [], [], ""])[1].append(domain)
         owner[domain] = name
+    assistants = operator_assistants(data, owner)
     with open(HERE / "operators.tsv", "w") as out:
-        out.write(f"# version: {VERSION}\n# source: operators' crawler documentation (facts) + ai-robots-txt/ai.robots.txt operator links (MIT); see generate.py\n")
-        out.write("name\tkind\tdomains\tproducts\n")
+        out.write(f"# version: {VERSION}\n# source: operators' crawler documentation (facts) + ai-robots-txt/ai.robots.txt operator links (MIT); assistant: the AI referral source most of the operator's referrer hosts are (ai_referrers.tsv); see generate.py\n")
+        out.write("name\tkind\tdomains\tproducts\tassistant\n")
         for name in sorted(rows, key=str.lower):
             kind, domains, products, _ = rows[name]
-            out.write(f"{name}\t{kind}\t{' '.join(domains)}\t{' '.join(products)}\n")
+            out.write(f"{name}\t{kind}\t{' '.join(domains)}\t{' '.join(products)}\t{assistants.get(name, '')}\n")
+
+
+def operator_assistants(data, owner):
+    """Operator → the assistant its referrals come from: the referral source named most often
+    among the referrer hosts in its domains (Google's gemini., bard. and notebooklm. hosts →
+    Gemini), for the crawl-to-referral ratio."""
+    counts = {}
+    for (host, path), source in referrer_rows(data).items():
+        if path:
+            continue
+        parts = host.split(".")
+        for i in range(len(parts) - 1):
+            operator = owner.get(".".join(parts[i:]))
+            if operator:
+                counts.setdefault(operator, {}).setdefault(source, 0)
+                counts[operator][source] += 1
+                break
+    return {op: max(sorted(c), key=lambda s: c[s]) for op, c in counts.items()}
 
 
 def ip_sources(data):
@@ -391,6 +435,8 @@ def arcjet_patterns(data):
             continue
         tags = ",".join(ARCJET_TAGS.get(c, c) for c in bot.get("categories", []))
         for pattern in bot["pattern"]["accepted"]:
+            if pattern in EXCLUDED_PATTERNS:
+                continue
             if re.search(r"\(\?[=!<]|\\[1-9]", pattern) or "\t" in pattern:
                 continue
             yield pattern, tags
@@ -423,6 +469,9 @@ EXCLUDED_NONBROWSER = {
     "preview": "Firefox pre-release builds name themselves …Preview; link-preview fetchers have product tokens of their own",
     "^[^ ]{50,}$": "logs that write spaces as '+' (IIS) turn every browser into one long word",
     "\\(\\)": "in-app browsers print empty parentheses (Roblox's Hybrid())",
+    "\\|": "Baidu's app browsers (baiduboxapp, baidubrowser) and device names (My|Phone) print '|'",
+    "radar": "HTC's and Nokia's Radar phones name their model",
+    "server": "smart TVs list their capabilities (HAS_CMD_HTTP_SERVER); servers' robots say more than 'server'",
     "(?<! channel/|google/)google(?!(?:wv|app|/google| pixel))": "Google's fetchers are in the crawler patterns already; apps print Google store and device names (GooglePlayStore)",
 }
 
@@ -444,7 +493,8 @@ def nonbrowser_patterns(data):
             out.write(p + "\n")
 
 
-def referrers(data):
+def referrer_rows(data):
+    """(host, path prefix) → AI source name, from both lists and the additions above."""
     ai = yaml.safe_load((data / "referrers/AIAssistants.yml").read_text())
     rows = {}
     for name, hosts in ai.items():
@@ -459,12 +509,21 @@ def referrers(data):
         if host and not host.startswith("#"):
             rows.setdefault((host, ""), REFERRER_NAMES.get(host, host))
     for host, name in EXTRA_AI_REFERRERS.items():
-        rows.setdefault((host, ""), name)
+        # A name of ours over a list's bare host; never over a list's own name.
+        if rows.get((host, ""), host) == host:
+            rows[(host, "")] = name
     for host, path, name in PATH_REFERRERS:
         rows[(host, path)] = name
+    for host in PATH_ONLY_HOSTS:
+        rows.pop((host, ""), None)
     for key in list(rows):
         if key[0] in REFERRER_NAMES and key[1] == "":
             rows[key] = REFERRER_NAMES[key[0]]
+    return rows
+
+
+def referrers(data):
+    rows = referrer_rows(data)
     with open(HERE / "ai_referrers.tsv", "w") as out:
         out.write(f"# version: {VERSION}\n# source: matomo searchengine-and-social-list (CC0), MalteBerlin/LLM-Referrer (CC0)\n")
         out.write("kind\tsource\thost\tpath_prefix_or_param\tvalue\n")

@@ -16,6 +16,11 @@ pub enum AlertRule {
     ConsumerLag,
     /// A consumer group has no active member.
     NoConsumer,
+    /// One operator's crawler hits on a project in the window are a multiple of its trailing
+    /// baseline.
+    CrawlSurge,
+    /// Hits that claim one agent but fail its verification surge on a project.
+    SpoofedSurge,
     Test,
 }
 
@@ -26,6 +31,8 @@ impl Vocabulary for AlertRule {
         AlertRule::CronStall,
         AlertRule::ConsumerLag,
         AlertRule::NoConsumer,
+        AlertRule::CrawlSurge,
+        AlertRule::SpoofedSurge,
         AlertRule::Test,
     ];
 
@@ -36,6 +43,8 @@ impl Vocabulary for AlertRule {
             AlertRule::CronStall => "cron_stall",
             AlertRule::ConsumerLag => "consumer_lag",
             AlertRule::NoConsumer => "no_consumer",
+            AlertRule::CrawlSurge => "crawl_surge",
+            AlertRule::SpoofedSurge => "spoofed_surge",
             AlertRule::Test => "test",
         }
     }
@@ -49,6 +58,8 @@ impl AlertRule {
             AlertRule::CronStall => "Scheduled job stalled",
             AlertRule::ConsumerLag => "Consumer lag growing",
             AlertRule::NoConsumer => "Consumer group without members",
+            AlertRule::CrawlSurge => "Crawl surge",
+            AlertRule::SpoofedSurge => "Spoofed crawler surge",
             AlertRule::Test => "Test alert",
         }
     }
@@ -69,6 +80,9 @@ impl AlertRule {
             AlertRule::CronStall => format!("{value:.0} min since last success"),
             AlertRule::ConsumerLag => format!("{value:.0} s growing"),
             AlertRule::NoConsumer => format!("{value:.0} active member(s)"),
+            AlertRule::CrawlSurge | AlertRule::SpoofedSurge => {
+                format!("{value:.1}× the trailing baseline")
+            }
             AlertRule::Test => format!("{value}"),
         }
     }

@@ -1,6 +1,7 @@
 //! Settings of `stream-processors run`, `health` and `replay`, from flags or environment
 //! variables; `validate()` checks them before any I/O (`platform::config`).
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Args;
@@ -10,6 +11,7 @@ use platform::kafka::{BROKERS_ENV, DEFAULT_BROKERS};
 use platform::raw_address::AddressKeyArgs;
 use schemas::topics;
 
+use crate::rdns::{CacheSettings, LookupSettings};
 use crate::sessionize::SessionConfig;
 
 #[derive(Debug, Clone, Args)]
@@ -63,10 +65,141 @@ pub struct RunConfig {
     )]
     pub ip_range_schedule: String,
     #[command(flatten)]
+    pub robots: RobotsArgs,
+    #[command(flatten)]
     pub watchdog: WatchdogArgs,
     /// The keys server hits' addresses were sealed with (the collector's directory).
     #[command(flatten)]
     pub address_keys: AddressKeyArgs,
+    #[command(flatten)]
+    pub reverse_dns: ReverseDnsArgs,
+}
+
+/// Forward-confirmed reverse DNS of crawler claims (`crate::rdns`).
+#[derive(Debug, Clone, Args)]
+pub struct ReverseDnsArgs {
+    /// Check claims of agents whose operators document reverse DNS (`false`: published ranges
+    /// only).
+    #[arg(
+        long = "reverse-dns",
+        env = "OPTIVIEW_REVERSE_DNS",
+        default_value_t = true,
+        action = clap::ArgAction::Set
+    )]
+    pub enabled: bool,
+    /// The DNS server asked, ip:port; without it, those of /etc/resolv.conf.
+    #[arg(long, env = "OPTIVIEW_DNS_SERVER")]
+    pub dns_server: Option<SocketAddr>,
+    /// A check (PTR, then A/AAAA) without an answer within this long is undecided: the hit
+    /// keeps the other methods' verdict.
+    #[arg(long, env = "OPTIVIEW_DNS_TIMEOUT_MS", default_value_t = 3_000)]
+    pub dns_timeout_ms: u64,
+    /// Checks running at once.
+    #[arg(long, env = "OPTIVIEW_DNS_MAX_IN_FLIGHT", default_value_t = 256)]
+    pub dns_max_in_flight: usize,
+    /// Server hits held back for a verdict at most; 0 writes every hit at once.
+    #[arg(long, env = "OPTIVIEW_DNS_MAX_WAITING", default_value_t = 20_000)]
+    pub dns_max_waiting: usize,
+    /// Verdicts cached (address and claimed agent).
+    #[arg(long, env = "OPTIVIEW_DNS_CACHE_ENTRIES", default_value_t = 100_000)]
+    pub dns_cache_entries: u64,
+    #[arg(long, env = "OPTIVIEW_DNS_VERIFIED_TTL_SECS", default_value_t = 6 * 3600)]
+    pub dns_verified_ttl_secs: u64,
+    #[arg(long, env = "OPTIVIEW_DNS_SPOOFED_TTL_SECS", default_value_t = 3600)]
+    pub dns_spoofed_ttl_secs: u64,
+    /// A check DNS did not answer is asked again after this long.
+    #[arg(long, env = "OPTIVIEW_DNS_RETRY_SECS", default_value_t = 60)]
+    pub dns_retry_secs: u64,
+}
+
+impl ReverseDnsArgs {
+    pub fn settings(&self) -> LookupSettings {
+        LookupSettings {
+            timeout: Duration::from_millis(self.dns_timeout_ms),
+            max_in_flight: self.dns_max_in_flight,
+            max_waiting: self.dns_max_waiting,
+            cache: CacheSettings {
+                entries: self.dns_cache_entries,
+                verified_ttl: Duration::from_secs(self.dns_verified_ttl_secs),
+                spoofed_ttl: Duration::from_secs(self.dns_spoofed_ttl_secs),
+                retry_after: Duration::from_secs(self.dns_retry_secs),
+            },
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        at_least_one("--dns-timeout-ms", self.dns_timeout_ms)?;
+        at_least_one("--dns-max-in-flight", self.dns_max_in_flight as u64)?;
+        at_least_one("--dns-cache-entries", self.dns_cache_entries)?;
+        at_least_one("--dns-verified-ttl-secs", self.dns_verified_ttl_secs)?;
+        at_least_one("--dns-spoofed-ttl-secs", self.dns_spoofed_ttl_secs)?;
+        at_least_one("--dns-retry-secs", self.dns_retry_secs)
+    }
+}
+
+/// The robots.txt refresh: where each property's file is fetched, how often, and how much of it.
+#[derive(Debug, Clone, Args)]
+pub struct RobotsArgs {
+    /// Where a property's robots.txt is fetched; `{domain}` is the property's domain (tests and
+    /// the local stack point it at a local server over http).
+    #[arg(
+        long,
+        env = "OPTIVIEW_ROBOTS_URL",
+        default_value = crate::jobs::robots_txt::DEFAULT_URL
+    )]
+    pub robots_url: String,
+    /// Cron schedule (UTC, with seconds) of the refresh of every property's file.
+    #[arg(long, env = "OPTIVIEW_ROBOTS_SCHEDULE", default_value = "0 10 * * * *")]
+    pub robots_schedule: String,
+    /// Seconds one fetch may take, redirects included.
+    #[arg(long, env = "OPTIVIEW_ROBOTS_TIMEOUT_SECS", default_value_t = 10)]
+    pub robots_timeout_secs: u64,
+    /// Bytes of a file read; the rest is ignored. RFC 9309 asks for at least 500 KiB.
+    #[arg(
+        long,
+        env = "OPTIVIEW_ROBOTS_MAX_BYTES",
+        default_value_t = platform::robots::MAX_BYTES
+    )]
+    pub robots_max_bytes: usize,
+    /// Every this many seconds, properties the control plane added are fetched for the first
+    /// time, so their first crawler hits are judged rather than unknown.
+    #[arg(long, env = "OPTIVIEW_ROBOTS_NEW_PROPERTY_SECS", default_value_t = 5)]
+    pub robots_new_property_secs: u64,
+    /// Fetch from loopback and private addresses too (a local stack's demo site, tests). Off,
+    /// a property whose domain resolves or redirects to such an address is not fetched.
+    #[arg(long, env = "OPTIVIEW_ROBOTS_ALLOW_PRIVATE_ADDRESSES")]
+    pub robots_allow_private_addresses: bool,
+}
+
+impl RobotsArgs {
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.robots_timeout_secs)
+    }
+
+    pub fn new_property_period(&self) -> Duration {
+        Duration::from_secs(self.robots_new_property_secs)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !self.robots_url.starts_with("http://") && !self.robots_url.starts_with("https://") {
+            return Err(ConfigError::new(
+                "--robots-url",
+                format!("{:?} is not an http(s) URL", self.robots_url),
+            ));
+        }
+        if self.robots_max_bytes < platform::robots::MAX_BYTES {
+            return Err(ConfigError::new(
+                "--robots-max-bytes",
+                format!(
+                    "is {}; RFC 9309 asks parsers to read at least {} bytes",
+                    self.robots_max_bytes,
+                    platform::robots::MAX_BYTES
+                ),
+            ));
+        }
+        at_least_one("--robots-timeout-secs", self.robots_timeout_secs)?;
+        at_least_one("--robots-new-property-secs", self.robots_new_property_secs)
+    }
 }
 
 /// When a group consumer counts as stuck, and what it does about it.
@@ -118,6 +251,8 @@ impl Validate for RunConfig {
             u64::from(self.attribution_lookback_days),
         )?;
         self.watchdog.validate()?;
+        self.robots.validate()?;
+        self.reverse_dns.validate()?;
         self.address_keys.validate()
     }
 }
@@ -247,6 +382,17 @@ pub struct HealthConfig {
     /// no-consumer alert.
     #[arg(long, env = "OPTIVIEW_NO_MEMBER_SECS", default_value_t = 120)]
     pub no_member_secs: i64,
+    /// A project's crawler hits by one operator (or spoofed hits claiming one agent) in the
+    /// surge window at least this many times the trailing baseline raise a surge alert.
+    #[arg(long, env = "OPTIVIEW_SURGE_FACTOR", default_value_t = 5.0)]
+    pub surge_factor: f64,
+    /// Surges need at least this many hits in the window.
+    #[arg(long, env = "OPTIVIEW_SURGE_MIN_HITS", default_value_t = 100)]
+    pub surge_min_hits: u64,
+    #[arg(long, env = "OPTIVIEW_SURGE_WINDOW_MINUTES", default_value_t = 60)]
+    pub surge_window_minutes: i64,
+    #[arg(long, env = "OPTIVIEW_SURGE_BASELINE_HOURS", default_value_t = 168)]
+    pub surge_baseline_hours: i64,
     #[command(flatten)]
     pub watchdog: WatchdogArgs,
     /// Cron schedule (UTC, with seconds) of the retention purge check; empty disables it.
@@ -271,6 +417,10 @@ impl HealthConfig {
             dedup_minutes: self.dedup_minutes,
             lag_growth_secs: self.lag_growth_secs,
             no_member_secs: self.no_member_secs,
+            surge_factor: self.surge_factor,
+            surge_min_hits: self.surge_min_hits,
+            surge_window_minutes: self.surge_window_minutes,
+            surge_baseline_hours: self.surge_baseline_hours,
         }
     }
 }
@@ -304,6 +454,25 @@ impl Validate for HealthConfig {
         at_least_one("--tick-ms", self.tick_ms)?;
         at_least_one("--lag-growth-secs", self.lag_growth_secs.max(0) as u64)?;
         at_least_one("--no-member-secs", self.no_member_secs.max(0) as u64)?;
+        if self.surge_factor.is_nan() || self.surge_factor <= 1.0 {
+            return Err(ConfigError::new(
+                "--surge-factor",
+                format!("is {}; use a multiple above 1", self.surge_factor),
+            ));
+        }
+        at_least_one(
+            "--surge-window-minutes",
+            self.surge_window_minutes.max(0) as u64,
+        )?;
+        if self.surge_baseline_hours * 60 < self.surge_window_minutes {
+            return Err(ConfigError::new(
+                "--surge-baseline-hours",
+                format!(
+                    "is {} h, shorter than the {}-minute window; use a longer baseline",
+                    self.surge_baseline_hours, self.surge_window_minutes
+                ),
+            ));
+        }
         self.watchdog.validate()?;
         crate::ops::group_lag::parse_groups(&self.lag_groups).map_err(|problem| {
             ConfigError::new(
@@ -358,6 +527,30 @@ mod tests {
             (
                 &["--address-key-hours", "12"],
                 "invalid --address-key-hours: is 12; use at least 24",
+            ),
+            (
+                &["--robots-url", "file:///etc/robots.txt"],
+                "invalid --robots-url: \"file:///etc/robots.txt\" is not an http(s) URL",
+            ),
+            (
+                &["--robots-max-bytes", "1000"],
+                "invalid --robots-max-bytes: is 1000; RFC 9309 asks parsers to read at least 512000 bytes",
+            ),
+            (
+                &["--robots-timeout-secs", "0"],
+                "invalid --robots-timeout-secs: is 0; use at least 1",
+            ),
+            (
+                &["--dns-timeout-ms", "0"],
+                "invalid --dns-timeout-ms: is 0; use at least 1",
+            ),
+            (
+                &["--dns-max-in-flight", "0"],
+                "invalid --dns-max-in-flight: is 0; use at least 1",
+            ),
+            (
+                &["--dns-retry-secs", "0"],
+                "invalid --dns-retry-secs: is 0; use at least 1",
             ),
         ]);
     }

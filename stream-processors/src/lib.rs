@@ -7,6 +7,7 @@ pub mod health;
 pub mod jobs;
 pub mod load;
 pub mod ops;
+pub mod rdns;
 pub mod replay;
 pub mod sessionize;
 pub mod telemetry;

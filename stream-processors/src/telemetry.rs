@@ -14,6 +14,18 @@ pub const ADDRESSES_EXPIRED: &str = "optiview_processor_addresses_expired_total"
 pub const ADDRESSES_UNREADABLE: &str = "optiview_processor_addresses_unreadable_total";
 /// Sealed addresses whose key should exist (within the window) but is not in the directory.
 pub const ADDRESSES_KEY_MISSING: &str = "optiview_processor_addresses_key_missing_total";
+/// Reverse-DNS checks that ended, by outcome (verified, spoofed, undecided).
+pub const RDNS_LOOKUPS: &str = "optiview_processor_rdns_lookups_total";
+/// Lookups not started because the bound on those running was reached.
+pub const RDNS_LOOKUPS_REFUSED: &str = "optiview_processor_rdns_lookups_refused_total";
+/// Server hits held back for a reverse-DNS verdict …
+pub const RDNS_HELD: &str = "optiview_processor_rdns_held_total";
+/// … written without waiting instead (room or lookups full) …
+pub const RDNS_NOT_HELD: &str = "optiview_processor_rdns_not_held_total";
+/// … released into a batch, `how` = answered (with DNS's verdict) or unanswered (without) …
+pub const RDNS_RELEASED: &str = "optiview_processor_rdns_released_total";
+/// … and waiting now.
+pub const RDNS_WAITING: &str = "optiview_processor_rdns_waiting";
 pub const CHANGELOG_RECORDS: &str = "optiview_processor_changelog_records_total";
 pub const SESSIONS_RESTORED: &str = "optiview_processor_partitions_restored_total";
 pub const CONSUMER_LAG: &str = "optiview_processor_consumer_lag";

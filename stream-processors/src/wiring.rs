@@ -12,9 +12,10 @@ use platform::telemetry::install_prometheus;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::config::{HealthConfig, ReplayConfig, RunConfig};
+use crate::config::{HealthConfig, ReplayConfig, ReverseDnsArgs, RunConfig};
 use crate::enrich::enricher::Enricher;
 use crate::jobs::ip_ranges::IpRangeRefresh;
+use crate::jobs::robots_txt::RobotsRefresh;
 use crate::jobs::{Scheduled, Scheduler};
 use crate::load::input::input_consumer;
 use crate::load::loader::{Loader, LoaderSettings};
@@ -22,6 +23,8 @@ use crate::load::process::Processor;
 use crate::load::sink::ClickHouseSink;
 use crate::ops::server::{serve, OpsState};
 use crate::ops::status::Status;
+use crate::rdns::hickory::HickoryResolver;
+use crate::rdns::{Masks, ReverseDns};
 use crate::replay::{drop_stale_derived_rows, rebuild_rollups, reprocess, Replay};
 
 /// How often expired address keys are looked for; each is also refused the moment it expires.
@@ -30,8 +33,8 @@ const ADDRESS_KEY_PURGE: Duration = Duration::from_secs(60);
 /// How long a starting loader or replay waits for the control view to hold what the topic had.
 const CONTROL_CATCH_UP: Duration = Duration::from_secs(60);
 
-/// `stream-processors run`: the loader, its ops endpoints and the IP-range refresh, until a
-/// signal.
+/// `stream-processors run`: the loader, its ops endpoints and the robots.txt and IP-range
+/// refreshes, until a signal.
 pub fn run(config: RunConfig) -> anyhow::Result<()> {
     let prometheus = install_prometheus()?;
     tokio::runtime::Runtime::new()?.block_on(async move {
@@ -51,8 +54,14 @@ pub fn run(config: RunConfig) -> anyhow::Result<()> {
             tokio::spawn(keys.purge_every(ADDRESS_KEY_PURGE));
         }
         let stopped = stop_on_signal();
+        let robots = robots_refresh(&config, &loader.enricher, loader.control.clone());
+        tokio::spawn(robots.clone().watch_new(
+            config.clickhouse.client(),
+            config.robots.new_property_period(),
+            stopped.clone(),
+        ));
         let refreshing =
-            tokio::spawn(ip_range_refresh(&config, &loader.enricher)?.run(stopped.clone()));
+            tokio::spawn(loader_jobs(&config, &loader.enricher, robots)?.run(stopped.clone()));
         tracing::info!(topic = %config.beacons_topic, ops = %config.ops_addr, "processor running");
         let result = loader.run(stopped).await;
         let _ = refreshing.await;
@@ -73,7 +82,10 @@ pub fn loader(
         producer: platform::kafka::producer_config(&config.brokers).create()?,
         sink: ClickHouseSink::new(config.clickhouse.client(), config.beacons_topic.clone()),
         control,
-        enricher: Enricher::from_catalog()?.with_address_keys(config.address_keys.open()?),
+        enricher: with_reverse_dns(
+            Enricher::from_catalog()?.with_address_keys(config.address_keys.open()?),
+            &config.reverse_dns,
+        )?,
         settings: LoaderSettings {
             brokers: config.brokers.clone(),
             group: config.group.clone(),
@@ -89,9 +101,47 @@ pub fn loader(
     })
 }
 
-/// The IP-range refresh, which updates this loader's verifier; no jobs when no sources are
-/// configured (the shipped ranges stay).
-pub fn ip_range_refresh(config: &RunConfig, enricher: &Enricher) -> anyhow::Result<Scheduler> {
+/// The robots.txt refresh, which puts each property's file in force in this loader's enricher.
+pub fn robots_refresh(
+    config: &RunConfig,
+    enricher: &Enricher,
+    control: ControlHandle,
+) -> RobotsRefresh {
+    RobotsRefresh::new(
+        control,
+        enricher.robots.clone(),
+        &config.robots.robots_url,
+        config.robots.timeout(),
+        config.robots.robots_max_bytes,
+        config.robots.robots_allow_private_addresses,
+    )
+}
+
+/// The enricher with its reverse-DNS verdicts, unless turned off.
+pub fn with_reverse_dns(enricher: Enricher, args: &ReverseDnsArgs) -> anyhow::Result<Enricher> {
+    if !args.enabled {
+        return Ok(enricher);
+    }
+    let settings = args.settings();
+    let resolver = HickoryResolver::new(args.dns_server, settings.timeout)?;
+    let masks = Masks::shipped();
+    tracing::info!(
+        agents = masks.agents(),
+        server = args
+            .dns_server
+            .map_or("system".to_owned(), |s| s.to_string()),
+        "reverse DNS verifies crawler claims"
+    );
+    Ok(enricher.with_reverse_dns(ReverseDns::new(Arc::new(resolver), masks, settings)))
+}
+
+/// The jobs that update this loader's enricher: the robots.txt refresh, and the IP-range refresh
+/// when sources are configured (else the shipped ranges stay).
+pub fn loader_jobs(
+    config: &RunConfig,
+    enricher: &Enricher,
+    robots: RobotsRefresh,
+) -> anyhow::Result<Scheduler> {
     let mut jobs = Vec::new();
     if !config.ip_range_sources.is_empty() {
         let job = IpRangeRefresh::new(config.ip_range_sources.clone(), enricher.ip_ranges.clone());
@@ -99,6 +149,10 @@ pub fn ip_range_refresh(config: &RunConfig, enricher: &Enricher) -> anyhow::Resu
             Scheduled::new(Box::new(job), &config.ip_range_schedule).map_err(anyhow::Error::msg)?,
         );
     }
+    jobs.push(
+        Scheduled::new(Box::new(robots), &config.robots.robots_schedule)
+            .map_err(anyhow::Error::msg)?,
+    );
     Ok(Scheduler {
         client: config.clickhouse.client(),
         jobs,
@@ -144,7 +198,9 @@ pub fn replay(config: ReplayConfig) -> anyhow::Result<()> {
             start: config.from.clone(),
             control,
             processor: Processor::new(
-                Enricher::from_catalog()?.with_address_keys(address_keys),
+                Enricher::from_catalog()?
+                    .with_address_keys(address_keys)
+                    .with_recorded_dns_verdicts(),
                 config.beacons_topic.clone(),
             ),
             // The run's start names its deduplication tokens: distinct from the live inserts'.
@@ -159,7 +215,7 @@ pub fn replay(config: ReplayConfig) -> anyhow::Result<()> {
         .await?;
         if report.addresses_expired > 0 {
             eprintln!(
-                "{} crawler hits were past the verification window (their addresses are gone): {} kept the verification recorded the first time, {} stay unchecked",
+                "{} crawler hits could not be checked again (their addresses are gone, or only reverse DNS decides them): {} kept the verification recorded the first time, {} stay unchecked",
                 report.addresses_expired,
                 report.verifications_kept,
                 report.addresses_expired - report.verifications_kept

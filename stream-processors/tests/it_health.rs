@@ -626,3 +626,59 @@ async fn a_watched_group_without_members_whose_lag_grows_alerts_on_both_and_the_
     assert_eq!(recorded, 2);
     h.stop().await;
 }
+
+/// `count` crawler hits of `agent` (operated by `operator`, with `verification`) on project
+/// `prj_surge`, spread evenly from `from_minutes_ago` to `to_minutes_ago` before now.
+fn crawler_hits_sql(
+    count: u64,
+    agent: &str,
+    operator: &str,
+    verification: schemas::vocab::Verification,
+    from_minutes_ago: u64,
+    to_minutes_ago: u64,
+) -> String {
+    let span_ms = (from_minutes_ago - to_minutes_ago) * 60_000;
+    format!(
+        "INSERT INTO crawler_hits (project_id, property_id, ts, event_id, agent_class, agent_name, agent_operator, verification, retention_days)
+         SELECT 'prj_surge', 1,
+                now64(3) - toIntervalMillisecond({to_ms} + intDiv(number * {span_ms}, {count})),
+                concat('{agent}-', toString(number), '-{from_minutes_ago}'),
+                'ai_training_crawler', '{agent}', '{operator}', {verification}, 30
+         FROM numbers({count})",
+        to_ms = to_minutes_ago * 60_000,
+        verification = lit(verification),
+    )
+}
+
+#[tokio::test]
+#[ignore = "integration test: needs OPTIVIEW_KAFKA_BROKERS and OPTIVIEW_CLICKHOUSE_URL; infra/test runs it"]
+async fn a_crawl_surge_and_a_spoofing_surge_alert_and_a_steady_crawler_does_not() {
+    use schemas::vocab::Verification::{Spoofed, Verified};
+    let h = Harness::start(&[]).await;
+    let week = 7 * 24 * 60;
+    let client = h.db.client();
+    for sql in [
+        // OpenAI: 10 hits an hour for a week, then 400 in the last hour (40×) …
+        crawler_hits_sql(1680, "GPTBot", "OpenAI", Verified, week + 60, 61),
+        crawler_hits_sql(400, "GPTBot", "OpenAI", Verified, 50, 1),
+        // … 150 of them from addresses OpenAI does not publish, never seen before.
+        crawler_hits_sql(150, "ChatGPT-User", "OpenAI", Spoofed, 40, 1),
+        // Google: 50 an hour, steady.
+        crawler_hits_sql(8400, "Googlebot", "Google", Verified, week + 60, 61),
+        crawler_hits_sql(55, "Googlebot", "Google", Verified, 50, 1),
+    ] {
+        client.query(&sql).execute().await.unwrap();
+    }
+    let mut messages = h.messages(2).await;
+    messages.sort();
+    assert_eq!(
+        messages,
+        [
+            firing("crawl_surge", "project:prj_surge:operator:OpenAI"),
+            firing("spoofed_surge", "project:prj_surge:agent:ChatGPT-User"),
+        ]
+    );
+    let text = h.receiver.delivered()[0].to_string();
+    assert!(text.contains("the trailing baseline"), "{text}");
+    h.stop().await;
+}

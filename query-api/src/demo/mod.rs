@@ -48,7 +48,13 @@ pub struct DemoArgs {
     pub wait_seconds: u64,
 }
 
+/// How long the demo waits for the loader to fetch the demo site's robots.txt before sending
+/// crawler hits (which are judged by the file in force when processed).
+const ROBOTS_WAIT: Duration = Duration::from_secs(30);
+
 pub async fn run(writer: &ControlWriter, args: &DemoArgs) -> anyhow::Result<Value> {
+    // Before the property exists: the loader fetches a new property's robots.txt within seconds.
+    site::write_machine_files(&args.site_dir)?;
     let tenant = setup::ensure(writer, &args.email).await?;
     site::write(&args.site_dir, &tenant.snippet)?;
     let clickhouse = args.clickhouse.client();
@@ -56,6 +62,20 @@ pub async fn run(writer: &ControlWriter, args: &DemoArgs) -> anyhow::Result<Valu
     let mut sent = replay::Sent::default();
     let mut stored = before;
     if before == 0 || args.force {
+        if !replay::wait_robots(
+            &clickhouse,
+            &tenant.project_id,
+            tenant.property_id,
+            ROBOTS_WAIT,
+        )
+        .await
+        {
+            eprintln!(
+                "no robots.txt fetched for the demo property after {} s (is stream-processors' --robots-url serving {}/robots.txt?): its crawler hits will show as not known",
+                ROBOTS_WAIT.as_secs(),
+                args.site_dir.display()
+            );
+        }
         let target = traffic::Target {
             key_id: tenant.key_id.clone(),
             project_id: tenant.project_id.clone(),

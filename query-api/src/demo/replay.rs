@@ -161,3 +161,29 @@ pub async fn wait_stored(
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
+
+/// Waits until the loader stored a robots.txt version of the property (true), or `limit` passes.
+pub async fn wait_robots(
+    clickhouse: &clickhouse::Client,
+    project_id: &str,
+    property_id: i64,
+    limit: Duration,
+) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let versions: u64 = clickhouse
+            .query("SELECT count() FROM robots_txt WHERE project_id = ? AND property_id = ?")
+            .bind(project_id)
+            .bind(u64::try_from(property_id).unwrap_or_default())
+            .fetch_one()
+            .await
+            .unwrap_or(0);
+        if versions > 0 {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}

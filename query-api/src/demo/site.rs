@@ -47,6 +47,52 @@ appears in the dashboards within seconds.</p>
     )
 }
 
+/// The demo site's robots.txt. Some demo crawlers ignore it — GPTBot reads pricing and the
+/// customer list, Common Crawl and ByteDance read everything — so the crawlers page shows
+/// violations; everyone else falls under the `*` group.
+pub const ROBOTS_TXT: &str = "\
+User-agent: *
+Allow: /
+Disallow: /signup/
+
+User-agent: GPTBot
+Disallow: /pricing/
+Disallow: /customers/
+
+User-agent: CCBot
+User-agent: Bytespider
+Disallow: /
+
+Sitemap: https://www.example.com/sitemap.xml
+";
+
+/// The files the demo site writes for machines, beside its pages: robots.txt, llms.txt, a
+/// sitemap and a Markdown rendition of the getting-started page.
+pub fn write_machine_files(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir.join("docs"))?;
+    std::fs::write(dir.join("robots.txt"), ROBOTS_TXT)?;
+    let links: String = PAGES
+        .iter()
+        .map(|(p, t, _, _)| format!("- [{t}](https://www.example.com{p})\n"))
+        .collect();
+    std::fs::write(
+        dir.join("llms.txt"),
+        format!("# Example Co\n\n> Analytics for the AI era.\n\n## Pages\n\n{links}"),
+    )?;
+    let urls: String = PAGES
+        .iter()
+        .map(|(p, _, _, _)| format!("  <url><loc>https://www.example.com{p}</loc></url>\n"))
+        .collect();
+    std::fs::write(
+        dir.join("sitemap.xml"),
+        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n{urls}</urlset>\n"),
+    )?;
+    std::fs::write(
+        dir.join("docs/getting-started.md"),
+        "# Getting started\n\nInstall the tag, then watch AI visits arrive.\n",
+    )
+}
+
 /// Writes `<dir>/<path>/index.html` for every demo page.
 pub fn write(dir: &Path, snippet: &str) -> std::io::Result<()> {
     for (path, title, _, _) in PAGES {
@@ -78,6 +124,26 @@ mod tests {
                     "{path} → {other}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn the_robots_txt_forbids_what_some_demo_crawlers_read() {
+        let dir = tempfile::tempdir().unwrap();
+        super::write_machine_files(dir.path()).unwrap();
+        let text = std::fs::read_to_string(dir.path().join("robots.txt")).unwrap();
+        let robots = platform::robots::RobotsTxt::parse(&text);
+        use schemas::vocab::RobotsVerdict::*;
+        assert_eq!(robots.verdict("GPTBot", "/pricing/"), Disallowed);
+        assert_eq!(robots.verdict("CCBot", "/"), Disallowed);
+        assert_eq!(
+            robots.verdict("Bytespider", "/docs/getting-started/"),
+            Disallowed
+        );
+        assert_eq!(robots.verdict("ClaudeBot", "/pricing/"), Allowed);
+        assert_eq!(robots.verdict("GPTBot", "/blog/llm-seo-checklist/"), NoRule);
+        for file in ["llms.txt", "sitemap.xml", "docs/getting-started.md"] {
+            assert!(dir.path().join(file).exists(), "{file}");
         }
     }
 }

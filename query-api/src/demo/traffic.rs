@@ -106,6 +106,33 @@ const CRAWLERS: [(&str, &str, u32, f64); 9] = [
     ("Bytespider", "Mozilla/5.0 (Linux; Android 5.0) AppleWebKit/537.36 (KHTML, like Gecko) Mobile Safari/537.36 (compatible; Bytespider; spider-feedback@bytedance.com)", 1, 0.0),
 ];
 
+/// The files written for machines the demo crawlers read (once a day each), and who reads them.
+const MACHINE_FILES: [(&str, &[&str]); 5] = [
+    (
+        "/robots.txt",
+        &[
+            "GPTBot",
+            "OAI-SearchBot",
+            "ClaudeBot",
+            "PerplexityBot",
+            "Googlebot",
+            "bingbot",
+            "CCBot",
+            "Bytespider",
+        ],
+    ),
+    (
+        "/llms.txt",
+        &["GPTBot", "OAI-SearchBot", "ClaudeBot", "PerplexityBot"],
+    ),
+    ("/llms-full.txt", &["ClaudeBot"]),
+    ("/sitemap.xml", &["Googlebot", "bingbot", "GPTBot"]),
+    (
+        "/docs/getting-started.md",
+        &["ChatGPT-User", "ClaudeBot", "PerplexityBot"],
+    ),
+];
+
 /// Ids the envelopes carry.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -285,8 +312,15 @@ pub fn generate(
 
     let mut hits = Vec::new();
     for (agent, user_agent, per_day, spoofed) in CRAWLERS {
-        for (page, _, ai_weight, _) in PAGES {
-            for _ in 0..per_day * days * (1 + ai_weight / 15) {
+        let files = MACHINE_FILES
+            .iter()
+            .filter(|(_, readers)| readers.contains(&agent))
+            .map(|(file, _)| (*file, days));
+        let pages = PAGES
+            .iter()
+            .map(|(page, _, ai_weight, _)| (*page, per_day * days * (1 + ai_weight / 15)));
+        for (page, count) in pages.chain(files) {
+            for _ in 0..count {
                 let real = published.get(agent);
                 let ip = match real {
                     Some(ip) if rng.random::<f64>() >= spoofed => ip.to_string(),
@@ -442,5 +476,17 @@ mod tests {
         assert!(gpt
             .iter()
             .any(|h| h["ip"].as_str().unwrap().starts_with("203.0.113.")));
+        // What agents read: the machine-written files as well as pages.
+        for file in [
+            "/robots.txt",
+            "/llms.txt",
+            "/sitemap.xml",
+            "/docs/getting-started.md",
+        ] {
+            assert!(
+                traffic.hits.iter().any(|h| h["path"] == file),
+                "no crawler reads {file}"
+            );
+        }
     }
 }

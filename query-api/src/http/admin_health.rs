@@ -108,6 +108,8 @@ fn rule_label(rule: AlertRule) -> &'static str {
         AlertRule::CronStall => "Job stalled",
         AlertRule::ConsumerLag => "Consumer lag growing",
         AlertRule::NoConsumer => "No consumer",
+        AlertRule::CrawlSurge => "Crawl surge",
+        AlertRule::SpoofedSurge => "Spoofed crawler surge",
         AlertRule::Test => "Test",
     }
 }

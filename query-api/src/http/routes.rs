@@ -420,7 +420,7 @@ pub const ROUTES: &[RouteSpec] = &[
     ),
     dashboard(
         "/api/v1/projects/{project}/crawlers",
-        "AI crawlers: hits by operator, agent, class, status; crawl-to-referral",
+        "AI crawlers: hits by operator, agent, class, status; crawl-to-referral; verification methods, what agents read, networks; robots.txt compliance then and now",
         json::<CrawlersReport>(),
         |r| r.to(crawlers::report),
     ),

@@ -1,4 +1,4 @@
-import { h, kpis, num, table } from "../ui.js";
+import { h, kpis, num, table, when } from "../ui.js";
 import { dashboard, breakdownRows, labels, picker } from "../dashboard.js";
 import { timeSeries, bars, comparison } from "../charts.js";
 
@@ -44,7 +44,55 @@ export function render(ctx, view) {
           { label: "AI referral visits", value: (p) => num(p.referral_visits), numeric: true },
           { label: "Hits per visit", value: (p) => (p.crawl_to_referral == null ? "—" : num(p.crawl_to_referral)), numeric: true },
         ], d.crawl_to_referral.by_page),
+        evidence(ctx, d),
+        robots(ctx, d),
       );
     },
   });
+}
+
+/// How hits were verified, what agents read and which networks they came from.
+function evidence(ctx, d) {
+  const e = d.evidence;
+  const resource = labels(ctx, "crawl_resources");
+  return h(
+    "div",
+    {},
+    h("h2", {}, "What agents read"),
+    h("div", { class: "grid" },
+      bars("Resources read", breakdownRows(e.resources, (r) => r.hits, "(unknown)", resource)),
+      bars("Verification method", breakdownRows(e.verification_methods, (r) => r.hits, "Not checked", labels(ctx, "verification_methods"))),
+      bars("Networks", e.networks.map((n) => ({ label: `${n.organization || "(unknown network)"}${n.datacenter ? " · datacenter" : ""}`, value: n.hits })))),
+    kpis([["Datacenter hits", num(e.datacenter_hits), "from hosting networks rather than the operator's own"]]),
+    table("Machine-readable files read by agent", [
+      { label: "File", value: (r) => resource(r.resource) },
+      { label: "Agent", value: (r) => r.agent || "(unnamed)" },
+      { label: "Hits", value: (r) => num(r.hits), numeric: true },
+    ], e.reads),
+  );
+}
+
+/// robots.txt compliance: as judged when each hit arrived, and under today's file.
+function robots(ctx, d) {
+  const r = d.robots;
+  const violations = (caption, rows) =>
+    table(caption, [
+      { label: "Agent", value: (v) => v.agent || "(unnamed)" },
+      { label: "Path", value: (v) => v.path },
+      { label: "Disallowed hits", value: (v) => num(v.hits), numeric: true },
+    ], rows);
+  const site = (id) => (ctx.project.properties.find((p) => String(p.id) === String(id)) || {}).domain || `property ${id}`;
+  const files = r.current_files.map((f) => `${site(f.property_id)}: fetched ${when(f.fetched_at, d.window.tz)}${f.status >= 400 ? ` (answered ${f.status}: no file, anything may be fetched)` : ""}`);
+  return h(
+    "div",
+    {},
+    h("h2", {}, "robots.txt compliance"),
+    h("div", { class: "grid" }, bars("robots.txt verdict", breakdownRows(r.verdicts, (v) => v.hits, "(unknown)", labels(ctx, "robots_verdicts")))),
+    h("h3", {}, "Violations under the file in force at the time"),
+    violations("robots.txt violations at the time", r.violations_at_the_time),
+    h("h3", {}, "Violations under the current file"),
+    h("p", { class: "muted" }, files.length ? `Every hit of the window judged by today's robots.txt (${files.join("; ")}).` : "No robots.txt has been fetched for this project yet."),
+    r.truncated ? h("p", { class: "muted" }, "Only the most frequent agent and path pairs were judged.") : null,
+    violations("robots.txt violations under the current file", r.violations_current),
+  );
 }

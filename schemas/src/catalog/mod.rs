@@ -8,6 +8,7 @@ mod hosting;
 mod ip_ranges;
 mod operators;
 mod referrers;
+mod reverse_dns;
 
 pub use agents::{
     agents, bot_patterns, excluded_bot_patterns, nonbrowser_patterns, AgentEntry, BotPattern,
@@ -17,6 +18,7 @@ pub use hosting::{hosting_networks, HostingNetworks};
 pub use ip_ranges::{ip_ranges, IpRange};
 pub use operators::{operators, OperatorEntry, OperatorKind};
 pub use referrers::{ai_sources, channel_hosts, referrer_rules, ChannelHost, ReferrerRule};
+pub use reverse_dns::{reverse_dns_masks, ReverseDnsMasks};
 
 /// uap-core's regexes (user agent, OS and device parsers) in the structure of its `regexes.yaml`.
 pub const UAP_REGEXES: &str = include_str!("../../catalog/uap-regexes.json");

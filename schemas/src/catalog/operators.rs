@@ -26,6 +26,9 @@ pub struct OperatorEntry {
     /// Product names as the operator spells them (case matters: `ExaBot` is Exa's, `Exabot`
     /// Exalead's).
     pub products: Vec<&'static str>,
+    /// The AI referral source (as `ai_referrers.tsv` names it) its visitors come from, when it
+    /// runs one: what the crawl-to-referral ratio compares its crawls with.
+    pub assistant: Option<&'static str>,
 }
 
 pub fn operators() -> Vec<OperatorEntry> {
@@ -39,6 +42,7 @@ pub fn operators() -> Vec<OperatorEntry> {
             },
             domains: col(&r, 2).split_whitespace().collect(),
             products: col(&r, 3).split_whitespace().collect(),
+            assistant: Some(col(&r, 4)).filter(|a| !a.is_empty()),
         })
         .collect()
 }
@@ -64,5 +68,13 @@ mod tests {
         let openai = all.iter().find(|o| o.name == "OpenAI").unwrap();
         assert_eq!(openai.kind, OperatorKind::Ai);
         assert!(openai.domains.contains(&"chatgpt.com"));
+        assert_eq!(openai.assistant, Some("ChatGPT"));
+        // Every assistant is a source attribution can produce.
+        let sources = crate::catalog::ai_sources();
+        for op in &all {
+            if let Some(assistant) = op.assistant {
+                assert!(sources.contains(&assistant), "{}: {assistant}", op.name);
+            }
+        }
     }
 }

@@ -29,7 +29,7 @@ pub struct BotMatcher {
     generic: AhoCorasick,
 }
 
-const SHORT_PATTERN: usize = 5;
+const SHORT_PATTERN: usize = 6;
 
 /// Words that only robots put in a user agent. `…bot` counts only as a product name with a version
 /// (`SomethingBot/1.0`): phone models end in "bot" too.
@@ -119,7 +119,7 @@ impl BotMatcher {
     /// A crawler pattern or a generic robot word; no catalog agent.
     pub fn pattern_match<'s>(&'s self, ua: &'s str) -> Option<BotMatch<'s>> {
         // A short pattern turns up inside unrelated words by chance ("RED/" in "WIRED/", "008/" in
-        // a build number), so one under 5 characters must start a word.
+        // a build number, "Sonic" in "ViewSonic"), so one under 6 characters must start a word.
         let bytes = ua.as_bytes();
         let starts_word = |m: &aho_corasick::Match| {
             m.len() >= SHORT_PATTERN

@@ -9,15 +9,16 @@ use chrono::{DateTime, Utc};
 use platform::raw_address::{AddressKeys, Opened};
 use schemas::beacon::{Beacon, ServerHit};
 use schemas::deadletter::DeadLetterReason;
-use schemas::vocab::{
-    AgentClass, CrawlResource, EventSource, EventType, RobotsVerdict, Verification,
-};
+use schemas::vocab::{AgentClass, EventSource, EventType, Verification, VerificationMethod};
 
 use super::event::{Crawl, EnrichedEvent};
 use super::network::HostingNetworks;
 use super::page::{normalize_parsed, ContentRules};
-use super::verify::{IpRanges, SharedIpRanges};
+use super::resource;
+use super::robots::SharedRobots;
+use super::verify::{decide, IpRanges, SharedIpRanges};
 use super::{Attributor, Classifier};
+use crate::rdns::{Masks, Outcome, ReverseDns};
 
 /// An event's own time may trail its receipt by this much (the tag's retry queue keeps beacons
 /// across page loads) …
@@ -51,8 +52,15 @@ pub struct Enricher {
     pub ip_ranges: SharedIpRanges,
     /// Which networks of origin are datacenters'.
     pub hosting: HostingNetworks,
+    /// Each property's current robots.txt, which crawler hits are judged against.
+    pub robots: SharedRobots,
     /// Open server hits' sealed addresses; without them every sealed address counts as gone.
     pub address_keys: Option<AddressKeys>,
+    /// Verdicts of forward-confirmed reverse DNS; without it only published ranges verify.
+    pub reverse_dns: Option<ReverseDns>,
+    /// A replay's: the masks of claims only reverse DNS can decide, which it calls `unchecked`
+    /// (it looks nothing up) for the verdict recorded the first time to stand.
+    pub recorded_dns: Option<Masks>,
 }
 
 /// A server hit's client address, as far as it can still be known.
@@ -126,8 +134,23 @@ impl Enricher {
             attributor: Attributor::from_catalog(),
             ip_ranges: SharedIpRanges::new(IpRanges::shipped()),
             hosting: HostingNetworks::from_catalog()?,
+            robots: SharedRobots::default(),
             address_keys: None,
+            reverse_dns: None,
+            recorded_dns: None,
         })
+    }
+
+    /// For a replay: claims reverse DNS decided the first time keep that verdict (see
+    /// `recorded_dns`).
+    pub fn with_recorded_dns_verdicts(mut self) -> Self {
+        self.recorded_dns = Some(Masks::shipped());
+        self
+    }
+
+    pub fn with_reverse_dns(mut self, reverse_dns: ReverseDns) -> Self {
+        self.reverse_dns = Some(reverse_dns);
+        self
     }
 
     pub fn with_address_keys(mut self, keys: AddressKeys) -> Self {
@@ -141,6 +164,18 @@ impl Enricher {
         property: &PropertyContext<'_>,
         processed_at_ms: i64,
     ) -> Result<EnrichedEvent, Rejection> {
+        self.enrich_awaiting(beacon, property, processed_at_ms)
+            .map(|(event, _)| event)
+    }
+
+    /// [`Enricher::enrich`], and the reverse-DNS lookup the hit's verdict waits for when the
+    /// cache had none: the event then carries what the other methods decided.
+    pub fn enrich_awaiting(
+        &self,
+        beacon: &Beacon,
+        property: &PropertyContext<'_>,
+        processed_at_ms: i64,
+    ) -> Result<(EnrichedEvent, Option<Awaiting>), Rejection> {
         let (ts, raw_url, referrer, event_type, hit) = match (&beacon.tag, &beacon.hit) {
             (Some(tag), None) => (
                 event_time(tag.client_ts, beacon.received_at)?,
@@ -201,20 +236,14 @@ impl Enricher {
             .classifier
             .classify(&beacon.user_agent)
             .with_automation(automation);
-        let verification = match (&ua.agent, hit) {
+        let (verification, verification_method, awaiting) = match (&ua.agent, hit) {
             (Some(agent), Some(hit)) if ua.class.is_bot() => {
-                let keys = self.address_keys.as_ref();
-                match HitAddress::of(hit, &beacon.event_id, keys, processed_at_ms) {
-                    HitAddress::Known(ip) => Some(self.ip_ranges.verify(agent, ip)),
-                    // An operator that publishes nothing leaves nothing to check either way.
-                    HitAddress::Expired if !self.ip_ranges.current().publishes(agent) => {
-                        Some(Verification::Unverifiable)
-                    }
-                    HitAddress::Expired => Some(Verification::Unchecked),
-                }
+                let (verdict, method, awaiting) =
+                    self.verify_hit(agent, hit, &beacon.event_id, processed_at_ms);
+                (Some(verdict), method, awaiting)
             }
-            (_, _) if ua.class.is_bot() => Some(Verification::Unverifiable),
-            _ => None,
+            (_, _) if ua.class.is_bot() => (Some(Verification::Unverifiable), None, None),
+            _ => (None, None, None),
         };
         // Referral attribution describes visitors; a robot's referrer is not a referral.
         let attribution = (ua.class == AgentClass::Human).then(|| {
@@ -225,23 +254,32 @@ impl Enricher {
             .as_ref()
             .and_then(|r| r.host_str().map(str::to_owned))
             .unwrap_or_default();
-        let crawl = hit.filter(|_| ua.class.is_bot()).map(|h| Crawl {
-            method: h.method.clone(),
-            bytes: h
-                .bytes
-                .and_then(|b| u64::try_from(b).ok())
-                .unwrap_or_default(),
-            response_ms: h
-                .response_ms
-                .and_then(|r| u32::try_from(r).ok())
-                .unwrap_or_default(),
-            robots: RobotsVerdict::Unknown,
-            resource: CrawlResource::Page,
+        let property_id = u64::try_from(beacon.property_id).unwrap_or_default();
+        let crawl = hit.filter(|_| ua.class.is_bot()).map(|h| {
+            // The stored path (no query), so a later evaluation of the stored hits reads the
+            // same input.
+            let (robots, robots_checksum) =
+                self.robots
+                    .verdict(property_id, ua.agent.as_deref(), &page.path);
+            Crawl {
+                method: h.method.clone(),
+                bytes: h
+                    .bytes
+                    .and_then(|b| u64::try_from(b).ok())
+                    .unwrap_or_default(),
+                response_ms: h
+                    .response_ms
+                    .and_then(|r| u32::try_from(r).ok())
+                    .unwrap_or_default(),
+                robots,
+                robots_checksum,
+                resource: resource::classify(&page.path),
+            }
         });
         let tag = beacon.tag.as_ref();
-        Ok(EnrichedEvent {
+        let event = EnrichedEvent {
             project_id: beacon.project_id.clone(),
-            property_id: u64::try_from(beacon.property_id).unwrap_or_default(),
+            property_id,
             ts: millis(ts),
             event_id: beacon.event_id.clone(),
             received_at: millis(beacon.received_at),
@@ -270,7 +308,7 @@ impl Enricher {
                 .collect(),
             client: ua,
             verification,
-            verification_method: None,
+            verification_method,
             country: beacon.country.clone().unwrap_or_default(),
             network: self
                 .hosting
@@ -284,7 +322,77 @@ impl Enricher {
             classifier_version: schemas::catalog::version(),
             retention_days: property.retention_days,
             crawl,
-        })
+        };
+        Ok((event, awaiting))
+    }
+
+    /// A robot's server hit: published ranges decide at once; reverse DNS from its cache, or
+    /// the lookup to wait for.
+    fn verify_hit(
+        &self,
+        agent: &str,
+        hit: &ServerHit,
+        event_id: &str,
+        processed_at_ms: i64,
+    ) -> (Verification, Option<VerificationMethod>, Option<Awaiting>) {
+        let ranges = self.ip_ranges.current();
+        let dns = self.reverse_dns.as_ref().filter(|d| d.covers(agent));
+        let recorded = self.recorded_dns.as_ref().is_some_and(|m| m.covers(agent));
+        let ip = match HitAddress::of(hit, event_id, self.address_keys.as_ref(), processed_at_ms) {
+            HitAddress::Known(Some(ip)) => ip,
+            HitAddress::Known(None) => return (Verification::Unverifiable, None, None),
+            // Something could have checked it, had the address lasted.
+            HitAddress::Expired if ranges.publishes(agent) || dns.is_some() || recorded => {
+                return (Verification::Unchecked, None, None)
+            }
+            // An operator that publishes nothing leaves nothing to check either way.
+            HitAddress::Expired => return (Verification::Unverifiable, None, None),
+        };
+        let by_ranges = ranges
+            .publishes(agent)
+            .then(|| ranges.verify(agent, Some(ip)));
+        if recorded && by_ranges != Some(Verification::Verified) {
+            return (Verification::Unchecked, None, None);
+        }
+        let Some(dns) = dns.filter(|_| by_ranges != Some(Verification::Verified)) else {
+            let (verdict, method) = decide(by_ranges, None);
+            return (verdict, method, None);
+        };
+        let cached = dns.cached(agent, ip);
+        let (verdict, method) = decide(by_ranges, cached);
+        let awaiting = cached.is_none().then(|| Awaiting {
+            agent: agent.to_owned(),
+            ip,
+            by_ranges,
+        });
+        (verdict, method, awaiting)
+    }
+}
+
+/// A hit whose verdict waits for a reverse-DNS lookup: what the loader needs to start it and,
+/// once it answered, to decide again. Its `Debug` leaves the address out (it would reach logs).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Awaiting {
+    pub agent: String,
+    pub ip: IpAddr,
+    /// What published ranges said (None: the operator publishes none).
+    pub by_ranges: Option<Verification>,
+}
+
+impl std::fmt::Debug for Awaiting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Awaiting")
+            .field("agent", &self.agent)
+            .field("ip", &"<withheld>")
+            .field("by_ranges", &self.by_ranges)
+            .finish()
+    }
+}
+
+impl Awaiting {
+    /// The verdict once reverse DNS said `outcome` (None: it never did).
+    pub fn decide(&self, outcome: Option<Outcome>) -> (Verification, Option<VerificationMethod>) {
+        decide(self.by_ranges, outcome)
     }
 }
 
@@ -311,6 +419,7 @@ mod tests {
     use schemas::beacon::ServerHit;
     use schemas::vocab::Channel;
     use schemas::vocab::ContentType;
+    use schemas::vocab::{CrawlResource, RobotsVerdict};
 
     fn context(rules: &ContentRules) -> PropertyContext<'_> {
         PropertyContext {
@@ -435,6 +544,7 @@ mod tests {
                 bytes: 1234,
                 response_ms: 12,
                 robots: RobotsVerdict::Unknown,
+                robots_checksum: String::new(),
                 resource: CrawlResource::Page,
             })
         );
@@ -444,6 +554,55 @@ mod tests {
         assert_eq!(fake.verification, Some(Verification::Spoofed));
         // A robot's referrer is not a referral.
         assert_eq!(real.attribution, None);
+    }
+
+    #[test]
+    fn crawler_hits_get_the_verdict_of_the_propertys_current_robots_txt_and_their_resource() {
+        let enricher = Enricher::from_catalog().unwrap();
+        let rules = ContentRules::default();
+        let gptbot = "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)";
+        let googlebot = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+        let hit = |ua: &str, path: &str| {
+            let mut beacon = server_hit(ua, "4.227.36.7");
+            beacon.hit.as_mut().unwrap().path = path.into();
+            let property = u64::try_from(beacon.property_id).unwrap();
+            let crawl = enricher
+                .enrich(&beacon, &context(&rules), 0)
+                .unwrap()
+                .crawl
+                .unwrap();
+            (property, crawl)
+        };
+        let (property, before) = hit(gptbot, "/docs/start");
+        assert_eq!(before.robots, RobotsVerdict::Unknown);
+        let file = super::super::robots::RobotsFile::from_answer(
+            200,
+            b"User-agent: GPTBot\nDisallow: /docs/\n\nUser-agent: *\nAllow: /docs/\n",
+            Utc::now(),
+        )
+        .unwrap();
+        let checksum = file.checksum.clone();
+        enricher.robots.set(property, file);
+        let (_, judged) = hit(gptbot, "/docs/start");
+        assert_eq!(
+            (judged.robots, judged.robots_checksum.as_str()),
+            (RobotsVerdict::Disallowed, checksum.as_str())
+        );
+        assert_eq!(
+            hit(googlebot, "/docs/start").1.robots,
+            RobotsVerdict::Allowed
+        );
+        assert_eq!(hit(googlebot, "/pricing").1.robots, RobotsVerdict::NoRule);
+        let robots_txt = hit(gptbot, "/robots.txt").1;
+        assert_eq!(
+            (robots_txt.robots, robots_txt.resource),
+            (RobotsVerdict::Allowed, CrawlResource::RobotsTxt)
+        );
+        assert_eq!(hit(gptbot, "/llms.txt").1.resource, CrawlResource::LlmsTxt);
+        assert_eq!(
+            hit(gptbot, "/docs/start.md").1.resource,
+            CrawlResource::Markdown
+        );
     }
 
     #[test]
@@ -486,6 +645,85 @@ mod tests {
             verify(&Enricher::from_catalog().unwrap(), received + 1_000),
             Some(Verification::Unchecked),
             "without the keys a sealed address is as good as gone"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_claim_its_operators_dns_vouches_for_is_verified_once_the_lookup_ended() {
+        use crate::rdns::check::fake::Zone;
+        use crate::rdns::{LookupSettings, Masks, ReverseDns};
+        use schemas::vocab::VerificationMethod::{IpRanges as Ranges, ReverseDns as Dns};
+        use std::sync::Arc;
+        let address: IpAddr = "192.0.2.10".parse().unwrap();
+        let mut zone = Zone::default();
+        zone.ptr
+            .insert(address, Ok(vec!["crawl-192-0-2-10.googlebot.com".into()]));
+        zone.forward
+            .insert("crawl-192-0-2-10.googlebot.com".into(), Ok(vec![address]));
+        let dns = ReverseDns::new(Arc::new(zone), Masks::shipped(), LookupSettings::default());
+        let enricher = Enricher::from_catalog()
+            .unwrap()
+            .with_reverse_dns(dns.clone());
+        let rules = ContentRules::default();
+        let googlebot = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+        let enrich = |ip: &str| {
+            let (e, awaiting) = enricher
+                .enrich_awaiting(&server_hit(googlebot, ip), &context(&rules), 0)
+                .unwrap();
+            ((e.verification, e.verification_method), awaiting)
+        };
+        // Outside the published ranges, before DNS answered: the ranges' word, and a lookup.
+        let (verdict, awaiting) = enrich("192.0.2.10");
+        assert_eq!(verdict, (Some(Verification::Spoofed), Some(Ranges)));
+        let awaiting = awaiting.expect("waits for reverse DNS");
+        assert_eq!(awaiting.agent, "Googlebot");
+        assert!(
+            !format!("{awaiting:?}").contains("192.0.2"),
+            "no address in logs"
+        );
+        dns.request(&awaiting.agent, awaiting.ip);
+        while dns.running(&awaiting.agent, awaiting.ip) {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        assert_eq!(
+            awaiting.decide(dns.cached(&awaiting.agent, awaiting.ip)),
+            (Verification::Verified, Some(Dns))
+        );
+        assert_eq!(
+            enrich("192.0.2.10"),
+            ((Some(Verification::Verified), Some(Dns)), None),
+            "from the cache, at once"
+        );
+        // Inside them nothing is looked up; an agent without masks is never looked up.
+        assert_eq!(
+            enrich("66.249.66.1"),
+            ((Some(Verification::Verified), Some(Ranges)), None)
+        );
+        // A replay asks nobody: what only DNS decides is left for the recorded verdict.
+        let replaying = Enricher::from_catalog()
+            .unwrap()
+            .with_recorded_dns_verdicts();
+        let replayed = |ip: &str| {
+            let (e, awaiting) = replaying
+                .enrich_awaiting(&server_hit(googlebot, ip), &context(&rules), 0)
+                .unwrap();
+            (e.verification, e.verification_method, awaiting)
+        };
+        assert_eq!(
+            replayed("192.0.2.10"),
+            (Some(Verification::Unchecked), None, None)
+        );
+        assert_eq!(
+            replayed("66.249.66.1"),
+            (Some(Verification::Verified), Some(Ranges), None)
+        );
+        let gptbot = "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)";
+        let (e, awaiting) = enricher
+            .enrich_awaiting(&server_hit(gptbot, "192.0.2.10"), &context(&rules), 0)
+            .unwrap();
+        assert_eq!(
+            (e.verification, e.verification_method, awaiting),
+            (Some(Verification::Spoofed), Some(Ranges), None)
         );
     }
 

@@ -72,6 +72,8 @@ pub struct Crawl {
     pub response_ms: u32,
     /// The property's robots.txt verdict for this agent and path, when the hit was processed.
     pub robots: RobotsVerdict,
+    /// SHA-256 of the robots.txt version that gave `robots` (empty while none was known).
+    pub robots_checksum: String,
     /// A file written for machines (robots.txt, llms.txt, a sitemap, …) or a page.
     pub resource: CrawlResource,
 }

@@ -11,6 +11,8 @@ pub mod nonbrowser;
 pub mod operators;
 pub mod page;
 pub mod referral;
+pub mod resource;
+pub mod robots;
 pub mod user_agent;
 pub mod verify;
 

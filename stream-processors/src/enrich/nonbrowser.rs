@@ -43,7 +43,12 @@ impl NonBrowser {
 
     /// Whether `ua` has something no browser sends. An empty user agent is no browser's either.
     pub fn is_match(&self, ua: &str) -> bool {
-        if ua.trim().is_empty() || self.plain.is_match(ua) {
+        if ua.trim().is_empty() {
+            return true;
+        }
+        let ua = without_android_model(ua);
+        let ua = ua.as_ref();
+        if self.plain.is_match(ua) {
             return true;
         }
         // A look-around fragment that cannot be decided within its backtracking limit counts as
@@ -53,6 +58,27 @@ impl NonBrowser {
             .iter()
             .any(|i| self.exact[i].is_match(ua).unwrap_or(false))
     }
+}
+
+/// An Android browser's platform part names the device as its maker or ROM builder typed it
+/// (`ARCHOS 101G9 Build/ICS@ROM_04.06.2012`, `… (TabletWarehouseUSA.com) Build/IML74K`):
+/// free text that can look like an address or a URL without saying anything about the client.
+/// The fragments judge the rest of the user agent.
+fn without_android_model(ua: &str) -> std::borrow::Cow<'_, str> {
+    let Some(start) = ua.find("; Android ").or_else(|| ua.find("(Android ")) else {
+        return ua.into();
+    };
+    let Some(build) = ua[start..].find(" Build/").map(|i| start + i) else {
+        return ua.into();
+    };
+    let Some(close) = ua[build..].find(')').map(|i| build + i) else {
+        return ua.into();
+    };
+    // The model follows the version (and the locale, on old Android): after the last `; `
+    // before `Build/`, or the whole part when the maker wrote no separators.
+    let head = &ua[..build];
+    let model_start = head.rfind("; ").map_or(start, |i| i + 2).max(start);
+    format!("{}device{}", &ua[..model_start], &ua[close..]).into()
 }
 
 /// isbot's fragments are JavaScript regexes, where `-` right after a class escape inside
@@ -136,6 +162,21 @@ fn without_look_around(pattern: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_android_device_name_is_not_judged_as_the_client() {
+        let nb = NonBrowser::from_catalog().unwrap();
+        for ua in [
+            "Mozilla/5.0 (Linux; Android 4.0.3; ARCHOS 101G9 Build/ICS@ROM_04.06.2012) AppleWebKit/535.19 (KHTML, like Gecko) Chrome/18.0.1025.166 Safari/535.19",
+            "Mozilla/5.0 (Linux; U; Android 4.0.3; en-us; Ainol Novo 7 Aurora (TabletWarehouseUSA.com) Build/IML74K) AppleWebKit/534.30 (KHTML, like Gecko) Version/4.0 Safari/534.30",
+        ] {
+            assert!(!nb.is_match(ua), "{ua}");
+        }
+        // The rest of the user agent still counts.
+        assert!(nb.is_match(
+            "Mozilla/5.0 (Linux; Android 10; K Build/QP1A) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120 Mobile Safari/537.36 contact@crawler.example"
+        ));
+    }
 
     #[test]
     fn a_dash_after_a_class_escape_is_literal_as_in_javascript() {

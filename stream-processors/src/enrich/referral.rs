@@ -258,10 +258,23 @@ mod tests {
             ("android-app://com.openai.chatgpt/", "ChatGPT"),
             ("android-app://com.anthropic.claude/", "Claude"),
             ("https://copilot.com/chats/1", "Copilot"),
+            ("https://www.bing.com/chat?q=x", "Copilot"),
+            ("https://huggingface.co/chat/conversation/1", "HuggingChat"),
         ] {
             let got = a.attribute("https://acme.com/", Some(referrer));
             assert_eq!(got.ai_source.as_deref(), Some(source), "{referrer}");
         }
+        // The rest of those sites is no assistant.
+        let search = a.attribute("https://acme.com/", Some("https://www.bing.com/search?q=x"));
+        assert_eq!((search.ai_source, search.channel), (None, Channel::Search));
+        let model_page = a.attribute(
+            "https://acme.com/",
+            Some("https://huggingface.co/acme/model"),
+        );
+        assert_eq!(
+            (model_page.ai_source, model_page.channel),
+            (None, Channel::Referral)
+        );
     }
 
     #[test]

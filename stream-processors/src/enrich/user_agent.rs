@@ -255,6 +255,57 @@ mod tests {
     }
 
     #[test]
+    fn a_token_two_operators_share_is_decided_by_the_operators_context() {
+        let c = Classifier::from_catalog().unwrap();
+        // Exa's AI crawler and Exalead's old search crawler differ only in case.
+        let exalead =
+            c.classify("Mozilla/5.0 (compatible; Exabot/3.0; +http://www.exabot.com/go/robot)");
+        assert_eq!(
+            (exalead.class, exalead.operator.as_deref()),
+            (AgentClass::SearchEngineCrawler, Some("Exalead"))
+        );
+        let exa = c.classify("Mozilla/5.0 (compatible; ExaBot/1.0; +https://exa.ai/bot)");
+        assert_eq!(
+            (exa.class, exa.operator.as_deref()),
+            (AgentClass::AiSearchCrawler, Some("Exa"))
+        );
+        // Facebook's link-preview fetcher is its own class, not a training crawler.
+        let preview =
+            c.classify("facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)");
+        assert_eq!(
+            (preview.class, preview.operator.as_deref()),
+            (AgentClass::LinkPreview, Some("Meta"))
+        );
+    }
+
+    #[test]
+    fn an_ai_operators_agent_no_catalog_lists_is_named_by_its_domain_or_product() {
+        let c = Classifier::from_catalog().unwrap();
+        let cases = [
+            // A contact address in an operator's domain.
+            (
+                "Mozilla/5.0 (compatible; Bytespider; spider-feedback@bytedance.com)",
+                "ByteDance",
+            ),
+            // A new product token of a known AI lab, with its bot page.
+            (
+                "Mozilla/5.0 (compatible; Claude-Indexer/0.1; +https://www.anthropic.com/bots)",
+                "Anthropic",
+            ),
+            ("Kimi-User/1.0 (+https://www.kimi.com/bot)", "Moonshot AI"),
+        ];
+        for (ua, operator) in cases {
+            let got = c.classify(ua);
+            assert!(got.class.is_bot(), "{ua}");
+            assert_eq!(got.operator.as_deref(), Some(operator), "{ua}");
+        }
+        let indexer = c.classify(cases[1].0);
+        assert_eq!(indexer.class, AgentClass::AiSearchCrawler);
+        assert_eq!(indexer.agent.as_deref(), Some("Claude-Indexer"));
+        assert_eq!(c.classify(cases[2].0).class, AgentClass::AiAssistant);
+    }
+
+    #[test]
     fn clients_with_no_robot_word_but_no_browser_shape_are_automated_by_their_product() {
         let c = Classifier::from_catalog().unwrap();
         for (ua, product) in [

@@ -1,12 +1,35 @@
 //! Crawler verification: a hit that claims an agent whose operator publishes IP ranges is
-//! `verified` when its IP is inside them and `spoofed` when not; every other hit is `unverifiable`.
+//! `verified` when its IP is inside them and `spoofed` when not; one whose operator documents
+//! reverse DNS is judged by that too (`crate::rdns`), and [`decide`] says which method's verdict
+//! stands; every other hit is `unverifiable`.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
 
 use ipnet::IpNet;
-use schemas::vocab::Verification;
+use schemas::vocab::{Verification, VerificationMethod};
+
+use crate::rdns::Outcome;
+
+/// The verdict on a hit from what each method said (`None`: the method does not apply, or, for
+/// reverse DNS, has not answered). A `verified` by either method stands, since each is the
+/// operator's own word and ranges lists lag behind new crawler addresses; else a `spoofed` by
+/// either; else nothing was decided. When both methods agree, published ranges are named: they
+/// decided without a lookup.
+pub fn decide(
+    ranges: Option<Verification>,
+    reverse_dns: Option<Outcome>,
+) -> (Verification, Option<VerificationMethod>) {
+    use VerificationMethod::{IpRanges, ReverseDns};
+    match (ranges, reverse_dns) {
+        (Some(Verification::Verified), _) => (Verification::Verified, Some(IpRanges)),
+        (_, Some(Outcome::Verified)) => (Verification::Verified, Some(ReverseDns)),
+        (Some(Verification::Spoofed), _) => (Verification::Spoofed, Some(IpRanges)),
+        (_, Some(Outcome::Spoofed)) => (Verification::Spoofed, Some(ReverseDns)),
+        _ => (Verification::Unverifiable, None),
+    }
+}
 
 /// Published ranges per agent name (case-insensitive).
 #[derive(Debug, Clone, Default)]
@@ -132,6 +155,45 @@ impl SharedIpRanges {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_verified_by_either_method_stands_then_a_spoofed_by_either() {
+        use Verification::{Spoofed, Unverifiable, Verified};
+        use VerificationMethod::{IpRanges, ReverseDns};
+        let cases = [
+            ((Some(Verified), None), (Verified, Some(IpRanges))),
+            (
+                (Some(Verified), Some(Outcome::Spoofed)),
+                (Verified, Some(IpRanges)),
+            ),
+            (
+                (Some(Verified), Some(Outcome::Verified)),
+                (Verified, Some(IpRanges)),
+            ),
+            (
+                (Some(Spoofed), Some(Outcome::Verified)),
+                (Verified, Some(ReverseDns)),
+            ),
+            (
+                (None, Some(Outcome::Verified)),
+                (Verified, Some(ReverseDns)),
+            ),
+            (
+                (Some(Spoofed), Some(Outcome::Undecided)),
+                (Spoofed, Some(IpRanges)),
+            ),
+            (
+                (Some(Spoofed), Some(Outcome::Spoofed)),
+                (Spoofed, Some(IpRanges)),
+            ),
+            ((None, Some(Outcome::Spoofed)), (Spoofed, Some(ReverseDns))),
+            ((None, Some(Outcome::Undecided)), (Unverifiable, None)),
+            ((None, None), (Unverifiable, None)),
+        ];
+        for ((ranges, dns), want) in cases {
+            assert_eq!(decide(ranges, dns), want, "{ranges:?} {dns:?}");
+        }
+    }
 
     #[test]
     fn claims_inside_published_ranges_are_verified_and_outside_spoofed() {

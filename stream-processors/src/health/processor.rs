@@ -21,7 +21,9 @@ use tokio::sync::watch;
 
 use super::alerter::Alerter;
 use super::notify::AlertQueue;
-use super::rules::{judge_job, judge_lag, judge_members, judge_window, LagTrend, Thresholds};
+use super::rules::{
+    judge_job, judge_lag, judge_members, judge_surge, judge_window, LagTrend, Thresholds,
+};
 use super::store::{self, insert, millis, LagRow, WindowRow};
 use super::window::{Figures, Scope, SlidingWindows, MINUTE_MS};
 use crate::load::delivery::{deliver_all, Outgoing};
@@ -274,7 +276,48 @@ impl HealthProcessor {
             }
             Err(error) => tracing::warn!(%error, "job runs not read; stall check skipped"),
         }
+        self.check_surges(state, now).await;
         self.sample_lag(state).await;
+    }
+
+    /// Crawl surges per project and operator, spoofing surges per project and claimed agent.
+    /// Scopes that were breached and have no hits in the window any more get their verdict too,
+    /// so they resolve.
+    async fn check_surges(&self, state: &mut State, now: i64) {
+        let t = &self.thresholds;
+        let window_ms = t.surge_window_minutes * MINUTE_MS;
+        let baseline_ms = t.surge_baseline_hours * 60 * MINUTE_MS;
+        let (operators, spoofed) =
+            match store::surge_counts(&self.client, now, window_ms, baseline_ms).await {
+                Ok(counts) => counts,
+                Err(error) => {
+                    tracing::warn!(%error, "crawler hits not read; surge check skipped");
+                    return;
+                }
+            };
+        let window = format!("last {} min", t.surge_window_minutes);
+        for (rule, counts, what) in [
+            (AlertRule::CrawlSurge, operators, "operator"),
+            (AlertRule::SpoofedSurge, spoofed, "agent"),
+        ] {
+            let mut judged = std::collections::HashSet::new();
+            for c in counts {
+                let scope = format!("project:{}:{what}:{}", c.project_id, c.key);
+                let verdict = judge_surge(rule, c.window_hits, c.baseline_hits, t);
+                if let Some(alert) = state.alerter.observe(&scope, &verdict, &window, now) {
+                    self.alerts.push(alert);
+                }
+                judged.insert(scope);
+            }
+            for scope in state.alerter.breached_scopes(rule) {
+                if !judged.contains(&scope) {
+                    let verdict = judge_surge(rule, 0, 0, t);
+                    if let Some(alert) = state.alerter.observe(&scope, &verdict, &window, now) {
+                        self.alerts.push(alert);
+                    }
+                }
+            }
+        }
     }
 
     /// Writes each watched group's lag and judges its growth and membership.

@@ -22,6 +22,13 @@ pub struct Thresholds {
     /// A consumer group without an active member for this many seconds (a restart or a
     /// rebalance empties it briefly).
     pub no_member_secs: i64,
+    /// Crawl and spoofing surges: the window's hits at least this many times the trailing
+    /// baseline's hits per window of the same length …
+    pub surge_factor: f64,
+    /// … and at least this many hits (a quiet site's 3 hits after 0 are no surge).
+    pub surge_min_hits: u64,
+    pub surge_window_minutes: i64,
+    pub surge_baseline_hours: i64,
 }
 
 impl Default for Thresholds {
@@ -34,6 +41,10 @@ impl Default for Thresholds {
             dedup_minutes: 15,
             lag_growth_secs: 300,
             no_member_secs: 120,
+            surge_factor: 5.0,
+            surge_min_hits: 100,
+            surge_window_minutes: 60,
+            surge_baseline_hours: 7 * 24,
         }
     }
 }
@@ -82,6 +93,31 @@ pub fn judge_job(age_minutes: f64, t: &Thresholds) -> Verdict {
         value: age_minutes,
         threshold: t.stall_minutes as f64,
         condition: String::new(),
+    }
+}
+
+/// A surge verdict: `window_hits` in the last window against `baseline_hits` over the trailing
+/// baseline period (the windows before it). The value is the ratio to the baseline's mean per
+/// window; a baseline with no hits counts as one hit per window, so a new crawler's first flood
+/// still compares with something.
+pub fn judge_surge(
+    rule: AlertRule,
+    window_hits: u64,
+    baseline_hits: u64,
+    t: &Thresholds,
+) -> Verdict {
+    let windows = (t.surge_baseline_hours * 60 / t.surge_window_minutes.max(1)).max(1) as f64;
+    let per_window = (baseline_hits as f64 / windows).max(1.0);
+    let ratio = window_hits as f64 / per_window;
+    Verdict {
+        rule,
+        breached: window_hits >= t.surge_min_hits && ratio >= t.surge_factor,
+        value: ratio,
+        threshold: t.surge_factor,
+        condition: format!(
+            "({window_hits} hits in {} min; baseline {per_window:.1} per window over {} h; at least {} hits)",
+            t.surge_window_minutes, t.surge_baseline_hours, t.surge_min_hits
+        ),
     }
 }
 
@@ -146,6 +182,21 @@ pub fn judge_members(memberless_since: Option<i64>, now_ms: i64, t: &Thresholds)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_surge_is_a_multiple_of_the_baseline_above_a_floor() {
+        let t = Thresholds::default();
+        // 168 baseline windows of 20 hits each: 600 in the window is 30×.
+        let surge = judge_surge(AlertRule::CrawlSurge, 600, 168 * 20, &t);
+        assert!(surge.breached);
+        assert!((surge.value - 30.0).abs() < 1e-9, "{}", surge.value);
+        // 4× is within the factor.
+        assert!(!judge_surge(AlertRule::CrawlSurge, 80 * 4, 168 * 80, &t).breached);
+        // A flood with no history compares with one hit per window …
+        assert!(judge_surge(AlertRule::SpoofedSurge, 150, 0, &t).breached);
+        // … but a handful of hits is under the floor whatever the ratio.
+        assert!(!judge_surge(AlertRule::SpoofedSurge, 99, 0, &t).breached);
+    }
 
     fn figures(events: i64, errors: i64, latency_ms: f64) -> Figures {
         let mut f = Figures {

@@ -4,7 +4,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use clickhouse::{Client, Row};
 use schemas::alerts::{Alert, AlertRule, AlertState};
-use schemas::vocab::{sql_literal, JobStatus, Vocabulary};
+use schemas::vocab::{sql_literal, JobStatus, Verification, Vocabulary};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Row, Serialize)]
@@ -135,4 +135,61 @@ pub async fn job_histories(client: &Client) -> clickhouse::error::Result<Vec<Job
         ))
         .fetch_all()
         .await
+}
+
+/// One project's hits of one operator (or of spoofed claims on one agent): in the surge window,
+/// and over the baseline period before it.
+#[derive(Debug, Clone, Row, Deserialize)]
+pub struct SurgeCount {
+    pub project_id: String,
+    pub key: String,
+    pub window_hits: u64,
+    pub baseline_hits: u64,
+}
+
+/// What the surge rules judge: per project and operator, all crawler hits; per project and
+/// claimed agent, the spoofed ones. Distinct event ids, so a replay's rows that replace older
+/// ones (not merged yet) do not count twice. `window_start_ms` ends the baseline, which starts
+/// `baseline_ms` earlier.
+pub async fn surge_counts(
+    client: &Client,
+    now_ms: i64,
+    window_ms: i64,
+    baseline_ms: i64,
+) -> clickhouse::error::Result<(Vec<SurgeCount>, Vec<SurgeCount>)> {
+    let window_start = now_ms - window_ms;
+    let baseline_start = window_start - baseline_ms;
+    let query = |key: &str, only: &str| {
+        format!(
+            "SELECT project_id, {key} AS key,
+                    uniqExactIf(event_id, ts >= fromUnixTimestamp64Milli(?)) AS window_hits,
+                    uniqExactIf(event_id, ts < fromUnixTimestamp64Milli(?)) AS baseline_hits
+             FROM crawler_hits
+             WHERE ts >= fromUnixTimestamp64Milli(?) AND ts < fromUnixTimestamp64Milli(?)
+               AND {key} != '' {only}
+             GROUP BY project_id, key
+             HAVING window_hits > 0
+             ORDER BY project_id, key"
+        )
+    };
+    let operators = client
+        .query(&query("agent_operator", ""))
+        .bind(window_start)
+        .bind(window_start)
+        .bind(baseline_start)
+        .bind(now_ms)
+        .fetch_all()
+        .await?;
+    let spoofed = client
+        .query(&query(
+            "agent_name",
+            &format!("AND verification = {}", sql_literal(Verification::Spoofed)),
+        ))
+        .bind(window_start)
+        .bind(window_start)
+        .bind(baseline_start)
+        .bind(now_ms)
+        .fetch_all()
+        .await?;
+    Ok((operators, spoofed))
 }

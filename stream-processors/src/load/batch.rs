@@ -1,13 +1,17 @@
 //! One batch of consumed records: the rows they became (each knowing its record), the records'
 //! bytes, the dead letters, and the offset range per partition, from which each insert's
-//! deduplication token is built. Pure.
+//! deduplication token is built; also the records it holds back for a reverse-DNS verdict and
+//! those of earlier batches it carries once theirs arrived (`super::waiting`). Pure.
 
 use std::collections::{BTreeMap, HashMap};
 
 use schemas::deadletter::DeadLetter;
 use schemas::session::SessionUpdate;
 
+use schemas::vocab::{Verification, VerificationMethod};
+
 use super::rows::{AiReferralRow, ConversionRow, CrawlerHitRow, EventRow};
+use crate::enrich::enricher::Awaiting;
 
 /// Where a record was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -83,6 +87,22 @@ pub struct Batch {
     records: usize,
     /// Each record's bytes, for the dead letter of a row ClickHouse refuses.
     originals: HashMap<Position, Vec<u8>>,
+    /// Records of this batch whose rows wait for a reverse-DNS verdict; taken by the loader.
+    held: Vec<Held>,
+    /// Where the records this batch held back were read, and where those of earlier batches
+    /// that it carries were: both are part of what its inserts hold, so of their tokens.
+    held_at: Vec<Position>,
+    released_at: Vec<Position>,
+}
+
+/// A record's rows held back until reverse DNS answers (or the wait ends), with its bytes.
+#[derive(Debug)]
+pub struct Held {
+    pub at: Position,
+    pub original: Vec<u8>,
+    pub event: EventRow,
+    pub crawler_hit: Option<CrawlerHitRow>,
+    pub awaiting: Awaiting,
 }
 
 impl Batch {
@@ -109,19 +129,63 @@ impl Batch {
         self.records
     }
 
+    /// Nothing consumed and nothing of earlier batches carried: nothing to write.
     pub fn is_empty(&self) -> bool {
-        self.records == 0
+        self.records == 0 && self.released_at.is_empty()
+    }
+
+    /// Holds back a record of this batch (already `saw`n) until its verdict is known.
+    pub fn hold(&mut self, held: Held) {
+        self.held_at.push(held.at);
+        self.held.push(held);
+    }
+
+    pub fn take_held(&mut self) -> Vec<Held> {
+        std::mem::take(&mut self.held)
+    }
+
+    /// Carries a held record's rows, with the verdict now decided.
+    pub fn release(&mut self, held: Held, verdict: (Verification, Option<VerificationMethod>)) {
+        let Held {
+            at,
+            original,
+            mut event,
+            crawler_hit,
+            ..
+        } = held;
+        event.set_verification(verdict);
+        self.events.push(at, event);
+        if let Some(mut hit) = crawler_hit {
+            hit.set_verification(verdict);
+            self.crawler_hits.push(at, hit);
+        }
+        self.originals.insert(at, original);
+        self.released_at.push(at);
+    }
+
+    /// Where the records whose held rows this batch carries were read.
+    pub fn released(&self) -> &[Position] {
+        &self.released_at
     }
 
     /// The same records always give the same token, so a retried insert of this batch is
     /// recognised by ClickHouse and not stored twice.
+    /// Records held back or carried are named in it: the same offset range cut again after a
+    /// restart may hold back other records, and a token shared by different rows would make
+    /// ClickHouse drop the second insert's as a duplicate of the first.
     pub fn dedup_token(&self, topic: &str, table: &str) -> String {
         let ranges: Vec<String> = self
             .ranges
             .iter()
             .map(|(p, (first, last))| format!("{p}:{first}-{last}"))
             .collect();
-        format!("{topic}/{table}/{}", ranges.join(","))
+        let mut token = format!("{topic}/{table}/{}", ranges.join(","));
+        for (tag, positions) in [("held", &self.held_at), ("released", &self.released_at)] {
+            if !positions.is_empty() {
+                token.push_str(&format!("+{tag}:{}", digest(positions)));
+            }
+        }
+        token
     }
 
     /// The offsets to commit once this batch is durable: one past the last of each partition.
@@ -131,6 +195,20 @@ impl Batch {
             .map(|(p, (_, last))| (*p, last + 1))
             .collect()
     }
+}
+
+/// A short stand-in for a list of positions (which can run to thousands; the token travels in
+/// the insert's URL), the same for the same positions in any order.
+fn digest(positions: &[Position]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut sorted = positions.to_vec();
+    sorted.sort_unstable();
+    let mut hash = Sha256::new();
+    for at in sorted {
+        hash.update(at.partition.to_be_bytes());
+        hash.update(at.offset.to_be_bytes());
+    }
+    hex::encode(&hash.finalize()[..12])
 }
 
 #[cfg(test)]

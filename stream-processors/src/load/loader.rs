@@ -25,6 +25,7 @@ use super::delivery::{deliver_all, Outgoing, Refused};
 use super::input::{input_consumer, InputConsumer};
 use super::process::{Position, Processor};
 use super::sink::{ClickHouseSink, Rejected};
+use super::waiting::{Release, Waiting};
 use crate::enrich::enricher::Enricher;
 use crate::ops::backlog::{self, Backlog};
 use crate::ops::status::{lag_behind, Status};
@@ -223,6 +224,13 @@ impl Member<'_> {
         let settings = self.settings;
         let mut sessionizers: HashMap<i32, Sessionizer> = HashMap::new();
         let mut batch = Batch::default();
+        let dns = processor.enricher.reverse_dns.clone();
+        let (max_waiting, lookup_timeout) = dns.as_ref().map_or((0, Duration::ZERO), |d| {
+            (d.settings().max_waiting, d.settings().timeout)
+        });
+        // A lookup ends within its timeout; the batches after it carry its hits.
+        let max_wait = lookup_timeout + 2 * settings.batch_period;
+        let mut waiting = Waiting::new(dns, max_waiting, max_wait);
         let mut deadline = Instant::now() + settings.batch_period;
         let mut check = tokio::time::interval(settings.watchdog_period());
         check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -231,7 +239,7 @@ impl Member<'_> {
         loop {
             tokio::select! {
                 _ = stop.changed() => {
-                    self.flush(std::mem::take(&mut batch), stop).await?;
+                    self.flush(std::mem::take(&mut batch), &mut waiting, Release::All, stop).await?;
                     return Ok(Ended::Stopped);
                 }
                 _ = check.tick() => {
@@ -242,7 +250,7 @@ impl Member<'_> {
                     };
                     progressed = false;
                     if let Some(why) = watchdog.check(Instant::now(), seen, self.status) {
-                        self.flush(std::mem::take(&mut batch), stop).await?;
+                        self.flush(std::mem::take(&mut batch), &mut waiting, Release::All, stop).await?;
                         return Ok(Ended::Stuck { why, progressed: ever_progressed });
                     }
                 }
@@ -252,6 +260,7 @@ impl Member<'_> {
                             (progressed, ever_progressed) = (true, true);
                             for partition in consumer.context().take_revoked() {
                                 sessionizers.remove(&partition);
+                                waiting.revoke(partition);
                                 self.status.forget_partition(partition);
                             }
                             let Some(sessionizer) =
@@ -269,13 +278,14 @@ impl Member<'_> {
                                 &mut batch,
                             );
                             if batch.records() >= settings.batch_rows {
-                                self.flush(std::mem::take(&mut batch), stop).await?;
+                                self.flush(std::mem::take(&mut batch), &mut waiting, Release::Due, stop).await?;
                                 deadline = Instant::now() + settings.batch_period;
                             }
                         }
                         Ok(Err(error)) => tracing::warn!(%error, "consume error"),
                         Err(_) => {
-                            self.flush(std::mem::take(&mut batch), stop).await?;
+                            // Also when idle: held hits whose lookups ended leave now.
+                            self.flush(std::mem::take(&mut batch), &mut waiting, Release::Due, stop).await?;
                             deadline = Instant::now() + settings.batch_period;
                             let visitors: usize = sessionizers.values().map(Sessionizer::visitors).sum();
                             metrics::gauge!(telemetry::ACTIVE_VISITORS).set(visitors as f64);
@@ -368,8 +378,19 @@ impl Member<'_> {
         Ok(())
     }
 
-    /// Dead letters acknowledged, rows inserted, changelog acknowledged, then offsets committed.
-    async fn flush(&self, batch: Batch, stop: &watch::Receiver<bool>) -> anyhow::Result<()> {
+    /// Dead letters acknowledged, rows inserted, changelog acknowledged, then offsets committed
+    /// (never past a record still waiting for DNS). The batch's hits that wait for DNS stay in
+    /// `waiting`; those of earlier batches whose wait ended go with it.
+    async fn flush(
+        &self,
+        mut batch: Batch,
+        waiting: &mut Waiting,
+        release: Release,
+        stop: &watch::Receiver<bool>,
+    ) -> anyhow::Result<()> {
+        let now = Instant::now();
+        waiting.admit(&mut batch, now);
+        waiting.release_due(&mut batch, now, release);
         if batch.is_empty() {
             return Ok(());
         }
@@ -408,7 +429,7 @@ impl Member<'_> {
         }
         metrics::counter!(telemetry::CHANGELOG_RECORDS).increment(records as u64);
         let mut offsets = TopicPartitionList::new();
-        for (partition, next) in batch.commit_offsets() {
+        for (partition, next) in waiting.commit_offsets(&batch) {
             offsets.add_partition_offset(
                 &self.settings.beacons_topic,
                 partition,

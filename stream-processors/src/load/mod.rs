@@ -9,3 +9,4 @@ pub mod loader;
 pub mod process;
 pub mod rows;
 pub mod sink;
+pub mod waiting;

@@ -8,9 +8,9 @@ use schemas::deadletter::{DeadLetter, DeadLetterReason};
 use schemas::vocab::{EventSource, EventType};
 use schemas::{DecodeError, SchemaRegistry};
 
-use super::batch::Batch;
+use super::batch::{Batch, Held};
 use super::rows::{AiReferralRow, ConversionRow, CrawlerHitRow, EventRow};
-use crate::enrich::enricher::{Enricher, PropertyContext, Rejection};
+use crate::enrich::enricher::{Awaiting, Enricher, PropertyContext, Rejection};
 use crate::enrich::page::ContentRules;
 use crate::enrich::EnrichedEvent;
 use crate::sessionize::changelog::{to_update, Owner};
@@ -50,11 +50,22 @@ impl Processor {
         metrics::counter!(telemetry::RECORDS_CONSUMED).increment(1);
         batch.saw(at, bytes);
         match self.enrich(view, bytes, processed_at_ms) {
-            Ok(mut event) => {
+            Ok((mut event, awaiting)) => {
                 if event.source == EventSource::Tag
                     && !self.sessionize(sessionizer, at, &mut event, batch)
                 {
                     return; // already applied before a restart: its rows are in ClickHouse
+                }
+                if let Some(awaiting) = awaiting {
+                    // A robot's server hit: no referral, no session; its rows wait for DNS.
+                    batch.hold(Held {
+                        at,
+                        original: bytes.to_vec(),
+                        crawler_hit: CrawlerHitRow::of(&event),
+                        event: EventRow::from(event),
+                        awaiting,
+                    });
+                    return;
                 }
                 batch.ai_referrals.extend(at, AiReferralRow::of(&event));
                 batch.crawler_hits.extend(at, CrawlerHitRow::of(&event));
@@ -82,7 +93,7 @@ impl Processor {
         view: &ControlView,
         bytes: &[u8],
         processed_at_ms: i64,
-    ) -> Result<EnrichedEvent, Rejection> {
+    ) -> Result<(EnrichedEvent, Option<Awaiting>), Rejection> {
         let beacon = self
             .registry
             .decode::<Beacon>(bytes)
@@ -104,7 +115,8 @@ impl Processor {
                         .unwrap_or(u16::MAX),
                     content_rules: &self.rules,
                 };
-                self.enricher.enrich(&beacon, &ctx, processed_at_ms)
+                self.enricher
+                    .enrich_awaiting(&beacon, &ctx, processed_at_ms)
             }
             _ => Err(Rejection {
                 reason: DeadLetterReason::UnknownProperty,

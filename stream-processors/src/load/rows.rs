@@ -113,6 +113,8 @@ pub struct CrawlerHitRow {
     pub asn: u32,
     pub as_organization: String,
     pub datacenter: bool,
+    // Added by migration 0008.
+    pub robots_checksum: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Row, Serialize)]
@@ -263,6 +265,17 @@ impl From<EnrichedEvent> for EventRow {
     }
 }
 
+impl EventRow {
+    /// A verdict decided after the row was built (reverse DNS answered while it waited).
+    pub fn set_verification(
+        &mut self,
+        (verdict, method): (Verification, Option<VerificationMethod>),
+    ) {
+        self.verification = verdict.as_str().to_owned();
+        self.verification_method = text(method);
+    }
+}
+
 impl AiReferralRow {
     /// The referral a visit an AI assistant sent adds to `ai_referrals`.
     pub fn of(e: &EnrichedEvent) -> Option<Self> {
@@ -316,7 +329,19 @@ impl CrawlerHitRow {
             asn: e.network.asn,
             as_organization: e.network.organization.clone(),
             datacenter: e.network.datacenter,
+            robots_checksum: crawl.robots_checksum.clone(),
         })
+    }
+}
+
+impl CrawlerHitRow {
+    /// As [`EventRow::set_verification`].
+    pub fn set_verification(
+        &mut self,
+        (verdict, method): (Verification, Option<VerificationMethod>),
+    ) {
+        self.verification = verdict.as_str().to_owned();
+        self.verification_method = text(method);
     }
 }
 

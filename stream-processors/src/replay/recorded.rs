@@ -1,7 +1,8 @@
 //! A replay after the verification window cannot check a hit's address again: its key is
-//! destroyed, so the processor can only call the hit `unchecked`. What was verified the first
-//! time still stands, though, so before a batch is written its unchecked rows take the
-//! verification ClickHouse already holds for their event, looked up by event id (bound as an
+//! destroyed, so the processor can only call the hit `unchecked`; nor does it look up reverse
+//! DNS, so a claim only that can decide is `unchecked` too. What was verified the first time
+//! still stands, though, so before a batch is written its unchecked rows take the verification
+//! (and its method) ClickHouse already holds for their event, looked up by event id (bound as an
 //! array, a bounded number per query) within the batch's time range.
 
 use std::collections::HashMap;
@@ -19,12 +20,13 @@ const IDS_PER_QUERY: usize = 1_000;
 struct Recorded {
     event_id: String,
     verification: String,
+    verification_method: String,
 }
 
 /// What the batch's hits without an address became.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Kept {
-    /// Robots' hits whose address key was gone.
+    /// Robots' hits the replay could not check (address key gone, or reverse DNS to ask).
     pub unchecked: u64,
     /// Of those, how many took the verification recorded the first time.
     pub kept: u64,
@@ -47,14 +49,14 @@ pub async fn keep_recorded_verifications(
     if rows.is_empty() {
         return Ok(Kept::default());
     }
-    let mut recorded: HashMap<String, String> = HashMap::new();
+    let mut recorded: HashMap<String, (String, String)> = HashMap::new();
     for chunk in rows.chunks(IDS_PER_QUERY) {
         let ids: Vec<&str> = chunk.iter().map(|(id, _)| *id).collect();
         let from = chunk.iter().map(|(_, ts)| *ts).min().unwrap_or_default();
         let to = chunk.iter().map(|(_, ts)| *ts).max().unwrap_or_default();
         let found: Vec<Recorded> = client
             .query(
-                "SELECT event_id, verification FROM events FINAL
+                "SELECT event_id, verification, verification_method FROM events FINAL
                  WHERE ts >= fromUnixTimestamp64Milli(toInt64(?))
                    AND ts <= fromUnixTimestamp64Milli(toInt64(?))
                    AND has(?, event_id) AND verification != ?",
@@ -69,7 +71,7 @@ pub async fn keep_recorded_verifications(
             found
                 .into_iter()
                 .filter(|r| Verification::parse(&r.verification).is_some())
-                .map(|r| (r.event_id, r.verification)),
+                .map(|r| (r.event_id, (r.verification, r.verification_method))),
         );
     }
     let mut kept = Kept {
@@ -77,17 +79,19 @@ pub async fn keep_recorded_verifications(
         kept: 0,
     };
     for row in batch.events.rows_mut() {
-        if let Some(v) = recorded.get(&row.event_id) {
+        if let Some((v, method)) = recorded.get(&row.event_id) {
             if row.verification == unchecked {
                 row.verification.clone_from(v);
+                row.verification_method.clone_from(method);
                 kept.kept += 1;
             }
         }
     }
     for row in batch.crawler_hits.rows_mut() {
-        if let Some(v) = recorded.get(&row.event_id) {
+        if let Some((v, method)) = recorded.get(&row.event_id) {
             if row.verification == unchecked {
                 row.verification.clone_from(v);
+                row.verification_method.clone_from(method);
             }
         }
     }

@@ -72,7 +72,8 @@ pub struct ReplayReport {
     pub records: u64,
     pub events: u64,
     pub rejected: u64,
-    /// Robots' hits replayed after their address key was destroyed.
+    /// Robots' hits replayed without a check: their address key was destroyed, or only reverse
+    /// DNS can decide them (a replay looks nothing up).
     pub addresses_expired: u64,
     /// Of those, how many kept the verification recorded the first time (the rest stay
     /// `unchecked`: nothing was recorded for them).

@@ -1,16 +1,20 @@
 //! Crawlers dashboard: AI crawler hits by operator, agent, class, verification and status code,
 //! their top pages, and the crawl-to-referral ratio (crawler hits ÷ AI referral visits) per
-//! operator and per page — how much an assistant reads compared with how many visitors it sends.
+//! operator and per page — how much an assistant reads compared with how many visitors it sends;
+//! with how hits were verified, what agents read, their networks (`crawler_evidence`) and
+//! robots.txt compliance (`robots`).
 
 use actix_web::web;
 use schemas::vocab::{Verification, Vocabulary};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::crawler_evidence::{self, CrawlerEvidence};
 use super::request::{Dashboard, DashboardQuery};
+use super::robots::{self, RobotsCompliance};
 use super::series::{fill, Bucket, Point, ReportWindow, ServedFrom};
-use super::sql::{bucket, page_counts, scope, Param, Query, AI_CRAWLER_CLASSES};
-use crate::ai_catalog::OPERATOR_ASSISTANTS;
+use super::sql::{bucket, page_counts, retained, scope, Param, Query, AI_CRAWLER_CLASSES};
+use crate::ai_catalog::assistant_of;
 use crate::http::auth::principal::Principal;
 use crate::http::error::ApiError;
 use crate::http::state::ApiState;
@@ -85,6 +89,10 @@ pub struct CrawlersReport {
     pub series: Vec<Point<Hits>>,
     pub breakdowns: CrawlerBreakdowns,
     pub crawl_to_referral: CrawlToReferral,
+    /// Verification methods, what agents read and the networks hits came from.
+    pub evidence: CrawlerEvidence,
+    /// robots.txt compliance, under the file in force at the time and under the current file.
+    pub robots: RobotsCompliance,
 }
 
 #[derive(Debug, Deserialize)]
@@ -149,8 +157,10 @@ pub async fn report(
         "{} AND {time} >= now() - toIntervalDay(retention_days) AND {class}",
         scope(time)
     );
+    let mut raw_where = format!("{} AND {} AND {class}", scope("ts"), retained("ts"));
     if let Some(page) = &d.filters.page {
         where_.push_str(" AND path = {f_page:String}");
+        raw_where.push_str(" AND path = {f_page:String}");
         q.bind("f_page", Param::Text(page.clone()));
     }
 
@@ -188,12 +198,14 @@ pub async fn report(
              ORDER BY crawler_hits DESC, path LIMIT {{limit:Int64}}"
         ))
         ;
-    let (totals, series, breakdown, referrals, pages) = futures::try_join!(
+    let (totals, series, breakdown, referrals, pages, evidence, robots) = futures::try_join!(
         totals.one::<Hits>(ch),
         series.rows::<Bucket<Hits>>(ch),
         breakdown.rows::<BreakdownRow>(ch),
         referrals.rows::<SourceVisits>(ch),
-        pages.rows::<PageHits>(ch)
+        pages.rows::<PageHits>(ch),
+        crawler_evidence::evidence(ch, &q, &raw_where),
+        robots::compliance(ch, &q, &raw_where, d.limit),
     )?;
     let mut breakdowns = CrawlerBreakdowns::default();
     for row in breakdown {
@@ -222,11 +234,7 @@ pub async fn report(
         .operator
         .iter()
         .map(|row| {
-            let assistant = OPERATOR_ASSISTANTS
-                .iter()
-                .find(|(op, _)| *op == row.value)
-                .map(|(_, a)| *a)
-                .filter(|a| d.ai_sources.contains(a));
+            let assistant = assistant_of(&row.value).filter(|a| d.ai_sources.contains(a));
             let visits = assistant.map_or(0, visits_of);
             OperatorRatio {
                 operator: row.value.clone(),
@@ -263,6 +271,8 @@ pub async fn report(
             by_operator,
             by_page,
         },
+        evidence,
+        robots,
     }))
 }
 

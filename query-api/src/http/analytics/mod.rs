@@ -3,12 +3,14 @@
 
 pub mod content;
 pub mod conversions;
+pub mod crawler_evidence;
 pub mod crawlers;
 pub mod events;
 pub mod install;
 pub mod journeys;
 pub mod referrals;
 pub mod request;
+pub mod robots;
 pub mod series;
 pub mod sessions;
 pub mod sql;

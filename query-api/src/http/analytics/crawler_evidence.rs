@@ -1,0 +1,92 @@
+//! What the crawlers dashboard shows about each hit beyond who claimed it: how its verification
+//! was reached, what kind of resource it asked for ("what agents read") and the network it came
+//! from. Only `crawler_hits` carries these columns, so they are read from it whatever the window.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::crawlers::HitsByValue;
+use super::sql::Query;
+use crate::http::error::ApiError;
+
+/// An agent's hits on one kind of resource.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct ResourceReads {
+    /// A crawl resource (`robots_txt`, `llms_txt`, `sitemap`, …; `page` for everything else).
+    pub resource: String,
+    pub agent: String,
+    pub hits: u64,
+}
+
+/// Hits from one network.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct NetworkHits {
+    /// The autonomous system's organization ('' when the address was not in the AS table).
+    pub organization: String,
+    /// A hosting (datacenter) network.
+    pub datacenter: bool,
+    pub hits: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CrawlerEvidence {
+    /// Hits by how their verification was reached ('' when nothing was checked: unverifiable
+    /// or unchecked hits).
+    pub verification_methods: Vec<HitsByValue>,
+    /// Hits by the kind of resource asked for, most first.
+    pub resources: Vec<HitsByValue>,
+    /// Hits on machine-written files (everything but pages) by resource and agent, most first.
+    pub reads: Vec<ResourceReads>,
+    /// Hits from hosting networks.
+    pub datacenter_hits: u64,
+    /// Hits by network, most first.
+    pub networks: Vec<NetworkHits>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Count {
+    hits: u64,
+}
+
+/// `q` is scoped to the dashboard and `where_` selects its crawler hits in `crawler_hits`.
+pub async fn evidence(
+    client: &clickhouse::Client,
+    q: &Query,
+    where_: &str,
+) -> Result<CrawlerEvidence, ApiError> {
+    let by = |column: &str| {
+        q.clone().sql(format!(
+            "SELECT toString({column}) AS value, count() AS hits FROM crawler_hits \
+             WHERE {where_} GROUP BY value ORDER BY hits DESC, value LIMIT {{limit:Int64}}"
+        ))
+    };
+    let (methods, resources) = (by("verification_method"), by("resource"));
+    let reads = q.clone().sql(format!(
+        "SELECT toString(resource) AS resource, toString(agent_name) AS agent, count() AS hits \
+         FROM crawler_hits WHERE {where_} AND resource != {} GROUP BY resource, agent \
+         ORDER BY hits DESC, resource, agent LIMIT {{limit:Int64}}",
+        schemas::vocab::sql_literal(schemas::vocab::CrawlResource::Page)
+    ));
+    let datacenter = q.clone().sql(format!(
+        "SELECT count() AS hits FROM crawler_hits WHERE {where_} AND datacenter"
+    ));
+    let networks = q.clone().sql(format!(
+        "SELECT toString(as_organization) AS organization, datacenter, count() AS hits \
+         FROM crawler_hits WHERE {where_} GROUP BY organization, datacenter \
+         ORDER BY hits DESC, organization LIMIT {{limit:Int64}}"
+    ));
+    let (verification_methods, resources, reads, datacenter, networks) = futures::try_join!(
+        methods.rows::<HitsByValue>(client),
+        resources.rows::<HitsByValue>(client),
+        reads.rows::<ResourceReads>(client),
+        datacenter.one::<Count>(client),
+        networks.rows::<NetworkHits>(client),
+    )?;
+    Ok(CrawlerEvidence {
+        verification_methods,
+        resources,
+        reads,
+        datacenter_hits: datacenter.hits,
+        networks,
+    })
+}
