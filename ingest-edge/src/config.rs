@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::Args;
 use platform::client_ip::ClientIpArgs;
 use platform::config::{ConfigError, Validate};
+use platform::ip_database::IpDatabaseArgs;
 use platform::kafka::{BROKERS_ENV, DEFAULT_BROKERS};
 use platform::raw_address::AddressKeyArgs;
 use schemas::topics;
@@ -56,9 +57,14 @@ pub struct EdgeConfig {
     #[arg(long, env = "OPTIVIEW_EDGE_IP_BURST", default_value_t = 200)]
     pub ip_burst: u32,
     /// Header carrying the client country set by a trusted proxy (e.g. CF-IPCountry); read only
-    /// from peers in --trusted-proxies.
+    /// from peers in --trusted-proxies. Where it gives a country it wins over --country-database,
+    /// which answers for requests without it.
     #[arg(long, env = "OPTIVIEW_EDGE_COUNTRY_HEADER")]
     pub country_header: Option<String>,
+    /// The address → network and country databases every beacon's client address is looked up
+    /// in (tag beacons: the request's client; server hits: the address the hit names).
+    #[command(flatten)]
+    pub ip_databases: IpDatabaseArgs,
     /// Which proxies are believed about the client address (per-IP limits, `ip_hash`).
     #[command(flatten)]
     pub client_ip: ClientIpArgs,
@@ -149,6 +155,7 @@ impl Validate for EdgeConfig {
             ));
         }
         self.address_keys.validate()?;
+        self.ip_databases.validate()?;
         if self.environment == Environment::Production && self.ip_salt.is_empty() {
             // Unsalted, a truncated address is recovered from its hash by trying every /24.
             return Err(ConfigError::new(

@@ -1,10 +1,11 @@
 //! What only the edge knows: receive time, request id, client IP in truncated and salted-hash
-//! form, country from a trusted header.
+//! form, country from a trusted header, the network of origin from the installed databases.
 
 use std::net::IpAddr;
 
 use actix_web::HttpRequest;
 use platform::client_ip::ClientIpArgs;
+use platform::ip_database::SharedNetworkDatabases;
 use sha2::{Digest, Sha256};
 
 /// IPv4 keeps its /24, IPv6 its /48: enough for coarse geography, not for one household.
@@ -75,6 +76,32 @@ pub fn country(req: &HttpRequest, header: Option<&str>, trusted: &ClientIpArgs) 
         .then_some(value)
 }
 
+/// What a beacon says of where it came from; the address itself is not among it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NetworkOrigin {
+    pub country: Option<String>,
+    pub asn: Option<i64>,
+    pub as_organization: Option<String>,
+}
+
+/// `ip`'s autonomous system from the ASN database, and its country: `trusted_country` (a trusted
+/// proxy's header) when there is one, else the country database's.
+pub fn network_origin(
+    networks: &SharedNetworkDatabases,
+    ip: Option<IpAddr>,
+    trusted_country: Option<String>,
+) -> NetworkOrigin {
+    let found = ip.map(|ip| networks.lookup(ip)).unwrap_or_default();
+    let system = found.system;
+    NetworkOrigin {
+        country: trusted_country.or_else(|| found.country.map(str::to_owned)),
+        asn: system.as_ref().map(|s| i64::from(s.number)),
+        as_organization: system
+            .filter(|s| !s.organization.is_empty())
+            .map(|s| s.organization.to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,6 +134,51 @@ mod tests {
         assert_ne!(a, ip_hash("s2", "203.0.113.77".parse().unwrap()));
         assert!(!a.contains("203"));
         assert_eq!(a.len(), 16);
+    }
+
+    #[test]
+    fn the_network_comes_from_the_databases_and_a_trusted_country_wins() {
+        use platform::ip_database::{AsnDatabase, CountryDatabase, NetworkDatabases};
+        use std::sync::Arc;
+        let asn = "198.51.100.0,198.51.100.255,64500,Example Hosting\n\
+                   203.0.113.0,203.0.113.255,64501,\n";
+        let networks = SharedNetworkDatabases::new(NetworkDatabases {
+            asn: Some(Arc::new(
+                AsnDatabase::from_reader("asn", asn.as_bytes()).unwrap(),
+            )),
+            country: Some(Arc::new(
+                CountryDatabase::from_reader("c", "198.51.100.0,198.51.100.255,DE\n".as_bytes())
+                    .unwrap(),
+            )),
+        });
+        let ip = "198.51.100.7".parse().ok();
+        assert_eq!(
+            network_origin(&networks, ip, None),
+            NetworkOrigin {
+                country: Some("DE".into()),
+                asn: Some(64500),
+                as_organization: Some("Example Hosting".into()),
+            }
+        );
+        assert_eq!(
+            network_origin(&networks, ip, Some("FR".into()))
+                .country
+                .as_deref(),
+            Some("FR")
+        );
+        let unnamed = network_origin(&networks, "203.0.113.1".parse().ok(), None);
+        assert_eq!(
+            (unnamed.asn, unnamed.as_organization, unnamed.country),
+            (Some(64501), None, None)
+        );
+        assert_eq!(
+            network_origin(&networks, None, None),
+            NetworkOrigin::default()
+        );
+        assert_eq!(
+            network_origin(&SharedNetworkDatabases::default(), ip, None),
+            NetworkOrigin::default()
+        );
     }
 
     #[test]

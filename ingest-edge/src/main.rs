@@ -8,6 +8,7 @@ use ingest_edge::server::serve;
 use ingest_edge::stats::emit_every_minute;
 use ingest_edge::wiring::connect;
 use platform::config::validated;
+use platform::ip_database::reload_on_change;
 use platform::telemetry::{install_prometheus, LogArgs};
 
 /// How often expired address keys are looked for; each is also refused the moment it expires.
@@ -58,6 +59,10 @@ async fn main() -> anyhow::Result<()> {
         }
     });
 
+    tokio::spawn(reload_on_change(
+        config.ip_databases.clone(),
+        edge.state.networks.clone(),
+    ));
     tokio::spawn(purge_every(
         edge.state.cookieless.clone(),
         config.salt_purge_period(),

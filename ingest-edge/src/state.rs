@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 use platform::control_follower::ControlHandle;
+use platform::ip_database::SharedNetworkDatabases;
 use platform::raw_address::AddressKeys;
 
 use crate::clock::{Clock, SystemClock};
@@ -26,6 +27,9 @@ pub struct AppState {
     pub prometheus: Option<PrometheusHandle>,
     pub request_metrics: RequestMetrics,
     pub cookieless: Arc<CookielessSalts>,
+    /// The address → network and country databases; empty (every lookup answers nothing) until
+    /// `with_networks`.
+    pub networks: SharedNetworkDatabases,
 }
 
 impl AppState {
@@ -58,7 +62,13 @@ impl AppState {
             prometheus,
             request_metrics: RequestMetrics::default(),
             cookieless,
+            networks: SharedNetworkDatabases::default(),
         }
+    }
+
+    pub fn with_networks(mut self, networks: SharedNetworkDatabases) -> Self {
+        self.networks = networks;
+        self
     }
 
     pub fn with_address_keys(mut self, keys: AddressKeys) -> Self {

@@ -46,8 +46,12 @@ pub async fn connect(
         config.max_in_flight,
     ));
     let address_keys = config.address_keys.open()?;
+    // Off the async threads: the installed databases take a second or more to parse.
+    let databases = config.ip_databases.clone();
+    let networks = tokio::task::spawn_blocking(move || databases.open()).await?;
     let state = AppState::new(config.clone(), control, sink.clone(), prometheus)
-        .with_address_keys(address_keys);
+        .with_address_keys(address_keys)
+        .with_networks(networks);
     // Checked now: a directory the collector cannot write would otherwise fail only its first
     // cookieless beacon.
     state.cookieless.open()?;

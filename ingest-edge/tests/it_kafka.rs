@@ -14,30 +14,12 @@ use ingest_edge::wiring::connect;
 use platform::kafka::admin::ensure_topics;
 use platform::kafka::producer_config;
 use platform::test_support::{random_name, OwnBroker, TestTopics};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::FutureProducer;
 use schemas::beacon::Beacon;
 use schemas::control::ControlView;
 use schemas::edge_stats::EdgeStats;
-use schemas::encode;
 use schemas::topics::TopicDefinition;
 use serde_json::json;
-
-/// Writes the view's events to the control topic, as query-api would.
-async fn publish(brokers: &str, topic: &str, events: &[schemas::control::ControlEvent]) {
-    let producer: FutureProducer = producer_config(brokers).create().unwrap();
-    for event in events {
-        let payload = encode(event).unwrap();
-        producer
-            .send(
-                FutureRecord::to(topic)
-                    .key(&event.entity_id)
-                    .payload(&payload),
-                Duration::from_secs(10),
-            )
-            .await
-            .unwrap();
-    }
-}
 
 fn edge_config(
     brokers: &str,
@@ -122,49 +104,6 @@ async fn a_new_key_works_within_two_seconds_and_accepted_events_are_on_the_topic
     assert!(beacons
         .iter()
         .all(|b| b.property_id == acme.property && b.visitor_id == "v1"));
-}
-
-/// Rebuilds the control events that produced `view` (organizations, projects, properties, keys).
-fn control_log(view: &ControlView) -> Vec<schemas::control::ControlEvent> {
-    use schemas::control::{ControlEvent, Entity};
-    let mut events = Vec::new();
-    for org in view.organizations() {
-        events.push(ControlEvent::new(
-            "test",
-            "organization.created",
-            &[],
-            1,
-            Entity::Organization(org),
-        ));
-        for project in view.projects_of(&org.id) {
-            events.push(ControlEvent::new(
-                "test",
-                "project.created",
-                &[],
-                1,
-                Entity::Project(project),
-            ));
-            for property in view.properties_of(&project.id) {
-                events.push(ControlEvent::new(
-                    "test",
-                    "property.created",
-                    &[],
-                    1,
-                    Entity::Property(property),
-                ));
-                for key in view.api_keys_of(property.id) {
-                    events.push(ControlEvent::new(
-                        "test",
-                        "api_key.created",
-                        &[],
-                        1,
-                        Entity::ApiKey(key),
-                    ));
-                }
-            }
-        }
-    }
-    events
 }
 
 #[actix_web::test]

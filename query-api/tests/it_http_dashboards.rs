@@ -54,7 +54,8 @@ impl Rows {
     }
 }
 
-/// Ten sessions of five visitors on `project`, starting at `t0`, as the processor writes them.
+/// Ten sessions of five visitors on `project`, starting at `t0`, as the processor writes them;
+/// one visitor's events come from a datacenter network.
 fn traffic(rows: &mut Rows, project: &str, property: i64, t0: DateTime<Utc>) {
     let ai = |i: usize| match i {
         1 | 2 => "ChatGPT",
@@ -68,6 +69,8 @@ fn traffic(rows: &mut Rows, project: &str, property: i64, t0: DateTime<Utc>) {
         let country = if i % 2 == 0 { "DE" } else { "US" };
         let device = if i < 5 { "desktop" } else { "mobile" };
         let browser = if i % 3 == 0 { "Firefox" } else { "Chrome" };
+        // v4 browses from a cloud network: a visitor, but not among the people.
+        let datacenter = i % 5 == 4;
         let paths: &[&str] = if i == 0 {
             &["/"]
         } else {
@@ -87,7 +90,7 @@ fn traffic(rows: &mut Rows, project: &str, property: i64, t0: DateTime<Utc>) {
                     "ai_source": if landing { ai(i) } else { "" },
                     "channel": if landing && !ai(i).is_empty() { Channel::Ai } else { Channel::Direct }.as_str(),
                     "country": country, "device": device, "browser": browser, "os": "Linux",
-                    "retention_days": 90
+                    "datacenter": datacenter, "retention_days": 90
                 }),
             );
             if landing && !ai(i).is_empty() {
@@ -121,7 +124,7 @@ fn traffic(rows: &mut Rows, project: &str, property: i64, t0: DateTime<Utc>) {
                     "event_type": EventType::Conversion.as_str(), "name": "purchase", "value": value,
                     "url": "https://acme.com/signup", "path": "/signup",
                     "country": country, "device": device, "browser": browser, "os": "Linux",
-                    "retention_days": 90
+                    "datacenter": datacenter, "retention_days": 90
                 }),
             );
             rows.push(
@@ -289,7 +292,10 @@ async fn every_dashboard_reports_the_traffic_it_was_given() {
     for (reply, buckets) in [(&rolled, 4), (&raw, 5)] {
         assert_eq!(
             reply.json["totals"],
-            json!({ "events": 39, "pageviews": 28, "visitors": 5, "sessions": 10 })
+            json!({
+                "events": 39, "pageviews": 28, "visitors": 5, "sessions": 10,
+                "human_visitors": 4, "datacenter_visitors": 1
+            })
         );
         for (dimension, value, events) in [
             ("country", "DE", 14),
@@ -329,7 +335,10 @@ async fn every_dashboard_reports_the_traffic_it_was_given() {
     let de = call(&api, owner, Verb::Get, &get("events", "&country=DE"), None).await;
     assert_eq!(
         de.json["totals"],
-        json!({ "events": 14, "pageviews": 13, "visitors": 5, "sessions": 5 })
+        json!({
+            "events": 14, "pageviews": 13, "visitors": 5, "sessions": 5,
+            "human_visitors": 4, "datacenter_visitors": 1
+        })
     );
     let chatgpt = call(
         &api,

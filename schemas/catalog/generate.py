@@ -220,6 +220,44 @@ PATH_REFERRERS = [
 # huggingface.co is model pages, a referral like any other site).
 PATH_ONLY_HOSTS = {"huggingface.co"}
 
+# X4BNet's datacenter list (networks/x4bnet-datacenter-asn.txt) also names networks people browse
+# from; flagging them would count those people apart. Left out, with why:
+HOSTING_EXCLUDED = {
+    6939: "Hurricane Electric: transit and IPv6 tunnels people browse through",
+    4323: "tw telecom: a business access network",
+    7850: "Citylink Fiber: an access network",
+    36290: "The Cable of St. Kitts: a cable access network",
+    394330: "LTD Broadband: a rural access network",
+    395978: "a water district's own network",
+    18570: "EchoStar: satellite internet access", 13955: "EchoStar: satellite internet access",
+    16535: "EchoStar: satellite internet access",
+    42705: "Talia: satellite (VSAT) internet access",
+    53918: "Host Hotels and Resorts: a hotel company, not a hoster",
+    36183: "Akamai's iCloud Private Relay egress: Safari users",
+    205016: "Opera's built-in browser VPN: Opera users", 39832: "Opera's built-in browser VPN: Opera users",
+    202276: "iboss: a secure web gateway employees browse through",
+    42465: "Websense hosted security: a web gateway employees browse through",
+    7598: "Websense hosted security: a web gateway employees browse through",
+    52468: "UFINET: a wholesale carrier", 265620: "UFINET: a wholesale carrier",
+    202836: "a reserved number",
+    # Nigerian access networks, universities and a bank the list names by registry handle.
+    **{asn: "a Nigerian access network, university or bank" for asn in (
+        16284, 25163, 30998, 36887, 36970, 37018, 37088, 37170, 37209, 37230, 37248, 37269,
+        37280, 37308, 37347, 37377, 37472, 37506, 37521, 37540, 37643, 37661, 37714, 327705,
+        327784, 327942)},
+}
+# Clouds the list does not carry: (asn, name, evidence).
+HOSTING_EXTRA = [
+    (37963, "Alibaba (China) Technology Co., Ltd. (Alibaba Cloud)", "the operator's own AS (registry record)"),
+    (8987, "Amazon Data Services Ireland Ltd (AWS)", "the operator's own AS (registry record)"),
+]
+# Words of an AS organisation name that say hosting whatever the number; matched case-insensitively
+# as substrings of the whole name. No bare "host" or "cloud": Host Hotels, Cloudflare WARP users.
+HOSTING_WORDS = [
+    "hosting", "datacenter", "data center", "data centre", "colocation", "dedicated server",
+    "vps", "virtual server", "server hosting", "web services", "cloud computing",
+]
+
 
 def operator_name(raw, name):
     """The organisation the source's `operator` field names, without the prose around it: the
@@ -548,6 +586,28 @@ def ip_ranges(data):
             out.write(f"{bot}\t{cidr}\n")
 
 
+def hosting_networks(data):
+    """Hosting ASNs (X4BNet's datacenter list less HOSTING_EXCLUDED, plus HOSTING_EXTRA) and the
+    organisation words that mark any AS as hosting."""
+    asns = {}
+    for line in (data / "networks/x4bnet-datacenter-asn.txt").read_text().splitlines():
+        m = re.match(r"\s*AS(\d+)\s*(?:#\s*(.*))?$", line)
+        if not m:
+            continue
+        asn = int(m.group(1))
+        if asn not in HOSTING_EXCLUDED and asn not in asns:
+            asns[asn] = (m.group(2) or "").replace("\t", " ").strip()
+    for asn, name, _evidence in HOSTING_EXTRA:
+        asns.setdefault(asn, name)
+    with open(HERE / "hosting_networks.tsv", "w") as out:
+        out.write(f"# version: {VERSION}\n# source: X4BNet/lists_vpn input/datacenter/ASN.txt (MIT) less the exclusions in generate.py, plus its extra clouds and organisation words\n")
+        out.write("kind\tvalue\tname\n")
+        for asn in sorted(asns):
+            out.write(f"asn\t{asn}\t{asns[asn]}\n")
+        for word in HOSTING_WORDS:
+            out.write(f"organization_word\t{word}\t\n")
+
+
 def main():
     data = Path(sys.argv[1] if len(sys.argv) > 1 else HERE.parents[1] / "reference-data").resolve()
     operators(data)
@@ -558,6 +618,7 @@ def main():
     referrers(data)
     channels(data)
     ip_ranges(data)
+    hosting_networks(data)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ use super::key_access;
 use crate::body::{media_type, read_limited};
 use crate::cookieless;
 use crate::cors;
-use crate::enrich::{client_ip, country, ip_hash, new_id};
+use crate::enrich::{client_ip, country, ip_hash, network_origin, new_id};
 use crate::error::EdgeError;
 use crate::payload::{parse_collect, truncate_chars, CollectBatch};
 use crate::sink::{Record, SinkError};
@@ -93,7 +93,11 @@ async fn accept(
     }
     let received_at = chrono::Utc::now().timestamp_millis();
     let request_id = new_id();
-    let country = country(req, config.country_header.as_deref(), &config.client_ip);
+    let origin = network_origin(
+        &state.networks,
+        ip,
+        country(req, config.country_header.as_deref(), &config.client_ip),
+    );
     let user_agent = truncate_chars(
         req.headers()
             .get(actix_web::http::header::USER_AGENT)
@@ -117,9 +121,9 @@ async fn accept(
         visitor_id: ids.visitor_id,
         user_agent,
         ip_hash: ids.ip_hash,
-        country,
-        asn: None,
-        as_organization: None,
+        country: origin.country,
+        asn: origin.asn,
+        as_organization: origin.as_organization,
         tag: None,
         hit: None,
     };

@@ -14,7 +14,7 @@ use serde_json::json;
 use super::collect::{deliver, encode_record};
 use super::key_access;
 use crate::body::{media_type, read_limited};
-use crate::enrich::{client_ip, ip_hash, new_id, server_visitor_id};
+use crate::enrich::{client_ip, ip_hash, network_origin, new_id, server_visitor_id};
 use crate::error::EdgeError;
 use crate::payload::hits::HitFormat;
 use crate::payload::{parse_hits, IncomingHit};
@@ -87,12 +87,13 @@ pub async fn hits(
         .map(|incoming: IncomingHit| {
             let (user_agent, mut hit) = (incoming.user_agent, incoming.hit);
             let visitor_id = server_visitor_id(&config.ip_salt, hit.ip.as_deref(), &user_agent);
-            let hashed = hit
-                .ip
-                .as_deref()
-                .and_then(|ip| ip.parse().ok())
+            let address = hit.ip.as_deref().and_then(|ip| ip.parse().ok());
+            let hashed = address
                 .map(|ip| ip_hash(&config.ip_salt, ip))
                 .unwrap_or_default();
+            // The partner's server forwards its client's address; no header of its speaks for
+            // that client's country.
+            let origin = network_origin(&state.networks, address, None);
             let event_id = new_id();
             hit.sealed_ip = seal(&state, hit.ip.take(), &event_id, now)?;
             let beacon = Beacon {
@@ -105,9 +106,9 @@ pub async fn hits(
                 visitor_id: visitor_id.clone(),
                 user_agent,
                 ip_hash: hashed,
-                country: None,
-                asn: None,
-                as_organization: None,
+                country: origin.country,
+                asn: origin.asn,
+                as_organization: origin.as_organization,
                 tag: None,
                 hit: Some(hit),
             };

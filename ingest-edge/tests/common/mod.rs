@@ -138,3 +138,64 @@ pub fn opened_address(server: &Running, beacon: &Beacon) -> Option<String> {
         other => panic!("{other:?}"),
     }
 }
+
+/// Writes the view's events to the control topic, as query-api would.
+pub async fn publish(brokers: &str, topic: &str, events: &[schemas::control::ControlEvent]) {
+    let producer: rdkafka::producer::FutureProducer =
+        platform::kafka::producer_config(brokers).create().unwrap();
+    for event in events {
+        let payload = schemas::encode(event).unwrap();
+        producer
+            .send(
+                rdkafka::producer::FutureRecord::to(topic)
+                    .key(&event.entity_id)
+                    .payload(&payload),
+                std::time::Duration::from_secs(10),
+            )
+            .await
+            .unwrap();
+    }
+}
+
+/// Rebuilds the control events that produced `view` (organizations, projects, properties, keys).
+pub fn control_log(view: &ControlView) -> Vec<schemas::control::ControlEvent> {
+    use schemas::control::{ControlEvent, Entity};
+    let mut events = Vec::new();
+    for org in view.organizations() {
+        events.push(ControlEvent::new(
+            "test",
+            "organization.created",
+            &[],
+            1,
+            Entity::Organization(org),
+        ));
+        for project in view.projects_of(&org.id) {
+            events.push(ControlEvent::new(
+                "test",
+                "project.created",
+                &[],
+                1,
+                Entity::Project(project),
+            ));
+            for property in view.properties_of(&project.id) {
+                events.push(ControlEvent::new(
+                    "test",
+                    "property.created",
+                    &[],
+                    1,
+                    Entity::Property(property),
+                ));
+                for key in view.api_keys_of(property.id) {
+                    events.push(ControlEvent::new(
+                        "test",
+                        "api_key.created",
+                        &[],
+                        1,
+                        Entity::ApiKey(key),
+                    ));
+                }
+            }
+        }
+    }
+    events
+}

@@ -85,6 +85,14 @@ const COUNTRIES: [(&str, &str, u32); 10] = [
     ("NL", "Europe/Amsterdam", 10),
 ];
 
+/// Address prefixes of cloud networks (AWS, DigitalOcean, Google Cloud in the installed ASN
+/// database) that some demo people browse from: cloud browsers and VPN exits, which the overview
+/// counts apart from human visitors. Every other demo visitor comes from 198.51.100.0/24, which
+/// no database knows.
+const CLOUD_PREFIXES: [&str; 3] = ["3.80.12", "159.203.40", "34.120.9"];
+/// One person in this many browses from a cloud network.
+const CLOUD_EVERY: usize = 12;
+
 /// (published agent name, user agent, hits per page per day, share spoofed from elsewhere)
 const CRAWLERS: [(&str, &str, u32, f64); 10] = [
     ("GPTBot", "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko); compatible; GPTBot/1.2; +https://openai.com/gptbot", 3, 0.2),
@@ -289,7 +297,12 @@ pub fn generate(
         // Keep the whole session in the past: late pages of a recent session are dropped.
         events.retain(|e| e["ts"].as_i64().is_some_and(|t| t < now_ms));
         visits.push(Visit {
-            ip: format!("198.51.100.{}", person % 250 + 1),
+            ip: if person % CLOUD_EVERY == CLOUD_EVERY - 1 {
+                let prefix = CLOUD_PREFIXES[person / CLOUD_EVERY % CLOUD_PREFIXES.len()];
+                format!("{prefix}.{}", person % 250 + 1)
+            } else {
+                format!("198.51.100.{}", person % 250 + 1)
+            },
             country,
             user_agent,
             envelope: json!({
@@ -408,6 +421,25 @@ mod tests {
             .visits
             .iter()
             .all(|v| v.envelope["events"].as_array().unwrap().len() <= 100));
+    }
+
+    #[test]
+    fn a_few_people_browse_from_cloud_networks() {
+        let traffic = generate(&target(), 1_764_000_000_000, 3, 300, 2, &HashMap::new());
+        let cloud = traffic
+            .visits
+            .iter()
+            .filter(|v| {
+                CLOUD_PREFIXES
+                    .iter()
+                    .any(|p| v.ip.starts_with(&format!("{p}.")))
+            })
+            .count();
+        assert!(cloud > 0 && cloud < traffic.visits.len() / 5, "{cloud}");
+        assert!(traffic
+            .visits
+            .iter()
+            .all(|v| v.ip.parse::<IpAddr>().is_ok()));
     }
 
     #[test]

@@ -27,11 +27,15 @@ export function render(ctx, view) {
         kpis([
           ["Events", num(d.totals.events)],
           ["Pageviews", num(d.totals.pageviews)],
-          ["Visitors", num(d.totals.visitors)],
+          ["Visitors", num(d.totals.visitors), "People and agents"],
+          ["Human visitors", num(d.totals.human_visitors), "Browsers outside datacenter networks"],
+          ["From datacenters", num(d.totals.datacenter_visitors), "Browser-looking visitors from clouds and hosters, not counted as human"],
           ["Sessions", num(d.totals.sessions)],
         ]),
         timeSeries("Traffic over time", d.series, [[(r) => r.pageviews, "Pageviews"], [(r) => r.visitors, "Visitors"], [(r) => r.sessions, "Sessions"]], d.window.tz, d.window.day_buckets),
         h("div", { class: "grid" }, BREAKDOWNS.map(([key, title, blank, named, filter]) => bars(title, breakdownRows(d.breakdowns[key], (r) => r.events, blank, named ? labels(ctx, named) : String, filter ? picker(ctx, filter) : null)))),
+        // The network databases' licenses (CC BY 4.0) ask for this credit where results are shown.
+        h("p", { class: "muted" }, "Networks of origin: ", h("a", { href: "https://db-ip.com" }, "IP Geolocation by DB-IP"), ", RouteViews and NRO data (CC BY 4.0)."),
       ),
   });
 }

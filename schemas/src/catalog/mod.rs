@@ -4,6 +4,7 @@
 //! lists the sources a project can track.
 
 mod agents;
+mod hosting;
 mod ip_ranges;
 mod operators;
 mod referrers;
@@ -13,6 +14,7 @@ pub use agents::{
     agents, bot_patterns, excluded_bot_patterns, nonbrowser_patterns, signature_agents, AgentEntry,
     BotPattern, ExcludedPattern, SignatureAgent,
 };
+pub use hosting::{hosting_networks, HostingNetworks};
 pub use ip_ranges::{ip_ranges, IpRange};
 pub use operators::{operators, OperatorEntry, OperatorKind};
 pub use referrers::{ai_sources, channel_hosts, referrer_rules, ChannelHost, ReferrerRule};
@@ -64,6 +66,7 @@ mod tests {
             ("ip_ranges.tsv", ip_ranges::IP_RANGES),
             ("operators.tsv", operators::OPERATORS),
             ("signature_agents.tsv", agents::SIGNATURE_AGENTS),
+            ("hosting_networks.tsv", hosting::HOSTING_NETWORKS),
         ] {
             assert_eq!(
                 text.lines().next(),

@@ -11,7 +11,8 @@ use schemas::beacon::{Beacon, ServerHit};
 use schemas::deadletter::DeadLetterReason;
 use schemas::vocab::{AgentClass, EventSource, EventType, Verification, VerificationMethod};
 
-use super::event::{Crawl, EnrichedEvent, Network};
+use super::event::{Crawl, EnrichedEvent};
+use super::network::HostingNetworks;
 use super::page::{normalize_parsed, ContentRules};
 use super::resource;
 use super::robots::SharedRobots;
@@ -50,6 +51,8 @@ pub struct Enricher {
     pub classifier: Classifier,
     pub attributor: Attributor,
     pub ip_ranges: SharedIpRanges,
+    /// Which networks of origin are datacenters'.
+    pub hosting: HostingNetworks,
     /// Each property's current robots.txt, which crawler hits are judged against.
     pub robots: SharedRobots,
     /// Open server hits' sealed addresses; without them every sealed address counts as gone.
@@ -135,6 +138,7 @@ impl Enricher {
             classifier,
             attributor: Attributor::from_catalog(),
             ip_ranges: SharedIpRanges::new(IpRanges::shipped()),
+            hosting: HostingNetworks::from_catalog()?,
             robots: SharedRobots::default(),
             address_keys: None,
             web_bot_auth,
@@ -327,7 +331,9 @@ impl Enricher {
             verification,
             verification_method,
             country: beacon.country.clone().unwrap_or_default(),
-            network: Network::default(),
+            network: self
+                .hosting
+                .network(beacon.asn, beacon.as_organization.as_deref()),
             automation,
             status: hit.map_or(0, |h| u16::try_from(h.status).unwrap_or_default()),
             name: tag.and_then(|t| t.name.clone()).unwrap_or_default(),
@@ -430,6 +436,7 @@ fn event_time(own: Option<i64>, received_at: i64) -> Result<i64, Rejection> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::enrich::Network;
     use schemas::beacon::ServerHit;
     use schemas::vocab::Channel;
     use schemas::vocab::ContentType;
@@ -804,6 +811,43 @@ mod tests {
             (e.verification, e.verification_method, awaiting),
             (Some(Verification::Spoofed), Some(Ranges), None)
         );
+    }
+
+    #[test]
+    fn the_network_of_origin_is_carried_and_flagged_datacenter_for_visits_and_crawls() {
+        let enricher = Enricher::from_catalog().unwrap();
+        let rules = ContentRules::default();
+        let mut visit = schemas::fixtures::sample_tag_beacon();
+        visit.asn = Some(14061);
+        visit.as_organization = Some("DigitalOcean, LLC".into());
+        let e = enricher
+            .enrich(&visit, &context(&rules), visit.received_at)
+            .unwrap();
+        assert_eq!(
+            e.network,
+            Network {
+                asn: 14061,
+                organization: "DigitalOcean, LLC".into(),
+                datacenter: true
+            }
+        );
+        visit.asn = Some(64501);
+        visit.as_organization = Some("Example Broadband".into());
+        let home = enricher
+            .enrich(&visit, &context(&rules), visit.received_at)
+            .unwrap();
+        assert_eq!((home.network.asn, home.network.datacenter), (64501, false));
+        let ua = "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)";
+        let mut crawl = server_hit(ua, "4.227.36.7");
+        crawl.asn = Some(8075);
+        crawl.as_organization = Some("Microsoft Corporation".into());
+        let c = enricher.enrich(&crawl, &context(&rules), 0).unwrap();
+        assert!(c.crawl.is_some());
+        assert_eq!((c.network.asn, c.network.datacenter), (8075, true));
+        let unknown = enricher
+            .enrich(&server_hit(ua, "4.227.36.7"), &context(&rules), 0)
+            .unwrap();
+        assert_eq!(unknown.network, Network::default());
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod bots;
 pub mod browser;
 pub mod enricher;
 pub mod event;
+pub mod network;
 pub mod nonbrowser;
 pub mod operators;
 pub mod page;

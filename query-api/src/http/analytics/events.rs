@@ -8,7 +8,9 @@ use utoipa::ToSchema;
 
 use super::request::{Dashboard, DashboardQuery};
 use super::series::{fill, Bucket, Point, ReportWindow, ServedFrom};
-use super::sql::{bucket, filters, retained, scope, Param, Query, Source, AI_SOURCE, PAGEVIEW};
+use super::sql::{
+    bucket, filters, retained, scope, Param, Query, Source, AI_SOURCE, HUMAN, PAGEVIEW,
+};
 use crate::http::auth::principal::Principal;
 use crate::http::error::ApiError;
 use crate::http::state::ApiState;
@@ -18,8 +20,14 @@ use crate::http::state::ApiState;
 pub struct Traffic {
     pub events: u64,
     pub pageviews: u64,
+    /// Every distinct visitor, people's and agents'.
     pub visitors: u64,
     pub sessions: u64,
+    /// Distinct human visitors, less those from datacenter networks: the people.
+    pub human_visitors: u64,
+    /// Distinct browser-looking visitors from datacenter networks (clouds, hosters): counted
+    /// apart from `human_visitors`, as cloud browsers and scrapers look like people.
+    pub datacenter_visitors: u64,
 }
 
 /// One value of a dimension: its events and distinct visitors.
@@ -103,12 +111,15 @@ pub async fn report(
             format!("{} AND {}{f}", scope("ts"), retained("ts")),
         )
     };
-    let (events, pageviews, visitors, sessions, time) = if rollup {
+    let human = &*HUMAN;
+    let (events, pageviews, visitors, sessions, people, datacenter, time) = if rollup {
         (
             "countMerge(events)",
             "countIfMerge(pageviews)".to_owned(),
             "uniqMerge(visitors)",
             "uniqMerge(sessions)",
+            format!("uniqMergeIf(non_datacenter_visitors, {human})"),
+            format!("uniqMergeIf(datacenter_visitors, {human})"),
             "hour",
         )
     } else {
@@ -117,12 +128,15 @@ pub async fn report(
             format!("countIf({})", *PAGEVIEW),
             "uniqIf(visitor_id, visitor_id != '')",
             "uniqIf(session_id, session_id != '')",
+            format!("uniqIf(visitor_id, visitor_id != '' AND {human} AND NOT datacenter)"),
+            format!("uniqIf(visitor_id, visitor_id != '' AND {human} AND datacenter)"),
             "ts",
         )
     };
     let measures = format!(
         "toUInt64({events}) AS events, toUInt64({pageviews}) AS pageviews, \
-         toUInt64({visitors}) AS visitors, toUInt64({sessions}) AS sessions"
+         toUInt64({visitors}) AS visitors, toUInt64({sessions}) AS sessions, \
+         toUInt64({people}) AS human_visitors, toUInt64({datacenter}) AS datacenter_visitors"
     );
     let totals = q
         .clone()

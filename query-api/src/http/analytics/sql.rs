@@ -237,6 +237,10 @@ pub static TAG_PAGEVIEW: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// Events the classifier took for a person's (a browser-looking visitor; datacenter ones too).
+pub static HUMAN: LazyLock<String> =
+    LazyLock::new(|| format!("agent_class = {}", sql_literal(AgentClass::Human)));
+
 /// Server-side hits (crawlers are seen there, never by the tag).
 pub static SERVER_HIT: LazyLock<String> =
     LazyLock::new(|| format!("source = {}", sql_literal(EventSource::Server)));
