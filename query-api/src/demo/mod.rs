@@ -3,6 +3,7 @@
 
 pub mod replay;
 pub mod setup;
+pub mod signed;
 pub mod site;
 pub mod traffic;
 
@@ -55,6 +56,7 @@ const ROBOTS_WAIT: Duration = Duration::from_secs(30);
 pub async fn run(writer: &ControlWriter, args: &DemoArgs) -> anyhow::Result<Value> {
     // Before the property exists: the loader fetches a new property's robots.txt within seconds.
     site::write_machine_files(&args.site_dir)?;
+    signed::write_directory(&args.site_dir)?;
     let tenant = setup::ensure(writer, &args.email).await?;
     site::write(&args.site_dir, &tenant.snippet)?;
     let clickhouse = args.clickhouse.client();

@@ -352,6 +352,38 @@ pub fn generate(
             }
         }
     }
+    // ChatGPT Agent browsing for its users: a browser's user agent from an address in no list,
+    // vouched for by its signature; one request in ten signed by a key chatgpt.com never
+    // published (spoofed).
+    let agent_key = super::signed::demo_key("agent");
+    let stranger = super::signed::demo_key("stranger");
+    for (n, page) in [
+        "/pricing/",
+        "/features/",
+        "/docs/getting-started/",
+        "/customers/",
+    ]
+    .iter()
+    .cycle()
+    .take(days as usize * 6)
+    .enumerate()
+    {
+        let ts = moment(&mut rng, now_ms - 60_000, span_ms - 3_600_000);
+        let mut hit = json!({
+            "ts": ts,
+            "method": "GET",
+            "host": target.host,
+            "path": page,
+            "status": 200,
+            "ip": format!("192.0.2.{}", rng.random_range(1..255)),
+            "user_agent": super::signed::USER_AGENT,
+            "bytes": rng.random_range(8_000..60_000),
+            "response_ms": rng.random_range(20..400),
+        });
+        let key = if n % 10 == 9 { &stranger } else { &agent_key };
+        super::signed::sign(&mut hit, key, &target.host, page, ts, n as u64);
+        hits.push(hit);
+    }
     Traffic { visits, hits }
 }
 
