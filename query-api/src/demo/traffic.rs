@@ -102,7 +102,7 @@ const CRAWLERS: [(&str, &str, u32, f64); 10] = [
     ("PerplexityBot", "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko); compatible; PerplexityBot/1.0; +https://perplexity.ai/perplexitybot)", 2, 0.1),
     ("Googlebot", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", 3, 0.1),
     ("bingbot", "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm) Chrome/116.0.1938.76 Safari/537.36", 1, 0.0),
-    ("CCBot", "CCBot/2.0 (https://commoncrawl.org/faq/)", 1, 0.0),
+    ("CCBot", "CCBot/2.0 (https://commoncrawl.org/faq/)", 1, 0.1),
     ("Bytespider", "Mozilla/5.0 (Linux; Android 5.0) AppleWebKit/537.36 (KHTML, like Gecko) Mobile Safari/537.36 (compatible; Bytespider; spider-feedback@bytedance.com)", 1, 0.0),
     ("Baiduspider", "Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html)", 1, 0.25),
 ];
@@ -110,7 +110,8 @@ const CRAWLERS: [(&str, &str, u32, f64); 10] = [
 /// Crawlers whose operator publishes no ranges but names its addresses in DNS: the local stack's
 /// DNS server (`infra/demo-dns.py`) answers for these networks as the operator's would, so their
 /// hits are verified by reverse DNS.
-const REVERSE_DNS_ADDRESSES: [(&str, &str); 1] = [("Baiduspider", "180.76.15.7")];
+const REVERSE_DNS_ADDRESSES: [(&str, &str); 2] =
+    [("Baiduspider", "180.76.15.7"), ("CCBot", "18.97.9.168")];
 
 /// The files written for machines the demo crawlers read (once a day each), and who reads them.
 const MACHINE_FILES: [(&str, &[&str]); 5] = [
@@ -387,17 +388,19 @@ pub fn generate(
     Traffic { visits, hits }
 }
 
-/// The first address of each agent's first published range, from the catalog's shipped ranges,
-/// so verified hits verify against the same data the pipeline uses.
+/// An address inside each agent's first published range (its first host; a /31 or /32's own
+/// address), from the catalog's shipped ranges, so verified hits verify against the same data the
+/// pipeline uses.
 pub fn published_addresses(ranges: &[IpRange]) -> HashMap<String, IpAddr> {
     let mut out = HashMap::new();
     for IpRange { agent, cidr } in ranges {
-        let Some((address, _)) = cidr.trim().split_once('/') else {
+        let Some((address, prefix)) = cidr.trim().split_once('/') else {
             continue;
         };
+        let prefix: u8 = prefix.parse().unwrap_or(32);
         if let Ok(ip) = address.parse::<IpAddr>() {
             let ip = match ip {
-                IpAddr::V4(v4) => IpAddr::V4((u32::from(v4) + 1).into()),
+                IpAddr::V4(v4) if prefix < 31 => IpAddr::V4((u32::from(v4) + 1).into()),
                 other => other,
             };
             out.entry((*agent).to_owned()).or_insert(ip);
@@ -485,8 +488,14 @@ mod tests {
                 agent: "ClaudeBot",
                 cidr: "160.79.104.0/23",
             },
+            IpRange {
+                agent: "PerplexityBot",
+                cidr: "107.20.236.150/32",
+            },
         ]);
         assert_eq!(ips["GPTBot"].to_string(), "4.227.36.1");
+        // A single-address range's address is its own, not the next one's.
+        assert_eq!(ips["PerplexityBot"].to_string(), "107.20.236.150");
         let traffic = generate(&target(), 1_764_000_000_000, 6, 400, 3, &ips);
         let events: Vec<Value> = traffic
             .visits
