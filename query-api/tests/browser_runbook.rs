@@ -145,6 +145,8 @@ async fn a_new_partner_walks_the_runbook_and_every_page_renders() {
         ),
         ("OPTIVIEW_BATCH_MS", "300".to_owned()),
         ("OPTIVIEW_ROBOTS_URL", robots_site.url.clone()),
+        // The test's robots.txt server is on loopback, which production never fetches from.
+        ("OPTIVIEW_ROBOTS_ALLOW_PRIVATE_ADDRESSES", "true".to_owned()),
     ]);
     let _processor = spawn(
         "stream-processors",
