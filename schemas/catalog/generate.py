@@ -433,12 +433,24 @@ ARCJET_TAGS = {"ai": "ai-crawler", "search-engine": "search-engine", "preview": 
 
 
 def arcjet_patterns(data):
-    """arcjet's accepted patterns with its categories as tags. Bots with forbidden patterns are
+    """arcjet's accepted patterns with its categories as tags, for the bots crawler-user-agents'
+    patterns miss: a bot whose every example those already match adds only matching cost (the
+    first pattern that matches decides, and theirs come first). Bots with forbidden patterns are
     left out (a pattern alone would take the other bot's user agents), and so are patterns the
     `regex` crate cannot compile (look-around, back-references)."""
     bots = json.loads((data / "crawlers/well-known-bots.json").read_text())
+    known = []
+    for e in json.loads((data / "crawlers/crawler-user-agents.json").read_text()):
+        if e["pattern"] not in EXCLUDED_PATTERNS:
+            try:
+                known.append(re.compile(e["pattern"]))
+            except re.error:
+                pass
     for bot in bots:
         if bot["pattern"].get("forbidden"):
+            continue
+        examples = bot.get("instances", {}).get("accepted", [])
+        if examples and all(any(k.search(ua) for k in known) for ua in examples):
             continue
         tags = ",".join(ARCJET_TAGS.get(c, c) for c in bot.get("categories", []))
         for pattern in bot["pattern"]["accepted"]:
