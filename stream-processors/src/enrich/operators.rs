@@ -11,22 +11,32 @@ pub struct Operators {
     entries: Vec<OperatorEntry>,
     by_domain: HashMap<&'static str, usize>,
     by_name: HashMap<String, usize>,
+    /// Products by their first three letters, lowercase: a token is compared only with the few
+    /// products it could start with (the classifier asks this for every robot).
+    by_prefix: HashMap<[u8; 3], Vec<(&'static str, usize)>>,
 }
 
 impl Operators {
     pub fn new(entries: Vec<OperatorEntry>) -> Self {
         let mut by_domain = HashMap::new();
         let mut by_name = HashMap::new();
+        let mut by_prefix: HashMap<[u8; 3], Vec<(&'static str, usize)>> = HashMap::new();
         for (i, op) in entries.iter().enumerate() {
             by_name.insert(op.name.to_ascii_lowercase(), i);
             for domain in &op.domains {
                 by_domain.insert(*domain, i);
+            }
+            for product in &op.products {
+                if let Some(key) = prefix_key(product) {
+                    by_prefix.entry(key).or_default().push((*product, i));
+                }
             }
         }
         Self {
             entries,
             by_domain,
             by_name,
+            by_prefix,
         }
     }
 
@@ -73,41 +83,51 @@ impl Operators {
     /// The operator whose product name the token starts with, longest product first; case
     /// decides before it is ignored (`ExaBot` is Exa's, `Exabot` Exalead's).
     pub fn of_token(&self, token: &str) -> Option<usize> {
+        let candidates = self.by_prefix.get(&prefix_key(token)?)?;
         for fold in [false, true] {
-            let best = self
-                .entries
+            let best = candidates
                 .iter()
-                .enumerate()
-                .flat_map(|(i, op)| op.products.iter().map(move |p| (i, *p)))
-                .filter(|(_, product)| starts_with_product(token, product, fold))
-                .max_by_key(|(_, product)| product.len());
-            if let Some((i, _)) = best {
-                return Some(i);
+                .filter(|(product, _)| starts_with_product(token, product, fold))
+                .max_by_key(|(product, _)| product.len());
+            if let Some((_, i)) = best {
+                return Some(*i);
             }
         }
         None
     }
 }
 
+/// The first three bytes, ASCII-lowercased; products are at least three letters long.
+fn prefix_key(text: &str) -> Option<[u8; 3]> {
+    let bytes = text.as_bytes().get(..3)?;
+    Some([
+        bytes[0].to_ascii_lowercase(),
+        bytes[1].to_ascii_lowercase(),
+        bytes[2].to_ascii_lowercase(),
+    ])
+}
+
 /// `ExaBot` starts with the product `Exa`, `Example` does not: the product must end at a word
 /// boundary (not followed by a lowercase letter, unless by a robot word: `Googlebot`).
 fn starts_with_product(token: &str, product: &str, fold: bool) -> bool {
-    let Some(head) = token.get(..product.len()) else {
+    let Some(head) = token.as_bytes().get(..product.len()) else {
         return false;
     };
     let same = if fold {
-        head.eq_ignore_ascii_case(product)
+        head.eq_ignore_ascii_case(product.as_bytes())
     } else {
-        head == product
+        head == product.as_bytes()
     };
-    let rest = &token[product.len()..];
-    let lower_rest = rest.to_ascii_lowercase();
-    product.len() >= 3
-        && same
-        && (!rest.starts_with(|c: char| c.is_ascii_lowercase())
-            || ["bot", "spider", "crawler"]
-                .iter()
-                .any(|w| lower_rest.starts_with(w)))
+    if product.len() < 3 || !same {
+        return false;
+    }
+    let rest = &token.as_bytes()[product.len()..];
+    let starts =
+        |word: &[u8]| rest.len() >= word.len() && rest[..word.len()].eq_ignore_ascii_case(word);
+    !rest.first().is_some_and(u8::is_ascii_lowercase)
+        || starts(b"bot")
+        || starts(b"spider")
+        || starts(b"crawler")
 }
 
 /// The class an AI operator's agent that no catalog lists takes from its own name:
