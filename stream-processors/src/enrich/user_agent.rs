@@ -58,8 +58,11 @@ impl Classifier {
             // No user agent at all: no browser omits it.
             return robot(AgentClass::OtherBot, None, None, None);
         }
+        // The operator a domain in the user agent names: asked by several steps, found once.
+        let named = std::cell::OnceCell::new();
+        let by_domain = || *named.get_or_init(|| self.operator_by_domain(ua));
         if let Some((bot, spelled)) = self.bots.catalog_match(ua) {
-            if !self.names_another_operator(ua, spelled, bot.operator) {
+            if !self.names_another_operator(by_domain(), spelled, bot.operator) {
                 return robot(
                     bot.class,
                     Some(bot.name.to_owned()),
@@ -74,16 +77,16 @@ impl Classifier {
             } else {
                 bot.name.to_owned()
             };
-            return self.operated_robot(ua, bot.class, name);
+            return self.operated_robot(by_domain(), bot.class, name);
         }
-        if names_a_site(ua) && self.operators.named_by_domain(ua).is_some() {
+        if by_domain().is_some() {
             // A browser's user agent points to no site: one that names an operator's is theirs.
-            return self.operated_robot(ua, AgentClass::OtherBot, agent_token(ua));
+            return self.operated_robot(by_domain(), AgentClass::OtherBot, agent_token(ua));
         }
         if self.nonbrowser.is_match(ua) {
             // No robot word, but nothing a browser sends either: a library, a feed reader, a
             // monitor. Named by its product token, the part a person would recognise.
-            return self.operated_robot(ua, AgentClass::OtherBot, product_token(ua));
+            return self.operated_robot(by_domain(), AgentClass::OtherBot, product_token(ua));
         }
         let b = self.browsers.parse(ua);
         UaClass {
@@ -125,14 +128,14 @@ impl Classifier {
     /// domain it names (`Exabot … +http://www.exabot.com`) or its exact spelling of the token
     /// being another operator's product (`Exabot` vs Exa's `ExaBot`). A token two agents share
     /// is decided by the operator's context, not by which list had it first.
-    fn names_another_operator(&self, ua: &str, spelled: &str, claimed: Option<&str>) -> bool {
+    fn names_another_operator(
+        &self,
+        by_domain: Option<usize>,
+        spelled: &str,
+        claimed: Option<&str>,
+    ) -> bool {
         let Some(claimed) = claimed.and_then(|name| self.operators.named(name)) else {
             return false;
-        };
-        let by_domain = if names_a_site(ua) {
-            self.operators.named_by_domain(ua)
-        } else {
-            None
         };
         let other = by_domain.or_else(|| {
             self.operators
@@ -144,18 +147,22 @@ impl Classifier {
 
     /// A robot no catalog lists: its operator from the domain it names or its product token,
     /// and for an AI operator the AI class its wording implies.
-    fn operated_robot(&self, ua: &str, class: AgentClass, name: String) -> UaClass {
-        let by_domain = if names_a_site(ua) {
-            self.operators.named_by_domain(ua)
-        } else {
-            None
-        };
+    fn operated_robot(&self, by_domain: Option<usize>, class: AgentClass, name: String) -> UaClass {
         let Some(i) = by_domain.or_else(|| self.operators.of_token(&name)) else {
             return robot(class, Some(name), None, None);
         };
         let op = self.operators.get(i);
         let class = class_for_operator(op.kind, class, &name);
         robot(class, Some(name), Some(op.name.to_owned()), None)
+    }
+}
+
+impl Classifier {
+    /// The operator whose domain the user agent names, when it names a site at all.
+    fn operator_by_domain(&self, ua: &str) -> Option<usize> {
+        names_a_site(ua)
+            .then(|| self.operators.named_by_domain(ua))
+            .flatten()
     }
 }
 
