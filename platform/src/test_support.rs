@@ -47,6 +47,7 @@ pub fn clickhouse_args(database: &str) -> crate::clickhouse::ClickHouseArgs {
         database: database.to_owned(),
         user: std::env::var("OPTIVIEW_CLICKHOUSE_USER").ok(),
         password: std::env::var("OPTIVIEW_CLICKHOUSE_PASSWORD").ok(),
+        cluster: None,
     }
 }
 

@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 use actix_web::web;
 use clap::{Parser, Subcommand};
-use platform::clickhouse::migrations::{load_dir, migrate};
+use platform::clickhouse::migrations::{create_database, load_dir, migrate_on};
 use platform::config::validated;
 use platform::kafka::admin::ensure_topics;
 use platform::telemetry::LogArgs;
@@ -105,12 +105,9 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&made)?);
         }
         Cmd::Migrate { clickhouse, dir } => {
-            let root = clickhouse.server_client();
-            root.query("CREATE DATABASE IF NOT EXISTS ?")
-                .bind(clickhouse::sql::Identifier(&clickhouse.database))
-                .execute()
-                .await?;
-            let applied = migrate(&clickhouse.client(), &load_dir(&dir)?).await?;
+            let layout = clickhouse.layout()?;
+            create_database(&clickhouse.server_client(), &clickhouse.database, &layout).await?;
+            let applied = migrate_on(&clickhouse.client(), &load_dir(&dir)?, &layout).await?;
             println!("applied {} migration(s): {applied:?}", applied.len());
         }
         Cmd::Topics {

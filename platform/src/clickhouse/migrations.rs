@@ -2,8 +2,15 @@
 //! and recorded in `schema_migrations`. Re-running applies nothing new; a failed migration stops
 //! the run with its error and is not recorded. ClickHouse DDL is not transactional, so migrations
 //! use `IF NOT EXISTS` and can be re-run after a fix.
+//!
+//! On a cluster ([`Layout::Cluster`]) every statement, the bookkeeping table's too, is rendered
+//! first by [`super::cluster`]; a file it cannot render stops the run before anything is applied.
+//! Checksums are of the files, so a migration is the same migration on either layout.
 
 use std::path::{Path, PathBuf};
+
+pub use super::cluster::{Cluster, Layout, RenderError};
+use super::cluster::Renderer;
 
 use clickhouse::{Client, Row};
 use serde::Deserialize;
@@ -68,6 +75,63 @@ pub enum MigrationError {
     },
     #[error("clickhouse: {0}")]
     ClickHouse(#[from] clickhouse::error::Error),
+    #[error("{0}")]
+    Render(#[from] RenderError),
+}
+
+/// The bookkeeping table, written like a migration so that it is rendered like one.
+pub const SCHEMA_MIGRATIONS: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
+                version UInt32, name String, checksum String, applied_at DateTime64(3) DEFAULT now64(3)
+            ) ENGINE = MergeTree ORDER BY version";
+
+/// What `migrate_on` runs: the bookkeeping table's statements, then each migration's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub bookkeeping: Vec<String>,
+    pub migrations: Vec<Vec<String>>,
+}
+
+/// The statements of `migrations` for `layout`: on one server the files' own, byte for byte.
+pub fn plan(layout: &Layout, migrations: &[Migration]) -> Result<Plan, RenderError> {
+    let Layout::Cluster(cluster) = layout else {
+        return Ok(Plan {
+            bookkeeping: vec![SCHEMA_MIGRATIONS.to_owned()],
+            migrations: migrations.iter().map(Migration::statements).collect(),
+        });
+    };
+    let mut renderer = Renderer::new(cluster);
+    let bookkeeping = renderer.render(SCHEMA_MIGRATIONS)?;
+    let mut rendered = Vec::with_capacity(migrations.len());
+    for migration in migrations {
+        let mut statements = Vec::new();
+        for statement in migration.statements() {
+            statements.extend(renderer.render(&statement)?);
+        }
+        rendered.push(statements);
+    }
+    Ok(Plan {
+        bookkeeping,
+        migrations: rendered,
+    })
+}
+
+/// `CREATE DATABASE IF NOT EXISTS`, on every host of a cluster.
+pub async fn create_database(
+    server: &Client,
+    database: &str,
+    layout: &Layout,
+) -> Result<(), MigrationError> {
+    let query = match layout {
+        Layout::SingleNode => server
+            .query("CREATE DATABASE IF NOT EXISTS ?")
+            .bind(clickhouse::sql::Identifier(database)),
+        Layout::Cluster(cluster) => server
+            .query("CREATE DATABASE IF NOT EXISTS ? ON CLUSTER ?")
+            .bind(clickhouse::sql::Identifier(database))
+            .bind(clickhouse::sql::Identifier(cluster.name())),
+    };
+    query.execute().await?;
+    Ok(())
 }
 
 /// Loads `NNNN_name.sql` files from `dir`, sorted by version.
@@ -109,25 +173,43 @@ struct Applied {
     checksum: String,
 }
 
-/// Applies the migrations not yet recorded, in order; returns the versions it applied.
+/// Applies the migrations not yet recorded, in order, on one server; returns the versions it
+/// applied.
 pub async fn migrate(
     client: &Client,
     migrations: &[Migration],
 ) -> Result<Vec<u32>, MigrationError> {
-    client
-        .query(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (
-                version UInt32, name String, checksum String, applied_at DateTime64(3) DEFAULT now64(3)
-            ) ENGINE = MergeTree ORDER BY version",
-        )
-        .execute()
-        .await?;
+    migrate_on(client, migrations, &Layout::SingleNode).await
+}
+
+/// [`migrate`] on `layout`.
+pub async fn migrate_on(
+    client: &Client,
+    migrations: &[Migration],
+    layout: &Layout,
+) -> Result<Vec<u32>, MigrationError> {
+    let plan = plan(layout, migrations)?;
+    let client = match layout {
+        Layout::SingleNode => client.clone(),
+        // Inserts (schema_migrations, a migration's backfill) return once every shard has them on
+        // a majority of its replicas, and reads see them: the next run must find what this one
+        // recorded, whichever replica answers.
+        Layout::Cluster(_) => client
+            .clone()
+            .with_setting("distributed_foreground_insert", "1")
+            .with_setting("insert_quorum", "auto")
+            .with_setting("select_sequential_consistency", "1"),
+    };
+    let client = &client;
+    for statement in &plan.bookkeeping {
+        client.query(statement).execute().await?;
+    }
     let applied: Vec<Applied> = client
         .query("SELECT version, checksum FROM schema_migrations ORDER BY version")
         .fetch_all()
         .await?;
     let mut done = Vec::new();
-    for migration in migrations {
+    for (migration, statements) in migrations.iter().zip(&plan.migrations) {
         if let Some(previous) = applied.iter().find(|a| a.version == migration.version) {
             if previous.checksum != migration.checksum() {
                 return Err(MigrationError::Changed {
@@ -137,9 +219,9 @@ pub async fn migrate(
             }
             continue;
         }
-        for statement in migration.statements() {
+        for statement in statements {
             client
-                .query(&statement)
+                .query(statement)
                 .execute()
                 .await
                 .map_err(|source| MigrationError::Failed {

@@ -28,6 +28,11 @@ pub struct ClickHouseArgs {
         hide_env_values = true
     )]
     pub password: Option<String>,
+    /// Cluster (`remote_servers` name) to create the tables on: replicated and sharded, read and
+    /// written through Distributed tables of the usual names (infra/production/README.md,
+    /// "ClickHouse cluster"). Unset or empty: one server. Only `query-api migrate` reads it.
+    #[arg(long = "clickhouse-cluster", env = "OPTIVIEW_CLICKHOUSE_CLUSTER")]
+    pub cluster: Option<String>,
 }
 
 impl ClickHouseArgs {
@@ -46,7 +51,20 @@ impl ClickHouseArgs {
     pub fn client(&self) -> clickhouse::Client {
         self.server_client().with_database(&self.database)
     }
+
+    /// One server, or the cluster the migrations render for.
+    pub fn layout(&self) -> Result<cluster::Layout, cluster::RenderError> {
+        match self.cluster.as_deref().filter(|name| !name.is_empty()) {
+            None => Ok(cluster::Layout::SingleNode),
+            Some(name) => Ok(cluster::Layout::Cluster(cluster::Cluster::new(
+                name,
+                &self.database,
+            )?)),
+        }
+    }
 }
 
+pub mod cluster;
 pub mod errors;
 pub mod migrations;
+mod sql_tokens;
