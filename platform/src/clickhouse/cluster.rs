@@ -323,9 +323,9 @@ impl<'c> Renderer<'c> {
             return Ok(vec![local]);
         }
         if column_commands != commands.len() {
-            return Err(src.unsupported(
-                "column commands and table-only commands in one ALTER; split them",
-            ));
+            return Err(
+                src.unsupported("column commands and table-only commands in one ALTER; split them")
+            );
         }
         let distributed = src.apply(vec![(span, format!("{name} {}", self.on_cluster()))]);
         Ok(vec![local, distributed])
@@ -364,7 +364,9 @@ impl<'c> Renderer<'c> {
             .plain_name(table_at)
             .ok_or_else(|| src.unsupported("INSERT INTO names no plain table"))?;
         if self.objects.get(table) != Some(&Object::Sharded) {
-            return Err(src.unsupported(&format!("INSERT INTO {table}: not a table created before")));
+            return Err(
+                src.unsupported(&format!("INSERT INTO {table}: not a table created before"))
+            );
         }
         Ok(vec![src.sql.to_owned()])
     }
@@ -431,7 +433,9 @@ impl Source<'_> {
     }
 
     fn is_word(&self, at: usize, word: &str) -> bool {
-        self.tokens.get(at).is_some_and(|t| t.is_word(self.sql, word))
+        self.tokens
+            .get(at)
+            .is_some_and(|t| t.is_word(self.sql, word))
     }
 
     fn is_punct(&self, at: usize, punct: &str) -> bool {
@@ -507,9 +511,16 @@ impl Source<'_> {
         let end = (start..self.tokens.len())
             .find(|&i| {
                 self.tokens[i].depth == 0
-                    && ["PRIMARY", "SAMPLE", "TTL", "SETTINGS", "PARTITION", "COMMENT"]
-                        .iter()
-                        .any(|w| self.is_word(i, w))
+                    && [
+                        "PRIMARY",
+                        "SAMPLE",
+                        "TTL",
+                        "SETTINGS",
+                        "PARTITION",
+                        "COMMENT",
+                    ]
+                    .iter()
+                    .any(|w| self.is_word(i, w))
             })
             .unwrap_or(self.tokens.len());
         if start >= end {
@@ -530,8 +541,7 @@ impl Source<'_> {
         (after + 1..self.tokens.len())
             .filter(|&i| {
                 let from = self.is_word(i - 1, "FROM");
-                let join = self.is_word(i - 1, "JOIN")
-                    && !(i >= 2 && self.is_word(i - 2, "ARRAY"));
+                let join = self.is_word(i - 1, "JOIN") && !(i >= 2 && self.is_word(i - 2, "ARRAY"));
                 let table_function = self.is_punct(i + 1, "(");
                 (from || join) && !table_function && self.plain_name(i).is_some()
             })

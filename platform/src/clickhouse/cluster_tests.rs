@@ -83,8 +83,15 @@ fn an_engine_without_arguments_gets_only_path_and_replica() {
     assert!(out[0].contains(
         "ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/hourly', '{replica}')\n"
     ), "{}", out[0]);
-    assert!(!out[0].contains("deduplication"), "no setting asked for, none added");
-    assert!(out[1].ends_with("cityHash64(project_id, hour))"), "{}", out[1]);
+    assert!(
+        !out[0].contains("deduplication"),
+        "no setting asked for, none added"
+    );
+    assert!(
+        out[1].ends_with("cityHash64(project_id, hour))"),
+        "{}",
+        out[1]
+    );
     // Without IF NOT EXISTS in the file, none in either statement.
     let bare = render_last(&["CREATE TABLE t (id UInt64) ENGINE = MergeTree ORDER BY id"]).unwrap();
     assert_eq!(
@@ -172,8 +179,12 @@ fn dropping_a_sharded_table_drops_both_and_frees_the_replica_path() {
     // Dropped, then created again: the second CREATE is a sharded table again.
     let again = render_last(&[EVENTS, "DROP TABLE events", EVENTS]).unwrap();
     assert_eq!(again.len(), 2);
-    assert!(reason(render_last(&[EVENTS, "DROP TABLE events", "INSERT INTO events SELECT 1"]))
-        .contains("not a table created before"));
+    assert!(reason(render_last(&[
+        EVENTS,
+        "DROP TABLE events",
+        "INSERT INTO events SELECT 1"
+    ]))
+    .contains("not a table created before"));
 }
 
 #[test]
@@ -185,17 +196,35 @@ fn inserts_go_through_the_distributed_table_unchanged() {
 #[test]
 fn statements_without_a_rule_fail_loudly() {
     for (statement, expected) in [
-        ("OPTIMIZE TABLE events FINAL", "no rule for this kind of statement"),
-        ("RENAME TABLE events TO e2", "no rule for this kind of statement"),
-        ("CREATE OR REPLACE VIEW v AS SELECT 1", "no rule for this kind of statement"),
-        ("CREATE TABLE b (id UInt8) ENGINE = Memory", "engine \"Memory\" has no replicated form"),
+        (
+            "OPTIMIZE TABLE events FINAL",
+            "no rule for this kind of statement",
+        ),
+        (
+            "RENAME TABLE events TO e2",
+            "no rule for this kind of statement",
+        ),
+        (
+            "CREATE OR REPLACE VIEW v AS SELECT 1",
+            "no rule for this kind of statement",
+        ),
+        (
+            "CREATE TABLE b (id UInt8) ENGINE = Memory",
+            "engine \"Memory\" has no replicated form",
+        ),
         (
             "CREATE TABLE b (id UInt8) ENGINE = ReplicatedMergeTree ORDER BY id",
             "has no replicated form",
         ),
-        ("CREATE TABLE b (id UInt8) ENGINE = MergeTree ORDER BY tuple()", "ORDER BY key"),
+        (
+            "CREATE TABLE b (id UInt8) ENGINE = MergeTree ORDER BY tuple()",
+            "ORDER BY key",
+        ),
         ("CREATE TABLE b AS events", "without a column list"),
-        ("CREATE TABLE other.b (id UInt8) ENGINE = MergeTree ORDER BY id", "unqualified"),
+        (
+            "CREATE TABLE other.b (id UInt8) ENGINE = MergeTree ORDER BY id",
+            "unqualified",
+        ),
         (
             "CREATE TABLE b ON CLUSTER c (id UInt8) ENGINE = MergeTree ORDER BY id",
             "already ON CLUSTER",
@@ -204,8 +233,14 @@ fn statements_without_a_rule_fail_loudly() {
             "CREATE MATERIALIZED VIEW m ENGINE = MergeTree ORDER BY id AS SELECT * FROM events",
             "must write TO a table",
         ),
-        ("CREATE MATERIALIZED VIEW m TO events AS SELECT * FROM nowhere", "reads nowhere"),
-        ("CREATE MATERIALIZED VIEW m TO nowhere AS SELECT * FROM events", "TO nowhere"),
+        (
+            "CREATE MATERIALIZED VIEW m TO events AS SELECT * FROM nowhere",
+            "reads nowhere",
+        ),
+        (
+            "CREATE MATERIALIZED VIEW m TO nowhere AS SELECT * FROM events",
+            "TO nowhere",
+        ),
         ("ALTER TABLE nowhere ADD COLUMN a UInt8", "ALTER of nowhere"),
         ("DROP TABLE nowhere", "DROP of nowhere"),
         ("INSERT INTO nowhere VALUES (1)", "INSERT INTO nowhere"),
@@ -228,7 +263,12 @@ fn the_error_names_the_statement_by_its_first_line_of_code() {
 #[test]
 fn cluster_and_database_names_must_be_plain_identifiers() {
     assert!(Cluster::new("prod_1", "optiview").is_ok());
-    for (name, db) in [("", "optiview"), ("a b", "optiview"), ("c", "x;DROP"), ("c", "1db")] {
+    for (name, db) in [
+        ("", "optiview"),
+        ("a b", "optiview"),
+        ("c", "x;DROP"),
+        ("c", "1db"),
+    ] {
         assert!(
             matches!(Cluster::new(name, db), Err(RenderError::BadName { .. })),
             "{name:?} {db:?}"
@@ -239,7 +279,8 @@ fn cluster_and_database_names_must_be_plain_identifiers() {
 #[test]
 fn every_repository_migration_renders_and_the_single_node_plan_is_the_files_own() {
     use crate::clickhouse::migrations::{load_dir, plan, SCHEMA_MIGRATIONS};
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/clickhouse/migrations");
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/clickhouse/migrations");
     let migrations = load_dir(&dir).unwrap();
     let single = plan(&Layout::SingleNode, &migrations).unwrap();
     assert_eq!(single.bookkeeping, [SCHEMA_MIGRATIONS]);
@@ -247,8 +288,13 @@ fn every_repository_migration_renders_and_the_single_node_plan_is_the_files_own(
         assert_eq!(statements, &m.statements(), "{}", m.name);
     }
     let clustered = plan(&Layout::Cluster(cluster()), &migrations).unwrap();
-    assert_eq!(clustered.bookkeeping.len(), 2, "local and Distributed schema_migrations");
-    assert!(clustered.bookkeeping[0].contains("ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/schema_migrations'"));
+    assert_eq!(
+        clustered.bookkeeping.len(),
+        2,
+        "local and Distributed schema_migrations"
+    );
+    assert!(clustered.bookkeeping[0]
+        .contains("ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/schema_migrations'"));
     for (m, statements) in migrations.iter().zip(&clustered.migrations) {
         assert!(statements.len() >= m.statements().len(), "{}", m.name);
     }

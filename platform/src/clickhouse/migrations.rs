@@ -9,8 +9,8 @@
 
 use std::path::{Path, PathBuf};
 
-pub use super::cluster::{Cluster, Layout, RenderError};
 use super::cluster::Renderer;
+pub use super::cluster::{Cluster, Layout, RenderError};
 
 use clickhouse::{Client, Row};
 use serde::Deserialize;

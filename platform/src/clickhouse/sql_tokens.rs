@@ -58,7 +58,8 @@ pub fn tokenize(sql: &str) -> Result<Vec<Token>, Unterminated> {
             i += 1;
             continue;
         }
-        if sql[i..].starts_with("--") || (c == b'#' && matches!(bytes.get(i + 1), Some(b' ' | b'!')))
+        if sql[i..].starts_with("--")
+            || (c == b'#' && matches!(bytes.get(i + 1), Some(b' ' | b'!')))
         {
             i = sql[i..].find('\n').map_or(bytes.len(), |n| i + n + 1);
             continue;
