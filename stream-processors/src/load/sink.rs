@@ -37,8 +37,10 @@ impl ClickHouseSink {
     pub fn new(client: Client, topic: impl Into<String>) -> Self {
         Self {
             client: client
-                // Retried blocks are dropped from the rollups' materialized views too.
-                .with_setting("deduplicate_blocks_in_dependent_materialized_views", "1"),
+                // Retried blocks are dropped from the rollups' materialized views too; through a
+                // Distributed table (cluster mode) the insert returns once every shard stored its rows.
+                .with_setting("deduplicate_blocks_in_dependent_materialized_views", "1")
+                .with_setting("distributed_foreground_insert", "1"),
             topic: topic.into(),
         }
     }
