@@ -164,3 +164,33 @@ async fn every_rendered_migration_statement_parses_and_places_its_tables_on_the_
     assert!(single_tables.contains("events") && single_tables.contains("schema_migrations"));
     assert_eq!(distributed, single_tables);
 }
+
+#[tokio::test]
+#[ignore = "integration test: needs OPTIVIEW_CLICKHOUSE_URL; infra/test runs it"]
+async fn the_settings_cluster_mode_sends_are_settings_the_engine_accepts() {
+    use platform::clickhouse::migrations::{CLUSTER_BOOKKEEPING_SETTINGS, CLUSTER_SETTINGS};
+    // A misspelt name or a value of the wrong type fails the query ("Unknown setting").
+    let mut client = clickhouse_client(&clickhouse_url());
+    for (name, value) in CLUSTER_SETTINGS.iter().chain(CLUSTER_BOOKKEEPING_SETTINGS) {
+        client = client.with_setting(*name, *value);
+    }
+    let one: u8 = client.query("SELECT 1").fetch_one().await.unwrap();
+    assert_eq!(one, 1);
+    // The table settings rendered into every replicated table's SETTINGS.
+    let known: Vec<String> = clickhouse_client(&clickhouse_url())
+        .query(
+            "SELECT name FROM system.merge_tree_settings WHERE name IN \
+             ('replicated_deduplication_window', 'replicated_deduplication_window_seconds') \
+             ORDER BY name",
+        )
+        .fetch_all()
+        .await
+        .unwrap();
+    assert_eq!(
+        known,
+        [
+            "replicated_deduplication_window",
+            "replicated_deduplication_window_seconds"
+        ]
+    );
+}

@@ -182,6 +182,26 @@ pub async fn migrate(
     migrate_on(client, migrations, &Layout::SingleNode).await
 }
 
+/// Every migration statement on a cluster: an insert (a backfill) returns once every shard stored
+/// it, and an ALTER once every replica applied it, since the next statement (a view over a new
+/// column) may run on any replica.
+pub const CLUSTER_SETTINGS: &[(&str, &str)] =
+    &[("distributed_foreground_insert", "1"), ("alter_sync", "2")];
+
+/// `schema_migrations` on a cluster, besides [`CLUSTER_SETTINGS`]: what one run records, the next
+/// must read whichever replica answers.
+pub const CLUSTER_BOOKKEEPING_SETTINGS: &[(&str, &str)] = &[
+    ("insert_quorum", "auto"),
+    ("insert_quorum_parallel", "0"),
+    ("select_sequential_consistency", "1"),
+];
+
+fn with_settings(client: Client, settings: &[(&str, &str)]) -> Client {
+    settings.iter().fold(client, |client, (name, value)| {
+        client.with_setting(*name, *value)
+    })
+}
+
 /// [`migrate`] on `layout`.
 pub async fn migrate_on(
     client: &Client,
@@ -189,22 +209,19 @@ pub async fn migrate_on(
     layout: &Layout,
 ) -> Result<Vec<u32>, MigrationError> {
     let plan = plan(layout, migrations)?;
-    let client = match layout {
-        Layout::SingleNode => client.clone(),
-        // Inserts (schema_migrations, a migration's backfill) return once every shard has them on
-        // a majority of its replicas, and reads see them: the next run must find what this one
-        // recorded, whichever replica answers.
-        Layout::Cluster(_) => client
-            .clone()
-            .with_setting("distributed_foreground_insert", "1")
-            .with_setting("insert_quorum", "auto")
-            .with_setting("select_sequential_consistency", "1"),
+    let (client, bookkeeping) = match layout {
+        Layout::SingleNode => (client.clone(), client.clone()),
+        Layout::Cluster(_) => {
+            let client = with_settings(client.clone(), CLUSTER_SETTINGS);
+            let bookkeeping = with_settings(client.clone(), CLUSTER_BOOKKEEPING_SETTINGS);
+            (client, bookkeeping)
+        }
     };
-    let client = &client;
+    let (client, bookkeeping) = (&client, &bookkeeping);
     for statement in &plan.bookkeeping {
         client.query(statement).execute().await?;
     }
-    let applied: Vec<Applied> = client
+    let applied: Vec<Applied> = bookkeeping
         .query("SELECT version, checksum FROM schema_migrations ORDER BY version")
         .fetch_all()
         .await?;
@@ -230,7 +247,7 @@ pub async fn migrate_on(
                     source,
                 })?;
         }
-        client
+        bookkeeping
             .query("INSERT INTO schema_migrations (version, name, checksum) VALUES (?, ?, ?)")
             .bind(migration.version)
             .bind(&migration.name)
