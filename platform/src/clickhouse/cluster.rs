@@ -11,7 +11,9 @@
 //! | `INSERT INTO t …` | unchanged: it goes through the Distributed table |
 //!
 //! Anything else fails: a statement this module cannot place on a cluster must be looked at by
-//! whoever writes it, not sent as it is to one node of many.
+//! whoever writes it, not sent as it is to one node of many. A view's tables are the names after
+//! `FROM` and `JOIN` (not `ARRAY JOIN`), so a `FROM` inside a function (`EXTRACT(HOUR FROM ts)`)
+//! reads as an unknown table and fails too: write `toHour(ts)`.
 //!
 //! The sharding key hashes the whole sorting key. ReplacingMergeTree (and FINAL) only fold rows
 //! that share a sorting key *on the same shard*, and two copies of one row — a replay, a session's
