@@ -194,3 +194,58 @@ async fn the_settings_cluster_mode_sends_are_settings_the_engine_accepts() {
         ]
     );
 }
+
+/// `(user, privilege, table)` for every `GRANT <privilege> ON optiview.<table>` of a users file.
+fn table_grants(xml: &str) -> BTreeSet<(String, String, String)> {
+    let user =
+        Regex::new(r"(?s)<(api|loader|health|migrator)>(.*?)</(?:api|loader|health|migrator)>")
+            .unwrap();
+    let element = Regex::new(r"(\w[\w ]*?) ON optiview\.(\w+)").unwrap();
+    let mut grants = BTreeSet::new();
+    for u in user.captures_iter(xml) {
+        for query in Regex::new(r"<query>GRANT (.*?)</query>")
+            .unwrap()
+            .captures_iter(&u[2])
+        {
+            for e in element.captures_iter(&query[1]) {
+                let privilege = e[1].trim_start_matches(", ").to_owned();
+                grants.insert((u[1].to_owned(), privilege, e[2].to_owned()));
+            }
+        }
+    }
+    grants
+}
+
+#[tokio::test]
+#[ignore = "integration test: needs OPTIVIEW_CLICKHOUSE_URL; infra/test runs it"]
+async fn the_cluster_users_grant_on_each_local_table_what_one_server_grants() {
+    let production = repo_migrations_dir().join("../../production");
+    let single =
+        std::fs::read_to_string(production.join("clickhouse/users.d/optiview.xml")).unwrap();
+    let cluster =
+        std::fs::read_to_string(production.join("clickhouse-cluster/users.d/optiview.xml"))
+            .unwrap();
+    let client = clickhouse_client(&clickhouse_url());
+    for query in Regex::new(r"<query>(.*?)</query>")
+        .unwrap()
+        .captures_iter(&cluster)
+    {
+        let statement = format!("{} TO someone", &query[1]);
+        if let Err(e) = formatted(&client, &statement).await {
+            panic!("the engine cannot parse {statement}: {e}");
+        }
+    }
+    let single = table_grants(&single);
+    let cluster = table_grants(&cluster);
+    assert!(single
+        .iter()
+        .any(|(u, p, t)| (u.as_str(), p.as_str(), t.as_str()) == ("loader", "INSERT", "events")));
+    for (user, privilege, table) in &single {
+        for name in [table.clone(), format!("{table}_local")] {
+            assert!(
+                cluster.contains(&(user.clone(), privilege.clone(), name.clone())),
+                "{user} may {privilege} {table} on one server but not {name} on the cluster"
+            );
+        }
+    }
+}
