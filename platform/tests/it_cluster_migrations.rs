@@ -152,14 +152,10 @@ async fn every_rendered_migration_statement_parses_and_places_its_tables_on_the_
     // Under the names the services use, there is a Distributed table for every table one server
     // gets from the same files.
     let single = formatted_plan(&client, &Layout::SingleNode).await;
+    let single_create = Regex::new(r"^CREATE TABLE (?:IF NOT EXISTS )?(\w+) ").unwrap();
     let single_tables: BTreeSet<String> = single
         .iter()
-        .filter_map(|(_, text)| {
-            Regex::new(r"^CREATE TABLE (?:IF NOT EXISTS )?(\w+) ")
-                .unwrap()
-                .captures(text)
-                .map(|c| c[1].to_owned())
-        })
+        .filter_map(|(_, text)| single_create.captures(text).map(|c| c[1].to_owned()))
         .collect();
     assert!(single_tables.contains("events") && single_tables.contains("schema_migrations"));
     assert_eq!(distributed, single_tables);
@@ -201,12 +197,10 @@ fn table_grants(xml: &str) -> BTreeSet<(String, String, String)> {
         Regex::new(r"(?s)<(api|loader|health|migrator)>(.*?)</(?:api|loader|health|migrator)>")
             .unwrap();
     let element = Regex::new(r"(\w[\w ]*?) ON optiview\.(\w+)").unwrap();
+    let grant = Regex::new(r"<query>GRANT (.*?)</query>").unwrap();
     let mut grants = BTreeSet::new();
     for u in user.captures_iter(xml) {
-        for query in Regex::new(r"<query>GRANT (.*?)</query>")
-            .unwrap()
-            .captures_iter(&u[2])
-        {
+        for query in grant.captures_iter(&u[2]) {
             for e in element.captures_iter(&query[1]) {
                 let privilege = e[1].trim_start_matches(", ").to_owned();
                 grants.insert((u[1].to_owned(), privilege, e[2].to_owned()));
