@@ -9,7 +9,7 @@
 -- * distinct counts as uniqCombined(12) states (HyperLogLog once a state outgrows 2^12 cells,
 --   exact below). A daily state merges in constant time whatever the day's visitors; `uniq`
 --   states grow with them. Visitors and sessions are approximate (README, "Dashboards at
---   scale": within 3 % on the synthetic traffic); every count (events, pageviews) stays exact.
+--   scale": within 5 % on the synthetic traffic); every count (events, pageviews) stays exact.
 --
 -- A daily row's day is a UTC day. The API reads daily rows only for UTC days wholly inside the
 -- window and wholly within retention, hourly rows for the rest: each hour is counted once.
@@ -17,7 +17,7 @@
 -- week, whole parts dropped. Retried inserts: the views inherit the insert's deduplication token
 -- (`deduplicate_blocks_in_dependent_materialized_views=1`), so every target table keeps a
 -- non-replicated deduplication window like the tables it summarizes.
--- `event_type = 'pageview'` is `EventType::Pageview`; `agent_class = 'human'` is `AgentClass::Human`.
+-- `event_type = 'pageview'` is `EventType::Pageview` (schemas/src/vocab/event.rs).
 
 CREATE TABLE IF NOT EXISTS traffic_class_hourly
 (

@@ -27,7 +27,7 @@ pub struct Traffic {
     /// Exact.
     pub pageviews: u64,
     /// Every distinct visitor, people's and agents'. Approximate: exact for small counts, within
-    /// 3 % beyond (HyperLogLog).
+    /// 5 % beyond (HyperLogLog).
     pub visitors: u64,
     /// Distinct sessions. Approximate like `visitors`.
     pub sessions: u64,
@@ -47,7 +47,7 @@ pub struct BreakdownValue {
     pub value: String,
     /// Exact.
     pub events: u64,
-    /// Distinct visitors. Approximate: exact for small counts, within 3 % beyond (HyperLogLog).
+    /// Distinct visitors. Approximate: exact for small counts, within 5 % beyond (HyperLogLog).
     pub visitors: u64,
 }
 
