@@ -95,17 +95,30 @@ fn sessions_of(events: u64) -> u64 {
     ((events as f64 * (1.0 - CRAWLER_SHARE)) / EVENTS_PER_SESSION).round() as u64
 }
 
-async fn run(
-    client: &Client,
-    t: &Target,
-    sql: &str,
+/// The parameters of one load's statements.
+struct Load<'a> {
+    target: &'a Target,
     sessions: u64,
     hits: u64,
     days: u64,
     seed: u64,
-) -> anyhow::Result<()> {
+    /// When the load started: the rows it wrote are those processed since (a later load into
+    /// the same project copies only its own events into the other tables).
+    since: String,
+}
+
+async fn run(client: &Client, load: &Load<'_>, sql: &str) -> anyhow::Result<()> {
+    let Load {
+        target: t,
+        sessions,
+        hits,
+        days,
+        seed,
+        ..
+    } = *load;
     client
         .query(sql)
+        .param("since", &load.since)
         .param("seed", seed)
         .param("project", &t.project_id)
         .param("org", &t.organization_id)
@@ -138,6 +151,16 @@ pub async fn load(
 ) -> anyhow::Result<(u64, u64)> {
     let sessions = sessions_of(events);
     let hits = (events as f64 * CRAWLER_SHARE).round() as u64;
+    let load = Load {
+        target: t,
+        sessions,
+        hits,
+        days,
+        seed,
+        since: chrono::Utc::now()
+            .format("%Y-%m-%d %H:%M:%S%.3f")
+            .to_string(),
+    };
     let session_columns = session_columns();
     let (tag, server) = (lit(EventSource::Tag), lit(EventSource::Server));
     let (pageview, conversion) = (lit(EventType::Pageview), lit(EventType::Conversion));
@@ -164,7 +187,7 @@ pub async fn load(
         step_page = page("i"),
         human = lit(AgentClass::Human),
     );
-    run(client, t, &tag_events, sessions, hits, days, seed).await?;
+    run(client, &load, &tag_events).await?;
 
     let session_rows = format!(
         "INSERT INTO sessions (project_id, property_id, opened_at, session_id, organization_id,
@@ -181,7 +204,7 @@ pub async fn load(
         landing = page("0"),
         exit = page("(pages - 1)"),
     );
-    run(client, t, &session_rows, sessions, hits, days, seed).await?;
+    run(client, &load, &session_rows).await?;
 
     let referrals = format!(
         "INSERT INTO ai_referrals (project_id, property_id, ts, event_id, visitor_id,
@@ -189,9 +212,10 @@ pub async fn load(
          SELECT project_id, property_id, ts, event_id, visitor_id, session_id, ai_source,
             ai_matched_by, url, path, content_type, referrer, country, device
          FROM events WHERE project_id = {{project:String}} AND source = {tag}
-            AND event_type = {pageview} AND ai_source != ''"
+            AND event_type = {pageview} AND ai_source != ''
+            AND processed_at >= {{since:DateTime64(3)}}"
     );
-    run(client, t, &referrals, sessions, hits, days, seed).await?;
+    run(client, &load, &referrals).await?;
 
     let conversions = format!(
         "INSERT INTO conversions (project_id, property_id, ts, event_id, visitor_id,
@@ -202,10 +226,12 @@ pub async fn load(
             e.retention_days
          FROM events AS e
          INNER JOIN (SELECT session_id, ai_source, opened_at FROM sessions
-                     WHERE project_id = {{project:String}}) AS s USING session_id
-         WHERE e.project_id = {{project:String}} AND e.event_type = {conversion}"
+                     WHERE project_id = {{project:String}}
+                       AND processed_at >= {{since:DateTime64(3)}}) AS s USING session_id
+         WHERE e.project_id = {{project:String}} AND e.event_type = {conversion}
+            AND e.processed_at >= {{since:DateTime64(3)}}"
     );
-    run(client, t, &conversions, sessions, hits, days, seed).await?;
+    run(client, &load, &conversions).await?;
 
     // Crawler hits: one of CRAWLERS each; 5% of the hits claiming to be a verifiable crawler come
     // from elsewhere (spoofed).
@@ -236,21 +262,24 @@ pub async fn load(
          FROM (SELECT {crawler_columns} FROM numbers({{hits:UInt64}}))",
         hit = lit(EventType::Hit),
     );
-    run(client, t, &hit_events, sessions, hits, days, seed).await?;
+    run(client, &load, &hit_events).await?;
     let hit_rows = format!(
         "INSERT INTO crawler_hits (project_id, property_id, ts, event_id, agent_class,
             agent_name, agent_operator, verification, host, path, content_type, status, retention_days)
          SELECT project_id, property_id, ts, event_id, agent_class, agent_name, agent_operator,
             verification, host, path, content_type, status, retention_days
-         FROM events WHERE project_id = {{project:String}} AND source = {server}"
+         FROM events WHERE project_id = {{project:String}} AND source = {server}
+            AND processed_at >= {{since:DateTime64(3)}}"
     );
-    run(client, t, &hit_rows, sessions, hits, days, seed).await?;
+    run(client, &load, &hit_rows).await?;
 
     let tag: u64 = client
         .query(&format!(
-            "SELECT count() FROM events WHERE project_id = ? AND source = {tag}"
+            "SELECT count() FROM events WHERE project_id = ? AND source = {tag}
+             AND processed_at >= toDateTime64(?, 3)"
         ))
         .bind(&t.project_id)
+        .bind(&load.since)
         .fetch_one()
         .await?;
     Ok((tag, hits))

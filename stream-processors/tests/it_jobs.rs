@@ -128,10 +128,13 @@ async fn closed_parts(db: &TestDatabase, table: &str) -> u64 {
         .query(
             "SELECT count() FROM system.parts
              WHERE database = currentDatabase() AND table = ? AND active
-               AND partition_id IN (SELECT _partition_id FROM ? WHERE hour < toMonday(now()))",
+               AND partition_id IN (SELECT _partition_id FROM ? WHERE ? < toMonday(now()))",
         )
         .bind(table)
         .bind(clickhouse::sql::Identifier(table))
+        .bind(clickhouse::sql::Identifier(
+            stream_processors::jobs::rollups::time_column(table),
+        ))
         .fetch_one()
         .await
         .unwrap()

@@ -10,7 +10,7 @@ use futures::future::BoxFuture;
 use super::scheduler::{Job, Outcome};
 
 /// (table, time column, retention in days as SQL over the row). Fixed texts, never input.
-pub const TABLES: [(&str, &str, &str); 11] = [
+pub const TABLES: [(&str, &str, &str); 14] = [
     ("events", "ts", "retention_days"),
     ("crawler_hits", "ts", "retention_days"),
     ("conversions", "ts", "retention_days"),
@@ -22,6 +22,9 @@ pub const TABLES: [(&str, &str, &str); 11] = [
     ("breakdown_hourly", "hour", "retention_days"),
     ("crawler_agents_hourly", "hour", "retention_days"),
     ("pages_hourly", "hour", "retention_days"),
+    ("traffic_class_hourly", "hour", "retention_days"),
+    ("traffic_class_daily", "day", "retention_days"),
+    ("breakdown_daily", "day", "retention_days"),
 ];
 
 pub struct RetentionCheck;

@@ -9,13 +9,25 @@ use serde::Deserialize;
 
 use super::scheduler::{Job, Outcome};
 
-pub const ROLLUPS: [&str; 5] = [
+pub const ROLLUPS: [&str; 8] = [
     "traffic_hourly",
     "crawler_hourly",
     "breakdown_hourly",
     "crawler_agents_hourly",
     "pages_hourly",
+    "traffic_class_hourly",
+    "traffic_class_daily",
+    "breakdown_daily",
 ];
+
+/// A rollup's time column: `day` for the daily ones (migration 0010), else `hour`. Fixed texts.
+pub fn time_column(table: &str) -> &'static str {
+    if table.ends_with("_daily") {
+        "day"
+    } else {
+        "hour"
+    }
+}
 
 pub struct RollupMaintenance;
 
@@ -40,9 +52,10 @@ async fn merge_closed_weeks(client: &Client, table: &str) -> anyhow::Result<u64>
         // A partition whose newest hour is before this week's Monday receives no more rows
         // (system.parts has no time range for a tuple partition key; the rows tell).
         let open: u64 = client
-            .query("SELECT count() FROM ? WHERE _partition_id = ? AND hour >= toMonday(now())")
+            .query("SELECT count() FROM ? WHERE _partition_id = ? AND ? >= toMonday(now())")
             .bind(Identifier(table))
             .bind(&p.partition_id)
+            .bind(Identifier(time_column(table)))
             .fetch_one()
             .await?;
         if open > 0 {

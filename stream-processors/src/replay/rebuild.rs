@@ -31,13 +31,16 @@ pub async fn drop_stale_derived_rows(
 }
 
 /// (rollup table, the materialized view that fills it)
-const ROLLUPS: [(&str, &str); 6] = [
+const ROLLUPS: [(&str, &str); 9] = [
     ("traffic_hourly", "traffic_hourly_mv"),
     ("crawler_hourly", "crawler_hourly_mv"),
     ("pages", "pages_mv"),
     ("breakdown_hourly", "breakdown_hourly_mv"),
     ("crawler_agents_hourly", "crawler_agents_hourly_mv"),
     ("pages_hourly", "pages_hourly_mv"),
+    ("traffic_class_hourly", "traffic_class_hourly_mv"),
+    ("traffic_class_daily", "traffic_class_daily_mv"),
+    ("breakdown_daily", "breakdown_daily_mv"),
 ];
 
 /// Empties each rollup and refills it with its view's own query over the base tables' final rows.

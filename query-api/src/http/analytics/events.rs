@@ -1,6 +1,9 @@
 //! Events dashboard: totals, a time series in the viewer's zone, and breakdowns by country,
-//! device, browser, OS, agent class, AI source and event name. Hourly rollups answer whenever
-//! they can (see `Window::hourly_rollup_fits` and the filters they carry); otherwise raw events.
+//! device, browser, OS, agent class, AI source and event name. Rollups answer whenever they can
+//! (see `Window::hourly_rollup_fits` and the filters they carry) — daily rows for the window's
+//! whole UTC days, hourly rows for its edges and for the series; otherwise raw events. Counts are
+//! exact; distinct visitors and sessions are estimates (`sql::distinct_if`), the same whichever
+//! table answers.
 
 use actix_web::web;
 use serde::{Deserialize, Serialize};
@@ -9,7 +12,8 @@ use utoipa::ToSchema;
 use super::request::{Dashboard, DashboardQuery};
 use super::series::{fill, Bucket, Point, ReportWindow, ServedFrom};
 use super::sql::{
-    bucket, filters, retained, scope, Param, Query, Source, AI_SOURCE, HUMAN, PAGEVIEW,
+    bucket, distinct_if, distinct_merge, distinct_merge_if, filters, hours_and_days, retained,
+    scope, Param, Query, Source, AI_SOURCE, HUMAN, PAGEVIEW,
 };
 use crate::http::auth::principal::Principal;
 use crate::http::error::ApiError;
@@ -18,15 +22,21 @@ use crate::http::state::ApiState;
 /// What the totals and every point of the series count.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
 pub struct Traffic {
+    /// Exact.
     pub events: u64,
+    /// Exact.
     pub pageviews: u64,
-    /// Every distinct visitor, people's and agents'.
+    /// Every distinct visitor, people's and agents'. Approximate: exact for small counts, within
+    /// 5 % beyond (HyperLogLog).
     pub visitors: u64,
+    /// Distinct sessions. Approximate like `visitors`.
     pub sessions: u64,
-    /// Distinct human visitors, less those from datacenter networks: the people.
+    /// Distinct human visitors, less those from datacenter networks: the people. Approximate
+    /// like `visitors`.
     pub human_visitors: u64,
     /// Distinct browser-looking visitors from datacenter networks (clouds, hosters): counted
     /// apart from `human_visitors`, as cloud browsers and scrapers look like people.
+    /// Approximate like `visitors`.
     pub datacenter_visitors: u64,
 }
 
@@ -35,7 +45,9 @@ pub struct Traffic {
 pub struct BreakdownValue {
     /// `""` when the events carry none.
     pub value: String,
+    /// Exact.
     pub events: u64,
+    /// Distinct visitors. Approximate: exact for small counts, within 5 % beyond (HyperLogLog).
     pub visitors: u64,
 }
 
@@ -98,53 +110,70 @@ pub async fn report(
     let unit = d.window.interval.unit();
 
     let mut q = Query::scoped(&d);
-    let (table, where_) = if rollup {
-        let f = filters(&mut q, &d.filters, Source::TrafficRollup);
-        (
-            "traffic_hourly",
-            format!("{} AND {}{f}", scope("hour"), retained("hour")),
+    let human = &*HUMAN;
+    let with_visitor = "visitor_id != ''";
+    let measures = if rollup {
+        format!(
+            "toUInt64(sum(events)) AS events, toUInt64(sum(pageviews)) AS pageviews, \
+             toUInt64({}) AS visitors, toUInt64({}) AS sessions, \
+             toUInt64({}) AS human_visitors, toUInt64({}) AS datacenter_visitors",
+            distinct_merge("visitors"),
+            distinct_merge("sessions"),
+            distinct_merge_if("non_datacenter_visitors", human),
+            distinct_merge_if("datacenter_visitors", human),
         )
+    } else {
+        format!(
+            "toUInt64(count()) AS events, toUInt64(countIf({})) AS pageviews, \
+             toUInt64({}) AS visitors, toUInt64({}) AS sessions, \
+             toUInt64({}) AS human_visitors, toUInt64({}) AS datacenter_visitors",
+            *PAGEVIEW,
+            distinct_if("visitor_id", with_visitor),
+            distinct_if("session_id", "session_id != ''"),
+            distinct_if(
+                "visitor_id",
+                &format!("{with_visitor} AND {human} AND NOT datacenter")
+            ),
+            distinct_if(
+                "visitor_id",
+                &format!("{with_visitor} AND {human} AND datacenter")
+            ),
+        )
+    };
+    let (totals, series) = if rollup {
+        let f = filters(&mut q, &d.filters, Source::TrafficRollup);
+        // Totals from daily rows inside the window; the series from hourly rows, as a day in
+        // the viewer's zone is not a UTC day unless their offset is zero.
+        let rows = hours_and_days(
+            &mut q,
+            &d.window,
+            "traffic_class_hourly",
+            "traffic_class_daily",
+            "agent_class, events, pageviews, visitors, sessions, datacenter_visitors, \
+             non_datacenter_visitors",
+            &f,
+        );
+        let totals = q.clone().sql(format!("SELECT {measures} FROM ({rows})"));
+        let series = q.clone().sql(format!(
+            "SELECT {} AS t, {measures} FROM traffic_class_hourly WHERE {} AND {}{f} \
+             GROUP BY t ORDER BY t",
+            bucket("hour", unit),
+            scope("hour"),
+            retained("hour"),
+        ));
+        (totals, series)
     } else {
         let f = filters(&mut q, &d.filters, Source::Events);
-        (
-            "events",
-            format!("{} AND {}{f}", scope("ts"), retained("ts")),
-        )
+        let where_ = format!("{} AND {}{f}", scope("ts"), retained("ts"));
+        let totals = q
+            .clone()
+            .sql(format!("SELECT {measures} FROM events WHERE {where_}"));
+        let series = q.clone().sql(format!(
+            "SELECT {} AS t, {measures} FROM events WHERE {where_} GROUP BY t ORDER BY t",
+            bucket("ts", unit)
+        ));
+        (totals, series)
     };
-    let human = &*HUMAN;
-    let (events, pageviews, visitors, sessions, people, datacenter, time) = if rollup {
-        (
-            "countMerge(events)",
-            "countIfMerge(pageviews)".to_owned(),
-            "uniqMerge(visitors)",
-            "uniqMerge(sessions)",
-            format!("uniqMergeIf(non_datacenter_visitors, {human})"),
-            format!("uniqMergeIf(datacenter_visitors, {human})"),
-            "hour",
-        )
-    } else {
-        (
-            "count()",
-            format!("countIf({})", *PAGEVIEW),
-            "uniqIf(visitor_id, visitor_id != '')",
-            "uniqIf(session_id, session_id != '')",
-            format!("uniqIf(visitor_id, visitor_id != '' AND {human} AND NOT datacenter)"),
-            format!("uniqIf(visitor_id, visitor_id != '' AND {human} AND datacenter)"),
-            "ts",
-        )
-    };
-    let measures = format!(
-        "toUInt64({events}) AS events, toUInt64({pageviews}) AS pageviews, \
-         toUInt64({visitors}) AS visitors, toUInt64({sessions}) AS sessions, \
-         toUInt64({people}) AS human_visitors, toUInt64({datacenter}) AS datacenter_visitors"
-    );
-    let totals = q
-        .clone()
-        .sql(format!("SELECT {measures} FROM {table} WHERE {where_}"));
-    let series = q.clone().sql(format!(
-        "SELECT {} AS t, {measures} FROM {table} WHERE {where_} GROUP BY t ORDER BY t",
-        bucket(time, unit)
-    ));
     // Every dimension in one pass: one row per (dimension, value), top `limit` per dimension.
     let breakdown = if d.filters.is_empty() && d.window.hourly_rollup_fits() {
         let mut b = Query::scoped(&d);
@@ -157,11 +186,23 @@ pub async fn report(
                     .collect(),
             ),
         );
+        let rows = hours_and_days(
+            &mut b,
+            &d.window,
+            "breakdown_hourly",
+            "breakdown_daily",
+            "dimension, value, events, approx_visitors",
+            " AND has({dimensions:Array(String)}, toString(dimension))",
+        );
         // Disabled AI sources fold into '' like in raw events.
         b.sql(format!(
-            "SELECT toString(dimension) AS dimension,                if(dimension = 'ai_source' AND NOT has({{ai:Array(String)}}, toString(value)), '', toString(value)) AS value,                toUInt64(sum(events)) AS events, toUInt64(uniqMerge(visitors)) AS visitors              FROM breakdown_hourly WHERE {} AND {} AND has({{dimensions:Array(String)}}, toString(dimension))              GROUP BY dimension, value ORDER BY dimension, events DESC, value              LIMIT {{limit:Int64}} BY dimension",
-            scope("hour"),
-            retained("hour"),
+            "SELECT toString(dimension) AS dimension, \
+               if(dimension = 'ai_source' AND NOT has({{ai:Array(String)}}, toString(value)), '', toString(value)) AS value, \
+               toUInt64(sum(events)) AS events, toUInt64({}) AS visitors \
+             FROM ({rows}) \
+             GROUP BY dimension, value ORDER BY dimension, events DESC, value \
+             LIMIT {{limit:Int64}} BY dimension",
+            distinct_merge("approx_visitors"),
         ))
     } else {
         let mut b = Query::scoped(&d);
@@ -171,7 +212,12 @@ pub async fn report(
             .map(|(column, dim, _)| format!("('{dim}', toString({column}))"))
             .collect();
         b.sql(format!(
-            "SELECT dim.1 AS dimension, dim.2 AS value, count() AS events,                uniqIf(visitor_id, visitor_id != '') AS visitors              FROM events ARRAY JOIN [{}] AS dim WHERE {} AND {}{f}              GROUP BY dimension, value ORDER BY dimension, events DESC, value              LIMIT {{limit:Int64}} BY dimension",
+            "SELECT dim.1 AS dimension, dim.2 AS value, count() AS events, \
+               {} AS visitors \
+             FROM events ARRAY JOIN [{}] AS dim WHERE {} AND {}{f} \
+             GROUP BY dimension, value ORDER BY dimension, events DESC, value \
+             LIMIT {{limit:Int64}} BY dimension",
+            distinct_if("visitor_id", with_visitor),
             pairs.join(", "),
             scope("ts"),
             retained("ts"),

@@ -19,6 +19,29 @@ use crate::http::state::ApiState;
 /// Events listed per session: a journey longer than this is cut, and says so.
 const EVENTS_PER_SESSION: usize = 50;
 
+/// Rows read per session asked for when finding the newest sessions: each version of a session
+/// is a row until merges collapse them.
+const VERSIONS_SCANNED_PER_SESSION: i64 = 8;
+
+/// The latest version of the sessions matching `condition`, newest first, as the list shows them.
+fn latest(condition: &str) -> String {
+    format!(
+        "SELECT session_id, visitor_id, \
+           formatDateTime(started_at, '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS started, \
+           round(duration_ms / 1000, 1) AS duration_seconds, pageviews, events, \
+           {AI_SOURCE} AS source, channel, entry_url, exit_url, conversions \
+         FROM sessions FINAL WHERE {condition} \
+         ORDER BY opened_at DESC, session_id LIMIT {{limit:Int64}}"
+    )
+}
+
+/// A session's id and opening (epoch milliseconds).
+#[derive(Debug, Deserialize)]
+struct Opened {
+    session_id: String,
+    opened_ms: i64,
+}
+
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 pub struct SessionMetrics {
     pub sessions: u64,
@@ -117,19 +140,49 @@ pub async fn report(
              FROM sessions FINAL WHERE {cond} \
              GROUP BY entry, exit ORDER BY sessions DESC, entry, exit LIMIT {{limit:Int64}}"
     ));
-    let latest = q.clone().sql(format!(
-        "SELECT session_id, visitor_id, \
-               formatDateTime(started_at, '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS started, \
-               round(duration_ms / 1000, 1) AS duration_seconds, pageviews, events, \
-               {AI_SOURCE} AS source, channel, entry_url, exit_url, conversions \
-             FROM sessions FINAL WHERE {cond} \
-             ORDER BY opened_at DESC, session_id LIMIT {{limit:Int64}}"
+    // The newest sessions without FINAL over the window: their ids from the newest rows (a
+    // session's versions share its opening, so they sort together), then only their rows.
+    let mut newest = q.clone().sql(format!(
+        "SELECT session_id, toUnixTimestamp64Milli(opened_at) AS opened_ms FROM sessions \
+         WHERE {cond} ORDER BY opened_at DESC, session_id LIMIT {{scan:Int64}}"
     ));
-    let (metrics, top_paths, latest) = futures::try_join!(
+    newest.bind(
+        "scan",
+        Param::Int(i64::from(d.limit) * VERSIONS_SCANNED_PER_SESSION),
+    );
+    let (metrics, top_paths, newest) = futures::try_join!(
         metrics.one::<SessionMetrics>(ch),
         paths.rows::<TopPath>(ch),
-        latest.rows::<SessionSummary>(ch)
+        newest.rows::<Opened>(ch)
     )?;
+    let mut picked: Vec<Opened> = Vec::new();
+    for row in newest {
+        if picked.last().map(|p| &p.session_id) != Some(&row.session_id)
+            && picked.len() < d.limit as usize
+        {
+            picked.push(row);
+        }
+    }
+    let mut l = q.clone();
+    let latest_sql = if picked.len() >= d.limit as usize {
+        l.bind(
+            "ids",
+            Param::List(picked.iter().map(|p| p.session_id.clone()).collect()),
+        );
+        l.bind(
+            "opened_from",
+            Param::Int(picked.iter().map(|p| p.opened_ms).min().unwrap_or_default()),
+        );
+        latest(&format!(
+            "{cond} AND session_id IN {{ids:Array(String)}} \
+             AND opened_at >= fromUnixTimestamp64Milli({{opened_from:Int64}})"
+        ))
+    } else {
+        // Fewer sessions than asked in the rows read (few sessions, or many versions of each):
+        // the whole window.
+        latest(&cond)
+    };
+    let latest: Vec<SessionSummary> = l.sql(latest_sql).rows(ch).await?;
 
     let ids: Vec<String> = latest.iter().map(|s| s.session_id.clone()).collect();
     let mut sequences: BTreeMap<String, Vec<Step>> = BTreeMap::new();

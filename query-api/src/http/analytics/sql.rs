@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::request::{Dashboard, Filters};
+use super::window::Window;
 use crate::http::error::ApiError;
 
 #[derive(Debug, Clone, Serialize)]
@@ -164,6 +165,54 @@ pub fn scope(time: &str) -> String {
     };
     format!(
         "project_id = {{project:String}} AND ({{property:Int64}} = 0 OR property_id = {{property:Int64}}) AND {bound}"
+    )
+}
+
+/// Distinct counts the API gives as approximate (visitors, sessions): `uniqCombined` with 2^12
+/// cells, the state type of migration 0010's rollups, so raw rows and rollups estimate alike
+/// (exact for small sets, HyperLogLog beyond; README, "Dashboards at scale").
+pub fn distinct_if(column: &str, cond: &str) -> String {
+    format!("uniqCombinedIf(12)({column}, {cond})")
+}
+
+/// [`distinct_if`]'s states merged.
+pub fn distinct_merge(state: &str) -> String {
+    format!("uniqCombinedMerge(12)({state})")
+}
+
+/// [`distinct_merge`] over the rows matching `cond`.
+pub fn distinct_merge_if(state: &str, cond: &str) -> String {
+    format!("uniqCombinedMergeIf(12)({state}, {cond})")
+}
+
+/// Rollup rows covering a window of whole hours, each hour once: `daily` rows (time column
+/// `day`) for the UTC days wholly inside the window and wholly within their retention, `hourly`
+/// rows (`hour`) for every other hour. `columns` are selected from both (they name the columns
+/// alike), `filter` (` AND …`) applies to both. Binds the days' bounds into `q`.
+pub fn hours_and_days(
+    q: &mut Query,
+    window: &Window,
+    hourly: &str,
+    daily: &str,
+    columns: &str,
+    filter: &str,
+) -> String {
+    let (start, end) = window.whole_utc_days();
+    q.bind("days_from", Param::Int(start.timestamp()));
+    q.bind("days_to", Param::Int(end.timestamp()));
+    let tenant =
+        "project_id = {project:String} AND ({property:Int64} = 0 OR property_id = {property:Int64})";
+    format!(
+        "SELECT {columns} FROM {hourly} WHERE {} AND {}{filter} \
+           AND (hour < toDateTime({{days_from:Int64}}) OR hour >= toDateTime({{days_to:Int64}}) \
+                OR toStartOfDay(hour) < now() - toIntervalDay(retention_days)) \
+         UNION ALL \
+         SELECT {columns} FROM {daily} WHERE {tenant} \
+           AND day >= toDateTime({{days_from:Int64}}) AND day < toDateTime({{days_to:Int64}}) \
+           AND {}{filter}",
+        scope("hour"),
+        retained("hour"),
+        retained("day"),
     )
 }
 

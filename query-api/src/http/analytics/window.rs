@@ -210,6 +210,26 @@ impl Window {
             && whole_hours(self.to)
     }
 
+    /// The UTC days wholly inside the window, `[start, end)` (empty: `start == end`): daily
+    /// rollups answer them, hourly rollups the hours before and after. Only meaningful when
+    /// [`Window::hourly_rollup_fits`]; the viewer's zone plays no part (a day row is a UTC day).
+    pub fn whole_utc_days(&self) -> (DateTime<Utc>, DateTime<Utc>) {
+        const DAY: i64 = 86_400;
+        let first = self.from.timestamp().div_euclid(DAY) * DAY;
+        let start = if first < self.from.timestamp() {
+            first + DAY
+        } else {
+            first
+        };
+        let end = self.to.timestamp().div_euclid(DAY) * DAY;
+        let at = |s: i64| DateTime::from_timestamp(s, 0).unwrap_or(self.from);
+        if start < end {
+            (at(start), at(end))
+        } else {
+            (self.from, self.from)
+        }
+    }
+
     /// A bucket start as the viewer reads it, with their offset.
     pub fn label(&self, t: DateTime<Utc>) -> String {
         t.with_timezone(&self.tz).to_rfc3339()
@@ -308,6 +328,31 @@ mod tests {
             w.bucket_of(at("2026-11-20T01:10:00Z")),
             at("2026-11-20T00:30:00Z")
         );
+    }
+
+    #[test]
+    fn whole_utc_days_are_the_days_inside_the_window() {
+        let window = |from: &str, to: &str| Window {
+            from: at(from),
+            to: at(to),
+            tz: Tz::America__New_York,
+            interval: Interval::Day,
+        };
+        // Three New York days across the end of summer time (2026-11-01): 05:00Z to 05:00Z,
+        // 04:00Z to 05:00Z; the UTC days inside are the 1st and the 2nd.
+        let w = window("2026-10-31T04:00:00Z", "2026-11-03T05:00:00Z");
+        assert_eq!(
+            w.whole_utc_days(),
+            (at("2026-11-01T00:00:00Z"), at("2026-11-03T00:00:00Z"))
+        );
+        // Bounds on midnights are inside; less than a whole day is none.
+        let w = window("2026-11-01T00:00:00Z", "2026-11-02T00:00:00Z");
+        assert_eq!(
+            w.whole_utc_days(),
+            (at("2026-11-01T00:00:00Z"), at("2026-11-02T00:00:00Z"))
+        );
+        let w = window("2026-11-01T01:00:00Z", "2026-11-02T23:00:00Z");
+        assert_eq!(w.whole_utc_days().0, w.whole_utc_days().1);
     }
 
     #[test]
