@@ -31,9 +31,10 @@ use std::collections::HashMap;
 use super::sql_tokens::{closing, tokenize, Kind, Token};
 
 /// Where the migrations create their tables.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum Layout {
     /// One server: the files as written.
+    #[default]
     SingleNode,
     Cluster(Cluster),
 }
