@@ -10,7 +10,7 @@ use platform::clickhouse::placement::with_settings;
 use schemas::vocab::{sql_literal, AgentClass};
 
 /// (derived table, the condition on the events table under which an event no longer has a row in it)
-fn stale_conditions() -> [(&'static str, String); 2] {
+pub fn stale_row_conditions() -> [(&'static str, String); 2] {
     [
         ("ai_referrals", "ai_source = ''".to_owned()),
         (
@@ -53,7 +53,7 @@ pub async fn drop_stale_derived_rows(
     replay_started_ms: i64,
 ) -> anyhow::Result<()> {
     let since = replay_started_ms as f64 / 1000.0;
-    for (table, condition) in stale_conditions() {
+    for (table, condition) in stale_row_conditions() {
         stale_rows_query(client, layout, table, &condition, since)
             .execute()
             .await?;
@@ -149,7 +149,7 @@ mod tests {
 
     fn stale(layout: &Layout) -> Vec<String> {
         let client = Client::default();
-        stale_conditions()
+        stale_row_conditions()
             .iter()
             .map(|(table, condition)| sql(stale_rows_query(&client, layout, table, condition, 1.5)))
             .collect()
