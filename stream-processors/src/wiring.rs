@@ -192,6 +192,8 @@ pub fn replay(config: ReplayConfig) -> anyhow::Result<()> {
             caught_up_control(&config.brokers, &config.control_topic).await?;
         let started = chrono::Utc::now().timestamp_millis();
         let client = config.clickhouse.client();
+        // Checked before the replay writes anything: a bad cluster name fails here, not after.
+        let layout = config.clickhouse.layout()?;
         let address_keys = config.address_keys.open()?;
         address_keys.purge(chrono::Utc::now())?;
         let report = reprocess(Replay {
@@ -224,8 +226,8 @@ pub fn replay(config: ReplayConfig) -> anyhow::Result<()> {
             );
         }
         eprintln!("rebuilding derived tables and rollups …");
-        drop_stale_derived_rows(&client, started).await?;
-        rebuild_rollups(&client).await?;
+        drop_stale_derived_rows(&client, &layout, started).await?;
+        rebuild_rollups(&client, &layout).await?;
         println!(
             "{}",
             serde_json::json!({

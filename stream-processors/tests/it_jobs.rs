@@ -79,7 +79,7 @@ async fn the_retention_check_purges_expired_weeks_and_records_what_it_did() {
         "the expired row is stored"
     );
 
-    let s = scheduler(&db, Box::new(RetentionCheck));
+    let s = scheduler(&db, Box::new(RetentionCheck::default()));
     let run = s.run_once(&s.jobs[0]).await;
     assert_eq!(run.status, "success", "{}", run.message);
     assert_eq!(ids(&db, "events").await, ["kept", "pro"]);
@@ -165,7 +165,7 @@ async fn rollup_maintenance_merges_closed_weeks_and_fails_when_the_rollup_disagr
     );
     let before = all_closed_parts(&db).await;
 
-    let s = scheduler(&db, Box::new(RollupMaintenance));
+    let s = scheduler(&db, Box::new(RollupMaintenance::default()));
     let run = s.run_once(&s.jobs[0]).await;
     assert_eq!(run.status, "success", "{}", run.message);
     let after = all_closed_parts(&db).await;

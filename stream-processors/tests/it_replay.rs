@@ -5,6 +5,7 @@
 mod common;
 
 use common::{beacon, count, loader, produce, wait_for};
+use platform::clickhouse::cluster::Layout;
 use platform::control_follower::ControlHandle;
 use platform::test_support::{random_name, TestDatabase, TestTopics};
 use schemas::control::{ControlView, Permission, Plan};
@@ -69,8 +70,10 @@ async fn replaying_everything_rederives_rows_without_duplicates() {
     .await
     .unwrap();
     assert_eq!((report.records, report.events, report.rejected), (N, N, 0));
-    drop_stale_derived_rows(&client, started).await.unwrap();
-    rebuild_rollups(&client).await.unwrap();
+    drop_stale_derived_rows(&client, &Layout::SingleNode, started)
+        .await
+        .unwrap();
+    rebuild_rollups(&client, &Layout::SingleNode).await.unwrap();
 
     // The replay did insert (newer processing times), yet each event is one row.
     let replayed = scalar(

@@ -31,9 +31,10 @@ use std::collections::HashMap;
 use super::sql_tokens::{closing, tokenize, Kind, Token};
 
 /// Where the migrations create their tables.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum Layout {
     /// One server: the files as written.
+    #[default]
     SingleNode,
     Cluster(Cluster),
 }
@@ -88,6 +89,25 @@ impl Cluster {
     pub fn name(&self) -> &str {
         &self.name
     }
+
+    pub fn database(&self) -> &str {
+        &self.database
+    }
+}
+
+const LOCAL_SUFFIX: &str = "_local";
+
+/// The table on every host that holds a sharded table's rows (the Distributed table keeps the
+/// plain name the services use).
+pub fn local_name(table: &str) -> String {
+    format!("{table}{LOCAL_SUFFIX}")
+}
+
+/// The sharded table whose local table is `local`, if it is one.
+pub fn sharded_name(local: &str) -> Option<&str> {
+    local
+        .strip_suffix(LOCAL_SUFFIX)
+        .filter(|base| !base.is_empty())
 }
 
 fn is_identifier(s: &str) -> bool {
@@ -201,7 +221,7 @@ impl<'c> Renderer<'c> {
 
         let mut edits = vec![(
             src.tokens[name_at].span.clone(),
-            format!("{name}_local {}", self.on_cluster()),
+            format!("{} {}", local_name(&name), self.on_cluster()),
         )];
         let path = format!("'/clickhouse/tables/{{shard}}/{{database}}/{name}', '{{replica}}'");
         let args = if args.is_empty() {
@@ -231,9 +251,10 @@ impl<'c> Renderer<'c> {
         let local = src.apply(edits);
         let db = &self.cluster.database;
         let cluster = &self.cluster.name;
+        let local_table = local_name(&name);
         let distributed = format!(
-            "CREATE TABLE {if_not_exists}{name} {} AS {db}.{name}_local \
-             ENGINE = Distributed({cluster}, {db}, {name}_local, cityHash64({key}))",
+            "CREATE TABLE {if_not_exists}{name} {} AS {db}.{local_table} \
+             ENGINE = Distributed({cluster}, {db}, {local_table}, cityHash64({key}))",
             self.on_cluster()
         );
         self.objects.insert(name, Object::Sharded);
@@ -261,7 +282,7 @@ impl<'c> Renderer<'c> {
             ),
             (
                 src.tokens[target_at].span.clone(),
-                self.qualified(&format!("{target}_local")),
+                self.qualified(&local_name(target)),
             ),
         ];
         for at in src.table_references(target_at + 1) {
@@ -269,7 +290,7 @@ impl<'c> Renderer<'c> {
             match self.objects.get(table) {
                 Some(Object::Sharded) => edits.push((
                     src.tokens[at].span.clone(),
-                    self.qualified(&format!("{table}_local")),
+                    self.qualified(&local_name(table)),
                 )),
                 _ => {
                     return Err(src.unsupported(&format!(
@@ -319,7 +340,7 @@ impl<'c> Renderer<'c> {
         let span = src.tokens[name_at].span.clone();
         let local = src.apply(vec![(
             span.clone(),
-            format!("{name}_local {}", self.on_cluster()),
+            format!("{} {}", local_name(name), self.on_cluster()),
         )]);
         if column_commands == 0 {
             return Ok(vec![local]);
@@ -349,7 +370,7 @@ impl<'c> Renderer<'c> {
         let statements = match (self.objects.get(&name), kind) {
             (Some(Object::Sharded), Statement::DropTable) => vec![
                 format!("{head}{name} {on_cluster} SYNC"),
-                format!("{head}{name}_local {on_cluster} SYNC"),
+                format!("{head}{} {on_cluster} SYNC", local_name(&name)),
             ],
             (Some(Object::View), _) => vec![format!("{head}{name} {on_cluster} SYNC")],
             _ => {

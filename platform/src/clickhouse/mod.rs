@@ -30,7 +30,9 @@ pub struct ClickHouseArgs {
     pub password: Option<String>,
     /// Cluster (`remote_servers` name) to create the tables on: replicated and sharded, read and
     /// written through Distributed tables of the usual names (infra/production/README.md,
-    /// "ClickHouse cluster"). Unset or empty: one server. Only `query-api migrate` reads it.
+    /// "ClickHouse cluster"). Unset or empty: one server. Read by `query-api migrate`, and by
+    /// `stream-processors health` and `replay` for their maintenance statements
+    /// (`clickhouse::placement`).
     #[arg(long = "clickhouse-cluster", env = "OPTIVIEW_CLICKHOUSE_CLUSTER")]
     pub cluster: Option<String>,
 }
@@ -67,4 +69,5 @@ impl ClickHouseArgs {
 pub mod cluster;
 pub mod errors;
 pub mod migrations;
+pub mod placement;
 mod sql_tokens;

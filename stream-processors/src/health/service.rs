@@ -19,10 +19,19 @@ use crate::ops::status::Status;
 
 /// The jobs whose schedule is not empty.
 pub fn scheduled_jobs(config: &HealthConfig) -> Result<Vec<Scheduled>, String> {
+    let layout = config.clickhouse.layout().map_err(|e| e.to_string())?;
     let mut jobs = Vec::new();
     let wanted: [(Box<dyn Job>, &str); 2] = [
-        (Box::new(RetentionCheck), &config.retention_schedule),
-        (Box::new(RollupMaintenance), &config.rollup_schedule),
+        (
+            Box::new(RetentionCheck {
+                layout: layout.clone(),
+            }),
+            &config.retention_schedule,
+        ),
+        (
+            Box::new(RollupMaintenance { layout }),
+            &config.rollup_schedule,
+        ),
     ];
     for (job, schedule) in wanted {
         if !schedule.trim().is_empty() {

@@ -3,9 +3,12 @@
 //! has expired (a row past its retention may legitimately stay until the last row of its week
 //! expires, see migration 0002; dashboards hide it meanwhile).
 
+use clickhouse::query::Query;
 use clickhouse::sql::Identifier;
 use clickhouse::Client;
 use futures::future::BoxFuture;
+use platform::clickhouse::cluster::Layout;
+use platform::clickhouse::placement::with_settings;
 
 use super::scheduler::{Job, Outcome};
 
@@ -27,7 +30,12 @@ pub const TABLES: [(&str, &str, &str); 14] = [
     ("breakdown_daily", "day", "retention_days"),
 ];
 
-pub struct RetentionCheck;
+/// On a cluster the counts go through the Distributed tables (every shard's rows), while TTL is
+/// materialized and parts are counted on each shard's local table.
+#[derive(Debug, Clone, Default)]
+pub struct RetentionCheck {
+    pub layout: Layout,
+}
 
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct TableReport {
@@ -85,16 +93,42 @@ async fn overdue(
     .await
 }
 
-async fn active_parts(client: &Client, table: &str) -> clickhouse::error::Result<u64> {
+/// The active parts of `table`: one count per shard (one server: one count).
+pub fn active_parts_query(client: &Client, layout: &Layout, table: &str) -> Query {
+    let read = format!(
+        "SELECT count() FROM system.parts WHERE database = {} AND table = ? AND active",
+        layout.current_database()
+    );
     client
-        .query("SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = ? AND active")
-        .bind(table)
-        .fetch_one()
-        .await
+        .query(&layout.on_each_shard(&read))
+        .bind(layout.table(table).stored_name())
+}
+
+async fn active_parts(
+    client: &Client,
+    layout: &Layout,
+    table: &str,
+) -> clickhouse::error::Result<u64> {
+    let per_shard: Vec<u64> = active_parts_query(client, layout, table)
+        .fetch_all()
+        .await?;
+    Ok(per_shard.iter().sum())
+}
+
+/// Drops what TTL has expired in `table`, waiting for it (on a cluster, on every replica).
+pub fn materialize_ttl_query(client: &Client, layout: &Layout, table: &str) -> Query {
+    let query = client
+        .query(&format!(
+            "ALTER TABLE {} MATERIALIZE TTL",
+            layout.table(table).changed()
+        ))
+        .with_setting("mutations_sync", "2");
+    with_settings(query, layout.change_settings())
 }
 
 pub async fn check_table(
     client: &Client,
+    layout: &Layout,
     table: &'static str,
     time: &str,
     retention: &str,
@@ -107,14 +141,12 @@ pub async fn check_table(
         ..TableReport::default()
     };
     if expired_before > 0 {
-        let parts_before = active_parts(client, table).await?;
-        client
-            .query("ALTER TABLE ? MATERIALIZE TTL")
-            .bind(Identifier(table))
-            .with_setting("mutations_sync", "2")
+        let parts_before = active_parts(client, layout, table).await?;
+        materialize_ttl_query(client, layout, table)
             .execute()
             .await?;
-        report.parts_dropped = parts_before.saturating_sub(active_parts(client, table).await?);
+        report.parts_dropped =
+            parts_before.saturating_sub(active_parts(client, layout, table).await?);
         report.expired_after = expired(client, table, time, retention).await?;
     }
     report.overdue = overdue(client, table, time, retention).await?;
@@ -132,7 +164,7 @@ impl Job for RetentionCheck {
             let mut overdue = Vec::new();
             let mut pending = 0;
             for (table, time, retention) in TABLES {
-                let report = check_table(client, table, time, retention).await?;
+                let report = check_table(client, &self.layout, table, time, retention).await?;
                 outcome.rows += report.expired_before - report.expired_after;
                 outcome.parts += report.parts_dropped;
                 pending += report.expired_after;
@@ -156,5 +188,48 @@ impl Job for RetentionCheck {
             );
             Ok(outcome)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use platform::clickhouse::cluster::Cluster;
+
+    fn sql(query: Query) -> String {
+        query.sql_display().to_string()
+    }
+
+    fn cluster() -> Layout {
+        Layout::Cluster(Cluster::new("optiview", "analytics").unwrap())
+    }
+
+    #[test]
+    fn one_server_gets_the_statements_it_always_got() {
+        let client = Client::default();
+        let single = Layout::SingleNode;
+        assert_eq!(
+            sql(active_parts_query(&client, &single, "events")),
+            "SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = 'events' AND active"
+        );
+        assert_eq!(
+            sql(materialize_ttl_query(&client, &single, "events")),
+            "ALTER TABLE `events` MATERIALIZE TTL"
+        );
+    }
+
+    #[test]
+    fn a_cluster_materializes_ttl_and_counts_parts_on_every_shards_local_table() {
+        let client = Client::default();
+        let cluster = cluster();
+        assert_eq!(
+            sql(active_parts_query(&client, &cluster, "events")),
+            "SELECT * FROM cluster(`optiview`, view(SELECT count() FROM system.parts \
+             WHERE database = 'analytics' AND table = 'events_local' AND active))"
+        );
+        assert_eq!(
+            sql(materialize_ttl_query(&client, &cluster, "events")),
+            "ALTER TABLE `analytics`.`events_local` ON CLUSTER `optiview` MATERIALIZE TTL"
+        );
     }
 }

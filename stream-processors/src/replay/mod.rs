@@ -3,7 +3,7 @@
 //! in line with what the replay re-derived. Hits whose address key is gone keep the verification
 //! recorded the first time.
 
-mod rebuild;
+pub mod rebuild;
 mod recorded;
 mod reprocess;
 
