@@ -13,7 +13,7 @@ use platform::clickhouse::placement::with_settings;
 use super::scheduler::{Job, Outcome};
 
 /// (table, time column, retention in days as SQL over the row). Fixed texts, never input.
-pub const TABLES: [(&str, &str, &str); 14] = [
+pub const TABLES: [(&str, &str, &str); 16] = [
     ("events", "ts", "retention_days"),
     ("crawler_hits", "ts", "retention_days"),
     ("conversions", "ts", "retention_days"),
@@ -28,6 +28,8 @@ pub const TABLES: [(&str, &str, &str); 14] = [
     ("traffic_class_hourly", "hour", "retention_days"),
     ("traffic_class_daily", "day", "retention_days"),
     ("breakdown_daily", "day", "retention_days"),
+    ("crawler_facets_hourly", "hour", "retention_days"),
+    ("crawler_facets_daily", "day", "retention_days"),
 ];
 
 /// On a cluster the counts go through the Distributed tables (every shard's rows), while TTL is

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::scheduler::{Job, Outcome};
 
-pub const ROLLUPS: [&str; 8] = [
+pub const ROLLUPS: [&str; 10] = [
     "traffic_hourly",
     "crawler_hourly",
     "breakdown_hourly",
@@ -19,6 +19,8 @@ pub const ROLLUPS: [&str; 8] = [
     "traffic_class_hourly",
     "traffic_class_daily",
     "breakdown_daily",
+    "crawler_facets_hourly",
+    "crawler_facets_daily",
 ];
 
 /// A rollup's time column: `day` for the daily ones (migration 0010), else `hour`. Fixed texts.

@@ -62,7 +62,7 @@ pub async fn drop_stale_derived_rows(
 }
 
 /// (rollup table, the materialized view that fills it)
-pub const ROLLUPS: [(&str, &str); 9] = [
+pub const ROLLUPS: [(&str, &str); 11] = [
     ("traffic_hourly", "traffic_hourly_mv"),
     ("crawler_hourly", "crawler_hourly_mv"),
     ("pages", "pages_mv"),
@@ -72,6 +72,8 @@ pub const ROLLUPS: [(&str, &str); 9] = [
     ("traffic_class_hourly", "traffic_class_hourly_mv"),
     ("traffic_class_daily", "traffic_class_daily_mv"),
     ("breakdown_daily", "breakdown_daily_mv"),
+    ("crawler_facets_hourly", "crawler_facets_hourly_mv"),
+    ("crawler_facets_daily", "crawler_facets_daily_mv"),
 ];
 
 /// The definition of `view`: one row per host on a cluster (each runs its own copy).

@@ -1,10 +1,11 @@
 //! What the crawlers dashboard shows about each hit beyond who claimed it: how its verification
 //! was reached, what kind of resource it asked for ("what agents read") and the network it came
-//! from. Only `crawler_hits` carries these columns, so they are read from it whatever the window.
+//! from. Only `crawler_hits` and its facet rollups (migration 0011) carry these columns.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::crawler_rows::{Facet, HitRows};
 use super::crawlers::HitsByValue;
 use super::sql::Query;
 use crate::http::error::ApiError;
@@ -48,32 +49,40 @@ struct Count {
     hits: u64,
 }
 
-/// `q` is scoped to the dashboard and `where_` selects its crawler hits in `crawler_hits`.
+/// `q` is scoped to the dashboard and `hits` are its crawler hits.
 pub async fn evidence(
     client: &clickhouse::Client,
     q: &Query,
-    where_: &str,
+    hits: &HitRows,
 ) -> Result<CrawlerEvidence, ApiError> {
-    let by = |column: &str| {
+    let count = hits.count();
+    let by = |column: &str, facet: Facet| {
         q.clone().sql(format!(
-            "SELECT toString({column}) AS value, count() AS hits FROM crawler_hits \
-             WHERE {where_} GROUP BY value ORDER BY hits DESC, value LIMIT {{limit:Int64}}"
+            "SELECT toString({column}) AS value, {count} AS hits {} \
+             GROUP BY value ORDER BY hits DESC, value LIMIT {{limit:Int64}}",
+            hits.from(facet)
         ))
     };
-    let (methods, resources) = (by("verification_method"), by("resource"));
+    let (methods, resources) = (
+        by("verification_method", Facet::Method),
+        by("resource", Facet::Resource),
+    );
     let reads = q.clone().sql(format!(
-        "SELECT toString(resource) AS resource, toString(agent_name) AS agent, count() AS hits \
-         FROM crawler_hits WHERE {where_} AND resource != {} GROUP BY resource, agent \
+        "SELECT toString(resource) AS resource, toString(agent_name) AS agent, {count} AS hits \
+         {} AND resource != {} GROUP BY resource, agent \
          ORDER BY hits DESC, resource, agent LIMIT {{limit:Int64}}",
+        hits.from(Facet::Read),
         schemas::vocab::sql_literal(schemas::vocab::CrawlResource::Page)
     ));
     let datacenter = q.clone().sql(format!(
-        "SELECT count() AS hits FROM crawler_hits WHERE {where_} AND datacenter"
+        "SELECT {count} AS hits {} AND datacenter",
+        hits.from(Facet::Network)
     ));
     let networks = q.clone().sql(format!(
-        "SELECT toString(as_organization) AS organization, datacenter, count() AS hits \
-         FROM crawler_hits WHERE {where_} GROUP BY organization, datacenter \
-         ORDER BY hits DESC, organization LIMIT {{limit:Int64}}"
+        "SELECT toString(as_organization) AS organization, datacenter, {count} AS hits \
+         {} GROUP BY organization, datacenter \
+         ORDER BY hits DESC, organization LIMIT {{limit:Int64}}",
+        hits.from(Facet::Network)
     ));
     let (verification_methods, resources, reads, datacenter, networks) = futures::try_join!(
         methods.rows::<HitsByValue>(client),

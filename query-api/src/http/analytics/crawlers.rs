@@ -10,10 +10,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::crawler_evidence::{self, CrawlerEvidence};
+use super::crawler_rows::{HitRows, FACET_FILTER, ROLLUP_COLUMNS};
 use super::request::{Dashboard, DashboardQuery};
 use super::robots::{self, RobotsCompliance};
 use super::series::{fill, Bucket, Point, ReportWindow, ServedFrom};
-use super::sql::{bucket, page_counts, retained, scope, Param, Query, AI_CRAWLER_CLASSES};
+use super::sql::{
+    bucket, hours_and_days, page_counts, retained, scope, Param, Query, AI_CRAWLER_CLASSES,
+};
 use crate::ai_catalog::assistant_of;
 use crate::http::auth::principal::Principal;
 use crate::http::error::ApiError;
@@ -163,6 +166,19 @@ pub async fn report(
         raw_where.push_str(" AND path = {f_page:String}");
         q.bind("f_page", Param::Text(page.clone()));
     }
+    // Evidence and robots: daily facet rows for whole UTC days, hourly ones for the edges.
+    let hit_rows = if rollup {
+        HitRows::Rollup(hours_and_days(
+            &mut q,
+            &d.window,
+            "crawler_facets_hourly",
+            "crawler_facets_daily",
+            ROLLUP_COLUMNS,
+            &format!("{FACET_FILTER} AND {class}"),
+        ))
+    } else {
+        HitRows::Raw(raw_where)
+    };
 
     let totals = q.clone().sql(format!(
         "SELECT toUInt64({hits}) AS hits FROM {table} WHERE {where_}"
@@ -204,8 +220,8 @@ pub async fn report(
         breakdown.rows::<BreakdownRow>(ch),
         referrals.rows::<SourceVisits>(ch),
         pages.rows::<PageHits>(ch),
-        crawler_evidence::evidence(ch, &q, &raw_where),
-        robots::compliance(ch, &q, &raw_where, d.limit),
+        crawler_evidence::evidence(ch, &q, &hit_rows),
+        robots::compliance(ch, &q, &hit_rows, d.limit),
     )?;
     let mut breakdowns = CrawlerBreakdowns::default();
     for row in breakdown {

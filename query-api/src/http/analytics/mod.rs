@@ -4,6 +4,7 @@
 pub mod content;
 pub mod conversions;
 pub mod crawler_evidence;
+pub mod crawler_rows;
 pub mod crawlers;
 pub mod events;
 pub mod install;

@@ -6,10 +6,11 @@
 use std::collections::HashMap;
 
 use platform::robots::RobotsTxt;
-use schemas::vocab::{sql_literal, RobotsVerdict};
+use schemas::vocab::RobotsVerdict;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::crawler_rows::{Facet, HitRows};
 use super::crawlers::HitsByValue;
 use super::sql::Query;
 use crate::http::error::ApiError;
@@ -71,28 +72,30 @@ struct FileRow {
     body: String,
 }
 
-/// `q` is scoped to the dashboard, `where_` selects its crawler hits in `crawler_hits`, and each
-/// violation list has at most `limit` rows.
+/// `q` is scoped to the dashboard, `hits` are its crawler hits, and each violation list has at
+/// most `limit` rows.
 pub async fn compliance(
     client: &clickhouse::Client,
     q: &Query,
-    where_: &str,
+    hits: &HitRows,
     limit: u32,
 ) -> Result<RobotsCompliance, ApiError> {
+    let count = hits.count();
     let verdicts = q.clone().sql(format!(
-        "SELECT toString(robots) AS value, count() AS hits FROM crawler_hits WHERE {where_} \
-         GROUP BY value ORDER BY hits DESC, value"
+        "SELECT toString(robots) AS value, {count} AS hits {} \
+         GROUP BY value ORDER BY hits DESC, value",
+        hits.from(Facet::Robots)
     ));
     let at_the_time = q.clone().sql(format!(
-        "SELECT toString(agent_name) AS agent, path, count() AS hits FROM crawler_hits \
-         WHERE {where_} AND robots = {} GROUP BY agent, path \
+        "SELECT toString(agent_name) AS agent, path, {count} AS hits {} GROUP BY agent, path \
          ORDER BY hits DESC, agent, path LIMIT {{limit:Int64}}",
-        sql_literal(RobotsVerdict::Disallowed)
+        hits.from(Facet::Violation)
     ));
     let triples = q.clone().sql(format!(
-        "SELECT property_id, toString(agent_name) AS agent, path, count() AS hits \
-         FROM crawler_hits WHERE {where_} GROUP BY property_id, agent, path \
+        "SELECT property_id, toString(agent_name) AS agent, path, {count} AS hits \
+         {} GROUP BY property_id, agent, path \
          ORDER BY hits DESC, property_id, agent, path LIMIT {}",
+        hits.from(Facet::Path),
         MAX_TRIPLES + 1
     ));
     let files = q.clone().sql(
