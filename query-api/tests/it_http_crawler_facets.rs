@@ -202,7 +202,7 @@ async fn crawler_facet_rollups_answer_what_the_hits_say_inside_and_at_the_window
                 organization,
                 datacenter,
                 robots: verdicts[n % 4].as_str(),
-                path: if n % 2 == 0 {
+                path: if n.is_multiple_of(2) {
                     format!("/private/{}", n % 5)
                 } else {
                     format!("/docs/{}", n % 7)
