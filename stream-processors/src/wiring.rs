@@ -12,9 +12,7 @@ use platform::telemetry::install_prometheus;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::config::{
-    HealthConfig, RebuildSessionsConfig, ReplayConfig, ReverseDnsArgs, RunConfig,
-};
+use crate::config::{HealthConfig, RebuildSessionsConfig, ReplayConfig, ReverseDnsArgs, RunConfig};
 use crate::enrich::enricher::Enricher;
 use crate::jobs::ip_ranges::IpRangeRefresh;
 use crate::jobs::robots_txt::RobotsRefresh;

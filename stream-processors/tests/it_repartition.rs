@@ -67,9 +67,7 @@ async fn produce(
     for b in beacons {
         let key = key(b);
         let payload = schemas::encode(b).unwrap();
-        let mut record = FutureRecord::to(topics.name(0))
-            .key(&key)
-            .payload(&payload);
+        let mut record = FutureRecord::to(topics.name(0)).key(&key).payload(&payload);
         if let Some(p) = partition(&key) {
             record = record.partition(p);
         }
@@ -146,7 +144,10 @@ async fn after_growing_to_six_partitions_and_rebuilding_every_visitor_continues_
     let first: Vec<Beacon> = (0..VISITORS)
         .flat_map(|v| [pageview(&tenant, v, 0, 10), pageview(&tenant, v, 1, 8)])
         .collect();
-    produce(&topics, &first, |key| Some(partition_for(key.as_bytes(), 3))).await;
+    produce(&topics, &first, |key| {
+        Some(partition_for(key.as_bytes(), 3))
+    })
+    .await;
     load_until(&topics, &db, &view, &group, first.len() as u64).await;
     let before = sessions(&db.client()).await;
     assert_eq!(before.len(), VISITORS, "one session per visitor");
@@ -223,9 +224,7 @@ async fn after_growing_to_six_partitions_and_rebuilding_every_visitor_continues_
 
     // Phase two, at 6 partitions through the producer's own partitioner: one more page view
     // each, stored where partition_for says.
-    let second: Vec<Beacon> = (0..VISITORS)
-        .map(|v| pageview(&tenant, v, 2, 2))
-        .collect();
+    let second: Vec<Beacon> = (0..VISITORS).map(|v| pageview(&tenant, v, 2, 2)).collect();
     let stored = produce(&topics, &second, |_| None).await;
     for (b, &(partition, offset)) in second.iter().zip(&stored) {
         assert_eq!(partition, partition_for(key(b).as_bytes(), 6), "{}", key(b));

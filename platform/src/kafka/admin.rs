@@ -25,9 +25,17 @@ pub enum TopicAdminError {
         code: RDKafkaErrorCode,
     },
     #[error("{topic} has {has} partitions, {defined} defined: Kafka cannot remove partitions; define at least {has}")]
-    Shrink { topic: String, has: i32, defined: i32 },
+    Shrink {
+        topic: String,
+        has: i32,
+        defined: i32,
+    },
     #[error("{topic} has {has} partitions, {defined} defined: growing moves visitors to other partitions; follow README § Growing partitions (stop the loaders, `query-api topics --grow`, `stream-processors rebuild-sessions`, start them)")]
-    Short { topic: String, has: i32, defined: i32 },
+    Short {
+        topic: String,
+        has: i32,
+        defined: i32,
+    },
 }
 
 pub fn admin_client(brokers: &str) -> Result<AdminClient<DefaultClientContext>, TopicAdminError> {
@@ -191,7 +199,10 @@ mod tests {
         let existing = HashMap::from([("b".to_owned(), 6), ("c".to_owned(), 1)]);
         let plan = changes(&definitions, &existing).unwrap();
         assert_eq!(
-            plan.create.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(),
+            plan.create
+                .iter()
+                .map(|d| d.name.as_str())
+                .collect::<Vec<_>>(),
             ["a"]
         );
         assert_eq!(plan.grow, [("b", 6, 12)]);
@@ -202,6 +213,9 @@ mod tests {
         let definitions = [defined("b", 3)];
         let existing = HashMap::from([("b".to_owned(), 6)]);
         let err = changes(&definitions, &existing).unwrap_err().to_string();
-        assert!(err.contains("b has 6 partitions") && err.contains("3"), "{err}");
+        assert!(
+            err.contains("b has 6 partitions") && err.contains("3"),
+            "{err}"
+        );
     }
 }

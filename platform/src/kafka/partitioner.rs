@@ -27,7 +27,10 @@ mod tests {
     fn the_partition_is_the_keys_crc32_modulo_the_count() {
         // CRC-32/ISO-HDLC's check value: crc32("123456789") = 0xCBF43926 = 3421780262.
         assert_eq!(crc32fast::hash(b"123456789"), 0xCBF4_3926);
-        assert_eq!(partition_for(b"123456789", 6), (3_421_780_262u64 % 6) as i32);
+        assert_eq!(
+            partition_for(b"123456789", 6),
+            (3_421_780_262u64 % 6) as i32
+        );
         assert_eq!(partition_for(b"123456789", 1), 0);
         assert!((0..1000).all(|i| {
             let p = partition_for(format!("7:v{i}").as_bytes(), 12);

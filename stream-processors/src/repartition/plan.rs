@@ -77,7 +77,10 @@ pub fn plan(records: impl IntoIterator<Item = Record>, partitions: i32) -> Plan 
         // Moved from one partition, or (after several rebuilds) merged from more.
         let mut merged: Vec<SessionUpdate> = Vec::new();
         for update in slots.values().flatten() {
-            match merged.iter_mut().find(|s| s.session_id == update.session_id) {
+            match merged
+                .iter_mut()
+                .find(|s| s.session_id == update.session_id)
+            {
                 Some(existing) if existing.version >= update.version => {}
                 Some(existing) => *existing = update.clone(),
                 None => merged.push(update.clone()),
@@ -152,9 +155,7 @@ mod tests {
     fn visitors_with(at3_equals_at6: bool, n: usize) -> Vec<String> {
         (0..)
             .map(|i| format!("v{i}"))
-            .filter(|v| {
-                (partition_for(&key(v), 3) == partition_for(&key(v), 6)) == at3_equals_at6
-            })
+            .filter(|v| (partition_for(&key(v), 3) == partition_for(&key(v), 6)) == at3_equals_at6)
             .take(n)
             .collect()
     }
@@ -171,7 +172,10 @@ mod tests {
     fn visitors_whose_partition_changes_move_with_their_newest_sessions() {
         let staying = &visitors_with(true, 1)[0];
         let moving = &visitors_with(false, 1)[0];
-        let (p_stay, p_move) = (partition_for(&key(staying), 3), partition_for(&key(moving), 3));
+        let (p_stay, p_move) = (
+            partition_for(&key(staying), 3),
+            partition_for(&key(moving), 3),
+        );
         let records = vec![
             at(staying, p_stay, update(staying, "s1", 1, 10)),
             at(moving, p_move, update(moving, "m1", 1, 11)),
@@ -202,7 +206,10 @@ mod tests {
     #[test]
     fn a_tombstoned_visitor_has_nothing_to_move_so_a_second_rebuild_changes_nothing() {
         let moving = &visitors_with(false, 1)[0];
-        let (from, to) = (partition_for(&key(moving), 3), partition_for(&key(moving), 6));
+        let (from, to) = (
+            partition_for(&key(moving), 3),
+            partition_for(&key(moving), 6),
+        );
         let mut copied = update(moving, "m1", 1, -1);
         copied.input_offset = -1;
         let records = vec![
@@ -221,7 +228,10 @@ mod tests {
     #[test]
     fn an_interrupted_rebuild_only_tombstones_what_it_already_copied() {
         let moving = &visitors_with(false, 1)[0];
-        let (from, to) = (partition_for(&key(moving), 3), partition_for(&key(moving), 6));
+        let (from, to) = (
+            partition_for(&key(moving), 3),
+            partition_for(&key(moving), 6),
+        );
         let records = vec![
             at(moving, from, update(moving, "m1", 1, 11)),
             at(moving, to, update(moving, "m1", 1, -1)),
