@@ -1,7 +1,7 @@
 //! The local engine's floor: `SELECT 1` through the ClickHouse gateway with the official crate
 //! (the client every dashboard query uses, keep-alive pool and all) against the same client's
-//! round trip to a trivial local HTTP server that answers every request with the one-byte
-//! RowBinary `1` (the baseline, measured in the same run). The ratio is what the gateway and
+//! round trip to a trivial local HTTP server that answers every request with the bytes
+//! ClickHouse answers `SELECT 1` with (the baseline, measured in the same run). The ratio is what the gateway and
 //! the engine add to an HTTP round trip on this machine. Both without compression (the trivial
 //! server does not frame LZ4 blocks); a third line is the gateway with the crate's default LZ4,
 //! as the services query it.
@@ -13,6 +13,10 @@ use std::time::{Duration, Instant};
 use clickhouse::Compression;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
+
+/// What ClickHouse answers `SELECT 1` with in the format the crate asks for
+/// (RowBinaryWithNamesAndTypes: one column named `1` of type UInt8, then the value).
+const ANSWER: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-ClickHouse-Format: RowBinaryWithNamesAndTypes\r\nContent-Length: 10\r\n\r\n\x01\x011\x05UInt8\x01";
 
 /// Requests before the measured ones: the pool's connections are opened and warm.
 const WARM_UP: usize = 50;
@@ -37,7 +41,7 @@ async fn trivial_server() -> anyhow::Result<String> {
                         continue;
                     };
                     buf.drain(..end);
-                    let answer = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-ClickHouse-Format: RowBinary\r\nContent-Length: 1\r\n\r\n\x01";
+                    let answer = ANSWER;
                     if socket.write_all(answer).await.is_err() {
                         return;
                     }

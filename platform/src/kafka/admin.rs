@@ -155,7 +155,12 @@ pub async fn reconcile_topics(
         });
     }
     let missing: Vec<TopicDefinition> = plan.create.iter().map(|d| (*d).clone()).collect();
-    let created = ensure_topics(brokers, &missing, replication).await?;
+    // librdkafka refuses an empty CreateTopics request (InvalidArgument).
+    let created = if missing.is_empty() {
+        Vec::new()
+    } else {
+        ensure_topics(brokers, &missing, replication).await?
+    };
     let mut grown = Vec::new();
     if !plan.grow.is_empty() {
         let admin = admin_client(brokers)?;
