@@ -34,7 +34,10 @@ async fn topics_are_created_once_and_a_partition_mismatch_is_refused() {
     let again = reconcile_topics(&brokers, &definitions, 1, false)
         .await
         .unwrap();
-    assert!(again.created.is_empty() && again.grown.is_empty(), "{again:?}");
+    assert!(
+        again.created.is_empty() && again.grown.is_empty(),
+        "{again:?}"
+    );
 
     let short = reconcile_topics(&brokers, &[defined(&a, 6)], 1, false).await;
     assert!(
@@ -43,7 +46,14 @@ async fn topics_are_created_once_and_a_partition_mismatch_is_refused() {
     );
     let beyond = reconcile_topics(&brokers, &[defined(&a, 2)], 1, false).await;
     assert!(
-        matches!(&beyond, Err(TopicAdminError::Shrink { has: 3, defined: 2, .. })),
+        matches!(
+            &beyond,
+            Err(TopicAdminError::Shrink {
+                has: 3,
+                defined: 2,
+                ..
+            })
+        ),
         "{beyond:?}"
     );
     // Neither refusal changed the topic.
