@@ -367,6 +367,31 @@ impl ReplayConfig {
     }
 }
 
+/// Settings of `stream-processors rebuild-sessions` (README § Growing partitions).
+#[derive(Debug, Clone, Args)]
+pub struct RebuildSessionsConfig {
+    /// Bootstrap brokers, host:port[,host:port].
+    #[arg(long, env = BROKERS_ENV, default_value = DEFAULT_BROKERS)]
+    pub brokers: String,
+    #[arg(long, env = "OPTIVIEW_BEACONS_TOPIC", default_value = topics::BEACONS)]
+    pub beacons_topic: String,
+    #[arg(long, env = "OPTIVIEW_SESSIONS_TOPIC", default_value = topics::SESSIONS)]
+    pub sessions_topic: String,
+    /// The visitor partition count both topics already have (the setting `query-api topics`
+    /// created or grew them with).
+    #[arg(long, env = topics::VISITOR_PARTITIONS_ENV, default_value_t = topics::DEFAULT_VISITOR_PARTITIONS)]
+    pub partitions: i32,
+    /// Print what would move without writing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+impl Validate for RebuildSessionsConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        at_least_one("--partitions", u64::try_from(self.partitions).unwrap_or(0))
+    }
+}
+
 /// Settings of `stream-processors health`: the health processor, alerting and the maintenance
 /// jobs. Run one instance: windows are global.
 #[derive(Debug, Clone, Args)]

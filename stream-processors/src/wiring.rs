@@ -12,7 +12,7 @@ use platform::telemetry::install_prometheus;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::config::{HealthConfig, ReplayConfig, ReverseDnsArgs, RunConfig};
+use crate::config::{HealthConfig, RebuildSessionsConfig, ReplayConfig, ReverseDnsArgs, RunConfig};
 use crate::enrich::enricher::Enricher;
 use crate::jobs::ip_ranges::IpRangeRefresh;
 use crate::jobs::robots_txt::RobotsRefresh;
@@ -274,4 +274,18 @@ fn stop_on_signal() -> watch::Receiver<bool> {
         let _ = stop.send(true);
     });
     stopped
+}
+
+pub fn rebuild_sessions(config: RebuildSessionsConfig) -> anyhow::Result<()> {
+    let report = tokio::runtime::Runtime::new()?.block_on(crate::repartition::rebuild(
+        crate::repartition::Rebuild {
+            brokers: &config.brokers,
+            beacons_topic: &config.beacons_topic,
+            sessions_topic: &config.sessions_topic,
+            partitions: config.partitions,
+            dry_run: config.dry_run,
+        },
+    ))?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
 }
