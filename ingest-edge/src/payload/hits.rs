@@ -619,6 +619,158 @@ mod tests {
         }
     }
 
+    /// What the whole body gets, parsed at once.
+    fn whole(body: &[u8], format: HitFormat, max: usize) -> Result<Vec<IncomingHit>, String> {
+        parse_hits(body, format, "acme.com", max).map_err(|e| format!("{e:?}"))
+    }
+
+    /// The same body fed in pieces cut at `cuts`.
+    fn pieces(
+        body: &[u8],
+        cuts: &[usize],
+        format: HitFormat,
+        max: usize,
+    ) -> Result<Vec<IncomingHit>, String> {
+        let mut hits = Vec::new();
+        let mut keep = |hit| {
+            hits.push(hit);
+            Ok(())
+        };
+        let mut lines = HitLines::new(format, "acme.com", max);
+        let mut start = 0;
+        for &cut in cuts.iter().chain([body.len()].iter()) {
+            lines.push(&body[start..cut], &mut keep).unwrap();
+            start = cut;
+        }
+        lines.finish(&mut keep).map_err(|e| format!("{e:?}"))?;
+        Ok(hits)
+    }
+
+    #[test]
+    fn a_body_cut_anywhere_parses_as_the_whole_body_does() {
+        let json = r#"{"ts":1,"method":"GET","host":"a.com","path":"/é","status":200,"user_agent":"GPTBöt"}"#;
+        let bad = r#"{"ts":1,"method":"GET","host":"a.com","path":"nope","status":200}"#;
+        let cases: Vec<(HitFormat, String, usize)> = vec![
+            (
+                HitFormat::NdJson,
+                format!(
+                    "{json}
+
+{json}
+{json}"
+                ),
+                10,
+            ),
+            (
+                HitFormat::NdJson,
+                format!(
+                    "{json}
+{bad}
+{json}
+"
+                ),
+                10,
+            ),
+            (
+                HitFormat::NdJson,
+                format!(
+                    "{json}
+{json}
+{json}
+"
+                ),
+                2,
+            ),
+            (
+                HitFormat::NdJson,
+                format!(
+                    "{bad}
+{json}
+{json}
+"
+                ),
+                2,
+            ),
+            (
+                HitFormat::NdJson,
+                "
+ 
+
+"
+                .to_owned(),
+                10,
+            ),
+            (
+                HitFormat::CombinedLog,
+                format!(
+                    "{LOG}
+{LOG}"
+                ),
+                10,
+            ),
+            (
+                HitFormat::CombinedLog,
+                format!(
+                    "{LOG}
+garbage
+"
+                ),
+                10,
+            ),
+        ];
+        for (format, body, max) in cases {
+            let body = body.as_bytes();
+            let expected = whole(body, format, max);
+            for cut in 0..=body.len() {
+                assert_eq!(pieces(body, &[cut], format, max), expected, "cut at {cut}");
+            }
+            let every_byte: Vec<usize> = (1..body.len()).collect();
+            assert_eq!(pieces(body, &every_byte, format, max), expected);
+        }
+        // Not UTF-8 in any line wins over an earlier bad line, as for the whole body.
+        let mut body = format!(
+            "{bad}
+{json}
+"
+        )
+        .into_bytes();
+        body.extend_from_slice(&[0xff, b'\n']);
+        assert_eq!(
+            pieces(&body, &[3], HitFormat::NdJson, 10),
+            Err(format!(
+                "{:?}",
+                EdgeError::malformed("body", "body is not UTF-8")
+            ))
+        );
+    }
+
+    #[test]
+    fn a_repeated_field_counts_its_last_value_and_unknown_fields_are_skipped() {
+        let line = r#"{"ts":"x","ts":5,"method":"GET","host":"a.com","path":"/","status":200,"extra":{"deep":[1,{"a":null}]},"user_agent":"a\"b"}"#;
+        let hit = &parse_hits(line.as_bytes(), HitFormat::NdJson, "x", 1).unwrap()[0];
+        assert_eq!(hit.hit.ts, 5);
+        assert_eq!(hit.user_agent, "a\"b");
+        for (line, message) in [
+            ("[1,2]", "line 1 must be an object"),
+            ("42", "line 1 must be an object"),
+            (r#""text""#, "line 1 must be an object"),
+        ] {
+            match parse_hits(line.as_bytes(), HitFormat::NdJson, "x", 1) {
+                Err(EdgeError::Malformed { field, detail }) => {
+                    assert_eq!((field.as_str(), detail.as_str()), ("line 1: json", message))
+                }
+                other => panic!("{line}: {other:?}"),
+            }
+        }
+        match parse_hits(b"{\"ts\":", HitFormat::NdJson, "x", 1) {
+            Err(EdgeError::Malformed { field, detail }) => {
+                assert_eq!(field, "line 1: json");
+                assert!(detail.starts_with("line 1 is not JSON: "), "{detail}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn a_bad_line_rejects_the_batch_and_names_the_line() {
         let body = "{\"ts\":1,\"method\":\"GET\",\"host\":\"a.com\",\"path\":\"/\",\"status\":200}\n{\"ts\":1,\"method\":\"GET\",\"host\":\"a.com\",\"path\":\"nope\",\"status\":200}";
