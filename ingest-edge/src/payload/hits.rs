@@ -392,13 +392,17 @@ fn parse_json_line(line: &str, n: usize) -> Result<IncomingHit, EdgeError> {
                 )),
             }
         };
+    let mut method = required(field("method"), obj.method.as_ref(), 16)?;
+    method.make_ascii_uppercase();
+    let mut host = required(field("host"), obj.host.as_ref(), 253)?;
+    host.make_ascii_lowercase();
     Ok(IncomingHit {
         user_agent: bounded(field("user_agent"), obj.user_agent.as_ref(), 1024)?
             .unwrap_or_default(),
         hit: ServerHit {
             ts,
-            method: required(field("method"), obj.method.as_ref(), 16)?.to_ascii_uppercase(),
-            host: required(field("host"), obj.host.as_ref(), 253)?.to_ascii_lowercase(),
+            method,
+            host,
             path,
             query: bounded(field("query"), obj.query.as_ref(), 2048)?,
             status: status as i32,

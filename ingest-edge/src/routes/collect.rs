@@ -136,7 +136,7 @@ async fn accept(
             session_id,
             ..incoming.event
         });
-        records.push(encode_record(&key, &beacon));
+        records.push(encode_record(key.clone(), &beacon));
         session_id = beacon.tag.take().and_then(|tag| tag.session_id);
     }
     deliver(req, state, records).await?;
@@ -218,9 +218,9 @@ fn authorize(state: &AppState, batch: &CollectBatch) -> Result<Target, EdgeError
     })
 }
 
-pub(crate) fn encode_record(key: &str, beacon: &Beacon) -> Record {
+pub(crate) fn encode_record(key: String, beacon: &Beacon) -> Record {
     Record {
-        key: key.to_owned(),
+        key,
         payload: crate::avro::encode_beacon(beacon),
     }
 }

@@ -80,9 +80,26 @@ pub async fn hits(
     let now = chrono::Utc::now();
     let mut batch = Batch {
         state: &state,
-        target: &target,
+        property_id: target.property_id,
         now,
-        request_id: new_id(),
+        // One beacon whose per-hit fields are replaced in turn: the request's are shared by
+        // every line and need no copy each.
+        beacon: Beacon {
+            event_id: String::new(),
+            received_at: now.timestamp_millis(),
+            request_id: new_id(),
+            key_id: target.key_id.clone(),
+            project_id: target.project_id.clone(),
+            property_id: target.property_id,
+            visitor_id: String::new(),
+            user_agent: String::new(),
+            ip_hash: String::new(),
+            country: None,
+            asn: None,
+            as_organization: None,
+            tag: None,
+            hit: None,
+        },
         records: Vec::new(),
     };
     let mut accept = |incoming| batch.add(incoming);
@@ -103,43 +120,35 @@ pub async fn hits(
 /// The records of one request's hits, encoded as their lines are parsed.
 struct Batch<'r> {
     state: &'r AppState,
-    target: &'r Target,
+    property_id: i64,
     now: chrono::DateTime<chrono::Utc>,
-    request_id: String,
+    beacon: Beacon,
     records: Vec<Record>,
 }
 
 impl Batch<'_> {
     fn add(&mut self, incoming: IncomingHit) -> Result<(), EdgeError> {
-        let (state, target) = (self.state, self.target);
+        let state = self.state;
         let salt = &state.config.ip_salt;
         let (user_agent, mut hit) = (incoming.user_agent, incoming.hit);
         let visitor_id = server_visitor_id(salt, hit.ip.as_deref(), &user_agent);
         let address = hit.ip.as_deref().and_then(|ip| ip.parse().ok());
-        let hashed = address.map(|ip| ip_hash(salt, ip)).unwrap_or_default();
         // The partner's server forwards its client's address; no header of its speaks for
         // that client's country.
         let origin = network_origin(&state.networks, address, None);
         let event_id = new_id();
         hit.sealed_ip = seal(state, hit.ip.take(), &event_id, self.now)?;
-        let key = visitor_key(target.property_id, &visitor_id);
-        let beacon = Beacon {
-            event_id,
-            received_at: self.now.timestamp_millis(),
-            request_id: self.request_id.clone(),
-            key_id: target.key_id.clone(),
-            project_id: target.project_id.clone(),
-            property_id: target.property_id,
-            visitor_id,
-            user_agent,
-            ip_hash: hashed,
-            country: origin.country,
-            asn: origin.asn,
-            as_organization: origin.as_organization,
-            tag: None,
-            hit: Some(hit),
-        };
-        self.records.push(encode_record(&key, &beacon));
+        let key = visitor_key(self.property_id, &visitor_id);
+        let beacon = &mut self.beacon;
+        beacon.event_id = event_id;
+        beacon.visitor_id = visitor_id;
+        beacon.user_agent = user_agent;
+        beacon.ip_hash = address.map(|ip| ip_hash(salt, ip)).unwrap_or_default();
+        beacon.country = origin.country;
+        beacon.asn = origin.asn;
+        beacon.as_organization = origin.as_organization;
+        beacon.hit = Some(hit);
+        self.records.push(encode_record(key, beacon));
         Ok(())
     }
 }
