@@ -98,11 +98,18 @@ struct Run {
     errors: u64,
     seconds: f64,
     latencies_us: Vec<u64>,
+    /// CPU time the server spent during the run (user and kernel), when measured.
+    server_cpu_seconds: f64,
 }
 
 impl Run {
     fn rps(&self) -> f64 {
         self.requests as f64 / self.seconds
+    }
+    /// Server CPU per answered request, in µs. On this shared machine other processes take the
+    /// server's core at times, which lowers requests/s but not the CPU each request costs.
+    fn cpu_us_per_request(&self) -> f64 {
+        self.server_cpu_seconds * 1e6 / self.requests as f64
     }
     fn percentile_ms(&self, p: f64) -> f64 {
         if self.latencies_us.is_empty() {
@@ -221,6 +228,7 @@ async fn load(
         errors: 0,
         seconds: 0.0,
         latencies_us: Vec::new(),
+        server_cpu_seconds: f64::NAN,
     };
     for task in tasks {
         let (ok, errors, latencies) = task.await??;
@@ -229,6 +237,48 @@ async fn load(
         run.latencies_us.extend(latencies);
     }
     run.seconds = started.elapsed().as_secs_f64();
+    Ok(run)
+}
+
+/// User and kernel CPU time a process has used, in seconds (`/proc/<pid>/stat`, clock ticks).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
+    match (ticks(11), ticks(12)) {
+        (Some(user), Some(system)) => (user + system) / clock_ticks_per_second(),
+        _ => f64::NAN,
+    }
+}
+
+fn clock_ticks_per_second() -> f64 {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+            .unwrap_or(100.0)
+    })
+}
+
+/// A maximum-load run with the server's CPU time measured around it.
+async fn load_measured(
+    pid: u32,
+    port: u16,
+    what: Load,
+    connections: usize,
+    seconds: u64,
+) -> anyhow::Result<Run> {
+    let before = cpu_seconds(pid);
+    let mut run = load(port, what, connections, seconds, None).await?;
+    run.server_cpu_seconds = cpu_seconds(pid) - before;
     Ok(run)
 }
 
@@ -284,7 +334,7 @@ async fn measure(
 ) -> anyhow::Result<Measured> {
     let (mut child, port) = spawn_server(mode, topic).await?;
     let what = Load::Collect(args.events_per_request);
-    let max = load(port, what, connections, args.seconds, None).await?;
+    let max = load_measured(child.id(), port, what, connections, args.seconds).await?;
     let half_rate = args.half_rate.unwrap_or(max.rps() / 2.0);
     let half = load(port, what, connections, args.seconds, Some(half_rate)).await?;
     let rss_mb = peak_rss_mb(child.id());
@@ -293,14 +343,25 @@ async fn measure(
     Ok(Measured { max, half, rss_mb })
 }
 
-/// Requests/s of one maximum-load run against a fresh server of `mode`.
-async fn measure_max(mode: &str, args: &Args) -> anyhow::Result<f64> {
+/// "0.52x, median of 5 rounds [0.50, …]", the rounds in the order they ran.
+fn median_of(ratios: &mut [f64]) -> String {
+    let shown: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
+    ratios.sort_by(f64::total_cmp);
+    format!(
+        "{:.2}x, median of {} rounds [{}]",
+        ratios[ratios.len() / 2],
+        ratios.len(),
+        shown.join(", ")
+    )
+}
+
+/// One maximum-load run of tag beacons against a fresh server of `mode`.
+async fn measure_max(mode: &str, args: &Args) -> anyhow::Result<Run> {
     let what = Load::Collect(args.events_per_request);
     Ok(
         measure_load(mode, what, args.connections, args.seconds, None)
             .await?
-            .run
-            .rps(),
+            .run,
     )
 }
 
@@ -313,7 +374,7 @@ async fn measure_load(
     topic: Option<&str>,
 ) -> anyhow::Result<Loaded> {
     let (mut child, port) = spawn_server(mode, topic).await?;
-    let run = load(port, what, connections, seconds, None).await;
+    let run = load_measured(child.id(), port, what, connections, seconds).await;
     let rss_mb = peak_rss_mb(child.id());
     child.kill()?;
     child.wait()?;
@@ -328,10 +389,13 @@ struct Loaded {
 /// `/v1/hits` at maximum load: requests/s, lines/s on the server's one core, latency, memory.
 fn report_hits(name: &str, loaded: &Loaded, lines: usize) {
     let run = &loaded.run;
+    let cpu_per_line = run.cpu_us_per_request() / lines as f64;
     println!(
-        "{name:<6} /v1/hits {lines} lines/request: {:>6.0} req/s = {:>8.0} lines/s per core ({} errors)  p50 {:>6.2} ms  p99 {:>6.2} ms | peak RSS {:>5.1} MB",
+        "{name:<6} /v1/hits {lines} lines/request: {:>6.0} req/s = {:>8.0} lines/s on its core; server CPU {:.2} µs/line = {:>8.0} lines per CPU-second ({} errors)  p50 {:>6.2} ms  p99 {:>6.2} ms | peak RSS {:>5.1} MB",
         run.rps(),
         run.rps() * lines as f64,
+        cpu_per_line,
+        1e6 / cpu_per_line,
         run.errors,
         run.percentile_ms(0.5),
         run.percentile_ms(0.99),
@@ -420,6 +484,7 @@ async fn bare_producer_latency(
         errors: 0,
         seconds: started.elapsed().as_secs_f64(),
         latencies_us: Vec::new(),
+        server_cpu_seconds: f64::NAN,
     };
     for task in tasks {
         let (acked, us) = task.await?;
@@ -435,10 +500,11 @@ async fn bare_producer_latency(
 
 fn report(name: &str, m: &Measured, events_per_request: usize) {
     println!(
-        "{name:<6} max {:>8.0} req/s ({:>8.0} events/s, {} errors)  p50 {:>6.2} ms  p99 {:>6.2} ms | at half load {:>7.0} req/s: p50 {:>6.2} ms  p99 {:>6.2} ms | peak RSS {:>5.1} MB",
+        "{name:<6} max {:>8.0} req/s ({:>8.0} events/s, {} errors, server CPU {:>5.1} µs/request)  p50 {:>6.2} ms  p99 {:>6.2} ms | at half load {:>7.0} req/s: p50 {:>6.2} ms  p99 {:>6.2} ms | peak RSS {:>5.1} MB",
         m.max.rps(),
         m.max.rps() * events_per_request as f64,
         m.max.errors,
+        m.max.cpu_us_per_request(),
         m.max.percentile_ms(0.5),
         m.max.percentile_ms(0.99),
         m.half.rps(),
@@ -484,18 +550,20 @@ async fn http_baselines(args: &Args) -> anyhow::Result<()> {
     // This machine's speed drifts between runs, so the ratio is taken per round from back-to-back
     // maximum-load runs and the median reported.
     let mut ratios = vec![null.max.rps() / noop.max.rps()];
+    let mut cpu_ratios = vec![noop.max.cpu_us_per_request() / null.max.cpu_us_per_request()];
     for _ in 1..args.rounds {
         let noop = measure_max("noop", args).await?;
         let null = measure_max("null", args).await?;
-        ratios.push(null / noop);
+        ratios.push(null.rps() / noop.rps());
+        cpu_ratios.push(noop.cpu_us_per_request() / null.cpu_us_per_request());
     }
-    let shown: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
-    ratios.sort_by(f64::total_cmp);
     println!(
-        "null sink vs no-op handler: {:.2}x requests/s, median of {} rounds [{}] (goal >= 0.50)",
-        ratios[ratios.len() / 2],
-        ratios.len(),
-        shown.join(", ")
+        "null sink vs no-op handler: {} requests/s (goal >= 0.50)",
+        median_of(&mut ratios)
+    );
+    println!(
+        "null sink vs no-op handler by server CPU per request (no-op µs / null µs, the requests/s ratio of a core of their own): {}",
+        median_of(&mut cpu_ratios)
     );
     let hits = Load::Hits(args.hits_lines);
     let noop = measure_load("noop", hits, args.hits_connections, args.seconds, None).await?;
@@ -503,8 +571,9 @@ async fn http_baselines(args: &Args) -> anyhow::Result<()> {
     let null = measure_load("null", hits, args.hits_connections, args.seconds, None).await?;
     report_hits("null", &null, args.hits_lines);
     println!(
-        "null sink vs no-op handler, /v1/hits: {:.2}x requests/s (the no-op reads the same batch and answers 202)",
-        null.run.rps() / noop.run.rps()
+        "null sink vs no-op handler, /v1/hits: {:.2}x requests/s, {:.2}x by server CPU per request (the no-op only reads the batch)",
+        null.run.rps() / noop.run.rps(),
+        noop.run.cpu_us_per_request() / null.run.cpu_us_per_request()
     );
     Ok(())
 }
