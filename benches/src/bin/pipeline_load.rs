@@ -195,7 +195,7 @@ async fn processors_rate(args: &Args, view: &ControlView, topics: &TestTopics) -
         consumer: input_consumer(&topics.brokers, &group).unwrap(),
         status: Default::default(),
         producer: producer_config(&topics.brokers).create().unwrap(),
-        sink: ClickHouseSink::new(db.client(), topics.name(0)),
+        sink: ClickHouseSink::new(db.client(), topics.name(0)).into(),
         control: ControlHandle::fixed(view.clone()),
         enricher: Enricher::from_catalog().unwrap(),
         settings: LoaderSettings {
@@ -209,6 +209,7 @@ async fn processors_rate(args: &Args, view: &ControlView, topics: &TestTopics) -
             batch_rows: args.batch_rows,
             batch_period: Duration::from_millis(args.batch_ms),
             sessions: SessionConfig::default(),
+            max_in_flight: 2,
         },
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
