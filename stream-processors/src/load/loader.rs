@@ -257,6 +257,7 @@ impl Member<'_> {
                         Err(_) => {
                             // Also when idle: held hits whose lookups ended leave now.
                             self.seal(&mut held, Release::Due, stop).await?;
+                            self.note_assignment();
                             deadline = Instant::now() + settings.batch_period;
                             let visitors: usize =
                                 held.sessionizers.values().map(Sessionizer::visitors).sum();
@@ -266,6 +267,15 @@ impl Member<'_> {
                 }
             }
         }
+    }
+
+    /// For /readyz: which partitions this member holds (once a batch, or a batch period).
+    fn note_assignment(&self) {
+        let assigned = self.consumer.assignment().map_or_else(
+            |_| Vec::new(),
+            |a| a.elements().iter().map(|e| e.partition()).collect(),
+        );
+        self.status.set_assigned(assigned);
     }
 
     /// The partitions revoked since the last look (only the consumer's poll revokes).
@@ -332,6 +342,7 @@ impl Member<'_> {
         stop: &watch::Receiver<bool>,
         disowned: &BTreeSet<i32>,
     ) -> anyhow::Result<()> {
+        self.note_assignment();
         let mut batch = std::mem::take(&mut held.batch);
         // Signed hits that waited for their signer's key directory are enriched first: one may
         // then wait for DNS like any other.
