@@ -164,12 +164,12 @@ async fn events_in(client: &clickhouse::Client) -> u64 {
         .unwrap()
 }
 
-/// The rows the processors would write, computed beforehand, then only the inserts timed.
-async fn raw_insert_rate(args: &Args, view: &ControlView, beacons: &[Beacon]) -> f64 {
+/// The batches one loader cuts of `beacons` (all on one partition), processed as it does.
+fn planned_batches(args: &Args, view: &ControlView, beacons: &[Beacon]) -> Vec<Batch> {
     let processor = Processor::new(Enricher::from_catalog().unwrap(), "raw");
     let mut sessionizer = Sessionizer::new(SessionConfig::default());
     let now = chrono::Utc::now().timestamp_millis();
-    let batches: Vec<Batch> = beacons
+    beacons
         .chunks(args.batch_rows)
         .enumerate()
         .map(|(c, chunk)| {
@@ -184,7 +184,12 @@ async fn raw_insert_rate(args: &Args, view: &ControlView, beacons: &[Beacon]) ->
             }
             batch
         })
-        .collect();
+        .collect()
+}
+
+/// The rows the processors would write, computed beforehand, then only the inserts timed.
+async fn raw_insert_rate(args: &Args, view: &ControlView, beacons: &[Beacon]) -> f64 {
+    let batches = planned_batches(args, view, beacons);
     let db = TestDatabase::migrated().await;
     let sink = ClickHouseSink::new(db.client(), random_name("raw"));
     let (_keep, stop) = tokio::sync::watch::channel(false);
@@ -195,6 +200,58 @@ async fn raw_insert_rate(args: &Args, view: &ControlView, beacons: &[Beacon]) ->
     let rate = beacons.len() as f64 / started.elapsed().as_secs_f64();
     assert_eq!(events_in(&db.client()).await, beacons.len() as u64);
     rate
+}
+
+/// The Kafka side alone, on the same broker: a group consumer reading the whole beacons topic
+/// without processing it (records/s).
+async fn bare_consume_rate(topics: &TestTopics, records: usize) -> f64 {
+    use rdkafka::consumer::Consumer;
+    let consumer = input_consumer(&topics.brokers, &random_name("bare")).unwrap();
+    consumer.subscribe(&[topics.name(0)]).unwrap();
+    // From the first record on: the group join is start-up.
+    let _first = consumer.recv().await.unwrap();
+    let started = Instant::now();
+    for _ in 1..records {
+        let message = consumer.recv().await.unwrap();
+        std::hint::black_box(rdkafka::Message::payload(&message));
+    }
+    (records - 1) as f64 / started.elapsed().as_secs_f64()
+}
+
+/// The changelog alone: each planned batch's changed sessions produced and acknowledged as the
+/// loader's writer does (`deliver_all`), one batch after the other. Returns (events/s of input
+/// the changelog keeps up with, changelog records per event).
+async fn changelog_rate(args: &Args, view: &ControlView, beacons: &[Beacon]) -> (f64, f64) {
+    use stream_processors::load::delivery::{deliver_all, Outgoing};
+    let topics = TestTopics::create(&[("sessions", args.partitions)]).await;
+    let batches: Vec<Vec<Outgoing>> = planned_batches(args, view, beacons)
+        .iter()
+        .map(|batch| {
+            batch
+                .sessions
+                .values()
+                .enumerate()
+                .map(|(i, (_, update))| Outgoing {
+                    topic: topics.name(0).to_owned(),
+                    partition: Some(i as i32 % args.partitions),
+                    key: schemas::topics::visitor_key(update.property_id, &update.visitor_id),
+                    payload: schemas::encode(update).unwrap(),
+                })
+                .collect()
+        })
+        .collect();
+    let records: usize = batches.iter().map(Vec::len).sum();
+    let producer: FutureProducer = producer_config(&topics.brokers).create().unwrap();
+    let (_keep, stop) = tokio::sync::watch::channel(false);
+    let started = Instant::now();
+    for batch in batches {
+        assert!(deliver_all(&producer, batch, &stop)
+            .await
+            .unwrap()
+            .is_empty());
+    }
+    let rate = beacons.len() as f64 / started.elapsed().as_secs_f64();
+    (rate, records as f64 / beacons.len() as f64)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -542,6 +599,12 @@ fn main() -> anyhow::Result<()> {
         produce(&topics, &beacons).await;
         let raw_before = raw_insert_rate(&args, &view, &beacons).await;
         println!("raw insert of the same rows: {raw_before:.0} events/s");
+        let consumed = bare_consume_rate(&topics, beacons.len()).await;
+        println!("bare consume of the beacons topic (no processing): {consumed:.0} records/s");
+        let (changelog, per_event) = changelog_rate(&args, &view, &beacons).await;
+        println!(
+            "changelog alone (each batch's changed sessions, acknowledged, batch after batch): keeps up with {changelog:.0} events/s ({per_event:.2} records per event)"
+        );
         let real = processors_rate(&args, &view, &topics, 1, SinkKind::ClickHouse).await;
         println!(
             "processors end to end (consume, enrich, sessionize, changelog, insert), 1 loader: {:.0} events/s after the first insert, {:.0} events/s including start-up",

@@ -4,7 +4,6 @@
 //! to its end is aborted with this queue: its offsets are never committed.
 
 use std::collections::{BTreeSet, VecDeque};
-use std::future::Future;
 use std::time::Instant;
 
 use tokio::sync::oneshot;
@@ -87,18 +86,16 @@ impl InFlight {
 
     /// The oldest batch, once its write ended; pending while nothing is in flight. Cancel-safe:
     /// a batch leaves the queue only with its outcome.
-    pub fn next_durable(&mut self) -> impl Future<Output = anyhow::Result<Durable>> + '_ {
-        async move {
-            let Some(front) = self.queue.front_mut() else {
-                return std::future::pending().await;
-            };
-            let ended = (&mut front.task.0).await;
-            let front = self.queue.pop_front().expect("the batch just awaited");
-            match ended {
-                Ok(Ok(())) => Ok(front.durable),
-                Ok(Err(error)) => Err(error),
-                Err(join) => Err(anyhow::anyhow!("a batch's write ended abnormally: {join}")),
-            }
+    pub async fn next_durable(&mut self) -> anyhow::Result<Durable> {
+        let Some(front) = self.queue.front_mut() else {
+            return std::future::pending().await;
+        };
+        let ended = (&mut front.task.0).await;
+        let front = self.queue.pop_front().expect("the batch just awaited");
+        match ended {
+            Ok(Ok(())) => Ok(front.durable),
+            Ok(Err(error)) => Err(error),
+            Err(join) => Err(anyhow::anyhow!("a batch's write ended abnormally: {join}")),
         }
     }
 

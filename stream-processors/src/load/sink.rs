@@ -178,7 +178,7 @@ impl ClickHouseSink {
 /// Where the loader's rows go. Only code builds the discarding sink (the benchmarks measure the
 /// processors' own cost with it); no configuration reaches it.
 pub enum Sink {
-    ClickHouse(ClickHouseSink),
+    ClickHouse(Box<ClickHouseSink>),
     Discard(Discarded),
 }
 
@@ -194,7 +194,7 @@ impl Discarded {
 
 impl From<ClickHouseSink> for Sink {
     fn from(sink: ClickHouseSink) -> Self {
-        Sink::ClickHouse(sink)
+        Sink::ClickHouse(Box::new(sink))
     }
 }
 
