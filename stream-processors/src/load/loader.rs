@@ -269,7 +269,8 @@ impl Member<'_> {
         }
     }
 
-    /// For /readyz: which partitions this member holds (once a batch, or a batch period).
+    /// For /readyz: which partitions this member holds (after a rebalance, then once a batch or a
+    /// batch period).
     fn note_assignment(&self) {
         let assigned = self.consumer.assignment().map_or_else(
             |_| Vec::new(),
@@ -318,6 +319,7 @@ impl Member<'_> {
             held.waiting.forget(*partition);
             self.status.forget_partition(*partition);
         }
+        self.note_assignment();
         Ok(())
     }
 
@@ -422,8 +424,10 @@ impl Member<'_> {
         }
     }
 
-    /// The partition's sessionizer, restored from the changelog on first use after an assignment.
-    /// Retries a failed restore until it succeeds; None only when stopping.
+    /// The partition's sessionizer, restored from the changelog on first use after an assignment
+    /// — with every other assigned partition not restored yet, all at once: restores are round
+    /// trips that would otherwise interrupt consumption one partition after the other. Retries
+    /// a failed restore of `partition` until it succeeds; None only when stopping.
     async fn sessionizer<'s>(
         &self,
         sessionizers: &'s mut HashMap<i32, Sessionizer>,
@@ -431,28 +435,45 @@ impl Member<'_> {
         stop: &watch::Receiver<bool>,
     ) -> Option<&'s mut Sessionizer> {
         if !sessionizers.contains_key(&partition) {
+            let mut missing: BTreeSet<i32> = self
+                .consumer
+                .assignment()
+                .map(|a| a.elements().iter().map(|e| e.partition()).collect())
+                .unwrap_or_default();
+            missing.insert(partition);
+            missing.retain(|p| !sessionizers.contains_key(p));
+            self.note_assignment();
             loop {
-                let restored = restore_partition(
-                    &self.settings.brokers,
-                    &self.settings.sessions_topic,
-                    partition,
-                    self.settings.sessions,
-                )
-                .await;
-                match restored {
-                    Ok(sessionizer) => {
-                        metrics::counter!(telemetry::SESSIONS_RESTORED).increment(1);
-                        sessionizers.insert(partition, sessionizer);
-                        break;
-                    }
-                    Err(error) => {
-                        tracing::warn!(%error, partition, "session restore failed; retrying");
-                        if *stop.borrow() {
-                            return None;
+                let restores = missing.iter().map(|&p| async move {
+                    let restored = restore_partition(
+                        &self.settings.brokers,
+                        &self.settings.sessions_topic,
+                        p,
+                        self.settings.sessions,
+                    )
+                    .await;
+                    (p, restored)
+                });
+                for (p, restored) in futures::future::join_all(restores).await {
+                    match restored {
+                        Ok(sessionizer) => {
+                            metrics::counter!(telemetry::SESSIONS_RESTORED).increment(1);
+                            sessionizers.insert(p, sessionizer);
                         }
-                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        Err(error) => {
+                            tracing::warn!(%error, partition = p, "session restore failed; retrying");
+                        }
                     }
                 }
+                if sessionizers.contains_key(&partition) {
+                    break;
+                }
+                if *stop.borrow() {
+                    return None;
+                }
+                // Only the partition asked for is retried; the others restore on first use.
+                missing = BTreeSet::from([partition]);
+                tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }
         sessionizers.get_mut(&partition)
