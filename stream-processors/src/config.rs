@@ -582,6 +582,10 @@ mod tests {
                 "invalid --batch-ms: is 0; use at least 1",
             ),
             (
+                &["--max-in-flight-batches", "0"],
+                "invalid --max-in-flight-batches: is 0; use at least 1",
+            ),
+            (
                 &["--attribution-lookback-days", "0"],
                 "invalid --attribution-lookback-days: is 0; use at least 1",
             ),
