@@ -47,6 +47,10 @@ pub struct RunConfig {
     /// … or this many milliseconds after the last write.
     #[arg(long, env = "OPTIVIEW_BATCH_MS", default_value_t = 1_000)]
     pub batch_ms: u64,
+    /// Batches written at once while the next one fills (each holds up to --batch-rows records
+    /// in memory); when all are still writing, consumption waits.
+    #[arg(long, env = "OPTIVIEW_MAX_IN_FLIGHT_BATCHES", default_value_t = 2)]
+    pub max_in_flight_batches: usize,
     /// How many days back a visitor's last AI touch is credited with a conversion.
     #[arg(long, env = "OPTIVIEW_ATTRIBUTION_LOOKBACK_DAYS", default_value_t = 30)]
     pub attribution_lookback_days: u32,
@@ -301,6 +305,7 @@ impl Validate for RunConfig {
     fn validate(&self) -> Result<(), ConfigError> {
         at_least_one("--batch-rows", self.batch_rows as u64)?;
         at_least_one("--batch-ms", self.batch_ms)?;
+        at_least_one("--max-in-flight-batches", self.max_in_flight_batches as u64)?;
         at_least_one(
             "--attribution-lookback-days",
             u64::from(self.attribution_lookback_days),
@@ -600,6 +605,10 @@ mod tests {
             (
                 &["--batch-ms", "0"],
                 "invalid --batch-ms: is 0; use at least 1",
+            ),
+            (
+                &["--max-in-flight-batches", "0"],
+                "invalid --max-in-flight-batches: is 0; use at least 1",
             ),
             (
                 &["--attribution-lookback-days", "0"],

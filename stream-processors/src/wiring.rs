@@ -80,7 +80,7 @@ pub fn loader(
         status,
         consumer: input_consumer(&config.brokers, &config.group)?,
         producer: platform::kafka::producer_config(&config.brokers).create()?,
-        sink: ClickHouseSink::new(config.clickhouse.client(), config.beacons_topic.clone()),
+        sink: ClickHouseSink::new(config.clickhouse.client(), config.beacons_topic.clone()).into(),
         control,
         enricher: with_reverse_dns(
             Enricher::from_catalog()?
@@ -99,6 +99,7 @@ pub fn loader(
             deadletter_topic: config.deadletter_topic.clone(),
             batch_rows: config.batch_rows,
             batch_period: config.batch_period(),
+            max_in_flight: config.max_in_flight_batches,
         },
     })
 }
