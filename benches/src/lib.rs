@@ -22,4 +22,5 @@ pub fn reference_user_agents() -> (Vec<String>, Vec<String>) {
         .collect();
     (humans, bots)
 }
+pub mod edge;
 pub mod synthetic;

@@ -10,8 +10,11 @@ HTTP interface that the official `clickhouse` Rust crate (and curl users) rely o
   database, default_format, query_id, session_id, compress, decompress, wait_end_of_query,
   param_* URL parameters; every other URL parameter is applied as a setting.
 
-Each request gets a fresh chDB connection (settings and USE are sticky per connection), except
-requests with a session_id, which share one connection until the session times out.
+Requests without a session_id reuse pooled chDB connections; settings and USE are sticky per
+connection, so a connection goes back to the pool only after the request's settings and database
+are reset (GET takes its own readonly=1 kind). Requests with a session_id share one connection
+until the session times out. Responses leave with TCP_NODELAY and headers and body in one write
+(keep-alive clients waited ~40 ms per query on Nagle before).
 
 A web page the developer visits can reach 127.0.0.1 too (an <img> tag sends a GET, a form a
 POST, DNS rebinding lends a page the loopback address), so every request except the liveness
@@ -334,31 +337,42 @@ class Sessions:
 
 
 class Pool:
-    """Idle connections for requests without a session. Opening one costs tens to hundreds of
-    milliseconds once a data directory holds many tables, which dominated small queries. A
-    connection goes back only after the request's settings and database are reset, so nothing
-    one request set is seen by the next; if resetting fails it is closed instead."""
+    """Idle connections for requests without a session, in two kinds: writable ones and ones
+    with readonly=1 for GET (readonly cannot be undone on a connection, so a GET never gets a
+    writable connection and a POST never a readonly one). Opening a connection costs tens to
+    hundreds of milliseconds once a data directory holds many tables, which dominated small
+    queries. A connection goes back only after the request's settings and database are reset, so
+    nothing one request set is seen by the next; if resetting fails it is closed instead."""
 
     def __init__(self, path, size=8):
         self.path = path
         self.size = size
         self.lock = threading.Lock()
-        self.idle = []
+        self.idle = {False: [], True: []}
 
-    def take(self):
+    def take(self, readonly):
         with self.lock:
-            if self.idle:
-                return self.idle.pop()
-        return connect(self.path)
+            if self.idle[readonly]:
+                return self.idle[readonly].pop()
+        conn = connect(self.path)
+        if readonly:
+            try:
+                conn.query("SET readonly = 1", "TabSeparated")
+            except Exception as exc:  # noqa: BLE001
+                conn.close()
+                raise from_chdb(exc)
+        return conn
 
     def close(self):
         with self.lock:
-            for conn in self.idle:
-                conn.close()
-            self.idle.clear()
+            for idle in self.idle.values():
+                for conn in idle:
+                    conn.close()
+                idle.clear()
 
-    def give_back(self, conn, settings, used_database):
+    def give_back(self, conn, readonly, settings, used_database):
         try:
+            # A POST that set readonly fails here (readonly cannot be reset) and is not reused.
             for name in settings:
                 conn.query(f"SET {name} = DEFAULT", "TabSeparated")
             if used_database:
@@ -367,8 +381,8 @@ class Pool:
             conn.close()
             return
         with self.lock:
-            if len(self.idle) < self.size:
-                self.idle.append(conn)
+            if len(self.idle[readonly]) < self.size:
+                self.idle[readonly].append(conn)
                 return
         conn.close()
 
@@ -413,6 +427,12 @@ def parse_multipart(body, content_type):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = f"ClickHouse-chDB-gateway/{VERSION}"
+    # Keep-alive clients (the Rust crate pools connections) otherwise wait out Nagle against the
+    # client's delayed ACK on every response written in more than one piece: ~40 ms a query.
+    disable_nagle_algorithm = True
+    # Headers and a small body leave in one segment; handle_one_request flushes after each
+    # request, and a streamed result goes out whenever the buffer fills (memory stays bounded).
+    wbufsize = 64 * 1024
 
     def log_message(self, fmt, *args):
         if self.server.verbose:
@@ -553,11 +573,12 @@ class Handler(BaseHTTPRequestHandler):
                 body = decompress_blocks(body)
             settings = {k: v for k, v in params.items() if k not in PROTOCOL_PARAMS and not k.startswith("param_")}
             if readonly:
-                # Set last, after the URL's settings: a GET URL (an <img> tag) never writes.
+                # A GET URL (an <img> tag) never writes: its connection comes from the pool's
+                # readonly=1 kind (the URL's other settings still apply; readonly=1 cannot be
+                # lowered).
                 settings.pop("readonly", None)
-                settings["readonly"] = "1"
             forbidden_use(sql, self.server.forbidden_names)
-            self.run(sql.strip(), body, params, settings, query_params, query_id)
+            self.run(sql.strip(), body, params, settings, query_params, query_id, readonly)
         except GatewayError as err:
             if err.status in (401, 403) and not readonly:
                 self.close_connection = True
@@ -565,17 +586,24 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass
 
-    def connection_for(self, params):
+    def connection_for(self, params, readonly, settings):
+        """(connection, session lock, where it goes after the request: "pool", "close" or
+        "session")."""
         session_id = params.get("session_id")
         if session_id:
             timeout = float(params.get("session_timeout") or 60)
-            return self.server.sessions.get(session_id, timeout, params.get("session_check") == "1")
-        return self.server.pool.take(), None
+            conn, lock = self.server.sessions.get(session_id, timeout, params.get("session_check") == "1")
+            return conn, lock, "session"
+        if readonly and settings:
+            # readonly=1 refuses SET, so a GET's own settings go first on a connection of its
+            # own, readonly=1 last, and the connection is closed afterwards.
+            return connect(self.server.data_path), None, "close"
+        return self.server.pool.take(readonly), None, "pool"
 
-    def run(self, sql, body, params, settings, query_params, query_id):
+    def run(self, sql, body, params, settings, query_params, query_id, readonly):
         if not sql:
             raise GatewayError(62, f"Code: 62. DB::Exception: Empty query (SYNTAX_ERROR) (version {VERSION})", 400)
-        conn, session_lock = self.connection_for(params)
+        conn, session_lock, after = self.connection_for(params, readonly, settings)
         if session_lock:
             session_lock.acquire()
         try:
@@ -585,6 +613,8 @@ class Handler(BaseHTTPRequestHandler):
                 if not re.fullmatch(r"[A-Za-z0-9_]+", name):
                     raise GatewayError(115, f"Code: 115. DB::Exception: Unknown setting '{name}' (UNKNOWN_SETTING) (version {VERSION})", 400)
                 self.execute(conn, f"SET {name} = {quote(value)}")
+            if after == "close" and readonly:
+                self.execute(conn, "SET readonly = 1")
             insert = INSERT_FORMAT.match(sql)
             if insert and not insert.group("rest").strip(" ;"):
                 self.run_insert(conn, insert.group("head"), insert.group("fmt"), body, params, query_id)
@@ -596,10 +626,12 @@ class Handler(BaseHTTPRequestHandler):
                 fmt = fmt_match.group(1) if fmt_match else params.get("default_format") or "TabSeparated"
                 self.run_select(conn, sql, fmt, query_params, params, query_id)
         finally:
-            if session_lock:
+            if after == "session":
                 session_lock.release()
+            elif after == "close":
+                conn.close()
             else:
-                self.server.pool.give_back(conn, settings, "database" in params)
+                self.server.pool.give_back(conn, readonly, settings, "database" in params)
 
     def execute(self, conn, sql):
         try:

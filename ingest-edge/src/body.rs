@@ -4,13 +4,16 @@
 //! actix's own `Decompress` inflates each network chunk completely before anyone can count the
 //! output, so a 33 KB zstd chunk becomes 1 GB in memory. Here the raw payload is read instead,
 //! only gzip is decoded, and the decoder writes into a buffer that refuses to grow past the limit,
-//! so memory per request stays near the limit whatever the body claims to expand to.
+//! so memory per request stays near the limit whatever the body claims to expand to. Bodies are
+//! handed on as they arrive (`for_each_chunk`), so a log-shipping batch of megabytes is parsed
+//! line by line instead of held whole.
 
 use std::io::{self, Write};
+use std::time::Duration;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest};
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use flate2::write::MultiGzDecoder;
 use futures::StreamExt;
 
@@ -56,19 +59,22 @@ fn compressed_limit(limit: usize) -> usize {
     limit.saturating_add(limit / 1024).saturating_add(1024)
 }
 
-/// The decoder's output: refuses any write that would take it past `limit`.
+/// The decoder's output: refuses any write that would take the decoded total past `limit`, and
+/// holds only what was decoded since the caller last drained it.
 struct Capped {
     buf: BytesMut,
+    total: usize,
     limit: usize,
     over: bool,
 }
 
 impl Write for Capped {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        if self.buf.len() + data.len() > self.limit {
+        if self.total + data.len() > self.limit {
             self.over = true;
             return Err(io::Error::other("decoded body is over the limit"));
         }
+        self.total += data.len();
         self.buf.extend_from_slice(data);
         Ok(data.len())
     }
@@ -86,14 +92,26 @@ fn gzip_failure(decoder: &MultiGzDecoder<Capped>, limit: usize, error: io::Error
     }
 }
 
-/// Reads the whole body, decoding gzip, refusing more than `limit` decoded bytes (and about as
-/// many bytes on the wire, with or without a `Content-Length`) without ever holding more.
-pub async fn read_limited(
+/// Limits of one body: decoded bytes, and the time the whole body may take to arrive (a client
+/// trickling bytes would otherwise hold its connection and buffers for as long as it likes).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    pub bytes: usize,
+    pub time: Duration,
+}
+
+/// Hands the body to `each` as it arrives, decoded, in pieces of whatever size the network and the
+/// decoder produce; refuses more than `limits.bytes` decoded bytes (and about as many on the wire,
+/// with or without a `Content-Length`) and a body slower than `limits.time`. Nothing but the piece
+/// being handed over is held here.
+pub async fn for_each_chunk(
     req: &HttpRequest,
-    mut payload: web::Payload,
-    limit: usize,
-) -> Result<BytesMut, EdgeError> {
+    payload: web::Payload,
+    limits: BodyLimits,
+    each: impl FnMut(Bytes) -> Result<(), EdgeError>,
+) -> Result<(), EdgeError> {
     let encoding = encoding(req)?;
+    let limit = limits.bytes;
     let wire_limit = match encoding {
         Encoding::Identity => limit,
         Encoding::Gzip => compressed_limit(limit),
@@ -107,14 +125,29 @@ pub async fn read_limited(
             return Err(EdgeError::BodyTooLarge { limit });
         }
     }
+    let read = read_chunks(payload, encoding, limit, wire_limit, each);
+    tokio::time::timeout(limits.time, read)
+        .await
+        .map_err(|_| EdgeError::BodyTimeout {
+            seconds: limits.time.as_secs_f64(),
+        })?
+}
+
+async fn read_chunks(
+    mut payload: web::Payload,
+    encoding: Encoding,
+    limit: usize,
+    wire_limit: usize,
+    mut each: impl FnMut(Bytes) -> Result<(), EdgeError>,
+) -> Result<(), EdgeError> {
     let mut decoder = (encoding == Encoding::Gzip).then(|| {
         MultiGzDecoder::new(Capped {
             buf: BytesMut::new(),
+            total: 0,
             limit,
             over: false,
         })
     });
-    let mut body = BytesMut::new();
     let mut received = 0usize;
     while let Some(chunk) = payload.next().await {
         let chunk = chunk
@@ -124,23 +157,56 @@ pub async fn read_limited(
             return Err(EdgeError::BodyTooLarge { limit });
         }
         match decoder.as_mut() {
-            Some(decoder) => decoder
-                .write_all(&chunk)
-                .map_err(|e| gzip_failure(decoder, limit, e))?,
-            // Most beacons arrive in one chunk: take it without copying.
-            None if body.is_empty() => body = BytesMut::from(chunk),
-            None => body.extend_from_slice(&chunk),
+            Some(decoder) => {
+                decoder
+                    .write_all(&chunk)
+                    .map_err(|e| gzip_failure(decoder, limit, e))?;
+                let decoded = decoder.get_mut().buf.split().freeze();
+                if !decoded.is_empty() {
+                    each(decoded)?;
+                }
+            }
+            None => each(chunk)?,
         }
     }
-    match decoder {
-        None => Ok(body),
-        Some(mut decoder) => {
-            decoder
-                .try_finish()
-                .map_err(|e| gzip_failure(&decoder, limit, e))?;
-            Ok(std::mem::take(&mut decoder.get_mut().buf))
+    if let Some(mut decoder) = decoder {
+        decoder
+            .try_finish()
+            .map_err(|e| gzip_failure(&decoder, limit, e))?;
+        let rest = decoder.get_mut().buf.split().freeze();
+        if !rest.is_empty() {
+            each(rest)?;
         }
     }
+    Ok(())
+}
+
+/// Reads the whole body into one buffer (see [`for_each_chunk`]): for small bodies parsed at once.
+pub async fn read_limited(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limits: BodyLimits,
+) -> Result<Bytes, EdgeError> {
+    // Most beacons arrive in one chunk: it is kept as it came, without a copy.
+    let mut first = Bytes::new();
+    let mut joined = BytesMut::new();
+    for_each_chunk(req, payload, limits, |chunk| {
+        if first.is_empty() && joined.is_empty() {
+            first = chunk;
+        } else {
+            if joined.is_empty() {
+                joined.extend_from_slice(&std::mem::take(&mut first));
+            }
+            joined.extend_from_slice(&chunk);
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(if joined.is_empty() {
+        first
+    } else {
+        joined.freeze()
+    })
 }
 
 #[cfg(test)]

@@ -13,6 +13,8 @@ use platform::kafka::{BROKERS_ENV, DEFAULT_BROKERS};
 use platform::raw_address::AddressKeyArgs;
 use schemas::topics;
 
+use crate::body::BodyLimits;
+
 #[derive(Debug, Clone, Args)]
 pub struct EdgeConfig {
     /// Address to listen on.
@@ -30,12 +32,23 @@ pub struct EdgeConfig {
     /// Topic for per-minute edge statistics.
     #[arg(long, env = "OPTIVIEW_EDGE_STATS_TOPIC", default_value = topics::EDGE_STATS)]
     pub edge_stats_topic: String,
-    /// Largest request body accepted, in bytes (after gzip decoding).
+    /// Largest tag beacon (`/v1/collect`) accepted, in bytes (after gzip decoding).
     #[arg(long, env = "OPTIVIEW_EDGE_MAX_BODY_BYTES", default_value_t = default_max_body_bytes())]
     pub max_body_bytes: usize,
-    /// Most events or hits in one request.
+    /// Most events in one tag beacon (`/v1/collect`).
     #[arg(long, env = "OPTIVIEW_EDGE_MAX_EVENTS", default_value_t = default_max_events())]
     pub max_events: usize,
+    /// Largest server-hit batch (`/v1/hits`) accepted, in bytes after gzip decoding: sized for
+    /// log shippers, which send a few MB at a time. The body is parsed line by line as it
+    /// arrives, so memory holds the encoded hits (about half the text), not the body.
+    #[arg(long, env = "OPTIVIEW_EDGE_MAX_HITS_BYTES", default_value_t = default_max_hits_bytes())]
+    pub max_hits_bytes: usize,
+    /// Most lines (hits) in one `/v1/hits` batch.
+    #[arg(long, env = "OPTIVIEW_EDGE_MAX_HITS_LINES", default_value_t = default_max_hits_lines())]
+    pub max_hits_lines: usize,
+    /// How long a request body may take to arrive, in milliseconds; a slower one is answered 408.
+    #[arg(long, env = "OPTIVIEW_EDGE_BODY_TIMEOUT_MS", default_value_t = 30_000)]
+    pub body_timeout_ms: u64,
     /// Sustained server-hit requests (`/v1/hits`) per second allowed per API key. Tag beacons
     /// have their own buckets (--tag-rps), so a flood on the public key id leaves these alone.
     #[arg(long, env = "OPTIVIEW_EDGE_KEY_RPS", default_value_t = 500)]
@@ -121,6 +134,15 @@ pub fn default_max_events() -> usize {
     100
 }
 
+/// 8 MiB: Vector's and most shippers' default batch is smaller, and 10 000 nginx lines fit.
+pub fn default_max_hits_bytes() -> usize {
+    8 * 1024 * 1024
+}
+
+pub fn default_max_hits_lines() -> usize {
+    10_000
+}
+
 /// The local stack's data directory (`.stack`, beside the repository's root).
 pub fn default_cookieless_salt_dir() -> &'static str {
     ".stack/cookieless-salts"
@@ -131,6 +153,9 @@ impl Validate for EdgeConfig {
         let positive = [
             ("--max-body-bytes", self.max_body_bytes as u64),
             ("--max-events", self.max_events as u64),
+            ("--max-hits-bytes", self.max_hits_bytes as u64),
+            ("--max-hits-lines", self.max_hits_lines as u64),
+            ("--body-timeout-ms", self.body_timeout_ms),
             ("--key-rps", u64::from(self.key_rps)),
             ("--key-burst", u64::from(self.key_burst)),
             ("--tag-rps", u64::from(self.tag_rps)),
@@ -144,15 +169,20 @@ impl Validate for EdgeConfig {
         if let Some((flag, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::new(flag, "is 0; use at least 1"));
         }
-        if self.max_in_flight < self.max_events {
-            return Err(ConfigError::new(
-                "--max-in-flight",
-                // Below it, a full request could never be accepted.
-                format!(
-                    "is {}, below --max-events; use at least {}",
-                    self.max_in_flight, self.max_events
-                ),
-            ));
+        // Below either, a full request could never be accepted.
+        for (flag, most) in [
+            ("--max-events", self.max_events),
+            ("--max-hits-lines", self.max_hits_lines),
+        ] {
+            if self.max_in_flight < most {
+                return Err(ConfigError::new(
+                    "--max-in-flight",
+                    format!(
+                        "is {}, below {flag}; use at least {most}",
+                        self.max_in_flight
+                    ),
+                ));
+            }
         }
         self.address_keys.validate()?;
         self.ip_databases.validate()?;
@@ -179,6 +209,22 @@ impl Validate for EdgeConfig {
 impl EdgeConfig {
     pub fn produce_timeout(&self) -> Duration {
         Duration::from_millis(self.produce_timeout_ms)
+    }
+
+    /// A tag beacon's body limits.
+    pub fn beacon_body(&self) -> BodyLimits {
+        BodyLimits {
+            bytes: self.max_body_bytes,
+            time: Duration::from_millis(self.body_timeout_ms),
+        }
+    }
+
+    /// A server-hit batch's body limits.
+    pub fn hits_body(&self) -> BodyLimits {
+        BodyLimits {
+            bytes: self.max_hits_bytes,
+            time: Duration::from_millis(self.body_timeout_ms),
+        }
     }
 
     pub fn salt_purge_period(&self) -> Duration {
@@ -209,6 +255,9 @@ mod tests {
         for flag in [
             "--max-body-bytes",
             "--max-events",
+            "--max-hits-bytes",
+            "--max-hits-lines",
+            "--body-timeout-ms",
             "--key-rps",
             "--key-burst",
             "--tag-rps",
@@ -227,6 +276,10 @@ mod tests {
         assert_eq!(
             problem(&["--max-in-flight", "50", "--max-events", "100"]).as_deref(),
             Some("invalid --max-in-flight: is 50, below --max-events; use at least 100")
+        );
+        assert_eq!(
+            problem(&["--max-in-flight", "5000", "--max-hits-lines", "6000"]).as_deref(),
+            Some("invalid --max-in-flight: is 5000, below --max-hits-lines; use at least 6000")
         );
     }
 

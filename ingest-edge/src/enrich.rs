@@ -1,6 +1,7 @@
 //! What only the edge knows: receive time, request id, client IP in truncated and salted-hash
 //! form, country from a trusted header, the network of origin from the installed databases.
 
+use std::fmt::Write;
 use std::net::IpAddr;
 
 use actix_web::HttpRequest;
@@ -34,11 +35,19 @@ pub fn new_id() -> String {
 
 /// Salted SHA-256 of the truncated address, 16 hex characters. The raw IP is never stored.
 pub fn ip_hash(salt: &str, ip: IpAddr) -> String {
-    let digest = Sha256::new()
-        .chain_update(salt.as_bytes())
-        .chain_update(truncate_ip(ip).to_string().as_bytes())
-        .finalize();
-    hex::encode(&digest[..8])
+    let mut hasher = Sha256::new().chain_update(salt.as_bytes());
+    // The address's text straight into the hash, without a `String` of it.
+    let _ = write!(Hashing(&mut hasher), "{}", truncate_ip(ip));
+    hex::encode(&hasher.finalize()[..8])
+}
+
+struct Hashing<'a>(&'a mut Sha256);
+
+impl std::fmt::Write for Hashing<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.update(s.as_bytes());
+        Ok(())
+    }
 }
 
 /// A stable pseudonymous visitor id for server hits: salted hash of IP and user agent.
@@ -49,7 +58,12 @@ pub fn server_visitor_id(salt: &str, ip: Option<&str>, user_agent: &str) -> Stri
         .chain_update([0])
         .chain_update(user_agent.as_bytes())
         .finalize();
-    format!("srv-{}", hex::encode(&digest[..8]))
+    let mut hex = [0u8; 16];
+    hex::encode_to_slice(&digest[..8], &mut hex).expect("16 hex digits for 8 bytes");
+    let mut id = String::with_capacity(20);
+    id.push_str("srv-");
+    id.push_str(std::str::from_utf8(&hex).expect("hex digits"));
+    id
 }
 
 /// The client's address: the socket peer, or whom a trusted proxy vouches for
@@ -134,6 +148,12 @@ mod tests {
         assert_ne!(a, ip_hash("s2", "203.0.113.77".parse().unwrap()));
         assert!(!a.contains("203"));
         assert_eq!(a.len(), 16);
+        // The hash of the truncated address's text, as stored hashes were always made.
+        let text = Sha256::new()
+            .chain_update(b"s1")
+            .chain_update(b"203.0.113.0")
+            .finalize();
+        assert_eq!(a, hex::encode(&text[..8]));
     }
 
     #[test]
@@ -190,6 +210,12 @@ mod tests {
         assert_eq!(
             server_visitor_id("s", Some("1.2.3.4"), "GPTBot"),
             server_visitor_id("s", Some("1.2.3.4"), "GPTBot")
+        );
+        // The salted hash of address, a zero byte and agent, as stored ids were always made.
+        let digest = Sha256::new().chain_update(b"s1.2.3.4\0GPTBot").finalize();
+        assert_eq!(
+            server_visitor_id("s", Some("1.2.3.4"), "GPTBot"),
+            format!("srv-{}", hex::encode(&digest[..8]))
         );
     }
 }

@@ -28,6 +28,8 @@ pub enum EdgeError {
     BodyTooLarge { limit: usize },
     #[error("batch has {count} events, more than {limit}")]
     BatchTooLarge { count: usize, limit: usize },
+    #[error("request body did not arrive within {seconds} s")]
+    BodyTimeout { seconds: f64 },
     #[error("unsupported content type {0}")]
     UnsupportedType(String),
     #[error("unsupported Content-Encoding {0}; send the body as is or gzip")]
@@ -61,6 +63,7 @@ impl EdgeError {
             EdgeError::OriginNotAllowed => "origin_not_allowed",
             EdgeError::BodyTooLarge { .. } => "body_too_large",
             EdgeError::BatchTooLarge { .. } => "batch_too_large",
+            EdgeError::BodyTimeout { .. } => "body_timeout",
             EdgeError::UnsupportedType(_) => "unsupported_media_type",
             EdgeError::UnsupportedEncoding(_) => "unsupported_encoding",
             EdgeError::RateLimited { .. } => "rate_limited",
@@ -94,6 +97,7 @@ impl ResponseError for EdgeError {
             EdgeError::BodyTooLarge { .. } | EdgeError::BatchTooLarge { .. } => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
+            EdgeError::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             EdgeError::UnsupportedType(_) | EdgeError::UnsupportedEncoding(_) => {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
             }

@@ -1,6 +1,7 @@
 //! ingest-edge: the collector. Validates beacons against the control view and answers 2xx only
 //! once the broker acknowledged them.
 
+pub mod avro;
 pub mod body;
 pub mod clock;
 pub mod config;

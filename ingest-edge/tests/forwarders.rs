@@ -47,6 +47,21 @@ async fn the_cloudflare_worker_forwards_crawler_hits_the_collector_accepts() {
         report["forwarded"], 2,
         "ONLY_BOTS=1 forwards the crawler and the signed agent, not the browser"
     );
+    assert_eq!(
+        report["posts"],
+        serde_json::json!([{ "lines": 2, "status": 202 }]),
+        "both hits in one batch, accepted"
+    );
+    assert_eq!(
+        report["by_lines"],
+        serde_json::json!([2, 2, 1]),
+        "full batches go at once"
+    );
+    assert_eq!(
+        report["by_bytes"],
+        serde_json::json!([2, 1]),
+        "a hit that would pass the byte limit starts a new batch"
+    );
 
     let records = sink.records();
     assert_eq!(records.len(), 2);
@@ -126,6 +141,42 @@ fn nginx_expand(template: &str, variables: &[(&str, &str)]) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// `batch.<name> = <number>` of the Vector recipe.
+fn vector_batch(vector: &str, name: &str) -> usize {
+    let prefix = format!("batch.{name} = ");
+    vector
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("vector.toml sets {prefix}"))
+        .replace('_', "")
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn the_vector_recipe_batches_for_log_shipping_within_the_collectors_limits() {
+    let vector = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/forwarders/vector.toml"),
+    )
+    .unwrap();
+    let (events, bytes) = (
+        vector_batch(&vector, "max_events"),
+        vector_batch(&vector, "max_bytes"),
+    );
+    // Vector does not retry a 413: a batch over a limit would be dropped.
+    assert!(
+        (1_000..=ingest_edge::config::default_max_hits_lines()).contains(&events),
+        "{events}"
+    );
+    // Vector measures events before framing: half the limit leaves room for newlines and
+    // estimates.
+    assert!(
+        (1_000_000..=ingest_edge::config::default_max_hits_bytes() / 2).contains(&bytes),
+        "{bytes}"
+    );
+    assert!(vector.contains(r#"compression = "gzip""#));
 }
 
 #[actix_web::test]

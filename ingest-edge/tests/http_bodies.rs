@@ -226,9 +226,11 @@ async fn oversized_bodies_without_a_content_length_get_413() {
     let _serial = ONE_AT_A_TIME.lock().await;
     let (acme, sink, server) = world();
     let chunk = Bytes::from(vec![b' '; 64 * 1024]);
-    // 8 MiB plain, and 8 MiB of incompressible gzip (far over the wire allowance).
-    let plain = vec![chunk; 128];
-    let noise: Vec<u8> = (0..8 * MIB as u32)
+    // 10 MiB plain, and 10 MiB of incompressible gzip: over both routes' limits (256 KiB for
+    // beacons, 8 MiB for hit batches) and their wire allowances.
+    assert!(10 * MIB > ingest_edge::config::default_max_hits_bytes());
+    let plain = vec![chunk; 160];
+    let noise: Vec<u8> = (0..10 * MIB as u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
     let noisy_gzip = gzip(&noise)

@@ -361,3 +361,71 @@ async fn the_clickhouse_crate_sends_the_credentials() {
         .unwrap_err();
     assert!(err.to_string().contains("REQUIRED_PASSWORD"), "{err}");
 }
+
+/// `SELECT getSetting('max_threads'), currentDatabase()` as `method` with `query` in the URL.
+fn settings_seen(gateway: &OwnGateway, method: &str, url_settings: &str) -> Answer {
+    let auth = basic(gateway);
+    let sql = encode("SELECT getSetting('max_threads'), currentDatabase(), getSetting('readonly')");
+    let target = format!("/?{url_settings}query={sql}");
+    send(
+        gateway.port,
+        method,
+        &target,
+        &[("Authorization", auth.as_str())],
+        "",
+    )
+}
+
+#[test]
+#[ignore = "integration test: needs OPTIVIEW_GATEWAY_PYTHON and OPTIVIEW_GATEWAY_SCRIPT; infra/test runs it"]
+fn pooled_connections_carry_no_settings_or_database_from_one_request_to_the_next() {
+    let (_dir, gateway) = start();
+    let auth = basic(&gateway);
+    let created = send(
+        gateway.port,
+        "POST",
+        "/",
+        &[("Authorization", auth.as_str())],
+        "CREATE DATABASE other",
+    );
+    assert_eq!(created.status, 200, "{}", created.body);
+    let defaults = settings_seen(&gateway, "POST", "");
+    let (default_threads, _) = defaults.body.split_once('\t').unwrap();
+    assert_ne!(default_threads, "3", "the test needs a non-default value");
+    assert_eq!(defaults.body, format!("{default_threads}\tdefault\t0\n"));
+    // Requests run one after another, so each one takes the connection the last one gave back.
+    for method in ["POST", "GET"] {
+        let own = settings_seen(&gateway, method, "max_threads=3&database=other&");
+        let readonly = if method == "GET" { 1 } else { 0 };
+        assert_eq!(own.body, format!("3\tother\t{readonly}\n"), "{method}");
+        let next = settings_seen(&gateway, method, "");
+        assert_eq!(
+            next.body,
+            format!("{default_threads}\tdefault\t{readonly}\n"),
+            "{method} after one with its own settings"
+        );
+    }
+    // A POST that makes itself read-only leaves no read-only connection behind.
+    assert_eq!(settings_seen(&gateway, "POST", "readonly=1&").status, 200);
+    let write = send(
+        gateway.port,
+        "POST",
+        "/",
+        &[("Authorization", auth.as_str())],
+        "CREATE TABLE other.t (id UInt8) ENGINE = Memory",
+    );
+    assert_eq!(write.status, 200, "{}", write.body);
+    // A GET with settings of its own still cannot write.
+    let target = format!(
+        "/?max_threads=3&query={}",
+        encode("INSERT INTO other.t VALUES (1)")
+    );
+    let refused = send(
+        gateway.port,
+        "GET",
+        &target,
+        &[("Authorization", auth.as_str())],
+        "",
+    );
+    assert_eq!(refused.status, 403, "{}", refused.body);
+}

@@ -4,12 +4,12 @@ use actix_web::web;
 use clap::{Parser, Subcommand};
 use platform::clickhouse::migrations::{create_database, load_dir, migrate_on};
 use platform::config::validated;
-use platform::kafka::admin::ensure_topics;
+use platform::kafka::admin::reconcile_topics;
 use platform::telemetry::LogArgs;
 use query_api::admin_cli::{self, AdminCommand};
 use query_api::http::server::serve;
 use query_api::ops::{control_writer, ClickHouseArgs, KafkaArgs, ServeArgs};
-use schemas::topics::parse_definitions;
+use schemas::topics::{parse_definitions, DEFAULT_VISITOR_PARTITIONS, VISITOR_PARTITIONS_ENV};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -55,7 +55,8 @@ enum Cmd {
         #[arg(long, default_value = "infra/clickhouse/migrations")]
         dir: PathBuf,
     },
-    /// Create missing topics from their definition file.
+    /// Create missing topics from their definition file (with --grow, also add partitions to
+    /// topics defined with more than they have).
     Topics {
         #[command(flatten)]
         kafka: KafkaArgs,
@@ -64,6 +65,15 @@ enum Cmd {
         /// Replication factor (1 locally, 3 in production).
         #[arg(long, default_value_t = 1)]
         replication: i32,
+        /// Partitions of the visitor-keyed topics (beacons and sessions, `visitors` in the file).
+        #[arg(long, env = VISITOR_PARTITIONS_ENV, default_value_t = DEFAULT_VISITOR_PARTITIONS,
+              value_parser = clap::value_parser!(i32).range(1..))]
+        visitor_partitions: i32,
+        /// Add partitions to existing topics that have fewer than defined. Only as a step of
+        /// README § Growing partitions: the sessions changelog must be rebuilt before the
+        /// loaders start again.
+        #[arg(long)]
+        grow: bool,
     },
 }
 
@@ -114,10 +124,20 @@ async fn main() -> anyhow::Result<()> {
             kafka,
             file,
             replication,
+            visitor_partitions,
+            grow,
         } => {
-            let definitions = parse_definitions(&std::fs::read_to_string(&file)?)?;
-            let created = ensure_topics(&kafka.brokers, &definitions, replication).await?;
-            println!("created {} topic(s): {created:?}", created.len());
+            let definitions =
+                parse_definitions(&std::fs::read_to_string(&file)?, visitor_partitions)?;
+            let done = reconcile_topics(&kafka.brokers, &definitions, replication, grow).await?;
+            println!(
+                "created {} topic(s): {:?}",
+                done.created.len(),
+                done.created
+            );
+            for (topic, before, now) in &done.grown {
+                println!("grew {topic} from {before} to {now} partitions");
+            }
         }
     }
     Ok(())

@@ -14,6 +14,21 @@ pub fn visitor_key(property_id: i64, visitor_id: &str) -> String {
     format!("{property_id}:{visitor_id}")
 }
 
+/// The property and visitor a [`visitor_key`] names (a tombstone carries only its key).
+pub fn parse_visitor_key(key: &str) -> Option<(i64, &str)> {
+    let (property, visitor) = key.split_once(':')?;
+    Some((property.parse().ok()?, visitor))
+}
+
+/// The partition count of the visitor-keyed topics, beacons and sessions, which must be equal
+/// (co-partitioning). One setting for `query-api topics`, `infra/stack topics` and
+/// `stream-processors rebuild-sessions`; growing it follows README § Growing partitions.
+pub const VISITOR_PARTITIONS_ENV: &str = "OPTIVIEW_VISITOR_PARTITIONS";
+/// The local stack's count; production sizes its own (README § Partitions).
+pub const DEFAULT_VISITOR_PARTITIONS: i32 = 6;
+/// What `infra/topics.tsv` writes in the partitions column for the visitor partition count.
+const VISITOR_PARTITIONS_WORD: &str = "visitors";
+
 /// One row of `infra/topics.tsv`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TopicDefinition {
@@ -31,8 +46,12 @@ pub enum TopicFileError {
     Invalid { line: usize, reason: String },
 }
 
-/// Parses the tab-separated topic definitions; `#` starts a comment line.
-pub fn parse_definitions(text: &str) -> Result<Vec<TopicDefinition>, TopicFileError> {
+/// Parses the tab-separated topic definitions; `#` starts a comment line. A partitions column
+/// reading `visitors` takes `visitor_partitions`.
+pub fn parse_definitions(
+    text: &str,
+    visitor_partitions: i32,
+) -> Result<Vec<TopicDefinition>, TopicFileError> {
     let mut out = Vec::new();
     for (index, raw) in text.lines().enumerate() {
         let line = raw.trim();
@@ -49,9 +68,13 @@ pub fn parse_definitions(text: &str) -> Result<Vec<TopicDefinition>, TopicFileEr
                 "expected name, partitions, retention_ms, cleanup_policy",
             ));
         };
-        let partitions: i32 = partitions
-            .parse()
-            .map_err(|_| invalid("partitions is not a number"))?;
+        let partitions: i32 = if partitions == VISITOR_PARTITIONS_WORD {
+            visitor_partitions
+        } else {
+            partitions
+                .parse()
+                .map_err(|_| invalid("partitions is not a number or `visitors`"))?
+        };
         if partitions < 1 {
             return Err(invalid("partitions must be at least 1"));
         }
@@ -78,8 +101,11 @@ pub fn parse_definitions(text: &str) -> Result<Vec<TopicDefinition>, TopicFileEr
     Ok(out)
 }
 
-/// The topic definitions shipped in `infra/topics.tsv`.
+/// The topic definitions shipped in `infra/topics.tsv`, at the default visitor partitions.
 pub fn bundled_definitions() -> Vec<TopicDefinition> {
-    parse_definitions(include_str!("../../infra/topics.tsv"))
-        .expect("infra/topics.tsv is valid (tested)")
+    parse_definitions(
+        include_str!("../../infra/topics.tsv"),
+        DEFAULT_VISITOR_PARTITIONS,
+    )
+    .expect("infra/topics.tsv is valid (tested)")
 }

@@ -47,6 +47,10 @@ pub struct RunConfig {
     /// … or this many milliseconds after the last write.
     #[arg(long, env = "OPTIVIEW_BATCH_MS", default_value_t = 1_000)]
     pub batch_ms: u64,
+    /// Batches written at once while the next one fills (each holds up to --batch-rows records
+    /// in memory); when all are still writing, consumption waits.
+    #[arg(long, env = "OPTIVIEW_MAX_IN_FLIGHT_BATCHES", default_value_t = 2)]
+    pub max_in_flight_batches: usize,
     /// How many days back a visitor's last AI touch is credited with a conversion.
     #[arg(long, env = "OPTIVIEW_ATTRIBUTION_LOOKBACK_DAYS", default_value_t = 30)]
     pub attribution_lookback_days: u32,
@@ -301,6 +305,7 @@ impl Validate for RunConfig {
     fn validate(&self) -> Result<(), ConfigError> {
         at_least_one("--batch-rows", self.batch_rows as u64)?;
         at_least_one("--batch-ms", self.batch_ms)?;
+        at_least_one("--max-in-flight-batches", self.max_in_flight_batches as u64)?;
         at_least_one(
             "--attribution-lookback-days",
             u64::from(self.attribution_lookback_days),
@@ -364,6 +369,31 @@ impl Validate for ReplayConfig {
 impl ReplayConfig {
     pub fn sessions(&self) -> SessionConfig {
         SessionConfig::with_lookback_days(self.attribution_lookback_days)
+    }
+}
+
+/// Settings of `stream-processors rebuild-sessions` (README § Growing partitions).
+#[derive(Debug, Clone, Args)]
+pub struct RebuildSessionsConfig {
+    /// Bootstrap brokers, host:port[,host:port].
+    #[arg(long, env = BROKERS_ENV, default_value = DEFAULT_BROKERS)]
+    pub brokers: String,
+    #[arg(long, env = "OPTIVIEW_BEACONS_TOPIC", default_value = topics::BEACONS)]
+    pub beacons_topic: String,
+    #[arg(long, env = "OPTIVIEW_SESSIONS_TOPIC", default_value = topics::SESSIONS)]
+    pub sessions_topic: String,
+    /// The visitor partition count both topics already have (the setting `query-api topics`
+    /// created or grew them with).
+    #[arg(long, env = topics::VISITOR_PARTITIONS_ENV, default_value_t = topics::DEFAULT_VISITOR_PARTITIONS)]
+    pub partitions: i32,
+    /// Print what would move without writing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+impl Validate for RebuildSessionsConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        at_least_one("--partitions", u64::try_from(self.partitions).unwrap_or(0))
     }
 }
 
@@ -575,6 +605,10 @@ mod tests {
             (
                 &["--batch-ms", "0"],
                 "invalid --batch-ms: is 0; use at least 1",
+            ),
+            (
+                &["--max-in-flight-batches", "0"],
+                "invalid --max-in-flight-batches: is 0; use at least 1",
             ),
             (
                 &["--attribution-lookback-days", "0"],

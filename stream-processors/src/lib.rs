@@ -8,6 +8,7 @@ pub mod jobs;
 pub mod load;
 pub mod ops;
 pub mod rdns;
+pub mod repartition;
 pub mod replay;
 pub mod sessionize;
 pub mod telemetry;

@@ -7,7 +7,7 @@ use std::io::BufWriter;
 use clap::{Parser, Subcommand};
 use platform::config::validated;
 use platform::telemetry::LogArgs;
-use stream_processors::config::{HealthConfig, ReplayConfig, RunConfig};
+use stream_processors::config::{HealthConfig, RebuildSessionsConfig, ReplayConfig, RunConfig};
 use stream_processors::{evaluate, wiring};
 
 /// Without `RUST_LOG`, errors only, as the processors have always logged (the default filter of
@@ -54,6 +54,15 @@ enum Command {
         #[command(flatten)]
         log: LogArgs,
     },
+    /// After the beacons and sessions topics grew (README § Growing partitions), with every
+    /// loader stopped: moves each visitor's session state to the partition its beacons now go
+    /// to; prints what it did as JSON. Safe to run again.
+    RebuildSessions {
+        #[command(flatten)]
+        config: Box<RebuildSessionsConfig>,
+        #[command(flatten)]
+        log: LogArgs,
+    },
     /// Prints the catalog version the classifiers were built from.
     CatalogVersion,
 }
@@ -77,6 +86,12 @@ fn main() -> anyhow::Result<()> {
             platform::kafka::security::validated_from_env();
             log.init(LOG_LEVEL);
             wiring::replay(config)
+        }
+        Command::RebuildSessions { config, log } => {
+            let config = validated(*config);
+            platform::kafka::security::validated_from_env();
+            log.init(LOG_LEVEL);
+            wiring::rebuild_sessions(config)
         }
         Command::Classify => evaluate::classify(std::io::stdin().lock(), stdout()),
         Command::Attribute => evaluate::attribute(std::io::stdin().lock(), stdout()),

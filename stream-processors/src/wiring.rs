@@ -12,7 +12,7 @@ use platform::telemetry::install_prometheus;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::config::{HealthConfig, ReplayConfig, ReverseDnsArgs, RunConfig};
+use crate::config::{HealthConfig, RebuildSessionsConfig, ReplayConfig, ReverseDnsArgs, RunConfig};
 use crate::enrich::enricher::Enricher;
 use crate::jobs::ip_ranges::IpRangeRefresh;
 use crate::jobs::robots_txt::RobotsRefresh;
@@ -80,7 +80,7 @@ pub fn loader(
         status,
         consumer: input_consumer(&config.brokers, &config.group)?,
         producer: platform::kafka::producer_config(&config.brokers).create()?,
-        sink: ClickHouseSink::new(config.clickhouse.client(), config.beacons_topic.clone()),
+        sink: ClickHouseSink::new(config.clickhouse.client(), config.beacons_topic.clone()).into(),
         control,
         enricher: with_reverse_dns(
             Enricher::from_catalog()?
@@ -99,6 +99,7 @@ pub fn loader(
             deadletter_topic: config.deadletter_topic.clone(),
             batch_rows: config.batch_rows,
             batch_period: config.batch_period(),
+            max_in_flight: config.max_in_flight_batches,
         },
     })
 }
@@ -274,4 +275,18 @@ fn stop_on_signal() -> watch::Receiver<bool> {
         let _ = stop.send(true);
     });
     stopped
+}
+
+pub fn rebuild_sessions(config: RebuildSessionsConfig) -> anyhow::Result<()> {
+    let report = tokio::runtime::Runtime::new()?.block_on(crate::repartition::rebuild(
+        crate::repartition::Rebuild {
+            brokers: &config.brokers,
+            beacons_topic: &config.beacons_topic,
+            sessions_topic: &config.sessions_topic,
+            partitions: config.partitions,
+            dry_run: config.dry_run,
+        },
+    ))?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
 }

@@ -44,9 +44,15 @@ async fn readiness_follows_the_pipeline_and_unknown_routes_are_json_404s() {
 
     status.started();
     status.set_lag(0, 12);
+    status.set_assigned(vec![3, 0]);
     let (code, body) = get(port, "/readyz").await;
     assert_eq!(code, 200, "{body}");
     assert_eq!(body["lag"]["0"], 12);
+    assert_eq!(
+        body["partitions"],
+        serde_json::json!([0, 3]),
+        "the partitions it holds"
+    );
 
     status.set_stalled(true);
     assert_eq!(get(port, "/readyz").await.0, 503);

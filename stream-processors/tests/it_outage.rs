@@ -72,7 +72,7 @@ async fn a_clickhouse_outage_under_load_loses_and_duplicates_nothing() {
         produced,
         "no row stored twice"
     );
-    // A batch's tables are inserted one after another: the last batch's referrals may land a
+    // A batch's tables are separate inserts (made at once): the last batch's referrals may land a
     // moment after its events.
     assert_eq!(
         wait_for(&client, "ai_referrals", produced / 2).await,

@@ -5,6 +5,8 @@
 //!   null   the collector with a null sink (parse, validate, encode; no Kafka)
 //!   kafka  the collector writing to the broker in OPTIVIEW_KAFKA_BROKERS (acks=all)
 //! and, in-process, a bare rdkafka producer sending the same messages (the broker baseline).
+//! Tag beacons (`/v1/collect`) and log-shipping batches of server hits (`/v1/hits`, NDJSON) are
+//! measured alike; hits are reported as lines/s on the server's one core.
 //!
 //!   eval "$(infra/stack env)"; cargo run --release -p benches --bin edge_load -- --seconds 10
 
@@ -12,26 +14,17 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix_web::{web, App, HttpResponse, HttpServer};
+use benches::edge::{request_bytes, serve_collector, serve_noop, Load};
 use clap::Parser;
 use ingest_edge::sink::{BeaconSink, KafkaSink, NullSink};
-use ingest_edge::state::AppState;
-use platform::control_follower::ControlHandle;
 use platform::kafka::producer_config;
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use schemas::control::{
-    ControlView, CreateApiKey, CreateOrganization, CreateProject, Decide, Permission, Plan,
-};
-use schemas::vocab::{EventType, Vocabulary};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 // The shipped collector's allocator, for every server mode alike (the no-op baseline included).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-const KEY: &str = "key_benchKey01";
-const PROJECT: &str = "prj_benchProj1";
 
 #[derive(Parser)]
 struct Args {
@@ -52,6 +45,15 @@ struct Args {
     /// Back-to-back no-op / null-sink rounds whose median ratio is reported.
     #[arg(long, default_value_t = 5)]
     rounds: usize,
+    /// Lines (server hits) in each `/v1/hits` request: a log shipper's batch.
+    #[arg(long, default_value_t = 1000)]
+    hits_lines: usize,
+    /// Connections for the `/v1/hits` runs; each has a whole batch in flight.
+    #[arg(long, default_value_t = 4)]
+    hits_connections: usize,
+    /// Connections for the `/v1/hits` runs against Kafka (lines in flight = this × --hits-lines).
+    #[arg(long, default_value_t = 8)]
+    hits_kafka_connections: usize,
     /// Skip the HTTP baselines (no-op and null sink) and measure only the Kafka path.
     #[arg(long)]
     kafka_only: bool,
@@ -65,74 +67,12 @@ struct Args {
     topic: Option<String>,
 }
 
-fn bench_view() -> ControlView {
-    let mut view = ControlView::new();
-    decide_and_apply(
-        &mut view,
-        CreateOrganization {
-            id: "org_benchOrg01".into(),
-            name: "Bench".into(),
-            domain: "bench.dev".into(),
-            plan: Plan::Pro,
-        },
-    );
-    decide_and_apply(
-        &mut view,
-        CreateProject {
-            id: PROJECT.into(),
-            organization_id: "org_benchOrg01".into(),
-            name: "Bench".into(),
-            domain: "bench.dev".into(),
-        },
-    );
-    decide_and_apply(
-        &mut view,
-        CreateApiKey {
-            id: KEY.into(),
-            property_id: 1,
-            name: "bench".into(),
-            permissions: vec![Permission::Collect],
-            secret_hash: "0".repeat(64),
-        },
-    );
-    view
-}
-
-fn decide_and_apply(view: &mut ControlView, command: impl Decide) {
-    let decision = view.decide("bench", 1, &command).expect("bench tenant");
-    for event in &decision.events {
-        view.apply(event).expect("apply");
-    }
-}
-
-fn request_bytes(port: u16, events_per_request: usize) -> Vec<u8> {
-    let events: Vec<serde_json::Value> = (0..events_per_request)
-        .map(|i| serde_json::json!({"type": EventType::Pageview.as_str(), "url": format!("https://bench.dev/docs/{i}?utm_source=chatgpt.com"), "title": "Docs", "referrer": "https://chatgpt.com/", "screen": "1920x1080", "language": "en-US", "time_zone": "Europe/Berlin"}))
-        .collect();
-    let body = serde_json::to_vec(&serde_json::json!({"key_id": KEY, "project_id": PROJECT, "property_id": 1, "visitor_id": "v-bench-1", "session_id": "s-bench-1", "events": events})).expect("json");
-    let mut req = format!(
-        "POST /v1/collect HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: https://bench.dev\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    req.extend_from_slice(&body);
-    req
-}
-
 fn serve(mode: &str, topic: Option<String>) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         println!("{}", listener.local_addr()?.port());
         if mode == "noop" {
-            HttpServer::new(|| {
-                App::new().route(
-                    "/v1/collect",
-                    web::post().to(|_body: web::Bytes| async { HttpResponse::Accepted().finish() }),
-                )
-            })
-            .listen(listener)?
-            .run()
-            .await?;
+            serve_noop(listener)?.await?;
             return Ok(());
         }
         let sink: Arc<dyn BeaconSink> = match mode {
@@ -148,36 +88,9 @@ fn serve(mode: &str, topic: Option<String>) -> anyhow::Result<()> {
                 ))
             }
         };
-        // Limits far above the offered load: the benchmark measures the collector, not its limiter.
-        let config = EdgeArgs::parse_from([
-            "edge",
-            "--ip-rps",
-            "10000000",
-            "--ip-burst",
-            "10000000",
-            "--key-rps",
-            "10000000",
-            "--key-burst",
-            "10000000",
-            "--max-in-flight",
-            "50000",
-        ])
-        .config;
-        let state = web::Data::new(AppState::new(
-            config,
-            ControlHandle::fixed(bench_view()),
-            sink,
-            None,
-        ));
-        ingest_edge::server::serve(state, listener)?.await?;
+        serve_collector(sink, listener)?.await?;
         Ok(())
     })
-}
-
-#[derive(Parser)]
-struct EdgeArgs {
-    #[command(flatten)]
-    config: ingest_edge::config::EdgeConfig,
 }
 
 struct Run {
@@ -185,11 +98,18 @@ struct Run {
     errors: u64,
     seconds: f64,
     latencies_us: Vec<u64>,
+    /// CPU time the server spent during the run (user and kernel), when measured.
+    server_cpu_seconds: f64,
 }
 
 impl Run {
     fn rps(&self) -> f64 {
         self.requests as f64 / self.seconds
+    }
+    /// Server CPU per answered request, in µs. On this shared machine other processes take the
+    /// server's core at times, which lowers requests/s but not the CPU each request costs.
+    fn cpu_us_per_request(&self) -> f64 {
+        self.server_cpu_seconds * 1e6 / self.requests as f64
     }
     fn percentile_ms(&self, p: f64) -> f64 {
         if self.latencies_us.is_empty() {
@@ -278,12 +198,12 @@ async fn connection(
 
 async fn load(
     port: u16,
-    events_per_request: usize,
+    what: Load,
     connections: usize,
     seconds: u64,
     rate: Option<f64>,
 ) -> anyhow::Result<Run> {
-    let request = Arc::new(request_bytes(port, events_per_request));
+    let request = Arc::new(request_bytes(port, what));
     // Every connection is open before the clock starts: a burst of connects can overflow the
     // accept queue, and a retransmitted SYN (1 s) would be counted as request latency.
     let started = Instant::now() + Duration::from_secs(1);
@@ -308,6 +228,7 @@ async fn load(
         errors: 0,
         seconds: 0.0,
         latencies_us: Vec::new(),
+        server_cpu_seconds: f64::NAN,
     };
     for task in tasks {
         let (ok, errors, latencies) = task.await??;
@@ -316,6 +237,48 @@ async fn load(
         run.latencies_us.extend(latencies);
     }
     run.seconds = started.elapsed().as_secs_f64();
+    Ok(run)
+}
+
+/// User and kernel CPU time a process has used, in seconds (`/proc/<pid>/stat`, clock ticks).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
+    match (ticks(11), ticks(12)) {
+        (Some(user), Some(system)) => (user + system) / clock_ticks_per_second(),
+        _ => f64::NAN,
+    }
+}
+
+fn clock_ticks_per_second() -> f64 {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+            .unwrap_or(100.0)
+    })
+}
+
+/// A maximum-load run with the server's CPU time measured around it.
+async fn load_measured(
+    pid: u32,
+    port: u16,
+    what: Load,
+    connections: usize,
+    seconds: u64,
+) -> anyhow::Result<Run> {
+    let before = cpu_seconds(pid);
+    let mut run = load(port, what, connections, seconds, None).await?;
+    run.server_cpu_seconds = cpu_seconds(pid) - before;
     Ok(run)
 }
 
@@ -370,43 +333,74 @@ async fn measure(
     topic: Option<&str>,
 ) -> anyhow::Result<Measured> {
     let (mut child, port) = spawn_server(mode, topic).await?;
-    let max = load(
-        port,
-        args.events_per_request,
-        connections,
-        args.seconds,
-        None,
-    )
-    .await?;
+    let what = Load::Collect(args.events_per_request);
+    let max = load_measured(child.id(), port, what, connections, args.seconds).await?;
     let half_rate = args.half_rate.unwrap_or(max.rps() / 2.0);
-    let half = load(
-        port,
-        args.events_per_request,
-        connections,
-        args.seconds,
-        Some(half_rate),
-    )
-    .await?;
+    let half = load(port, what, connections, args.seconds, Some(half_rate)).await?;
     let rss_mb = peak_rss_mb(child.id());
     child.kill()?;
     child.wait()?;
     Ok(Measured { max, half, rss_mb })
 }
 
-/// Requests/s of one maximum-load run against a fresh server of `mode`.
-async fn measure_max(mode: &str, args: &Args) -> anyhow::Result<f64> {
-    let (mut child, port) = spawn_server(mode, None).await?;
-    let max = load(
-        port,
-        args.events_per_request,
-        args.connections,
-        args.seconds,
-        None,
+/// "0.52x, median of 5 rounds [0.50, …]", the rounds in the order they ran.
+fn median_of(ratios: &mut [f64]) -> String {
+    let shown: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
+    ratios.sort_by(f64::total_cmp);
+    format!(
+        "{:.2}x, median of {} rounds [{}]",
+        ratios[ratios.len() / 2],
+        ratios.len(),
+        shown.join(", ")
     )
-    .await;
+}
+
+/// One maximum-load run of tag beacons against a fresh server of `mode`.
+async fn measure_max(mode: &str, args: &Args) -> anyhow::Result<Run> {
+    let what = Load::Collect(args.events_per_request);
+    Ok(
+        measure_load(mode, what, args.connections, args.seconds, None)
+            .await?
+            .run,
+    )
+}
+
+/// One maximum-load run of `what` against a fresh server of `mode`.
+async fn measure_load(
+    mode: &str,
+    what: Load,
+    connections: usize,
+    seconds: u64,
+    topic: Option<&str>,
+) -> anyhow::Result<Loaded> {
+    let (mut child, port) = spawn_server(mode, topic).await?;
+    let run = load_measured(child.id(), port, what, connections, seconds).await;
+    let rss_mb = peak_rss_mb(child.id());
     child.kill()?;
     child.wait()?;
-    Ok(max?.rps())
+    Ok(Loaded { run: run?, rss_mb })
+}
+
+struct Loaded {
+    run: Run,
+    rss_mb: f64,
+}
+
+/// `/v1/hits` at maximum load: requests/s, lines/s on the server's one core, latency, memory.
+fn report_hits(name: &str, loaded: &Loaded, lines: usize) {
+    let run = &loaded.run;
+    let cpu_per_line = run.cpu_us_per_request() / lines as f64;
+    println!(
+        "{name:<6} /v1/hits {lines} lines/request: {:>6.0} req/s = {:>8.0} lines/s on its core; server CPU {:.2} µs/line = {:>8.0} lines per CPU-second ({} errors)  p50 {:>6.2} ms  p99 {:>6.2} ms | peak RSS {:>5.1} MB",
+        run.rps(),
+        run.rps() * lines as f64,
+        cpu_per_line,
+        1e6 / cpu_per_line,
+        run.errors,
+        run.percentile_ms(0.5),
+        run.percentile_ms(0.99),
+        loaded.rss_mb
+    );
 }
 
 /// The broker's ceiling: the same messages from a bare producer with the same settings, keeping as
@@ -490,6 +484,7 @@ async fn bare_producer_latency(
         errors: 0,
         seconds: started.elapsed().as_secs_f64(),
         latencies_us: Vec::new(),
+        server_cpu_seconds: f64::NAN,
     };
     for task in tasks {
         let (acked, us) = task.await?;
@@ -505,10 +500,11 @@ async fn bare_producer_latency(
 
 fn report(name: &str, m: &Measured, events_per_request: usize) {
     println!(
-        "{name:<6} max {:>8.0} req/s ({:>8.0} events/s, {} errors)  p50 {:>6.2} ms  p99 {:>6.2} ms | at half load {:>7.0} req/s: p50 {:>6.2} ms  p99 {:>6.2} ms | peak RSS {:>5.1} MB",
+        "{name:<6} max {:>8.0} req/s ({:>8.0} events/s, {} errors, server CPU {:>5.1} µs/request)  p50 {:>6.2} ms  p99 {:>6.2} ms | at half load {:>7.0} req/s: p50 {:>6.2} ms  p99 {:>6.2} ms | peak RSS {:>5.1} MB",
         m.max.rps(),
         m.max.rps() * events_per_request as f64,
         m.max.errors,
+        m.max.cpu_us_per_request(),
         m.max.percentile_ms(0.5),
         m.max.percentile_ms(0.99),
         m.half.rps(),
@@ -554,18 +550,30 @@ async fn http_baselines(args: &Args) -> anyhow::Result<()> {
     // This machine's speed drifts between runs, so the ratio is taken per round from back-to-back
     // maximum-load runs and the median reported.
     let mut ratios = vec![null.max.rps() / noop.max.rps()];
+    let mut cpu_ratios = vec![noop.max.cpu_us_per_request() / null.max.cpu_us_per_request()];
     for _ in 1..args.rounds {
         let noop = measure_max("noop", args).await?;
         let null = measure_max("null", args).await?;
-        ratios.push(null / noop);
+        ratios.push(null.rps() / noop.rps());
+        cpu_ratios.push(noop.cpu_us_per_request() / null.cpu_us_per_request());
     }
-    let shown: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
-    ratios.sort_by(f64::total_cmp);
     println!(
-        "null sink vs no-op handler: {:.2}x requests/s, median of {} rounds [{}] (goal >= 0.50)",
-        ratios[ratios.len() / 2],
-        ratios.len(),
-        shown.join(", ")
+        "null sink vs no-op handler: {} requests/s (goal >= 0.50)",
+        median_of(&mut ratios)
+    );
+    println!(
+        "null sink vs no-op handler by server CPU per request (no-op µs / null µs, the requests/s ratio of a core of their own): {}",
+        median_of(&mut cpu_ratios)
+    );
+    let hits = Load::Hits(args.hits_lines);
+    let noop = measure_load("noop", hits, args.hits_connections, args.seconds, None).await?;
+    report_hits("noop", &noop, args.hits_lines);
+    let null = measure_load("null", hits, args.hits_connections, args.seconds, None).await?;
+    report_hits("null", &null, args.hits_lines);
+    println!(
+        "null sink vs no-op handler, /v1/hits: {:.2}x requests/s, {:.2}x by server CPU per request (the no-op only reads the batch)",
+        null.run.rps() / noop.run.rps(),
+        noop.run.cpu_us_per_request() / null.run.cpu_us_per_request()
     );
     Ok(())
 }
@@ -602,6 +610,21 @@ async fn kafka_measurements(args: &Args) -> anyhow::Result<()> {
         kafka.half.rps() * args.events_per_request as f64,
     )
     .await?;
+    let hits = Load::Hits(args.hits_lines);
+    let kafka_hits = measure_load(
+        "kafka",
+        hits,
+        args.hits_kafka_connections,
+        args.seconds,
+        Some(&topic),
+    )
+    .await?;
+    report_hits("kafka", &kafka_hits, args.hits_lines);
+    println!(
+        "collector with Kafka, /v1/hits vs bare producer: {:.2}x messages/s ({} lines in flight)",
+        kafka_hits.run.rps() * args.hits_lines as f64 / baseline,
+        args.hits_kafka_connections * args.hits_lines
+    );
     println!(
         "broker alone at the half-load message rate ({:.0} msgs/s): p50 {:.2} ms  p99 {:.2} ms; collector p99 / broker p99 = {:.2}x",
         broker.rps(),

@@ -48,15 +48,15 @@ const MAX_PROPS: usize = 25;
 /// are ignored so newer tags keep working.
 #[derive(Deserialize)]
 struct RawEnvelope<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     key_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     project_id: Option<Cow<'a, str>>,
     #[serde(default)]
     property_id: Option<PropertyId>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     visitor_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     session_id: Option<Cow<'a, str>>,
     #[serde(default)]
     gpc: Option<bool>,
@@ -75,36 +75,45 @@ enum PropertyId {
 
 #[derive(Deserialize)]
 struct RawEvent<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     id: Option<Cow<'a, str>>,
-    #[serde(borrow, default, rename = "type")]
+    #[serde(borrow, default, rename = "type", deserialize_with = "borrowed")]
     event_type: Option<Cow<'a, str>>,
     #[serde(default)]
     ts: Option<i64>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     url: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     referrer: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     title: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     screen: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     language: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     time_zone: Option<Cow<'a, str>>,
     #[serde(default)]
     utm: Option<HashMap<String, Scalar>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     name: Option<Cow<'a, str>>,
     #[serde(default)]
     props: Option<HashMap<String, Scalar>>,
     #[serde(default)]
     value: Option<f64>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     currency: Option<Cow<'a, str>>,
     #[serde(default)]
     automation: Option<i64>,
+}
+
+/// An optional string borrowed from the body unless it has escapes. serde borrows a `Cow` only as
+/// a field of its own: inside an `Option` it always copied, twice per field with the copy the
+/// checks make.
+fn borrowed<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
+    #[derive(Deserialize)]
+    struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+    Ok(Option::<Text<'de>>::deserialize(d)?.map(|t| t.0))
 }
 
 /// Property values: strings, numbers and booleans, kept as text.

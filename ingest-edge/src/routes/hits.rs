@@ -9,15 +9,15 @@ use schemas::beacon::{Beacon, SealedAddress};
 use schemas::control::ids::hash_secret;
 use schemas::control::Permission;
 use schemas::topics::visitor_key;
-use serde_json::json;
 
 use super::collect::{deliver, encode_record};
 use super::key_access;
-use crate::body::{media_type, read_limited};
+use crate::body::{for_each_chunk, media_type};
 use crate::enrich::{client_ip, ip_hash, network_origin, new_id, server_visitor_id};
 use crate::error::EdgeError;
-use crate::payload::hits::HitFormat;
-use crate::payload::{parse_hits, IncomingHit};
+use crate::payload::hits::{HitFormat, HitLines};
+use crate::payload::IncomingHit;
+use crate::sink::Record;
 use crate::state::AppState;
 
 struct Target {
@@ -74,49 +74,83 @@ pub async fn hits(
             ))
         }
     };
-    let body = read_limited(&req, payload, config.max_body_bytes).await?;
-    let parsed = parse_hits(&body, format, &target.domain, config.max_events)?;
+    // Before the body: a batch of megabytes is not read only to be refused.
     state.limits.check_key(&target.key_id)?;
 
     let now = chrono::Utc::now();
-    let received_at = now.timestamp_millis();
-    let request_id = new_id();
-    let count = parsed.len();
-    let records = parsed
-        .into_iter()
-        .map(|incoming: IncomingHit| {
-            let (user_agent, mut hit) = (incoming.user_agent, incoming.hit);
-            let visitor_id = server_visitor_id(&config.ip_salt, hit.ip.as_deref(), &user_agent);
-            let address = hit.ip.as_deref().and_then(|ip| ip.parse().ok());
-            let hashed = address
-                .map(|ip| ip_hash(&config.ip_salt, ip))
-                .unwrap_or_default();
-            // The partner's server forwards its client's address; no header of its speaks for
-            // that client's country.
-            let origin = network_origin(&state.networks, address, None);
-            let event_id = new_id();
-            hit.sealed_ip = seal(&state, hit.ip.take(), &event_id, now)?;
-            let beacon = Beacon {
-                event_id,
-                received_at,
-                request_id: request_id.clone(),
-                key_id: target.key_id.clone(),
-                project_id: target.project_id.clone(),
-                property_id: target.property_id,
-                visitor_id: visitor_id.clone(),
-                user_agent,
-                ip_hash: hashed,
-                country: origin.country,
-                asn: origin.asn,
-                as_organization: origin.as_organization,
-                tag: None,
-                hit: Some(hit),
-            };
-            encode_record(&visitor_key(target.property_id, &visitor_id), &beacon)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    deliver(&req, &state, records).await?;
-    Ok(HttpResponse::Accepted().json(json!({ "accepted": count })))
+    let mut batch = Batch {
+        state: &state,
+        property_id: target.property_id,
+        now,
+        // One beacon whose per-hit fields are replaced in turn: the request's are shared by
+        // every line and need no copy each.
+        beacon: Beacon {
+            event_id: String::new(),
+            received_at: now.timestamp_millis(),
+            request_id: new_id(),
+            key_id: target.key_id.clone(),
+            project_id: target.project_id.clone(),
+            property_id: target.property_id,
+            visitor_id: String::new(),
+            user_agent: String::new(),
+            ip_hash: String::new(),
+            country: None,
+            asn: None,
+            as_organization: None,
+            tag: None,
+            hit: None,
+        },
+        records: Vec::new(),
+    };
+    let mut accept = |incoming| batch.add(incoming);
+    let mut lines = HitLines::new(format, &target.domain, config.max_hits_lines);
+    // Each line is validated and encoded as it arrives; nothing is sent until the whole body was
+    // read and every line was good, so a bad line or an oversized batch lands nothing.
+    for_each_chunk(&req, payload, config.hits_body(), |piece| {
+        lines.push(&piece, &mut accept)
+    })
+    .await?;
+    let count = lines.finish(&mut accept)?;
+    deliver(&req, &state, batch.records).await?;
+    Ok(HttpResponse::Accepted()
+        .content_type("application/json")
+        .body(format!(r#"{{"accepted":{count}}}"#)))
+}
+
+/// The records of one request's hits, encoded as their lines are parsed.
+struct Batch<'r> {
+    state: &'r AppState,
+    property_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+    beacon: Beacon,
+    records: Vec<Record>,
+}
+
+impl Batch<'_> {
+    fn add(&mut self, incoming: IncomingHit) -> Result<(), EdgeError> {
+        let state = self.state;
+        let salt = &state.config.ip_salt;
+        let (user_agent, mut hit) = (incoming.user_agent, incoming.hit);
+        let visitor_id = server_visitor_id(salt, hit.ip.as_deref(), &user_agent);
+        let address = hit.ip.as_deref().and_then(|ip| ip.parse().ok());
+        // The partner's server forwards its client's address; no header of its speaks for
+        // that client's country.
+        let origin = network_origin(&state.networks, address, None);
+        let event_id = new_id();
+        hit.sealed_ip = seal(state, hit.ip.take(), &event_id, self.now)?;
+        let key = visitor_key(self.property_id, &visitor_id);
+        let beacon = &mut self.beacon;
+        beacon.event_id = event_id;
+        beacon.visitor_id = visitor_id;
+        beacon.user_agent = user_agent;
+        beacon.ip_hash = address.map(|ip| ip_hash(salt, ip)).unwrap_or_default();
+        beacon.country = origin.country;
+        beacon.asn = origin.asn;
+        beacon.as_organization = origin.as_organization;
+        beacon.hit = Some(hit);
+        self.records.push(encode_record(key, beacon));
+        Ok(())
+    }
 }
 
 /// The address as the topic may carry it: sealed with today's key, or not at all.

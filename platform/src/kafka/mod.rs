@@ -43,7 +43,9 @@ pub fn producer_config(brokers: &str) -> ClientConfig {
         .set("compression.type", "lz4")
         .set("linger.ms", "2")
         .set("socket.nagle.disable", "true")
-        .set("message.timeout.ms", "30000");
+        .set("message.timeout.ms", "30000")
+        // librdkafka's default, named: the sessions rebuild computes the same (partitioner.rs).
+        .set("partitioner", partitioner::PARTITIONER);
     config
 }
 
@@ -77,4 +79,5 @@ pub fn partition_ids<C: ConsumerContext, K: Consumer<C>>(
 
 pub mod admin;
 pub mod errors;
+pub mod partitioner;
 pub mod security;

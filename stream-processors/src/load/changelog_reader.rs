@@ -9,6 +9,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use schemas::session::SessionUpdate;
+use schemas::topics::parse_visitor_key;
 use schemas::SchemaRegistry;
 
 use crate::sessionize::changelog::to_restored;
@@ -60,8 +61,12 @@ pub async fn restore_partition(
             Ok(Err(KafkaError::PartitionEOF(_))) => break,
             Ok(Err(error)) => return Err(error.into()),
             Ok(Ok(message)) => {
-                // A tombstone or an unreadable record holds no state to restore.
+                // A tombstone: the visitor's state moved to another partition (rebuild-sessions).
                 let Some(bytes) = message.payload() else {
+                    let key = message.key().and_then(|k| std::str::from_utf8(k).ok());
+                    if let Some((property_id, visitor_id)) = key.and_then(parse_visitor_key) {
+                        sessionizer.forget(property_id, visitor_id);
+                    }
                     continue;
                 };
                 match registry.decode::<SessionUpdate>(bytes).map(to_restored) {

@@ -1,12 +1,14 @@
 //! The processor loop: consumes optiview.beacons.v1, enriches and sessionizes each beacon, and
 //! writes the rows to ClickHouse and each changed session to optiview.sessions.v1 (on the input's
-//! partition). A batch is durable — dead letters acknowledged, every insert done, every changelog
-//! record acknowledged, in that order — before its offsets are committed. So a crash re-reads at
-//! most the uncommitted batch: the restored sessions recognise the events they already hold, and
-//! the deduplication tokens (or, for a batch cut differently after a restart, the tables'
+//! partition). Pipelined: a sealed batch is written by its own task (`super::writer`: dead letters
+//! and the five inserts at once, then the changelog) while the loop enriches the next, with at
+//! most `max_in_flight` batches written at once. Offsets are committed in batch order, each
+//! batch's only once it and every batch before it are durable. So a crash re-reads at most the
+//! uncommitted batches: the restored sessions recognise the events they already hold, and the
+//! deduplication tokens (or, for a batch cut differently after a restart, the tables'
 //! ReplacingMergeTree on the event id) keep rows single.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,26 +17,23 @@ use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::producer::FutureProducer;
 use rdkafka::{Offset, TopicPartitionList};
-use schemas::deadletter::{DeadLetter, DeadLetterReason};
-use schemas::topics::visitor_key;
 use tokio::sync::watch;
 
 use super::batch::Batch;
 use super::changelog_reader::restore_partition;
 use super::deferred::settle;
-use super::delivery::{deliver_all, Outgoing, Refused};
+use super::in_flight::{Durable, InFlight};
 use super::input::{input_consumer, InputConsumer};
 use super::process::{Position, Processor};
-use super::sink::{ClickHouseSink, Rejected};
+use super::sink::Sink;
 use super::waiting::{Release, Waiting};
+use super::writer::Writer;
 use crate::enrich::enricher::Enricher;
 use crate::ops::backlog::{self, Backlog};
 use crate::ops::status::{lag_behind, Status};
 use crate::ops::watchdog::{check_period, Observation, Rejoins, Stuck, Watchdog};
 use crate::sessionize::{SessionConfig, Sessionizer};
 use crate::telemetry;
-
-const STALL_AFTER: Duration = Duration::from_secs(5);
 
 pub struct LoaderSettings {
     /// For the changelog reader (which consumes outside the group), a rejoining member and the
@@ -51,6 +50,9 @@ pub struct LoaderSettings {
     pub stuck_after: Duration,
     /// Rejoins without progress in between before the run fails.
     pub rejoin_attempts: u32,
+    /// Sealed batches written at once while the next one fills; a full pipeline stops
+    /// consumption until the oldest is durable.
+    pub max_in_flight: usize,
 }
 
 impl LoaderSettings {
@@ -63,7 +65,7 @@ pub struct Loader {
     pub consumer: InputConsumer,
     pub status: Arc<Status>,
     pub producer: FutureProducer,
-    pub sink: ClickHouseSink,
+    pub sink: Sink,
     pub control: ControlHandle,
     pub enricher: Enricher,
     pub settings: LoaderSettings,
@@ -95,6 +97,14 @@ impl Loader {
             settings,
         } = self;
         let processor = Processor::new(enricher, settings.beacons_topic.clone());
+        let writer = Arc::new(Writer::new(
+            producer,
+            sink,
+            status.clone(),
+            settings.beacons_topic.clone(),
+            settings.sessions_topic.clone(),
+            settings.deadletter_topic.clone(),
+        ));
         let backlog = backlog::sample(
             &settings.brokers,
             &settings.group,
@@ -110,8 +120,7 @@ impl Loader {
             let member = Member {
                 consumer: &consumer,
                 status: &status,
-                producer: &producer,
-                sink: &sink,
+                writer: &writer,
                 settings: &settings,
                 processor: &processor,
                 control: &control,
@@ -138,63 +147,6 @@ impl Loader {
     }
 }
 
-/// The dead letters of the records whose rows ClickHouse refused for good, one per record
-/// (however many of its rows were refused), with the record's bytes.
-fn refused_letters(
-    batch: &Batch,
-    refused: &[Rejected],
-    settings: &LoaderSettings,
-) -> anyhow::Result<Vec<Outgoing>> {
-    let mut seen = std::collections::BTreeSet::new();
-    let mut letters = Vec::new();
-    for rejected in refused {
-        if !seen.insert(rejected.source) {
-            continue;
-        }
-        let letter = DeadLetter {
-            at: chrono::Utc::now().timestamp_millis(),
-            stage: "loader".into(),
-            source_topic: settings.beacons_topic.clone(),
-            source_partition: rejected.source.partition,
-            source_offset: rejected.source.offset,
-            reason: DeadLetterReason::InsertRejected,
-            detail: format!("{}: {}", rejected.table, rejected.detail)
-                .chars()
-                .take(500)
-                .collect(),
-            original: batch.original(rejected.source).unwrap_or_default().to_vec(),
-        };
-        metrics::counter!(telemetry::DEAD_LETTERS, "reason" => letter.reason.as_str()).increment(1);
-        letters.push(Outgoing::dead_letter(&letter, &settings.deadletter_topic)?);
-    }
-    Ok(letters)
-}
-
-/// Dead letters for changelog records the broker refused for good (offset -1: never written).
-fn refused_changelog_letters(
-    refused: Vec<Refused>,
-    settings: &LoaderSettings,
-) -> anyhow::Result<Vec<Outgoing>> {
-    refused
-        .into_iter()
-        .map(|Refused { record, error }| {
-            let letter = DeadLetter {
-                at: chrono::Utc::now().timestamp_millis(),
-                stage: "loader".into(),
-                source_topic: record.topic,
-                source_partition: record.partition.unwrap_or(-1),
-                source_offset: -1,
-                reason: DeadLetterReason::Other,
-                detail: format!("changelog record refused by the broker: {error}"),
-                original: record.payload,
-            };
-            metrics::counter!(telemetry::DEAD_LETTERS, "reason" => letter.reason.as_str())
-                .increment(1);
-            Ok(Outgoing::dead_letter(&letter, &settings.deadletter_topic)?)
-        })
-        .collect()
-}
-
 fn position(message: &BorrowedMessage<'_>) -> Position {
     Position {
         partition: message.partition(),
@@ -206,11 +158,19 @@ fn position(message: &BorrowedMessage<'_>) -> Position {
 struct Member<'a> {
     consumer: &'a InputConsumer,
     status: &'a Status,
-    producer: &'a FutureProducer,
-    sink: &'a ClickHouseSink,
+    writer: &'a Arc<Writer>,
     settings: &'a LoaderSettings,
     processor: &'a Processor,
     control: &'a ControlHandle,
+}
+
+/// What a member holds between records: the partitions' sessions, the batch filling, the hits
+/// waiting for DNS and the batches being written.
+struct Holding {
+    sessionizers: HashMap<i32, Sessionizer>,
+    batch: Batch,
+    waiting: Waiting,
+    in_flight: InFlight,
 }
 
 impl Member<'_> {
@@ -223,15 +183,18 @@ impl Member<'_> {
     ) -> anyhow::Result<Ended> {
         let consumer = self.consumer;
         let settings = self.settings;
-        let mut sessionizers: HashMap<i32, Sessionizer> = HashMap::new();
-        let mut batch = Batch::default();
         let dns = self.processor.enricher.reverse_dns.clone();
         let (max_waiting, lookup_timeout) = dns.as_ref().map_or((0, Duration::ZERO), |d| {
             (d.settings().max_waiting, d.settings().timeout)
         });
         // A lookup ends within its timeout; the batches after it carry its hits.
         let max_wait = lookup_timeout + 2 * settings.batch_period;
-        let mut waiting = Waiting::new(dns, max_waiting, max_wait);
+        let mut held = Holding {
+            sessionizers: HashMap::new(),
+            batch: Batch::default(),
+            waiting: Waiting::new(dns, max_waiting, max_wait),
+            in_flight: InFlight::new(settings.max_in_flight),
+        };
         let mut deadline = Instant::now() + settings.batch_period;
         let mut check = tokio::time::interval(settings.watchdog_period());
         check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -240,10 +203,13 @@ impl Member<'_> {
         loop {
             tokio::select! {
                 _ = stop.changed() => {
-                    self.flush(std::mem::take(&mut batch), &mut waiting, Release::All, stop).await?;
+                    self.let_go_revoked(&mut held, stop).await?;
+                    self.seal(&mut held, Release::All, stop).await?;
+                    self.drain(&mut held).await?;
                     return Ok(Ended::Stopped);
                 }
                 _ = check.tick() => {
+                    self.let_go_revoked(&mut held, stop).await?;
                     let seen = Observation {
                         assigned: consumer.assignment().map(|a| a.count()).unwrap_or(0),
                         progressed,
@@ -251,21 +217,25 @@ impl Member<'_> {
                     };
                     progressed = false;
                     if let Some(why) = watchdog.check(Instant::now(), seen, self.status) {
-                        self.flush(std::mem::take(&mut batch), &mut waiting, Release::All, stop).await?;
+                        self.seal(&mut held, Release::All, stop).await?;
+                        self.drain(&mut held).await?;
                         return Ok(Ended::Stuck { why, progressed: ever_progressed });
                     }
                 }
+                durable = held.in_flight.next_durable() => {
+                    let mut durable = durable?;
+                    let revoked = self.revoked();
+                    durable.commit.retain(|(partition, _)| !revoked.contains(partition));
+                    self.commit(durable);
+                    self.let_go(&mut held, revoked, stop).await?;
+                }
                 received = tokio::time::timeout_at(deadline.into(), consumer.recv()) => {
+                    self.let_go_revoked(&mut held, stop).await?;
                     match received {
                         Ok(Ok(message)) => {
                             (progressed, ever_progressed) = (true, true);
-                            for partition in consumer.context().take_revoked() {
-                                sessionizers.remove(&partition);
-                                waiting.revoke(partition);
-                                self.status.forget_partition(partition);
-                            }
                             let Some(sessionizer) =
-                                self.sessionizer(&mut sessionizers, message.partition(), stop).await
+                                self.sessionizer(&mut held.sessionizers, message.partition(), stop).await
                             else {
                                 continue; // stopping during a restore
                             };
@@ -276,19 +246,21 @@ impl Member<'_> {
                                 position(&message),
                                 message.payload().unwrap_or_default(),
                                 now,
-                                &mut batch,
+                                &mut held.batch,
                             );
-                            if batch.records() >= settings.batch_rows {
-                                self.flush(std::mem::take(&mut batch), &mut waiting, Release::Due, stop).await?;
+                            if held.batch.records() >= settings.batch_rows {
+                                self.seal(&mut held, Release::Due, stop).await?;
                                 deadline = Instant::now() + settings.batch_period;
                             }
                         }
                         Ok(Err(error)) => tracing::warn!(%error, "consume error"),
                         Err(_) => {
                             // Also when idle: held hits whose lookups ended leave now.
-                            self.flush(std::mem::take(&mut batch), &mut waiting, Release::Due, stop).await?;
+                            self.seal(&mut held, Release::Due, stop).await?;
+                            self.note_assignment();
                             deadline = Instant::now() + settings.batch_period;
-                            let visitors: usize = sessionizers.values().map(Sessionizer::visitors).sum();
+                            let visitors: usize =
+                                held.sessionizers.values().map(Sessionizer::visitors).sum();
                             metrics::gauge!(telemetry::ACTIVE_VISITORS).set(visitors as f64);
                         }
                     }
@@ -297,22 +269,147 @@ impl Member<'_> {
         }
     }
 
-    /// A write that is still retrying after a few seconds marks the pipeline stalled (`/readyz`
-    /// answers 503) until it lands.
-    async fn watched<T>(&self, write: impl std::future::Future<Output = T>) -> T {
-        tokio::pin!(write);
-        tokio::select! {
-            done = &mut write => return done,
-            _ = tokio::time::sleep(STALL_AFTER) => self.status.set_stalled(true),
+    /// For /readyz: which partitions this member holds (after a rebalance, then once a batch or a
+    /// batch period).
+    fn note_assignment(&self) {
+        let assigned = self.consumer.assignment().map_or_else(
+            |_| Vec::new(),
+            |a| a.elements().iter().map(|e| e.partition()).collect(),
+        );
+        self.status.set_assigned(assigned);
+    }
+
+    /// The partitions revoked since the last look (only the consumer's poll revokes).
+    fn revoked(&self) -> BTreeSet<i32> {
+        self.consumer.context().take_revoked().into_iter().collect()
+    }
+
+    async fn let_go_revoked(
+        &self,
+        held: &mut Holding,
+        stop: &watch::Receiver<bool>,
+    ) -> anyhow::Result<()> {
+        let revoked = self.revoked();
+        self.let_go(held, revoked, stop).await
+    }
+
+    /// Partitions this member no longer owns: what it read of them is sealed and written with
+    /// everything in flight, none of it committed for them (the revoke waited for the writes
+    /// that were running, `super::input`; the next owner re-reads and recognises the rest).
+    /// Their sessions are dropped, to be restored afresh if they come back — after these writes,
+    /// so the restore holds them.
+    async fn let_go(
+        &self,
+        held: &mut Holding,
+        revoked: BTreeSet<i32>,
+        stop: &watch::Receiver<bool>,
+    ) -> anyhow::Result<()> {
+        if revoked.is_empty() {
+            return Ok(());
         }
-        let done = write.await;
-        self.status.set_stalled(false);
-        done
+        for partition in &revoked {
+            held.waiting.revoke(*partition);
+        }
+        held.in_flight.disown(&revoked);
+        self.seal_disowning(held, Release::Due, stop, &revoked)
+            .await?;
+        self.drain(held).await?;
+        for partition in &revoked {
+            held.sessionizers.remove(partition);
+            held.waiting.forget(*partition);
+            self.status.forget_partition(*partition);
+        }
+        self.note_assignment();
+        Ok(())
+    }
+
+    async fn seal(
+        &self,
+        held: &mut Holding,
+        release: Release,
+        stop: &watch::Receiver<bool>,
+    ) -> anyhow::Result<()> {
+        self.seal_disowning(held, release, stop, &BTreeSet::new())
+            .await
+    }
+
+    /// Ends the batch filling and starts its write, once the pipeline has room (the oldest
+    /// batches are awaited and committed until it has). The batch's hits that wait for DNS stay
+    /// in `waiting`; those of earlier batches whose wait ended go with it. Its offsets, computed
+    /// now, never pass a record still waiting, and are committed for no `disowned` partition.
+    async fn seal_disowning(
+        &self,
+        held: &mut Holding,
+        release: Release,
+        stop: &watch::Receiver<bool>,
+        disowned: &BTreeSet<i32>,
+    ) -> anyhow::Result<()> {
+        self.note_assignment();
+        let mut batch = std::mem::take(&mut held.batch);
+        // Signed hits that waited for their signer's key directory are enriched first: one may
+        // then wait for DNS like any other.
+        settle(self.processor, self.control, &mut batch, stop).await;
+        let now = Instant::now();
+        held.waiting.admit(&mut batch, now);
+        held.waiting.release_due(&mut batch, now, release);
+        if batch.is_empty() {
+            return Ok(());
+        }
+        while held.in_flight.is_full() {
+            let durable = held.in_flight.next_durable().await?;
+            self.commit(durable);
+        }
+        let mut commit = held.waiting.commit_offsets(&batch);
+        commit.retain(|(partition, _)| !disowned.contains(partition));
+        let read = batch.commit_offsets();
+        let writer = self.writer.clone();
+        let stop = stop.clone();
+        let running = self.consumer.context().writes().start();
+        held.in_flight.push(commit, read, |turn| {
+            tokio::spawn(async move {
+                let _running = running;
+                writer.write(batch, turn, stop).await
+            })
+        });
+        Ok(())
+    }
+
+    /// Awaits and commits every batch in flight, oldest first.
+    async fn drain(&self, held: &mut Holding) -> anyhow::Result<()> {
+        while !held.in_flight.is_empty() {
+            let durable = held.in_flight.next_durable().await?;
+            self.commit(durable);
+        }
+        Ok(())
+    }
+
+    /// Commits a durable batch's offsets (every batch before it is committed already).
+    fn commit(&self, durable: Durable) {
+        if !durable.commit.is_empty() {
+            let mut offsets = TopicPartitionList::new();
+            for (partition, next) in &durable.commit {
+                if let Err(error) = offsets.add_partition_offset(
+                    &self.settings.beacons_topic,
+                    *partition,
+                    Offset::Offset(*next),
+                ) {
+                    tracing::warn!(%error, partition, "offset not committed");
+                }
+            }
+            // Everything is durable by now: a failed commit (a partition just revoked) only
+            // means the next owner re-reads records whose output it recognises.
+            if let Err(error) = self.consumer.commit(&offsets, CommitMode::Sync) {
+                tracing::warn!(%error, "offset commit failed");
+            }
+        }
+        self.record_lag(&durable.read);
+        metrics::histogram!(telemetry::BATCH_SECONDS)
+            .record(durable.sealed.elapsed().as_secs_f64());
     }
 
     /// Lag per partition from the high watermark fetch responses reported.
-    fn record_lag(&self, batch: &Batch) {
-        for (partition, next) in batch.commit_offsets() {
+    fn record_lag(&self, read: &[(i32, i64)]) {
+        for &(partition, next) in read {
             let Some(high) = self
                 .consumer
                 .context()
@@ -327,8 +424,10 @@ impl Member<'_> {
         }
     }
 
-    /// The partition's sessionizer, restored from the changelog on first use after an assignment.
-    /// Retries a failed restore until it succeeds; None only when stopping.
+    /// The partition's sessionizer, restored from the changelog on first use after an assignment
+    /// — with every other assigned partition not restored yet, all at once: restores are round
+    /// trips that would otherwise interrupt consumption one partition after the other. Retries
+    /// a failed restore of `partition` until it succeeds; None only when stopping.
     async fn sessionizer<'s>(
         &self,
         sessionizers: &'s mut HashMap<i32, Sessionizer>,
@@ -336,117 +435,47 @@ impl Member<'_> {
         stop: &watch::Receiver<bool>,
     ) -> Option<&'s mut Sessionizer> {
         if !sessionizers.contains_key(&partition) {
+            let mut missing: BTreeSet<i32> = self
+                .consumer
+                .assignment()
+                .map(|a| a.elements().iter().map(|e| e.partition()).collect())
+                .unwrap_or_default();
+            missing.insert(partition);
+            missing.retain(|p| !sessionizers.contains_key(p));
+            self.note_assignment();
             loop {
-                let restored = restore_partition(
-                    &self.settings.brokers,
-                    &self.settings.sessions_topic,
-                    partition,
-                    self.settings.sessions,
-                )
-                .await;
-                match restored {
-                    Ok(sessionizer) => {
-                        metrics::counter!(telemetry::SESSIONS_RESTORED).increment(1);
-                        sessionizers.insert(partition, sessionizer);
-                        break;
-                    }
-                    Err(error) => {
-                        tracing::warn!(%error, partition, "session restore failed; retrying");
-                        if *stop.borrow() {
-                            return None;
+                let restores = missing.iter().map(|&p| async move {
+                    let restored = restore_partition(
+                        &self.settings.brokers,
+                        &self.settings.sessions_topic,
+                        p,
+                        self.settings.sessions,
+                    )
+                    .await;
+                    (p, restored)
+                });
+                for (p, restored) in futures::future::join_all(restores).await {
+                    match restored {
+                        Ok(sessionizer) => {
+                            metrics::counter!(telemetry::SESSIONS_RESTORED).increment(1);
+                            sessionizers.insert(p, sessionizer);
                         }
-                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        Err(error) => {
+                            tracing::warn!(%error, partition = p, "session restore failed; retrying");
+                        }
                     }
                 }
+                if sessionizers.contains_key(&partition) {
+                    break;
+                }
+                if *stop.borrow() {
+                    return None;
+                }
+                // Only the partition asked for is retried; the others restore on first use.
+                missing = BTreeSet::from([partition]);
+                tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }
         sessionizers.get_mut(&partition)
-    }
-
-    /// Writes dead letters and returns once the broker took each, or refused it for good: a dead
-    /// letter the broker refuses is counted and logged, as nothing further can hold it.
-    async fn dead_letters(
-        &self,
-        letters: Vec<Outgoing>,
-        stop: &watch::Receiver<bool>,
-    ) -> anyhow::Result<()> {
-        let refused = self
-            .watched(deliver_all(self.producer, letters, stop))
-            .await?;
-        if !refused.is_empty() {
-            metrics::counter!(telemetry::DEAD_LETTERS_REFUSED).increment(refused.len() as u64);
-        }
-        Ok(())
-    }
-
-    /// Dead letters acknowledged, rows inserted, changelog acknowledged, then offsets committed
-    /// (never past a record still waiting for DNS). The batch's hits that wait for DNS stay in
-    /// `waiting`; those of earlier batches whose wait ended go with it.
-    async fn flush(
-        &self,
-        mut batch: Batch,
-        waiting: &mut Waiting,
-        release: Release,
-        stop: &watch::Receiver<bool>,
-    ) -> anyhow::Result<()> {
-        // Signed hits that waited for their signer's key directory are enriched first: one may
-        // then wait for DNS like any other.
-        settle(self.processor, self.control, &mut batch, stop).await;
-        let now = Instant::now();
-        waiting.admit(&mut batch, now);
-        waiting.release_due(&mut batch, now, release);
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let started = Instant::now();
-        let mut letters = Vec::with_capacity(batch.dead_letters.len());
-        for letter in &batch.dead_letters {
-            letters.push(Outgoing::dead_letter(
-                letter,
-                &self.settings.deadletter_topic,
-            )?);
-        }
-        self.dead_letters(letters, stop).await?;
-        let refused = self.watched(self.sink.write(&batch, stop)).await?;
-        if !refused.is_empty() {
-            let letters = refused_letters(&batch, &refused, self.settings)?;
-            self.dead_letters(letters, stop).await?;
-        }
-        let mut changelog = Vec::with_capacity(batch.sessions.len());
-        for (partition, update) in batch.sessions.values() {
-            changelog.push(Outgoing {
-                topic: self.settings.sessions_topic.clone(),
-                partition: Some(*partition),
-                key: visitor_key(update.property_id, &update.visitor_id),
-                payload: schemas::encode(update)?,
-            });
-        }
-        let records = changelog.len();
-        let refused = self
-            .watched(deliver_all(self.producer, changelog, stop))
-            .await?;
-        if !refused.is_empty() {
-            // The rows are in ClickHouse; a restart restores these sessions from their previous
-            // state. The record itself is kept on the dead-letter topic.
-            let letters = refused_changelog_letters(refused, self.settings)?;
-            self.dead_letters(letters, stop).await?;
-        }
-        metrics::counter!(telemetry::CHANGELOG_RECORDS).increment(records as u64);
-        let mut offsets = TopicPartitionList::new();
-        for (partition, next) in waiting.commit_offsets(&batch) {
-            offsets.add_partition_offset(
-                &self.settings.beacons_topic,
-                partition,
-                Offset::Offset(next),
-            )?;
-        }
-        // Everything is durable by now: a failed commit (a partition just revoked) only means
-        // the next owner re-reads records whose output it recognises.
-        if let Err(error) = self.consumer.commit(&offsets, CommitMode::Sync) {
-            tracing::warn!(%error, "offset commit failed");
-        }
-        self.record_lag(&batch);
-        metrics::histogram!(telemetry::BATCH_SECONDS).record(started.elapsed().as_secs_f64());
-        Ok(())
     }
 }

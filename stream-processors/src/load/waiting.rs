@@ -82,6 +82,12 @@ impl Waiting {
         self.written_through.remove(&partition);
     }
 
+    /// Once a revoked partition's last batch is sealed: what this member wrote of it bounds no
+    /// later commit (if it comes back, it is read again from its committed offset).
+    pub fn forget(&mut self, partition: i32) {
+        self.written_through.remove(&partition);
+    }
+
     /// Moves into `batch` the records whose lookup ended (with its verdict) and, by `release`,
     /// those that waited too long, belong to a revoked partition, or all.
     pub fn release_due(&mut self, batch: &mut Batch, now: Instant, release: Release) {

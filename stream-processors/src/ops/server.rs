@@ -34,7 +34,10 @@ async fn readyz(state: web::Data<OpsState>) -> HttpResponse {
         .map(|(p, l)| (p.to_string(), l.into()))
         .collect();
     let stuck = state.status.stuck();
-    let mut extra = Map::from_iter([("lag".to_owned(), Value::Object(lag))]);
+    let mut extra = Map::from_iter([
+        ("lag".to_owned(), Value::Object(lag)),
+        ("partitions".to_owned(), state.status.assigned().into()),
+    ]);
     if let Some(why) = &stuck {
         extra.insert("consumer_stuck".to_owned(), why.clone().into());
     }

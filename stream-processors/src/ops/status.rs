@@ -13,6 +13,8 @@ pub struct Status {
     lag: Mutex<BTreeMap<i32, i64>>,
     /// Set while the consumer makes no progress with input waiting (the watchdog's reason).
     stuck: Mutex<Option<String>>,
+    /// The input partitions the group gave this member, as the loop last saw them.
+    assigned: Mutex<Vec<i32>>,
 }
 
 impl Status {
@@ -50,6 +52,17 @@ impl Status {
         if let Ok(mut lags) = self.lag.lock() {
             lags.remove(&partition);
         }
+    }
+
+    pub fn set_assigned(&self, mut partitions: Vec<i32>) {
+        partitions.sort_unstable();
+        if let Ok(mut assigned) = self.assigned.lock() {
+            *assigned = partitions;
+        }
+    }
+
+    pub fn assigned(&self) -> Vec<i32> {
+        self.assigned.lock().map(|a| a.clone()).unwrap_or_default()
     }
 
     pub fn lag(&self) -> BTreeMap<i32, i64> {

@@ -127,7 +127,12 @@ impl Sessionizer {
         let visitor = self
             .visitors
             .entry(visitor_key(record.property_id, &record.visitor_id))
-            .or_default();
+            .or_insert_with(|| Visitor {
+                // Not Default's 0: a record moved here by a partition rebuild has applied
+                // nothing of this partition (-1), and offset 0 is then its first input.
+                applied_offset: i64::MIN,
+                ..Visitor::default()
+            });
         visitor.applied_offset = visitor.applied_offset.max(record.applied_offset);
         if let Some(touch) = record.last_ai_touch {
             if visitor
@@ -154,6 +159,12 @@ impl Sessionizer {
             None => sessions.push(session),
         }
         sessions.sort_by_key(|s| s.started_at);
+    }
+
+    /// A changelog tombstone: the visitor's state moved to another partition (a partition
+    /// rebuild) and nothing of it stays here.
+    pub fn forget(&mut self, property_id: i64, visitor_id: &str) {
+        self.visitors.remove(&visitor_key(property_id, visitor_id));
     }
 
     /// After the last restored record: forgets what an uninterrupted run would have forgotten.
@@ -328,6 +339,46 @@ mod tests {
             Applied::Placed(p) => *p,
             other => panic!("expected a placement, got {other:?}"),
         }
+    }
+
+    /// The state `visitor` has in `s`, as a changelog record moved to another partition by a
+    /// partition rebuild (nothing of the new partition applied).
+    fn moved(s: &Sessionizer, visitor: &str, session: Session) -> Restored {
+        Restored {
+            property_id: 1,
+            visitor_id: visitor.to_owned(),
+            session,
+            last_ai_touch: s.visitors[&visitor_key(1, visitor)].last_ai_touch.clone(),
+            applied_offset: -1,
+            watermark: s.watermark(),
+        }
+    }
+
+    #[test]
+    fn a_visitor_moved_to_a_new_partition_continues_its_session_from_offset_zero() {
+        let mut old = Sessionizer::new(SessionConfig::default());
+        let first = placed(old.apply(&visit("e1", "v", 0, EventType::Pageview, "/"), 40)).session;
+        let mut new = Sessionizer::new(SessionConfig::default());
+        new.restore(moved(&old, "v", first.clone()));
+        new.finish_restore();
+        // The new partition's first record is at offset 0, below the old partition's 40.
+        let next = placed(new.apply(&visit("e2", "v", 5, EventType::Pageview, "/docs"), 0));
+        assert!(next.changed);
+        assert_eq!(next.session.id, first.id);
+        assert_eq!(next.session.pageviews, 2);
+    }
+
+    #[test]
+    fn a_tombstone_forgets_the_visitor_and_a_later_record_brings_it_back() {
+        let mut s = Sessionizer::new(SessionConfig::default());
+        let first = placed(s.apply(&visit("e1", "v", 0, EventType::Pageview, "/"), 0)).session;
+        let mut restored = Sessionizer::new(SessionConfig::default());
+        restored.restore(moved(&s, "v", first.clone()));
+        restored.forget(1, "v");
+        assert_eq!(restored.visitors(), 0);
+        restored.restore(moved(&s, "v", first));
+        restored.finish_restore();
+        assert_eq!(restored.visitors(), 1);
     }
 
     #[test]

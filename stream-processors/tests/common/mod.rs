@@ -27,7 +27,7 @@ pub fn loader(
         consumer: input_consumer(&topics.brokers, group).unwrap(),
         status: Default::default(),
         producer: producer_config(&topics.brokers).create().unwrap(),
-        sink: ClickHouseSink::new(client, topics.name(0)),
+        sink: ClickHouseSink::new(client, topics.name(0)).into(),
         control: ControlHandle::fixed(view.clone()),
         enricher: Enricher::from_catalog().unwrap(),
         settings: LoaderSettings {
@@ -41,6 +41,7 @@ pub fn loader(
             deadletter_topic: topics.name(1).to_owned(),
             batch_rows: 40,
             batch_period: Duration::from_millis(300),
+            max_in_flight: 2,
         },
     }
 }
