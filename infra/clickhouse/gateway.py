@@ -387,6 +387,35 @@ class Pool:
         conn.close()
 
 
+class Draining:
+    """Requests running on chDB connections. At shutdown, keep-alive connections' handler threads
+    outlive serve_forever and would take pooled connections after the pool closed; an open chDB
+    connection at exit makes the engine abort with a failure status. So shutdown refuses new
+    queries (503, as a stopping server does), waits for the running ones, then closes the pools."""
+
+    def __init__(self):
+        self.cond = threading.Condition()
+        self.running = 0
+        self.closing = False
+
+    def enter(self):
+        with self.cond:
+            if self.closing:
+                raise GatewayError(210, f"Code: 210. DB::Exception: Server is shutting down (NETWORK_ERROR) (version {VERSION})", 503)
+            self.running += 1
+
+    def leave(self):
+        with self.cond:
+            self.running -= 1
+            self.cond.notify_all()
+
+    def close(self, timeout):
+        with self.cond:
+            self.closing = True
+            self.cond.wait_for(lambda: self.running == 0, timeout)
+            return self.running
+
+
 def connect(path):
     try:
         return sqlitelike.Connection(path)
@@ -603,6 +632,13 @@ class Handler(BaseHTTPRequestHandler):
     def run(self, sql, body, params, settings, query_params, query_id, readonly):
         if not sql:
             raise GatewayError(62, f"Code: 62. DB::Exception: Empty query (SYNTAX_ERROR) (version {VERSION})", 400)
+        self.server.draining.enter()
+        try:
+            self.run_admitted(sql, body, params, settings, query_params, query_id, readonly)
+        finally:
+            self.server.draining.leave()
+
+    def run_admitted(self, sql, body, params, settings, query_params, query_id, readonly):
         conn, session_lock, after = self.connection_for(params, readonly, settings)
         if session_lock:
             session_lock.acquire()
@@ -800,6 +836,7 @@ def main():
     os.makedirs(server.spool_dir, mode=0o700, exist_ok=True)
     server.sessions = Sessions(data_path)
     server.pool = Pool(data_path)
+    server.draining = Draining()
     server.verbose = args.verbose
 
     def stop(signum, _frame):
@@ -809,6 +846,9 @@ def main():
     signal.signal(signal.SIGINT, stop)
     print(f"clickhouse gateway listening on http://{args.host}:{server.server_address[1]} data={data_path}", flush=True)
     server.serve_forever()
+    left = server.draining.close(timeout=20)
+    if left:
+        print(f"clickhouse gateway: {left} queries still running at shutdown", file=sys.stderr, flush=True)
     server.sessions.close()
     # Open chDB connections at interpreter exit make the engine abort (non-zero exit status).
     server.pool.close()
