@@ -24,3 +24,4 @@ pub fn reference_user_agents() -> (Vec<String>, Vec<String>) {
 }
 pub mod edge;
 pub mod synthetic;
+pub mod workload;

@@ -16,6 +16,7 @@ use super::network::HostingNetworks;
 use super::page::{normalize_parsed, ContentRules};
 use super::resource;
 use super::robots::SharedRobots;
+use super::ua_cache::UaCache;
 use super::verify::{decide, IpRanges, SharedIpRanges};
 use super::web_bot_auth::{DirectoryConfig, WebBotAuth};
 use super::{Attributor, Classifier};
@@ -49,6 +50,8 @@ fn reject(reason: DeadLetterReason, detail: impl Into<String>) -> Rejection {
 
 pub struct Enricher {
     pub classifier: Classifier,
+    /// The classifier's answers for the user agents seen lately (`super::ua_cache`).
+    pub user_agents: UaCache,
     pub attributor: Attributor,
     pub ip_ranges: SharedIpRanges,
     /// Which networks of origin are datacenters'.
@@ -136,6 +139,7 @@ impl Enricher {
         let web_bot_auth = WebBotAuth::new(DirectoryConfig::default(), classifier.bots().agents())?;
         Ok(Self {
             classifier,
+            user_agents: UaCache::default(),
             attributor: Attributor::from_catalog(),
             ip_ranges: SharedIpRanges::new(IpRanges::shipped()),
             hosting: HostingNetworks::from_catalog()?,
@@ -245,8 +249,8 @@ impl Enricher {
             .and_then(|bits| u8::try_from(bits).ok())
             .unwrap_or_default();
         let mut ua = self
-            .classifier
-            .classify(&beacon.user_agent)
+            .user_agents
+            .classify(&self.classifier, &beacon.user_agent)
             .with_automation(automation);
         // A signature vouches for (or betrays) an agent before its address is looked at.
         let signed = hit

@@ -13,6 +13,7 @@ pub mod page;
 pub mod referral;
 pub mod resource;
 pub mod robots;
+pub mod ua_cache;
 pub mod user_agent;
 pub mod verify;
 pub mod web_bot_auth;
