@@ -5,13 +5,12 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+use common::{write_control, LoaderProcess};
+
 use std::time::{Duration, Instant};
 
 use common::{beacon, count, produce, stored_ids};
-use platform::kafka::producer_config;
-use platform::test_support::{free_port, random_name, TestDatabase, TestTopics};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use platform::test_support::{random_name, TestDatabase, TestTopics};
 use schemas::control::{ControlView, Permission, Plan};
 use schemas::fixtures::onboard_events;
 
@@ -20,71 +19,6 @@ const STUCK_AFTER_SECS: u64 = 6;
 /// A restarted loader must have caught up within this: the bound, one rejoin, a session restore
 /// and a few batches, with room for a slow machine — far from the minutes it took unwatched.
 const CATCH_UP: Duration = Duration::from_secs(60);
-
-struct Loader {
-    child: Child,
-    ops: String,
-}
-
-impl Loader {
-    fn start(topics: &TestTopics, db: &TestDatabase, group: &str) -> Self {
-        let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_stream-processors"))
-            .args(["run", "--brokers", &topics.brokers, "--group", group])
-            .args(["--beacons-topic", topics.name(0)])
-            .args(["--deadletter-topic", topics.name(1)])
-            .args(["--sessions-topic", topics.name(2)])
-            .args(["--control-topic", topics.name(3)])
-            .args([
-                "--clickhouse-url",
-                &db.url,
-                "--clickhouse-database",
-                &db.name,
-            ])
-            .args(["--ops-addr", &format!("127.0.0.1:{port}")])
-            // Not the default under the working directory (the crate's, in a test run).
-            .arg("--address-key-dir")
-            .arg(std::env::temp_dir().join(format!("optiview-address-keys-{group}")))
-            .args(["--batch-ms", "200"])
-            .args(["--stuck-after-secs", &STUCK_AFTER_SECS.to_string()])
-            // Rejoins heal this; the process must not give up during the test.
-            .args(["--rejoin-attempts", "10"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start stream-processors run");
-        Self {
-            child,
-            ops: format!("http://127.0.0.1:{port}"),
-        }
-    }
-
-    fn kill_9(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn readyz(ops: &str) -> Option<serde_json::Value> {
-    let answer = reqwest::get(format!("{ops}/readyz")).await.ok()?;
-    answer.json().await.ok()
-}
-
-async fn write_control(topics: &TestTopics, events: &[schemas::control::ControlEvent]) {
-    let producer: FutureProducer = producer_config(&topics.brokers).create().unwrap();
-    for event in events {
-        let payload = schemas::encode(event).unwrap();
-        producer
-            .send(
-                FutureRecord::to(topics.name(3))
-                    .key(&event.entity_id)
-                    .payload(&payload),
-                Duration::from_secs(10),
-            )
-            .await
-            .unwrap();
-    }
-}
 
 #[tokio::test]
 #[ignore = "integration test: needs OPTIVIEW_KAFKA_BROKERS and OPTIVIEW_CLICKHOUSE_URL; infra/test runs it"]
@@ -107,7 +41,20 @@ async fn a_loader_killed_and_restarted_in_a_loop_holds_partitions_and_catches_up
     let mut produced = 0usize;
     let mut caught_up_after = Vec::new();
     for round in 0..4 {
-        let loader = Loader::start(&topics, &db, &group);
+        let loader = LoaderProcess::start(
+            &topics,
+            &db,
+            &group,
+            &[
+                "--batch-ms",
+                "200",
+                "--stuck-after-secs",
+                &STUCK_AFTER_SECS.to_string(),
+                // Rejoins heal this; the process must not give up during the test.
+                "--rejoin-attempts",
+                "10",
+            ],
+        );
         // New input while the restarted loader (re)joins: it must consume it, not sit idle.
         let beacons: Vec<_> = (produced..produced + 60)
             .map(|i| beacon(&tenant, i))
@@ -132,7 +79,7 @@ async fn a_loader_killed_and_restarted_in_a_loop_holds_partitions_and_catches_up
         // Caught up, it answers ready (its watchdog cleared any reason it reported).
         let mut ready = None;
         for _ in 0..40 {
-            ready = readyz(&loader.ops).await;
+            ready = loader.readyz().await;
             if ready.as_ref().is_some_and(|r| r["consuming"] == true) {
                 break;
             }

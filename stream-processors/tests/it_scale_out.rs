@@ -6,13 +6,14 @@
 
 mod common;
 
+use common::{write_control, LoaderProcess};
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::count;
 use platform::kafka::producer_config;
-use platform::test_support::{free_port, random_name, TestDatabase, TestTopics};
+use platform::test_support::{random_name, TestDatabase, TestTopics};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use schemas::beacon::{Beacon, TagEventType};
 use schemas::control::{ControlView, Permission, Plan};
@@ -24,68 +25,37 @@ const MIN: i64 = 60_000;
 /// Every wait on a condition ends by this bound (a failure, not a measurement).
 const BOUND: Duration = Duration::from_secs(120);
 
-/// A `stream-processors run` process, SIGKILLed when dropped.
-struct Processor {
-    child: Child,
-    ops: String,
+/// A `stream-processors run` process; small batches, several in flight: a kill lands among writes.
+fn start_processor(topics: &TestTopics, db: &TestDatabase, group: &str) -> LoaderProcess {
+    LoaderProcess::start(
+        topics,
+        db,
+        group,
+        &[
+            "--batch-ms",
+            "200",
+            "--batch-rows",
+            "20",
+            "--max-in-flight-batches",
+            "2",
+        ],
+    )
 }
 
-impl Processor {
-    fn start(topics: &TestTopics, db: &TestDatabase, group: &str) -> Self {
-        let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_stream-processors"))
-            .args(["run", "--brokers", &topics.brokers, "--group", group])
-            .args(["--beacons-topic", topics.name(0)])
-            .args(["--deadletter-topic", topics.name(1)])
-            .args(["--sessions-topic", topics.name(2)])
-            .args(["--control-topic", topics.name(3)])
-            .args([
-                "--clickhouse-url",
-                &db.url,
-                "--clickhouse-database",
-                &db.name,
-            ])
-            .args(["--ops-addr", &format!("127.0.0.1:{port}")])
-            .arg("--address-key-dir")
-            .arg(std::env::temp_dir().join(format!("optiview-address-keys-{group}-{port}")))
-            // Small batches, several in flight: a kill lands among writes.
-            .args(["--batch-ms", "200", "--batch-rows", "20"])
-            .args(["--max-in-flight-batches", "2"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start stream-processors run");
-        Self {
-            child,
-            ops: format!("http://127.0.0.1:{port}"),
-        }
-    }
-
-    /// The partitions it reports holding.
-    async fn partitions(&self) -> BTreeSet<i32> {
-        let Ok(answer) = reqwest::get(format!("{}/readyz", self.ops)).await else {
-            return BTreeSet::new();
-        };
-        let Ok(ready) = answer.json::<serde_json::Value>().await else {
-            return BTreeSet::new();
-        };
-        ready["partitions"]
-            .as_array()
-            .map(|held| {
-                held.iter()
-                    .filter_map(|p| p.as_i64())
-                    .map(|p| p as i32)
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-}
-
-impl Drop for Processor {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The partitions a processor reports holding.
+async fn partitions(processor: &LoaderProcess) -> BTreeSet<i32> {
+    let Some(ready) = processor.readyz().await else {
+        return BTreeSet::new();
+    };
+    ready["partitions"]
+        .as_array()
+        .map(|held| {
+            held.iter()
+                .filter_map(|p| p.as_i64())
+                .map(|p| p as i32)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// One pageview: visitor `v`'s `k`-th page of `phase`, at `minute` of event time after `t0`.
@@ -177,22 +147,6 @@ async fn produce(producer: &FutureProducer, topic: &str, beacons: &[(usize, Beac
     }
 }
 
-async fn write_control(topics: &TestTopics, events: &[schemas::control::ControlEvent]) {
-    let producer: FutureProducer = producer_config(&topics.brokers).create().unwrap();
-    for event in events {
-        let payload = schemas::encode(event).unwrap();
-        producer
-            .send(
-                FutureRecord::to(topics.name(3))
-                    .key(&event.entity_id)
-                    .payload(&payload),
-                Duration::from_secs(10),
-            )
-            .await
-            .unwrap();
-    }
-}
-
 /// Waits until `table` holds `want` distinct rows after merging, within the bound.
 async fn wait_rows(client: &clickhouse::Client, table: &str, want: u64) {
     let started = Instant::now();
@@ -208,14 +162,14 @@ async fn wait_rows(client: &clickhouse::Client, table: &str, want: u64) {
 }
 
 /// Waits until the processors together report every partition, each partition by one of them.
-async fn wait_covering(processors: &[&Processor]) -> Vec<BTreeSet<i32>> {
+async fn wait_covering(processors: &[&LoaderProcess]) -> Vec<BTreeSet<i32>> {
     let all: BTreeSet<i32> = (0..PARTITIONS).collect();
     let started = Instant::now();
     let mut held = Vec::new();
     while started.elapsed() < BOUND {
         held.clear();
         for p in processors {
-            held.push(p.partitions().await);
+            held.push(partitions(p).await);
         }
         let union: BTreeSet<i32> = held.iter().flatten().copied().collect();
         let total: usize = held.iter().map(BTreeSet::len).sum();
@@ -249,8 +203,8 @@ async fn a_killed_processors_partitions_and_sessions_move_to_the_survivors_exact
     let mut produced = 0u64;
 
     // Two processors share the partitions, and the first pages.
-    let first = Processor::start(&topics, &db, &group);
-    let second = Processor::start(&topics, &db, &group);
+    let first = start_processor(&topics, &db, &group);
+    let second = start_processor(&topics, &db, &group);
     let beacons = phase(&tenant, t0, 0);
     produce(&producer, topics.name(0), &beacons).await;
     produced += beacons.len() as u64;
@@ -259,7 +213,7 @@ async fn a_killed_processors_partitions_and_sessions_move_to_the_survivors_exact
     eprintln!("two processors hold {two:?}");
 
     // A third joins: the group rebalances while pages arrive.
-    let third = Processor::start(&topics, &db, &group);
+    let third = start_processor(&topics, &db, &group);
     let beacons = phase(&tenant, t0, 1);
     produce(&producer, topics.name(0), &beacons).await;
     produced += beacons.len() as u64;

@@ -2,11 +2,12 @@
 
 #![allow(dead_code)]
 
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use platform::control_follower::ControlHandle;
 use platform::kafka::producer_config;
-use platform::test_support::TestTopics;
+use platform::test_support::{free_port, TestDatabase, TestTopics};
 use schemas::beacon::Beacon;
 use schemas::control::ControlView;
 use schemas::fixtures::{sample_tag_beacon, Tenant};
@@ -124,6 +125,80 @@ pub async fn produce(topics: &TestTopics, beacons: &[Beacon]) {
             .send(
                 rdkafka::producer::FutureRecord::to(topics.name(0))
                     .key(&key)
+                    .payload(&payload),
+                Duration::from_secs(10),
+            )
+            .await
+            .unwrap();
+    }
+}
+
+/// A `stream-processors run` process on `topics` (0 = beacons, 1 = dead letters, 2 = sessions,
+/// 3 = control) writing to `db`, with `extra` arguments; SIGKILLed when dropped.
+pub struct LoaderProcess {
+    child: Child,
+    pub ops: String,
+}
+
+impl LoaderProcess {
+    pub fn start(topics: &TestTopics, db: &TestDatabase, group: &str, extra: &[&str]) -> Self {
+        let port = free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_stream-processors"))
+            .args(["run", "--brokers", &topics.brokers, "--group", group])
+            .args(["--beacons-topic", topics.name(0)])
+            .args(["--deadletter-topic", topics.name(1)])
+            .args(["--sessions-topic", topics.name(2)])
+            .args(["--control-topic", topics.name(3)])
+            .args([
+                "--clickhouse-url",
+                &db.url,
+                "--clickhouse-database",
+                &db.name,
+            ])
+            .args(["--ops-addr", &format!("127.0.0.1:{port}")])
+            // Not the default under the working directory (the crate's, in a test run).
+            .arg("--address-key-dir")
+            .arg(std::env::temp_dir().join(format!("optiview-address-keys-{group}-{port}")))
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start stream-processors run");
+        Self {
+            child,
+            ops: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// Its `/readyz` answer, if it answers.
+    pub async fn readyz(&self) -> Option<serde_json::Value> {
+        let answer = reqwest::get(format!("{}/readyz", self.ops)).await.ok()?;
+        answer.json().await.ok()
+    }
+
+    /// SIGKILL now (as a drop does), spelled out where the kill is the test's point.
+    pub fn kill_9(self) {
+        drop(self);
+    }
+}
+
+impl Drop for LoaderProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Writes control events (tenants, keys, plans) to the control topic, `topics.name(3)`.
+pub async fn write_control(topics: &TestTopics, events: &[schemas::control::ControlEvent]) {
+    let producer: rdkafka::producer::FutureProducer =
+        producer_config(&topics.brokers).create().unwrap();
+    for event in events {
+        let payload = schemas::encode(event).unwrap();
+        producer
+            .send(
+                rdkafka::producer::FutureRecord::to(topics.name(3))
+                    .key(&event.entity_id)
                     .payload(&payload),
                 Duration::from_secs(10),
             )
