@@ -11,6 +11,47 @@ use crate::control::{
 };
 
 /// A browser conversion beacon with every optional field set, for tests and benchmarks.
+/// A changelog record of `visitor`'s session `session` at `version` (its times and counts follow
+/// the version), having applied input `offset`.
+pub fn sample_session_update(
+    visitor: &str,
+    session: &str,
+    version: i32,
+    offset: i64,
+) -> crate::session::SessionUpdate {
+    let started_at = 1_000 * i64::from(version);
+    crate::session::SessionUpdate {
+        session_id: session.into(),
+        organization_id: "org_1".into(),
+        project_id: "prj_1".into(),
+        property_id: 1,
+        visitor_id: visitor.into(),
+        started_at,
+        last_seen_at: started_at,
+        pageviews: version,
+        events: version,
+        entry_url: "https://acme.com/".into(),
+        exit_url: "https://acme.com/".into(),
+        referrer_host: None,
+        ai_source: None,
+        agent_class: "human".into(),
+        converted: false,
+        conversions: 0,
+        conversion_value: 0.0,
+        closed: false,
+        input_offset: offset,
+        version,
+        opened_at: started_at,
+        referrer: None,
+        channel: "direct".into(),
+        utm: Default::default(),
+        seen: Vec::new(),
+        last_ai_source: None,
+        last_ai_at: None,
+        watermark: started_at,
+    }
+}
+
 pub fn sample_tag_beacon() -> Beacon {
     Beacon {
         event_id: "6f1c7d9e-0000-4000-8000-000000000001".into(),

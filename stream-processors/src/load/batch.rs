@@ -3,7 +3,7 @@
 //! deduplication token is built; also the records it holds back for a reverse-DNS verdict and
 //! those of earlier batches it carries once theirs arrived (`super::waiting`). Pure.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use schemas::deadletter::DeadLetter;
 use schemas::session::SessionUpdate;
@@ -123,6 +123,14 @@ impl Batch {
             .or_insert((offset, offset));
     }
 
+    /// Forgets the session changes of `partitions` (revoked: their next owner re-reads these
+    /// uncommitted records and writes the changes itself; ours could land after its own and,
+    /// compaction keeping the last record per visitor, take a restore back to older state).
+    pub fn disown_sessions(&mut self, partitions: &BTreeSet<i32>) {
+        self.sessions
+            .retain(|_, (partition, _)| !partitions.contains(partition));
+    }
+
     /// The bytes of the record read at `at`, if this batch holds it.
     pub fn original(&self, at: Position) -> Option<&[u8]> {
         self.originals.get(&at).map(Vec::as_slice)
@@ -220,6 +228,20 @@ mod tests {
 
     fn at(partition: i32, offset: i64) -> Position {
         Position { partition, offset }
+    }
+
+    #[test]
+    fn a_revoked_partitions_session_changes_are_dropped_and_the_others_kept() {
+        use schemas::fixtures::sample_session_update;
+        let mut batch = Batch::default();
+        for (partition, visitor) in [(1, "a"), (2, "b"), (3, "c")] {
+            let session = format!("s-{visitor}");
+            let update = sample_session_update(visitor, &session, 1, 0);
+            batch.sessions.insert(session, (partition, update));
+        }
+        batch.disown_sessions(&BTreeSet::from([2, 3]));
+        let kept: Vec<_> = batch.sessions.keys().cloned().collect();
+        assert_eq!(kept, ["s-a"]);
     }
 
     #[test]

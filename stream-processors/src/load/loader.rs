@@ -311,6 +311,7 @@ impl Member<'_> {
             held.waiting.revoke(*partition);
         }
         held.in_flight.disown(&revoked);
+        held.batch.disown_sessions(&revoked);
         self.seal_disowning(held, Release::Due, stop, &revoked)
             .await?;
         self.drain(held).await?;

@@ -114,37 +114,7 @@ mod tests {
     use super::*;
 
     fn update(visitor: &str, session: &str, version: i32, offset: i64) -> SessionUpdate {
-        let started_at = 1_000 * i64::from(version);
-        SessionUpdate {
-            session_id: session.into(),
-            organization_id: "org_1".into(),
-            project_id: "prj_1".into(),
-            property_id: 1,
-            visitor_id: visitor.into(),
-            started_at,
-            last_seen_at: started_at,
-            pageviews: version,
-            events: version,
-            entry_url: "https://acme.com/".into(),
-            exit_url: "https://acme.com/".into(),
-            referrer_host: None,
-            ai_source: None,
-            agent_class: "human".into(),
-            converted: false,
-            conversions: 0,
-            conversion_value: 0.0,
-            closed: false,
-            input_offset: offset,
-            version,
-            opened_at: started_at,
-            referrer: None,
-            channel: "direct".into(),
-            utm: Default::default(),
-            seen: Vec::new(),
-            last_ai_source: None,
-            last_ai_at: None,
-            watermark: started_at,
-        }
+        schemas::fixtures::sample_session_update(visitor, session, version, offset)
     }
 
     fn key(visitor: &str) -> Vec<u8> {
