@@ -38,7 +38,8 @@ pub struct Plan {
 /// Folds the records (each partition's in offset order) into each visitor's live state per
 /// partition, as a restore would (a tombstone forgets what came before it), and moves every
 /// visitor not on `partition_for(key, partitions)`. State left on a wrong partition by an
-/// interrupted rebuild (copied, not yet tombstoned) is only tombstoned: the copy is already home.
+/// interrupted rebuild (copied, not yet tombstoned) is tombstoned, and only the sessions whose
+/// copy did not reach home are copied again.
 pub fn plan(records: impl IntoIterator<Item = Record>, partitions: i32) -> Plan {
     // key → partition → the sessions live there (newest version of each).
     let mut live: HashMap<Vec<u8>, BTreeMap<i32, Vec<SessionUpdate>>> = HashMap::new();
@@ -69,7 +70,7 @@ pub fn plan(records: impl IntoIterator<Item = Record>, partitions: i32) -> Plan 
         let mut slots = live.remove(&key).unwrap_or_default();
         let to = partition_for(&key, partitions);
         *out.visitors_per_partition.entry(to).or_default() += 1;
-        let at_home = slots.remove(&to).is_some();
+        let home = slots.remove(&to).unwrap_or_default();
         if slots.is_empty() {
             out.in_place += 1;
             continue;
@@ -90,9 +91,13 @@ pub fn plan(records: impl IntoIterator<Item = Record>, partitions: i32) -> Plan 
         for update in &mut merged {
             update.input_offset = -1;
         }
-        if at_home {
-            merged.clear();
-        }
+        // An interrupted rebuild may have copied some of these sessions home, not all (the copies
+        // are sent concurrently): only what home lacks, or holds older, is copied again.
+        merged.retain(|update| {
+            !home
+                .iter()
+                .any(|h| h.session_id == update.session_id && h.version >= update.version)
+        });
         for (i, &from) in slots.keys().enumerate() {
             out.moves.push(Move {
                 key: key.clone(),
@@ -210,5 +215,31 @@ mod tests {
         assert_eq!(plan.moves.len(), 1);
         assert_eq!((plan.moves[0].from, plan.moves[0].records.len()), (from, 0));
         assert_eq!((plan.visitors, plan.in_place), (1, 0));
+    }
+
+    #[test]
+    fn an_interrupted_rebuild_copies_again_the_sessions_that_did_not_reach_home() {
+        let moving = &visitors_with(false, 1)[0];
+        let (from, to) = (
+            partition_for(&key(moving), 3),
+            partition_for(&key(moving), 6),
+        );
+        let records = vec![
+            at(moving, from, update(moving, "m1", 2, 11)),
+            at(moving, from, update(moving, "m2", 1, 12)),
+            at(moving, from, update(moving, "m3", 3, 13)),
+            // m2's copy arrived; m1's did not; m3's home copy is an older version.
+            at(moving, to, update(moving, "m2", 1, -1)),
+            at(moving, to, update(moving, "m3", 2, -1)),
+        ];
+        let plan = plan(records, 6);
+        assert_eq!(plan.moves.len(), 1);
+        assert_eq!(plan.moves[0].from, from);
+        let copied: Vec<(&str, i32)> = plan.moves[0]
+            .records
+            .iter()
+            .map(|r| (r.session_id.as_str(), r.version))
+            .collect();
+        assert_eq!(copied, [("m1", 2), ("m3", 3)]);
     }
 }
