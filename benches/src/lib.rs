@@ -22,6 +22,7 @@ pub fn reference_user_agents() -> (Vec<String>, Vec<String>) {
         .collect();
     (humans, bots)
 }
+pub mod cpu;
 pub mod edge;
 pub mod synthetic;
 pub mod workload;

@@ -151,15 +151,19 @@ pub async fn load(
 ) -> anyhow::Result<(u64, u64)> {
     let sessions = sessions_of(events);
     let hits = (events as f64 * CRAWLER_SHARE).round() as u64;
+    // The server's clock and zone, as `processed_at DEFAULT now64(3)` is: the bench host's clock
+    // may differ, and a cut-off ahead of the server's would leave the new rows out.
+    let since: String = client
+        .query("SELECT toString(now64(3))")
+        .fetch_one()
+        .await?;
     let load = Load {
         target: t,
         sessions,
         hits,
         days,
         seed,
-        since: chrono::Utc::now()
-            .format("%Y-%m-%d %H:%M:%S%.3f")
-            .to_string(),
+        since,
     };
     let session_columns = session_columns();
     let (tag, server) = (lit(EventSource::Tag), lit(EventSource::Server));

@@ -240,34 +240,6 @@ async fn load(
     Ok(run)
 }
 
-/// User and kernel CPU time a process has used, in seconds (`/proc/<pid>/stat`, clock ticks).
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The fields after the command name, which is in parentheses and may hold spaces.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map_or("", |(_, rest)| rest)
-        .split_whitespace()
-        .collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
-    match (ticks(11), ticks(12)) {
-        (Some(user), Some(system)) => (user + system) / clock_ticks_per_second(),
-        _ => f64::NAN,
-    }
-}
-
-fn clock_ticks_per_second() -> f64 {
-    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
-    *TICKS.get_or_init(|| {
-        std::process::Command::new("getconf")
-            .arg("CLK_TCK")
-            .output()
-            .ok()
-            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
-            .unwrap_or(100.0)
-    })
-}
-
 /// A maximum-load run with the server's CPU time measured around it.
 async fn load_measured(
     pid: u32,
@@ -276,9 +248,9 @@ async fn load_measured(
     connections: usize,
     seconds: u64,
 ) -> anyhow::Result<Run> {
-    let before = cpu_seconds(pid);
+    let before = benches::cpu::cpu_seconds(pid);
     let mut run = load(port, what, connections, seconds, None).await?;
-    run.server_cpu_seconds = cpu_seconds(pid) - before;
+    run.server_cpu_seconds = benches::cpu::cpu_seconds(pid) - before;
     Ok(run)
 }
 

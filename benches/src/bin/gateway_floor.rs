@@ -92,16 +92,9 @@ async fn main() -> anyhow::Result<()> {
     let url =
         std::env::var("OPTIVIEW_CLICKHOUSE_URL").unwrap_or_else(|_| "http://127.0.0.1:8123".into());
     // As the services build it: credentials from `infra/stack env`, the project's database.
-    let mut gateway = clickhouse::Client::default()
-        .with_url(&url)
+    let gateway = platform::test_support::clickhouse_client(&url)
         .with_database("default")
         .with_compression(Compression::None);
-    if let Ok(user) = std::env::var("OPTIVIEW_CLICKHOUSE_USER") {
-        gateway = gateway.with_user(user);
-    }
-    if let Ok(password) = std::env::var("OPTIVIEW_CLICKHOUSE_PASSWORD") {
-        gateway = gateway.with_password(password);
-    }
     let lz4 = gateway.clone().with_compression(Compression::Lz4);
     let bare = clickhouse::Client::default()
         .with_url(trivial_server().await?)

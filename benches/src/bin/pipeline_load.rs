@@ -21,6 +21,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use schemas::beacon::Beacon;
 use schemas::control::{ControlView, Permission, Plan};
 use schemas::fixtures::{onboard, sample_tag_beacon};
+use schemas::topics::visitor_key;
 use schemas::vocab::{Channel, EventType};
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 use stream_processors::enrich::enricher::Enricher;
@@ -70,7 +71,7 @@ async fn produce(topics: &TestTopics, beacons: &[Beacon]) {
             .iter()
             .map(|b| {
                 (
-                    format!("{}:{}", b.property_id, b.visitor_id),
+                    visitor_key(b.property_id, &b.visitor_id),
                     schemas::encode(b).unwrap(),
                 )
             })
@@ -165,7 +166,7 @@ async fn changelog_rate(args: &Args, view: &ControlView, beacons: &[Beacon]) -> 
                 .map(|(i, (_, update))| Outgoing {
                     topic: topics.name(0).to_owned(),
                     partition: Some(i as i32 % args.partitions),
-                    key: schemas::topics::visitor_key(update.property_id, &update.visitor_id),
+                    key: visitor_key(update.property_id, &update.visitor_id),
                     payload: schemas::encode(update).unwrap(),
                 })
                 .collect()
@@ -200,24 +201,6 @@ struct Run {
     /// CPU cores this process used meanwhile (all its threads: consume, enrich, sessionize,
     /// encode, the Kafka clients; the broker and ClickHouse are other processes).
     cores: f64,
-}
-
-/// This process's CPU time so far (user + system, all threads), from /proc/self/stat in clock
-/// ticks of 1/100 s (Linux's USER_HZ).
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // After the command name in parentheses: state is field 3, utime 14, stime 15.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    let ticks = |i: usize| {
-        fields
-            .get(i - 3)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(14) + ticks(15)) / 100.0
 }
 
 fn loader_for(
@@ -315,7 +298,7 @@ async fn processors_rate(
         let rows = written.events().await;
         let shared = statuses.iter().all(|s| !s.assigned().is_empty());
         if rows > 0 && (shared || rows >= want) {
-            break (rows, Instant::now(), cpu_seconds());
+            break (rows, Instant::now(), benches::cpu::own_cpu_seconds());
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
@@ -325,7 +308,10 @@ async fn processors_rate(
     while written.events().await < want {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let (wall, cpu) = (first_at.elapsed(), cpu_seconds() - first_cpu);
+    let (wall, cpu) = (
+        first_at.elapsed(),
+        benches::cpu::own_cpu_seconds() - first_cpu,
+    );
     let total = args.events as f64 / started.elapsed().as_secs_f64();
     let steady = (want - first_rows) as f64 / wall.as_secs_f64();
     stop.send(true).unwrap();
@@ -373,7 +359,7 @@ async fn freshness(
         .iter()
         .map(|b| {
             (
-                format!("{}:{}", b.property_id, b.visitor_id),
+                visitor_key(b.property_id, &b.visitor_id),
                 schemas::encode(b).unwrap(),
             )
         })
@@ -411,7 +397,7 @@ async fn freshness(
     // Warm-up: the loader has joined and restored once a first probe is queryable.
     let warm = probe_beacon(999_999);
     let _ = send(
-        &format!("{}:{}", warm.property_id, warm.visitor_id),
+        &visitor_key(warm.property_id, &warm.visitor_id),
         &schemas::encode(&warm).unwrap(),
     )
     .await;
@@ -435,10 +421,7 @@ async fn freshness(
             let b = probe_beacon(t / 10);
             let payload = schemas::encode(&b).unwrap();
             sent_at.insert(b.event_id.clone(), Instant::now());
-            deliveries.push(send(
-                &format!("{}:{}", b.property_id, b.visitor_id),
-                &payload,
-            ));
+            deliveries.push(send(&visitor_key(b.property_id, &b.visitor_id), &payload));
         }
         if Instant::now() >= next_poll {
             // Polled between sends, so the producer keeps its pace; each poll is one query.
