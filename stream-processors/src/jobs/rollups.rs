@@ -23,13 +23,14 @@ pub const ROLLUPS: [&str; 10] = [
     "crawler_facets_daily",
 ];
 
-/// A rollup's time column: `day` for the daily ones (migration 0010), else `hour`. Fixed texts.
+/// A rollup's time column, as the retention check records it (one list of each table's time
+/// column: `super::retention::TABLES`).
 pub fn time_column(table: &str) -> &'static str {
-    if table.ends_with("_daily") {
-        "day"
-    } else {
-        "hour"
-    }
+    super::retention::TABLES
+        .iter()
+        .find(|(name, _, _)| *name == table)
+        .map(|(_, column, _)| *column)
+        .expect("every rollup is in the retention check's tables (tested)")
 }
 
 /// On a cluster each shard's local rollup is merged (its parts are its own), and the check
@@ -171,6 +172,28 @@ mod tests {
 
     fn cluster() -> Layout {
         Layout::Cluster(Cluster::new("optiview", "analytics").unwrap())
+    }
+
+    #[test]
+    fn every_rollup_is_retention_checked_and_rebuilt_by_a_replay() {
+        let rebuilt: Vec<&str> = crate::replay::rebuild::ROLLUPS
+            .iter()
+            .map(|(table, _)| *table)
+            .collect();
+        for table in ROLLUPS {
+            assert!(
+                super::super::retention::TABLES
+                    .iter()
+                    .any(|(name, _, _)| *name == table),
+                "{table} has no retention entry"
+            );
+            assert!(
+                rebuilt.contains(&table),
+                "{table} is not rebuilt by a replay"
+            );
+        }
+        assert_eq!(time_column("breakdown_daily"), "day");
+        assert_eq!(time_column("traffic_hourly"), "hour");
     }
 
     #[test]
