@@ -80,7 +80,6 @@ pub async fn hits(
     let now = chrono::Utc::now();
     let mut batch = Batch {
         state: &state,
-        property_id: target.property_id,
         now,
         // One beacon whose per-hit fields are replaced in turn: the request's are shared by
         // every line and need no copy each.
@@ -120,7 +119,6 @@ pub async fn hits(
 /// The records of one request's hits, encoded as their lines are parsed.
 struct Batch<'r> {
     state: &'r AppState,
-    property_id: i64,
     now: chrono::DateTime<chrono::Utc>,
     beacon: Beacon,
     records: Vec<Record>,
@@ -138,7 +136,7 @@ impl Batch<'_> {
         let origin = network_origin(&state.networks, address, None);
         let event_id = new_id();
         hit.sealed_ip = seal(state, hit.ip.take(), &event_id, self.now)?;
-        let key = visitor_key(self.property_id, &visitor_id);
+        let key = visitor_key(self.beacon.property_id, &visitor_id);
         let beacon = &mut self.beacon;
         beacon.event_id = event_id;
         beacon.visitor_id = visitor_id;

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use super::crawler_rows::{Facet, HitRows};
 use super::crawlers::HitsByValue;
-use super::sql::Query;
+use super::sql::{Query, TENANT};
 use crate::http::error::ApiError;
 
 /// Most (property, agent, path) triples a window's retroactive evaluation reads, most hits first;
@@ -98,14 +98,13 @@ pub async fn compliance(
         hits.from(Facet::Path),
         MAX_TRIPLES + 1
     ));
-    let files = q.clone().sql(
+    let files = q.clone().sql(format!(
         "SELECT property_id, toUnixTimestamp64Milli(max(fetched_at)) AS fetched_ms, \
            argMax(status, fetched_at) AS status, argMax(checksum, fetched_at) AS checksum, \
            argMax(body, fetched_at) AS body \
-         FROM robots_txt \
-         WHERE project_id = {project:String} AND ({property:Int64} = 0 OR property_id = {property:Int64}) \
-         GROUP BY property_id ORDER BY property_id",
-    );
+         FROM robots_txt WHERE {TENANT} \
+         GROUP BY property_id ORDER BY property_id"
+    ));
     let (verdicts, at_the_time, mut triples, files) = futures::try_join!(
         verdicts.rows::<HitsByValue>(client),
         at_the_time.rows::<Violation>(client),

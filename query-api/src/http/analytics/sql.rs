@@ -153,6 +153,11 @@ pub fn failed(error: clickhouse::error::Error) -> ApiError {
     ApiError::internal(error)
 }
 
+/// The one tenant condition every analytics read carries: the project, and the property when one
+/// is asked for.
+pub const TENANT: &str =
+    "project_id = {project:String} AND ({property:Int64} = 0 OR property_id = {property:Int64})";
+
 /// Rows of the project (and property) within the window, by a table's time column.
 pub fn scope(time: &str) -> String {
     let bound = if time == "hour" {
@@ -163,9 +168,7 @@ pub fn scope(time: &str) -> String {
             "{time} >= fromUnixTimestamp64Milli({{from:Int64}}) AND {time} < fromUnixTimestamp64Milli({{to:Int64}})"
         )
     };
-    format!(
-        "project_id = {{project:String}} AND ({{property:Int64}} = 0 OR property_id = {{property:Int64}}) AND {bound}"
-    )
+    format!("{TENANT} AND {bound}")
 }
 
 /// Distinct counts the API gives as approximate (visitors, sessions): `uniqCombined` with 2^12
@@ -200,14 +203,12 @@ pub fn hours_and_days(
     let (start, end) = window.whole_utc_days();
     q.bind("days_from", Param::Int(start.timestamp()));
     q.bind("days_to", Param::Int(end.timestamp()));
-    let tenant =
-        "project_id = {project:String} AND ({property:Int64} = 0 OR property_id = {property:Int64})";
     format!(
         "SELECT {columns} FROM {hourly} WHERE {} AND {}{filter} \
            AND (hour < toDateTime({{days_from:Int64}}) OR hour >= toDateTime({{days_to:Int64}}) \
                 OR toStartOfDay(hour) < now() - toIntervalDay(retention_days)) \
          UNION ALL \
-         SELECT {columns} FROM {daily} WHERE {tenant} \
+         SELECT {columns} FROM {daily} WHERE {TENANT} \
            AND day >= toDateTime({{days_from:Int64}}) AND day < toDateTime({{days_to:Int64}}) \
            AND {}{filter}",
         scope("hour"),
